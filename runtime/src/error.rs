@@ -1,0 +1,103 @@
+//! The runtime's error type: flat, payload-free, `Copy + Eq`.
+
+use core::fmt;
+
+/// Everything that can go wrong when a blob is read or bound to a model type.
+///
+/// Forward passes never fail: all checks happen at load time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Error {
+    /// The byte string is shorter than the fixed preamble plus checksum.
+    TooShort,
+    /// The first four bytes are not `EMBR`.
+    BadMagic,
+    /// The format version is not one this runtime reads.
+    UnsupportedVersion,
+    /// A reserved preamble field is not zero.
+    ReservedNotZero,
+    /// The total length recorded in the preamble differs from the byte string's length.
+    LengthMismatch,
+    /// The CRC-32 over the blob does not match the stored one.
+    ChecksumMismatch,
+    /// The blob does not start on a 16-byte boundary, so tensors cannot be viewed in place.
+    Misaligned,
+    /// The header length points past the end of the blob.
+    HeaderOutOfBounds,
+    /// The postcard header could not be decoded (corrupt, or more entries than the runtime holds).
+    HeaderDecode,
+    /// The header decoded but left unused bytes inside its recorded length.
+    HeaderTrailingBytes,
+    /// A tensor's offset is not a multiple of 16.
+    TensorMisaligned,
+    /// A tensor lies (partly) outside the data section, or overlaps the one before it.
+    TensorOutOfBounds,
+    /// A tensor's element type is not the one its layer needs.
+    TensorType,
+    /// A dimension list is empty, too long, or holds a zero or oversized dimension.
+    BadDims,
+    /// A layer's tensor does not have the dimensions its spec requires.
+    TensorShape,
+    /// The header lists a different number of tensors than its layers need.
+    TensorCount,
+    /// A layer's recorded shapes are inconsistent (for example 0 units).
+    BadLayer,
+    /// A layer's input size differs from the previous layer's output size.
+    LayerChain,
+    /// The model's declared input or output does not match its layers.
+    IoMismatch,
+    /// The blob's layer kind or activation differs from the one the Rust type expects.
+    LayerKind,
+    /// The blob's layer sizes differ from the const generics of the Rust type.
+    LayerShape,
+    /// The blob has more or fewer layers than the Rust type.
+    LayerCount,
+    /// A caller-provided buffer is too small (dynamic interpreter only).
+    BufferTooSmall,
+    /// The input length differs from the model's input size (dynamic interpreter only).
+    InputShape,
+    /// The target is big-endian; blob tensors are little-endian and viewed in place.
+    UnsupportedTarget,
+}
+
+impl Error {
+    /// A static, human-readable description.
+    pub const fn message(self) -> &'static str {
+        match self {
+            Error::TooShort => "blob is shorter than its preamble and checksum",
+            Error::BadMagic => "not an ember blob (bad magic)",
+            Error::UnsupportedVersion => "unsupported blob format version",
+            Error::ReservedNotZero => "reserved preamble field is not zero",
+            Error::LengthMismatch => "blob length differs from the length in its preamble (truncated or padded)",
+            Error::ChecksumMismatch => "CRC-32 mismatch (corrupt blob)",
+            Error::Misaligned => "blob is not 16-byte aligned in memory",
+            Error::HeaderOutOfBounds => "header length points past the end of the blob",
+            Error::HeaderDecode => "header cannot be decoded",
+            Error::HeaderTrailingBytes => "header has trailing bytes",
+            Error::TensorMisaligned => "tensor offset is not 16-byte aligned",
+            Error::TensorOutOfBounds => "tensor lies outside the data section or overlaps another",
+            Error::TensorType => "tensor has the wrong element type",
+            Error::BadDims => "invalid dimension list",
+            Error::TensorShape => "tensor dimensions differ from the layer spec",
+            Error::TensorCount => "tensor count differs from what the layers need",
+            Error::BadLayer => "layer has inconsistent shapes",
+            Error::LayerChain => "layer input size differs from the previous layer's output",
+            Error::IoMismatch => "model input/output description does not match its layers",
+            Error::LayerKind => "layer kind or activation differs from the Rust type",
+            Error::LayerShape => "layer sizes differ from the Rust type",
+            Error::LayerCount => "layer count differs from the Rust type",
+            Error::BufferTooSmall => "buffer too small",
+            Error::InputShape => "input length differs from the model input",
+            Error::UnsupportedTarget => "big-endian targets are not supported",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl core::error::Error for Error {}

@@ -1,0 +1,295 @@
+//! The `.emb` blob reader. The wire format is specified in `runtime/FORMAT.md`.
+//!
+//! [`Blob::parse`] checks everything once (preamble, length, CRC-32, header,
+//! every tensor's bounds and alignment, every layer's shapes and the chain
+//! between layers); afterwards tensors are viewed in place without copying.
+
+use heapless::Vec;
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::crc::crc32;
+use crate::spec::{DType, Dims, IoSpec, LayerSpec, TokenizerSpec, ValueKind};
+
+/// The first four bytes of every blob.
+pub const MAGIC: [u8; 4] = *b"EMBR";
+/// The format version this runtime reads and the exporter writes.
+pub const VERSION: u16 = 1;
+/// Length of the fixed preamble: magic, version, reserved, header length, total length.
+pub const PREAMBLE_LEN: usize = 16;
+/// Alignment of the blob in memory and of every tensor inside it.
+pub const ALIGN: usize = 16;
+/// Length of the trailing CRC-32.
+pub const CRC_LEN: usize = 4;
+/// Most layers in a model.
+pub const MAX_LAYERS: usize = 32;
+/// Most tensors in a model.
+pub const MAX_TENSORS: usize = 64;
+/// Most metadata entries.
+pub const MAX_METADATA: usize = 16;
+
+/// One entry of the tensor table.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TensorEntry<'a> {
+    /// Name, `{layer}.{param}` for layer parameters (for example `dense_0.weight`).
+    pub name: &'a str,
+    /// Element type.
+    pub dtype: DType,
+    /// Dimensions, row-major.
+    pub dims: Dims,
+    /// Byte offset of the first element from the start of the blob (a multiple of 16).
+    pub offset: u32,
+}
+
+impl TensorEntry<'_> {
+    /// Length of the tensor's data in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.dims.elements() * self.dtype.size()
+    }
+}
+
+/// The decoded header: the model spec and the tensor table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Header<'a> {
+    /// Model name.
+    pub name: &'a str,
+    /// Input of one sample.
+    pub input: IoSpec,
+    /// Output of one sample.
+    pub output: IoSpec,
+    /// Layers, applied in order.
+    pub layers: Vec<LayerSpec, MAX_LAYERS>,
+    /// Parameter tensors of the layers, in layer order, then any assets.
+    #[serde(borrow)]
+    pub tensors: Vec<TensorEntry<'a>, MAX_TENSORS>,
+    /// Tokenizer for text models.
+    pub tokenizer: Option<TokenizerSpec>,
+    /// Free-form key/value pairs (trainer, preset, dataset, ...).
+    #[serde(borrow)]
+    pub metadata: Vec<(&'a str, &'a str), MAX_METADATA>,
+}
+
+impl<'a> Header<'a> {
+    /// Number of tensors the layers need (the rest are assets).
+    pub fn layer_tensor_count(&self) -> usize {
+        self.layers.iter().map(LayerSpec::param_count).sum()
+    }
+
+    /// Looks up a metadata value.
+    pub fn meta(&self, key: &str) -> Option<&'a str> {
+        self.metadata.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// Largest activation (input or output of any layer) in elements.
+    pub fn max_activation_len(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.input_len().max(l.output_len()))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Checks every structural rule that does not need the data section.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.input.dims.validate()?;
+        self.output.dims.validate()?;
+        let (first, last) = match (self.layers.first(), self.layers.last()) {
+            (Some(f), Some(l)) => (f, l),
+            _ => return Err(Error::BadLayer),
+        };
+        for l in &self.layers {
+            l.validate()?;
+        }
+        for pair in self.layers.windows(2) {
+            if pair[0].output_len() != pair[1].input_len() {
+                return Err(Error::LayerChain);
+            }
+        }
+        if self.input.dims.elements() != first.input_len()
+            || self.input.kind != first.input_kind()
+            || self.output.dims.elements() != last.output_len()
+            || self.output.kind != ValueKind::F32
+        {
+            return Err(Error::IoMismatch);
+        }
+        if self.tensors.len() < self.layer_tensor_count() {
+            return Err(Error::TensorCount);
+        }
+        let mut t = 0;
+        for l in &self.layers {
+            for p in 0..l.param_count() {
+                let want = l.param(p).ok_or(Error::BadLayer)?;
+                let got = &self.tensors[t];
+                if got.dtype != want.dtype {
+                    return Err(Error::TensorType);
+                }
+                if got.dims != want.dims {
+                    return Err(Error::TensorShape);
+                }
+                t += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A parsed, fully checked blob whose tensors are viewed in place.
+#[derive(Clone, Debug)]
+pub struct Blob<'a> {
+    bytes: &'a [u8],
+    header: Header<'a>,
+}
+
+fn read_u16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn read_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Rounds `n` up to the next multiple of [`ALIGN`].
+pub const fn align_up(n: usize) -> usize {
+    n.div_ceil(ALIGN) * ALIGN
+}
+
+impl<'a> Blob<'a> {
+    /// Checks and decodes a blob. `bytes` must start on a 16-byte boundary
+    /// (see [`crate::include_aligned!`]); any byte string yields `Ok` or `Err`,
+    /// never a panic.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, Error> {
+        if cfg!(target_endian = "big") {
+            return Err(Error::UnsupportedTarget);
+        }
+        if bytes.len() < PREAMBLE_LEN + CRC_LEN {
+            return Err(Error::TooShort);
+        }
+        if bytes[..4] != MAGIC {
+            return Err(Error::BadMagic);
+        }
+        if read_u16(bytes, 4) != VERSION {
+            return Err(Error::UnsupportedVersion);
+        }
+        if read_u16(bytes, 6) != 0 {
+            return Err(Error::ReservedNotZero);
+        }
+        let header_len = read_u32(bytes, 8) as usize;
+        if read_u32(bytes, 12) as usize != bytes.len() {
+            return Err(Error::LengthMismatch);
+        }
+        let body = bytes.len() - CRC_LEN;
+        if crc32(&bytes[..body]) != read_u32(bytes, body) {
+            return Err(Error::ChecksumMismatch);
+        }
+        if bytes.as_ptr() as usize % ALIGN != 0 {
+            return Err(Error::Misaligned);
+        }
+        let header_end = PREAMBLE_LEN
+            .checked_add(header_len)
+            .filter(|&e| e <= body)
+            .ok_or(Error::HeaderOutOfBounds)?;
+        let (header, rest) = postcard::take_from_bytes::<Header<'a>>(&bytes[PREAMBLE_LEN..header_end])
+            .map_err(|_| Error::HeaderDecode)?;
+        if !rest.is_empty() {
+            return Err(Error::HeaderTrailingBytes);
+        }
+        header.validate()?;
+        let mut next_free = align_up(header_end);
+        for t in &header.tensors {
+            t.dims.validate()?;
+            let off = t.offset as usize;
+            if off % ALIGN != 0 {
+                return Err(Error::TensorMisaligned);
+            }
+            let end = off.checked_add(t.byte_len()).ok_or(Error::TensorOutOfBounds)?;
+            if off < next_free || end > body {
+                return Err(Error::TensorOutOfBounds);
+            }
+            next_free = end;
+        }
+        Ok(Blob { bytes, header })
+    }
+
+    /// The decoded header.
+    pub fn header(&self) -> &Header<'a> {
+        &self.header
+    }
+
+    /// The whole blob.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    fn tensor_bytes(&self, index: usize, dtype: DType) -> Result<&'a [u8], Error> {
+        let t = self.header.tensors.get(index).ok_or(Error::TensorCount)?;
+        if t.dtype != dtype {
+            return Err(Error::TensorType);
+        }
+        let off = t.offset as usize;
+        self.bytes
+            .get(off..off + t.byte_len())
+            .ok_or(Error::TensorOutOfBounds)
+    }
+
+    /// Views tensor `index` as `f32` in place.
+    pub fn tensor_f32(&self, index: usize) -> Result<&'a [f32], Error> {
+        bytemuck::try_cast_slice(self.tensor_bytes(index, DType::F32)?)
+            .map_err(|_| Error::TensorMisaligned)
+    }
+
+    /// Views tensor `index` as raw bytes in place.
+    pub fn tensor_u8(&self, index: usize) -> Result<&'a [u8], Error> {
+        self.tensor_bytes(index, DType::U8)
+    }
+
+    /// A cursor over the layers, for binding a typed model.
+    pub fn cursor(&self) -> LayerCursor<'_, 'a> {
+        LayerCursor { blob: self, layer: 0, tensor: 0 }
+    }
+}
+
+/// Walks the layers of a [`Blob`] in order, handing each layer's spec and
+/// tensors to the typed layer that binds it.
+pub struct LayerCursor<'b, 'a> {
+    blob: &'b Blob<'a>,
+    layer: usize,
+    tensor: usize,
+}
+
+/// One layer taken from a [`LayerCursor`].
+pub struct LayerEntry<'b, 'a> {
+    blob: &'b Blob<'a>,
+    /// The layer's spec.
+    pub spec: LayerSpec,
+    first_tensor: usize,
+}
+
+impl<'a> LayerEntry<'_, 'a> {
+    /// The layer's `i`-th parameter as `f32`, in place.
+    pub fn param_f32(&self, i: usize) -> Result<&'a [f32], Error> {
+        if i >= self.spec.param_count() {
+            return Err(Error::TensorCount);
+        }
+        self.blob.tensor_f32(self.first_tensor + i)
+    }
+}
+
+impl<'b, 'a> LayerCursor<'b, 'a> {
+    /// Takes the next layer; [`Error::LayerCount`] if there is none.
+    pub fn next_layer(&mut self) -> Result<LayerEntry<'b, 'a>, Error> {
+        let spec = *self.blob.header.layers.get(self.layer).ok_or(Error::LayerCount)?;
+        let entry = LayerEntry { blob: self.blob, spec, first_tensor: self.tensor };
+        self.layer += 1;
+        self.tensor += spec.param_count();
+        Ok(entry)
+    }
+
+    /// Succeeds if every layer has been taken.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.layer == self.blob.header.layers.len() {
+            Ok(())
+        } else {
+            Err(Error::LayerCount)
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Typed layers. Each binds its tensors in place from a blob and implements
+//! [`crate::Forward`] with const-generic sizes.
+
+pub mod dense;

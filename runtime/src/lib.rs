@@ -1,0 +1,58 @@
+//! # ember-runtime
+//!
+//! `no_std`, no-alloc inference for models trained and exported by ember.
+//!
+//! * [`spec`]: the single definition of every layer kind: its shapes, its
+//!   parameter names and their layouts. Export and trainer use the same types.
+//! * [`format`]: the `.emb` blob reader (see `FORMAT.md`). Every byte string
+//!   is either accepted or rejected with an [`Error`]; nothing panics.
+//! * [`layers`]: typed, const-generic forward passes (`Dense<IN, OUT, Relu>`)
+//!   that view their weights in place inside the blob (which can stay in flash).
+//! * [`model`]: [`Chain`] to compose layers into a model whose activation RAM
+//!   is known at compile time, and [`Model::load`] to bind a blob to a type.
+//! * [`dynamic`]: an interpreter for any blob on caller-provided buffers, used
+//!   by host tools that do not know the model's type at compile time.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod activation;
+pub mod crc;
+pub mod dynamic;
+pub mod error;
+pub mod format;
+pub mod kernels;
+pub mod layers;
+pub mod model;
+pub mod spec;
+
+pub use activation::{Act, Linear, Relu, Sigmoid, Softmax, Tanh};
+pub use error::Error;
+pub use format::{Blob, Header};
+pub use layers::dense::{Dense, DenseView};
+pub use model::{Chain, ChainView, Forward, Layer, Model};
+pub use nalgebra::SVector;
+pub use spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
+
+/// A byte buffer aligned to 16 bytes, so that a blob included in flash can be
+/// viewed in place. Use [`include_aligned!`] to build one from a file.
+#[repr(C, align(16))]
+pub struct Aligned16<T: ?Sized>(pub T);
+
+/// Includes a file as a `&'static Aligned16<[u8]>` (16-byte aligned), for
+/// blobs that the runtime views in place.
+///
+/// ```ignore
+/// static BLOB: &ember_runtime::Aligned16<[u8]> = ember_runtime::include_aligned!("model.emb");
+/// ```
+#[macro_export]
+macro_rules! include_aligned {
+    ($path:expr) => {{
+        static ALIGNED: &$crate::Aligned16<[u8; include_bytes!($path).len()]> =
+            &$crate::Aligned16(*include_bytes!($path));
+        ALIGNED as &$crate::Aligned16<[u8]>
+    }};
+}
