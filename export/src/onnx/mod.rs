@@ -1,0 +1,1 @@
+//! ONNX export (placeholder module; filled in by the ONNX writer).

@@ -1,0 +1,1 @@
+//! Rust source for a board (placeholder module).

@@ -1,0 +1,1 @@
+//! Reference backends (tract, ONNX Runtime) that run exported ONNX models.

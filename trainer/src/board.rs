@@ -1,0 +1,1 @@
+//! Building and running board firmware under QEMU.
