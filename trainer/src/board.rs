@@ -1,1 +1,528 @@
 //! Building and running board firmware under QEMU.
+//!
+//! A board (`boards/<name>/`) is a standalone firmware package that takes a
+//! model at build time from three files named by environment variables:
+//! `EMBER_BLOB` (the `.emb` blob), `EMBER_MODEL_RS` (the generated Rust type
+//! file: `Model`, `INPUT_LEN`, `OUTPUT_LEN`, `BLOB_FILE`) and `EMBER_INPUTS`
+//! (little-endian `f32` samples). [`run_board`] builds it in its own folder
+//! (each board picks its own critical-section implementation, so two boards
+//! never share one cargo invocation), runs it under QEMU with `-icount
+//! shift=0` and parses what the firmware prints:
+//!
+//! ```text
+//! out <sample> <f32 bits as hex, space separated>
+//! instret <sample> <instructions for that inference>
+//! ram_activation_bytes <bytes>
+//! done
+//! ```
+//!
+//! Everything is deterministic: same files, same ELF, same outputs and counts.
+//!
+//! This file is also compiled into `xtask` (through `#[path]`), so it uses
+//! only `std` and `anyhow`; keep it that way.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+use std::{fs, thread};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+/// How long a firmware run may take before QEMU is killed.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Environment variables of the parent cargo that must not reach a board
+/// build (a `cargo test` leaks its flags and target into its children).
+const LEAKED_ENV_PREFIXES: &[&str] = &["CARGO_TARGET_", "CARGO_BUILD_", "CARGO_ENCODED_", "CARGO_PROFILE_"];
+/// Single variables removed from a board build's environment, for the same reason.
+const LEAKED_ENV: &[&str] = &[
+    "RUSTFLAGS",
+    "RUSTDOCFLAGS",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_MAKEFLAGS",
+    "MAKEFLAGS",
+    "MFLAGS",
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_PRIMARY_PACKAGE",
+    "OUT_DIR",
+];
+
+/// An emulated board that runs ember firmware.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Board {
+    /// Cortex-M4F with FPU on QEMU's `mps2-an386`; counts instructions with
+    /// SysTick (±40 instructions, see `boards/qemu-cortex-m4/src/main.rs`).
+    CortexM4,
+    /// RV32IMAFC on QEMU's `virt`; counts instructions exactly with `minstret`.
+    Riscv32,
+}
+
+impl Board {
+    /// Every board.
+    pub const ALL: [Board; 2] = [Board::CortexM4, Board::Riscv32];
+
+    /// The board's name, which is also its folder under `boards/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Board::CortexM4 => "qemu-cortex-m4",
+            Board::Riscv32 => "qemu-riscv32",
+        }
+    }
+
+    /// The board's package folder, `<repo>/boards/<name>`.
+    pub fn dir(self) -> PathBuf {
+        repo_root().join("boards").join(self.name())
+    }
+
+    /// The Rust target triple the firmware is built for.
+    pub fn target(self) -> &'static str {
+        match self {
+            Board::CortexM4 => "thumbv7em-none-eabihf",
+            Board::Riscv32 => "riscv32imafc-unknown-none-elf",
+        }
+    }
+
+    /// The QEMU system emulator that runs it.
+    pub fn qemu(self) -> &'static str {
+        match self {
+            Board::CortexM4 => "qemu-system-arm",
+            Board::Riscv32 => "qemu-system-riscv32",
+        }
+    }
+
+    /// The firmware's binary (and package) name.
+    pub fn binary(self) -> &'static str {
+        match self {
+            Board::CortexM4 => "ember-board-qemu-cortex-m4",
+            Board::Riscv32 => "ember-board-qemu-riscv32",
+        }
+    }
+
+    /// How the instruction count is taken, for reports.
+    pub fn counter(self) -> &'static str {
+        match self {
+            Board::CortexM4 => "SysTick x 40 under -icount shift=0 (repeatable, +-40 instructions)",
+            Board::Riscv32 => "minstret under -icount shift=0 (exact)",
+        }
+    }
+
+    /// Cargo's target folder for this board, `<repo>/target/boards/<name>`,
+    /// apart from the workspace's so that neither clobbers the other.
+    pub fn target_dir(self) -> PathBuf {
+        repo_root().join("target").join("boards").join(self.name())
+    }
+
+    /// The default work folder, `<repo>/target/boards/<name>/model`: where the
+    /// `boards` test leaves the model it ran, which `cargo xtask boards` and
+    /// the boards' clippy step reuse.
+    pub fn work_dir(self) -> PathBuf {
+        self.target_dir().join("model")
+    }
+
+    /// The built firmware.
+    pub fn elf(self) -> PathBuf {
+        self.target_dir().join(self.target()).join("release").join(self.binary())
+    }
+
+    /// The QEMU command line from the board's `.cargo/config.toml` runner
+    /// (the single place it is written down), without the ELF.
+    pub fn runner(self) -> Result<Vec<String>> {
+        let path = self.dir().join(".cargo/config.toml");
+        let text = fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let line = text
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("runner"))
+            .ok_or_else(|| anyhow!("{} has no `runner = \"...\"` line", path.display()))?;
+        let quoted = line.split_once('=').map(|(_, v)| v.trim().trim_matches('"')).unwrap_or_default();
+        let args: Vec<String> = quoted.split_whitespace().map(String::from).collect();
+        if args.first().map(String::as_str) != Some(self.qemu()) {
+            bail!("{}: the runner should start with {}: {line}", path.display(), self.qemu());
+        }
+        Ok(args)
+    }
+}
+
+/// Section sizes of a firmware ELF, in bytes (from `llvm-size -A`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sizes {
+    /// Code: `.text`, plus `.vector_table` (Cortex-M) and `.init*`/`.trap` (RISC-V).
+    pub text: u64,
+    /// Read-only data, the model blob included: `.rodata`, `.srodata`, `.eh_frame`.
+    pub rodata: u64,
+    /// Initialised data (in flash and copied to RAM): `.data`, `.sdata`.
+    pub data: u64,
+    /// Zeroed and uninitialised RAM: `.bss`, `.sbss`, `.uninit`.
+    pub bss: u64,
+}
+
+impl Sizes {
+    /// Flash: text + rodata + data.
+    pub fn flash(&self) -> u64 {
+        self.text + self.rodata + self.data
+    }
+
+    /// Static RAM: data + bss (the stack, which holds the activations, is extra).
+    pub fn static_ram(&self) -> u64 {
+        self.data + self.bss
+    }
+}
+
+/// What one firmware run reported.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoardRun {
+    /// One output vector per input sample, exactly as the board computed it.
+    pub outputs: Vec<Vec<f32>>,
+    /// Instructions per inference, one per sample (see [`Board::counter`]).
+    pub instructions: Vec<u64>,
+    /// The model type's `ACTIVATION_BYTES` (activation RAM known at compile time).
+    pub activation_bytes: usize,
+    /// Section sizes of the firmware.
+    pub sizes: Sizes,
+    /// The firmware that ran.
+    pub elf: PathBuf,
+}
+
+/// The repository root (the parent of the crate folder this file is built in).
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = here.parent().unwrap_or(here);
+    root.canonicalize().unwrap_or_else(|_| root.to_path_buf())
+}
+
+/// `Ok` if the board's QEMU runs; otherwise `Err` with how to install it.
+pub fn qemu_available(board: Board) -> Result<(), String> {
+    let qemu = board.qemu();
+    match Command::new(qemu).arg("--version").stdin(Stdio::null()).output() {
+        Ok(out) if out.status.success() => Ok(()),
+        _ => Err(format!(
+            "{qemu} is not installed; run `cargo xtask setup` as root (it installs QEMU 10 from \
+             bookworm-backports: qemu-system-arm qemu-system-misc)"
+        )),
+    }
+}
+
+/// A `cargo` command for a board build: the same cargo as the caller's, with
+/// the parent cargo's leaked flags and target removed.
+pub fn board_cargo(board: Board) -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if LEAKED_ENV.contains(&key.as_ref()) || LEAKED_ENV_PREFIXES.iter().any(|p| key.starts_with(p)) {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd.current_dir(board.dir()).env("CARGO_TARGET_DIR", board.target_dir());
+    cmd
+}
+
+/// Points a command at the model files of `work_dir` (`model.emb`,
+/// `model.rs`, `inputs.bin`) through `EMBER_BLOB`, `EMBER_MODEL_RS`, `EMBER_INPUTS`.
+pub fn set_model_env(cmd: &mut Command, work_dir: &Path) {
+    cmd.env("EMBER_BLOB", work_dir.join("model.emb"))
+        .env("EMBER_MODEL_RS", work_dir.join("model.rs"))
+        .env("EMBER_INPUTS", work_dir.join("inputs.bin"));
+}
+
+/// Builds the board's firmware with the model in `work_dir`
+/// ([`set_model_env`]); returns the ELF.
+pub fn build_board(board: Board, work_dir: &Path) -> Result<PathBuf> {
+    let mut cmd = board_cargo(board);
+    cmd.args(["build", "--release"]);
+    set_model_env(&mut cmd, work_dir);
+    let out = cmd.stdin(Stdio::null()).output().with_context(|| format!("cannot run cargo for {}", board.name()))?;
+    if !out.status.success() {
+        bail!(
+            "building {} failed ({}; is the target {} installed? `cargo xtask setup`):\n{}{}",
+            board.name(),
+            out.status,
+            board.target(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let elf = board.elf();
+    if !elf.is_file() {
+        bail!("{} built, but {} is missing", board.name(), elf.display());
+    }
+    Ok(elf)
+}
+
+/// Copies `src` to `dst` unless they are the same file or `dst` already holds
+/// the same bytes (keeps its mtime, so cargo does not rebuild).
+fn copy_if_changed(src: &Path, dst: &Path) -> Result<()> {
+    let bytes = fs::read(src).with_context(|| format!("cannot read {}", src.display()))?;
+    write_if_changed(dst, &bytes)
+}
+
+fn write_if_changed(dst: &Path, bytes: &[u8]) -> Result<()> {
+    if fs::read(dst).ok().as_deref() == Some(bytes) {
+        return Ok(());
+    }
+    let tmp = dst.with_extension("tmp");
+    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, dst).with_context(|| format!("cannot write {}", dst.display()))
+}
+
+/// Reads `pub const INPUT_LEN: usize = N;` from a generated `model.rs`.
+pub fn input_len_of(model_rs: &str) -> Result<usize> {
+    let line = model_rs
+        .lines()
+        .find(|l| l.contains("const INPUT_LEN"))
+        .ok_or_else(|| anyhow!("model.rs has no `pub const INPUT_LEN: usize = ...;`"))?;
+    let value = line.split_once('=').map(|(_, v)| v.trim().trim_end_matches(';').replace('_', "")).unwrap_or_default();
+    value.trim().parse().with_context(|| format!("cannot read INPUT_LEN from `{}`", line.trim()))
+}
+
+/// Builds `board` with the given model and runs it on `inputs` (whole
+/// samples of `INPUT_LEN` values, read from `model_rs`) under QEMU.
+///
+/// `blob` and `model_rs` are copied, and `inputs` written, into `work_dir`
+/// as `model.emb`, `model.rs`, `inputs.bin` (unchanged files are left alone).
+/// Fails if QEMU is missing, the build fails, QEMU runs longer than
+/// [`RUN_TIMEOUT`], or the output is not exactly what the firmware prints on
+/// success (any `error:` line, a missing `done`, a wrong sample count); the
+/// error then holds the whole output.
+pub fn run_board(board: Board, blob: &Path, model_rs: &Path, inputs: &[f32], work_dir: &Path) -> Result<BoardRun> {
+    qemu_available(board).map_err(|e| anyhow!(e))?;
+    let model_text = fs::read_to_string(model_rs).with_context(|| format!("cannot read {}", model_rs.display()))?;
+    let input_len = input_len_of(&model_text)?;
+    let samples = inputs.len().checked_div(input_len).unwrap_or(0);
+    if samples == 0 || samples * input_len != inputs.len() {
+        bail!("{} input values are not a whole, non-zero number of samples of {input_len}", inputs.len());
+    }
+    fs::create_dir_all(work_dir).with_context(|| format!("cannot create {}", work_dir.display()))?;
+    copy_if_changed(blob, &work_dir.join("model.emb"))?;
+    copy_if_changed(model_rs, &work_dir.join("model.rs"))?;
+    let bytes: Vec<u8> = inputs.iter().flat_map(|v| v.to_le_bytes()).collect();
+    write_if_changed(&work_dir.join("inputs.bin"), &bytes)?;
+
+    let elf = build_board(board, work_dir)?;
+    let (status, stdout, stderr) = run_qemu(board, &elf)?;
+    let whole = || format!("--- stdout ---\n{stdout}--- stderr ---\n{stderr}");
+    let parsed =
+        parse_output(&stdout, samples).map_err(|e| anyhow!("{} run failed: {e:#}\n{}", board.name(), whole()))?;
+    if !status.success() {
+        bail!("{} exited with {status}\n{}", board.name(), whole());
+    }
+    let sizes = measure_sizes(&elf)?;
+    Ok(BoardRun {
+        outputs: parsed.outputs,
+        instructions: parsed.instructions,
+        activation_bytes: parsed.activation_bytes,
+        sizes,
+        elf,
+    })
+}
+
+/// Runs the ELF under the board's QEMU with a [`RUN_TIMEOUT`]; returns the
+/// exit status, stdout and stderr.
+pub fn run_qemu(board: Board, elf: &Path) -> Result<(ExitStatus, String, String)> {
+    let args = board.runner()?;
+    let mut child = Command::new(&args[0])
+        .args(&args[1..])
+        .arg(elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {}", args[0]))?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut text);
+            }
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let out = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let err = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if start.elapsed() > RUN_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    match status {
+        Some(status) => Ok((status, stdout, stderr)),
+        None => bail!(
+            "{} did not finish within {} s (killed)\n--- stdout ---\n{stdout}--- stderr ---\n{stderr}",
+            board.name(),
+            RUN_TIMEOUT.as_secs()
+        ),
+    }
+}
+
+/// What the firmware printed, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParsedOutput {
+    /// One output vector per sample.
+    pub outputs: Vec<Vec<f32>>,
+    /// Instructions per inference, one per sample.
+    pub instructions: Vec<u64>,
+    /// `ram_activation_bytes`.
+    pub activation_bytes: usize,
+}
+
+/// Parses the firmware's output strictly: samples in order `0..samples`,
+/// each an `out` line then an `instret` line, outputs of one length, then
+/// `ram_activation_bytes` and `done` as the last line. Anything else,
+/// including any `error:` line, is an error.
+pub fn parse_output(text: &str, samples: usize) -> Result<ParsedOutput> {
+    if let Some(line) = text.lines().find(|l| l.trim_start().starts_with("error:")) {
+        bail!("the firmware reported `{}`", line.trim());
+    }
+    let mut outputs: Vec<Vec<f32>> = Vec::new();
+    let mut instructions = Vec::new();
+    let mut activation_bytes = None;
+    let mut done = false;
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let bad = |why: &str| anyhow!("line {}: {why}: `{line}`", n + 1);
+        if done {
+            return Err(bad("output after `done`"));
+        }
+        let mut words = line.split_whitespace();
+        let key = words.next().unwrap_or_default();
+        let mut number = |what: &str| -> Result<u64> {
+            words.next().and_then(|w| w.parse().ok()).ok_or_else(|| bad(&format!("expected {what}")))
+        };
+        match key {
+            "out" => {
+                if number("a sample index")? != outputs.len() as u64 || instructions.len() != outputs.len() {
+                    return Err(bad("sample out of order"));
+                }
+                let values = words
+                    .by_ref()
+                    .map(|w| u32::from_str_radix(w, 16).map(f32::from_bits).map_err(|_| bad("bad hex value")))
+                    .collect::<Result<Vec<f32>>>()?;
+                if values.is_empty() || outputs.first().is_some_and(|o| o.len() != values.len()) {
+                    return Err(bad("wrong number of output values"));
+                }
+                outputs.push(values);
+            }
+            "instret" => {
+                if number("a sample index")? != instructions.len() as u64 || instructions.len() + 1 != outputs.len() {
+                    return Err(bad("instret out of order"));
+                }
+                instructions.push(number("an instruction count")?);
+            }
+            "ram_activation_bytes" => activation_bytes = Some(number("a byte count")? as usize),
+            "done" => done = true,
+            _ => return Err(bad("unexpected line")),
+        }
+        if words.next().is_some() && key != "out" {
+            return Err(bad("trailing words"));
+        }
+    }
+    if !done {
+        bail!("the firmware did not print `done`");
+    }
+    if outputs.len() != samples || instructions.len() != samples {
+        bail!("{} outputs and {} counts for {samples} samples", outputs.len(), instructions.len());
+    }
+    let activation_bytes = activation_bytes.ok_or_else(|| anyhow!("no `ram_activation_bytes` line"))?;
+    Ok(ParsedOutput { outputs, instructions, activation_bytes })
+}
+
+/// Path of an LLVM tool from the `llvm-tools` rustup component (`llvm-size`, ...).
+pub fn llvm_tool(name: &str) -> Result<PathBuf> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let text = |args: &[&str]| -> Result<String> {
+        let out = Command::new(&rustc).args(args).output().context("cannot run rustc")?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let sysroot = text(&["--print", "sysroot"])?.trim().to_string();
+    let host = text(&["-vV"])?
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .ok_or_else(|| anyhow!("rustc -vV names no host"))?;
+    let path = Path::new(&sysroot).join("lib/rustlib").join(host).join("bin").join(name);
+    if !path.is_file() {
+        bail!("{} not found: run `rustup component add llvm-tools` (or `cargo xtask setup`)", path.display());
+    }
+    Ok(path)
+}
+
+/// Section sizes of an ELF, from `llvm-size -A`.
+pub fn measure_sizes(elf: &Path) -> Result<Sizes> {
+    let out = Command::new(llvm_tool("llvm-size")?).arg("-A").arg(elf).output().context("cannot run llvm-size")?;
+    if !out.status.success() {
+        bail!("llvm-size -A {} failed: {}", elf.display(), String::from_utf8_lossy(&out.stderr));
+    }
+    let mut sizes = Sizes::default();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(size)) = (words.next(), words.next().and_then(|s| s.parse::<u64>().ok())) else {
+            continue;
+        };
+        let slot = match name {
+            ".vector_table" | ".text" | ".trap" => &mut sizes.text,
+            n if n.starts_with(".text.") || n.starts_with(".init") => &mut sizes.text,
+            ".rodata" | ".srodata" | ".eh_frame" => &mut sizes.rodata,
+            ".data" | ".sdata" => &mut sizes.data,
+            ".bss" | ".sbss" | ".uninit" => &mut sizes.bss,
+            _ => continue,
+        };
+        *slot += size;
+    }
+    if sizes.text == 0 {
+        bail!("llvm-size found no .text in {}", elf.display());
+    }
+    Ok(sizes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "out 0 3f800000 00000000\ninstret 0 1234\nout 1 bf800000 7f800000\ninstret 1 1230\n\
+                        ram_activation_bytes 3648\ndone\n";
+
+    #[test]
+    fn parses_what_the_firmware_prints() {
+        let p = parse_output(GOOD, 2).unwrap();
+        assert_eq!(p.outputs, vec![vec![1.0, 0.0], vec![-1.0, f32::INFINITY]]);
+        assert_eq!(p.instructions, vec![1234, 1230]);
+        assert_eq!(p.activation_bytes, 3648);
+    }
+
+    #[test]
+    fn rejects_errors_missing_done_and_wrong_counts() {
+        assert!(parse_output("error: CRC-32 mismatch (corrupt blob)\n", 0).is_err());
+        assert!(parse_output(&GOOD.replace("done\n", ""), 2).is_err());
+        assert!(parse_output(GOOD, 3).is_err());
+        assert!(parse_output(&GOOD.replace("out 1", "out 2"), 2).is_err());
+        assert!(parse_output(&GOOD.replace("bf800000 7f800000", "bf800000"), 2).is_err());
+        assert!(parse_output(&format!("{GOOD}out 2 0\n"), 2).is_err());
+        assert!(parse_output(&GOOD.replace("instret 0 1234\n", ""), 2).is_err());
+        assert!(parse_output(&GOOD.replace("1234", "x"), 2).is_err());
+    }
+
+    #[test]
+    fn reads_input_len() {
+        assert_eq!(input_len_of("pub type Model = X;\npub const INPUT_LEN: usize = 784;\n").unwrap(), 784);
+        assert_eq!(input_len_of("pub const INPUT_LEN: usize = 1_024;").unwrap(), 1024);
+        assert!(input_len_of("pub const OUTPUT_LEN: usize = 3;").is_err());
+    }
+
+    #[test]
+    fn runners_come_from_the_board_configs() {
+        for b in Board::ALL {
+            let args = b.runner().unwrap();
+            assert!(args.iter().any(|a| a == "shift=0"), "{args:?}");
+            assert_eq!(args.last().map(String::as_str), Some("-kernel"));
+        }
+    }
+}

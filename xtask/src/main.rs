@@ -1,1 +1,57 @@
-fn main() {}
+//! `cargo xtask <command>`: installs what the checks need and runs them.
+//!
+//! * `setup`: rustup targets and `llvm-tools`, QEMU 10 (as root), the Python
+//!   venv with ONNX Runtime (`.venv`); quick and silent when all is present.
+//! * `test [--keep-going]`: setup, then every check in CI order (what
+//!   `.ci/run` runs); stops at the first failure unless `--keep-going`.
+//! * `boards [--model DIR]`: builds both QEMU boards with the current model,
+//!   runs them and prints sizes and instructions per inference.
+//! * `quickstart [ARGS]`: setup (QEMU optional), then `ember quickstart`.
+
+#[allow(dead_code)] // shared with ember-trainer; xtask uses part of it
+#[path = "../../trainer/src/board.rs"]
+mod board;
+mod boards;
+mod setup;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  setup               install what is missing: rustup targets and llvm-tools, QEMU (root), the .venv with onnxruntime
+  test [--keep-going] setup, then fmt, clippy, no_std builds, cargo test, board clippy (what .ci/run runs);
+                      stops at the first failure unless --keep-going
+  boards [--model D]  build and run both QEMU boards with the current model (or model.emb, model.rs, inputs.bin
+                      from folder D); print sizes and instructions per inference
+  quickstart [ARGS]   setup (QEMU optional), then `cargo run --release -p ember-trainer -- quickstart --out
+                      out/quickstart ARGS`";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") if rest.is_empty() => setup::setup(setup::Qemu::Required).map(drop),
+        Some("test") if rest.is_empty() => test::test(false),
+        Some("test") if rest == ["--keep-going"] => test::test(true),
+        Some("boards") => boards::boards(rest),
+        Some("quickstart") => test::quickstart(rest),
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,252 @@
-//! ONNX export (placeholder module; filled in by the ONNX writer).
+//! ONNX export: [`Model::to_onnx`].
+//!
+//! The graph follows the model's ONNX semantics (`DESIGN.md`, contract 1):
+//! each layer kind has one file here (`dense.rs`, ...) that emits its nodes
+//! and initializers, and this is the only place in the project where tensor
+//! layouts are converted (for example gate reordering for recurrent layers).
+//!
+//! The written model has:
+//! * IR version [`IR_VERSION`], default-domain opset [`OPSET`], producer
+//!   [`PRODUCER`];
+//! * one graph input [`INPUT_NAME`] of element type `FLOAT` and shape
+//!   `[batch, ...input.dims]`, where `batch` is the symbolic dimension
+//!   [`BATCH_DIM`];
+//! * one graph output [`OUTPUT_NAME`] of shape `[batch, output_len]`;
+//! * every parameter as an initializer named exactly as the model's tensor
+//!   (`dense_0.weight`, ...), stored as little-endian `raw_data`;
+//! * nodes and intermediate values named after their layer (`dense_0`,
+//!   `dense_0.act`, ...); the last layer's final value is named `output`.
+//!
+//! The model's free-form metadata becomes ONNX `metadata_props`.
+
+mod dense;
+
+use std::collections::HashSet;
+
+use ember_runtime::spec::{Activation, LayerSpec};
+use onnx_protobuf::attribute_proto::AttributeType;
+use onnx_protobuf::tensor_proto::DataType;
+use onnx_protobuf::tensor_shape_proto::{Dimension, dimension};
+use onnx_protobuf::type_proto::{self, Tensor as TensorType};
+use onnx_protobuf::{
+    AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,
+    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+};
+
+use crate::{ExportError, Model, Tensor};
+
+/// ONNX IR version written into every model.
+pub const IR_VERSION: i64 = 8;
+/// Version of the default (`ai.onnx`) operator set the graph uses.
+pub const OPSET: i64 = 17;
+/// `producer_name` of every written model.
+pub const PRODUCER: &str = "ember";
+/// Name of the single graph input.
+pub const INPUT_NAME: &str = "input";
+/// Name of the single graph output.
+pub const OUTPUT_NAME: &str = "output";
+/// Symbolic name (`dim_param`) of the leading batch dimension.
+pub const BATCH_DIM: &str = "batch";
+
+impl Model {
+    /// Encodes the model as a serialized ONNX `ModelProto` (see the module
+    /// docs for the graph's names and shapes).
+    ///
+    /// # Shapes
+    /// The graph maps `input` `[batch, ...self.input.dims]` to `output`
+    /// `[batch, self.output().dims.elements()]`, `f32` throughout.
+    ///
+    /// # Errors
+    /// [`ExportError::Invalid`] if the model fails [`Model::validate`],
+    /// [`ExportError::Onnx`] if a layer kind has no ONNX export or encoding fails.
+    pub fn to_onnx(&self) -> Result<Vec<u8>, ExportError> {
+        self.to_onnx_proto()?.write_to_bytes().map_err(|e| ExportError::Onnx(e.to_string()))
+    }
+
+    /// Builds the ONNX `ModelProto` that [`Model::to_onnx`] serializes.
+    ///
+    /// # Errors
+    /// As [`Model::to_onnx`].
+    pub fn to_onnx_proto(&self) -> Result<ModelProto, ExportError> {
+        self.validate()?;
+        let mut b = GraphBuilder::new(&self.name);
+        let input_dims: Vec<usize> = self.input.dims.as_slice().iter().map(|&d| d as usize).collect();
+        b.graph.input.push(value_info(INPUT_NAME, &input_dims));
+        let mut x = Value { name: INPUT_NAME.to_string(), dims: input_dims };
+        for (i, spec) in self.layers.iter().enumerate() {
+            let prefix = format!("{}_{i}", spec.kind_name());
+            let params = self.layer_params(i);
+            x = match *spec {
+                LayerSpec::Dense { inputs, units, activation } => {
+                    dense::export(&mut b, &prefix, [inputs, units], activation, params, x)?
+                }
+                _ => return Err(ExportError::Onnx(format!("layer {i} ({}) has no ONNX export", spec.kind_name()))),
+            };
+        }
+        let out_dims: Vec<usize> = self.output().dims.as_slice().iter().map(|&d| d as usize).collect();
+        if x.dims.iter().product::<usize>() != out_dims.iter().product::<usize>() {
+            return Err(ExportError::Onnx(format!(
+                "graph ends with {:?} values, the model declares {out_dims:?}",
+                x.dims
+            )));
+        }
+        b.rename_final(&x.name, OUTPUT_NAME)?;
+        b.graph.output.push(value_info(OUTPUT_NAME, &out_dims));
+
+        let mut model = ModelProto::new();
+        model.ir_version = IR_VERSION;
+        model.producer_name = PRODUCER.to_string();
+        model.producer_version = env!("CARGO_PKG_VERSION").to_string();
+        model.doc_string = format!("ember model `{}`", self.name);
+        let mut opset = OperatorSetIdProto::new();
+        opset.domain = String::new();
+        opset.version = OPSET;
+        model.opset_import.push(opset);
+        for (k, v) in &self.metadata {
+            let mut e = StringStringEntryProto::new();
+            e.key = k.clone();
+            e.value = v.clone();
+            model.metadata_props.push(e);
+        }
+        model.graph = Some(b.graph).into();
+        Ok(model)
+    }
+}
+
+/// A value flowing from one layer to the next: its graph name and the
+/// dimensions of one sample (the batch dimension is implicit and leading).
+pub(crate) struct Value {
+    /// Name of the ONNX value.
+    pub name: String,
+    /// Dimensions of one sample.
+    pub dims: Vec<usize>,
+}
+
+/// Accumulates nodes and initializers and keeps every name unique.
+pub(crate) struct GraphBuilder {
+    graph: GraphProto,
+    names: HashSet<String>,
+}
+
+impl GraphBuilder {
+    fn new(name: &str) -> Self {
+        let mut graph = GraphProto::new();
+        graph.name = name.to_string();
+        let names = [INPUT_NAME, OUTPUT_NAME].into_iter().map(String::from).collect();
+        GraphBuilder { graph, names }
+    }
+
+    fn claim(&mut self, name: &str) -> Result<(), ExportError> {
+        if self.names.insert(name.to_string()) {
+            Ok(())
+        } else {
+            Err(ExportError::Onnx(format!("duplicate ONNX name `{name}`")))
+        }
+    }
+
+    /// Adds a model tensor unchanged (same name, dims and data) as an initializer.
+    pub fn initializer(&mut self, t: &Tensor) -> Result<String, ExportError> {
+        self.initializer_with(&t.name, &t.dims, &t.data)
+    }
+
+    /// Adds an `f32` initializer (for tensors whose layout a layer converts).
+    pub fn initializer_with(&mut self, name: &str, dims: &[usize], data: &[f32]) -> Result<String, ExportError> {
+        if dims.iter().product::<usize>() != data.len() {
+            return Err(ExportError::Onnx(format!("{name}: dims {dims:?} do not hold {} values", data.len())));
+        }
+        self.claim(name)?;
+        let mut t = TensorProto::new();
+        t.name = name.to_string();
+        t.data_type = DataType::FLOAT as i32;
+        t.dims = dims.iter().map(|&d| d as i64).collect();
+        t.raw_data = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.graph.initializer.push(t);
+        Ok(name.to_string())
+    }
+
+    /// Adds a node named `name` whose single output value is also named `name`.
+    pub fn node(
+        &mut self,
+        op_type: &str,
+        name: &str,
+        inputs: &[&str],
+        attributes: Vec<AttributeProto>,
+    ) -> Result<String, ExportError> {
+        self.claim(name)?;
+        let mut n = NodeProto::new();
+        n.op_type = op_type.to_string();
+        n.name = name.to_string();
+        n.input = inputs.iter().map(|s| s.to_string()).collect();
+        n.output.push(name.to_string());
+        n.attribute = attributes;
+        self.graph.node.push(n);
+        Ok(name.to_string())
+    }
+
+    /// Adds the node for `act` after `x` (named `{prefix}.act`), or returns
+    /// `x` unchanged for [`Activation::Linear`].
+    ///
+    /// # Shapes
+    /// `[batch, n]` → `[batch, n]`; softmax runs over the last axis.
+    pub fn activation(&mut self, prefix: &str, act: Activation, x: &str) -> Result<String, ExportError> {
+        let name = format!("{prefix}.act");
+        match act {
+            Activation::Linear => Ok(x.to_string()),
+            Activation::Relu => self.node("Relu", &name, &[x], vec![]),
+            Activation::Sigmoid => self.node("Sigmoid", &name, &[x], vec![]),
+            Activation::Tanh => self.node("Tanh", &name, &[x], vec![]),
+            Activation::Softmax => self.node("Softmax", &name, &[x], vec![attr_int("axis", -1)]),
+        }
+    }
+
+    /// Renames the graph's final value to `to` (the declared graph output). If
+    /// that value is the graph input itself, an `Identity` node is added.
+    fn rename_final(&mut self, from: &str, to: &str) -> Result<(), ExportError> {
+        if from == INPUT_NAME {
+            self.names.remove(to);
+            self.node("Identity", to, &[from], vec![])?;
+            return Ok(());
+        }
+        let mut found = false;
+        for n in &mut self.graph.node {
+            for v in n.output.iter_mut().chain(n.input.iter_mut()) {
+                if v == from {
+                    found = true;
+                    *v = to.to_string();
+                }
+            }
+        }
+        if found { Ok(()) } else { Err(ExportError::Onnx(format!("final value `{from}` is produced by no node"))) }
+    }
+}
+
+/// An integer attribute.
+pub(crate) fn attr_int(name: &str, v: i64) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.to_string();
+    a.type_ = AttributeType::INT.into();
+    a.i = v;
+    a
+}
+
+/// A `FLOAT` tensor value description of shape `[batch, ...dims]`.
+fn value_info(name: &str, dims: &[usize]) -> ValueInfoProto {
+    let mut shape = TensorShapeProto::new();
+    let mut batch = Dimension::new();
+    batch.value = Some(dimension::Value::DimParam(BATCH_DIM.to_string()));
+    shape.dim.push(batch);
+    for &d in dims {
+        let mut dim = Dimension::new();
+        dim.value = Some(dimension::Value::DimValue(d as i64));
+        shape.dim.push(dim);
+    }
+    let mut tensor = TensorType::new();
+    tensor.elem_type = DataType::FLOAT as i32;
+    tensor.shape = Some(shape).into();
+    let mut ty = TypeProto::new();
+    ty.value = Some(type_proto::Value::TensorType(tensor));
+    let mut vi = ValueInfoProto::new();
+    vi.name = name.to_string();
+    vi.type_ = Some(ty).into();
+    vi
+}

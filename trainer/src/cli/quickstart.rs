@@ -1,0 +1,106 @@
+//! `ember quickstart`: the main job, end to end on built-in data.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use ember_trainer::board::{self, Board};
+use ember_trainer::fsutil::write_atomic;
+use ember_trainer::presets;
+use ember_trainer::train::{TrainOptions, train};
+use ember_trainer::verify;
+
+use super::{verify_all, verify_pairs};
+
+/// Arguments of `ember quickstart`.
+#[derive(clap::Args)]
+pub struct QuickstartArgs {
+    /// Output folder.
+    #[arg(long, default_value = "out/quickstart")]
+    out: PathBuf,
+    /// Epochs of the MNIST autoencoder.
+    #[arg(long, default_value_t = 20)]
+    mnist_epochs: usize,
+    /// Do not build and run the QEMU boards.
+    #[arg(long)]
+    no_boards: bool,
+}
+
+/// Trains, exports, verifies and runs on the boards; prints a summary.
+pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
+    let start = Instant::now();
+    let mut summary = Vec::new();
+    let mut dirs = Vec::new();
+    for (name, epochs) in [("blobs-ae", None), ("mnist-ae", Some(a.mnist_epochs))] {
+        let mut cfg = presets::preset(name).context("built-in preset")?;
+        if let Some(e) = epochs {
+            cfg.train.epochs = e;
+        }
+        let out = a.out.join(name);
+        println!("== training {name} ({} epochs) into {}", cfg.train.epochs, out.display());
+        let t = Instant::now();
+        let s = train(&cfg, &TrainOptions { data: None, out: out.clone(), resume: false, verbose: true })?;
+        let secs = t.elapsed().as_secs_f64();
+        let pca = s.pca_mse.map_or(String::new(), |p| format!(", PCA {p:.5}"));
+        summary.push(format!("{name:<10} trained in {secs:5.1} s: validation MSE {:.5}{pca}", s.val_mse));
+        dirs.push(out);
+    }
+
+    println!("== verifying every exported model (ember runtime vs trainer, blob round trip, tract, ONNX Runtime)");
+    let mut pairs = Vec::new();
+    for d in &dirs {
+        pairs.extend(verify_pairs(d, None)?);
+    }
+    let verified = verify_all(&pairs, 16, 7)?;
+    summary.push(format!("verify     {} models: {}", pairs.len(), if verified { "all within tolerance" } else { "MISMATCH" }));
+
+    if a.no_boards {
+        summary.push("boards     skipped (--no-boards)".into());
+    } else {
+        let enc_blob = dirs[1].join("mnist_ae_encoder.emb");
+        for b in [Board::CortexM4, Board::Riscv32] {
+            summary.push(run_on_board(b, &enc_blob, &a.out)?);
+        }
+    }
+    println!("\n== summary ({:.1} s)", start.elapsed().as_secs_f64());
+    for line in &summary {
+        println!("{line}");
+    }
+    println!("outputs in {}", a.out.display());
+    Ok(if verified { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn run_on_board(b: Board, blob_path: &std::path::Path, out: &std::path::Path) -> anyhow::Result<String> {
+    if let Err(why) = board::qemu_available(b) {
+        return Ok(format!("{:<10} skipped: {why}", b.name()));
+    }
+    println!("== building and running the MNIST encoder on {} under QEMU", b.name());
+    let blob = std::fs::read(blob_path)?;
+    let model = ember_export::Model::from_blob(&blob)?;
+    let work = out.join("boards").join(b.name());
+    let model_rs = work.join("model.rs");
+    write_atomic(&model_rs, model.to_rust("model.emb")?.as_bytes())?;
+    let ds = ember_trainer::data::load_mnist_csv(&ember_trainer::data::bundled_mnist_path())?;
+    // One digit of each of four classes (the CSV holds 500 of each, in order).
+    let inputs: Vec<f32> = [0, 1, 2, 3].iter().flat_map(|c| ds.sample(c * 500).to_vec()).collect();
+    let run = board::run_board(b, blob_path, &model_rs, &inputs, &work)?;
+    let host = verify::run_runtime(&blob, &inputs)?;
+    let got: Vec<f32> = run.outputs.concat();
+    let cmp = verify::compare("board", &got, &host);
+    if !cmp.ok {
+        anyhow::bail!("{} outputs differ from the host runtime (max abs {:.3e})", b.name(), cmp.max_abs);
+    }
+    let instr = run.instructions.iter().copied().max().unwrap_or(0);
+    Ok(format!(
+        "{:<10} 4 digits match the host (max abs {:.1e}); {} instructions per inference; flash {} B (.text {} + .rodata {}), RAM {} B (.data + .bss), activations {} B",
+        b.name(),
+        cmp.max_abs,
+        instr,
+        run.sizes.text + run.sizes.rodata,
+        run.sizes.text,
+        run.sizes.rodata,
+        run.sizes.data + run.sizes.bss,
+        run.activation_bytes
+    ))
+}

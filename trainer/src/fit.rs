@@ -1,0 +1,299 @@
+//! The fit loop: shuffled mini-batches, validation split, early stopping,
+//! per-epoch progress, metric history and atomic checkpoints with resume.
+//!
+//! Reproducibility: the shuffle of epoch `e` and the input noise of each batch
+//! come from ChaCha8 streams derived from `(seed, e, batch)`, never from state
+//! carried between epochs, so a run resumed from a checkpoint takes exactly the
+//! same steps as one that was never interrupted.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::Checkpoint;
+use crate::loss::Loss;
+use crate::metrics;
+use crate::network::Network;
+use crate::optim::{OptimizerConfig, OptimizerState, l2_penalty};
+
+/// Mixed into the seed of the (fixed) noise on validation inputs.
+pub const VALIDATION_NOISE_SEED: u64 = 0x5EED_F7A1;
+
+/// Early stopping on the monitored loss (validation loss when there is validation data).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStopping {
+    /// Epochs without improvement before stopping.
+    pub patience: usize,
+    /// Smallest decrease that counts as an improvement.
+    pub min_delta: f64,
+    /// Put back the weights of the best epoch when training ends.
+    pub restore_best: bool,
+}
+
+/// Everything that decides how a network is trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitConfig {
+    /// Epochs to run (in total, counting epochs done before a resume).
+    pub epochs: usize,
+    /// Samples per mini-batch.
+    pub batch_size: usize,
+    /// Fraction of the samples, taken from the end before shuffling, held out for validation.
+    pub validation_split: f32,
+    /// Loss.
+    pub loss: Loss,
+    /// Optimizer.
+    pub optimizer: OptimizerConfig,
+    /// L2 penalty factor on kernels.
+    pub l2: f32,
+    /// Seed for shuffling and noise.
+    pub seed: u64,
+    /// Early stopping, if any.
+    pub early_stopping: Option<EarlyStopping>,
+    /// Report accuracy (for classifiers).
+    pub accuracy: bool,
+}
+
+/// One epoch's record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss (L2 penalty included).
+    pub loss: f64,
+    /// Validation loss, if there is validation data.
+    pub val_loss: Option<f64>,
+    /// Training accuracy, when requested.
+    pub accuracy: Option<f64>,
+    /// Validation accuracy, when requested.
+    pub val_accuracy: Option<f64>,
+    /// Wall-clock seconds of the epoch (training and validation).
+    pub seconds: f64,
+}
+
+/// The metric history of a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// One record per epoch.
+    pub epochs: Vec<EpochRecord>,
+    /// Epoch whose weights the network holds at the end (1-based).
+    pub best_epoch: Option<usize>,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+}
+
+/// Inputs and targets, row-major.
+pub struct TrainData<'a> {
+    /// Inputs `[n, input_len]`.
+    pub x: &'a [f32],
+    /// Targets `[n, output_len]`.
+    pub y: &'a [f32],
+}
+
+/// A transformation of each training batch's inputs (for example noise for a
+/// denoising autoencoder), given a seed unique to the epoch and batch.
+pub type InputTransform<'a> = &'a (dyn Fn(&mut [f32], u64) + Sync);
+
+/// Options that do not change the result.
+#[derive(Default)]
+pub struct FitOptions<'a> {
+    /// Where to write a checkpoint after every epoch.
+    pub checkpoint: Option<PathBuf>,
+    /// Continue from this checkpoint.
+    pub resume: Option<Checkpoint>,
+    /// Show a progress bar and print one line per epoch.
+    pub verbose: bool,
+    /// Applied to training inputs (validation inputs get it with a fixed seed).
+    pub input_transform: Option<InputTransform<'a>>,
+}
+
+fn stream_rng(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    rng
+}
+
+fn gather(src: &[f32], width: usize, idx: &[usize], dst: &mut Vec<f32>) {
+    dst.clear();
+    for &i in idx {
+        dst.extend_from_slice(&src[i * width..(i + 1) * width]);
+    }
+}
+
+/// Loss (and accuracy) of `net` on `x`/`y` without training.
+pub fn evaluate(net: &mut Network, loss: Loss, l2: f32, x: &[f32], y: &[f32], accuracy: bool) -> (f64, Option<f64>) {
+    let out_len = net.output_len();
+    let pred = net.predict(x);
+    let n = pred.len() / out_len.max(1);
+    let mut grad = Vec::new();
+    let value = loss.value_and_grad(&pred, y, n, false, &mut grad) + penalty(net, l2);
+    (value, accuracy.then(|| metrics::accuracy(&pred, y, out_len)))
+}
+
+fn penalty(net: &Network, l2: f32) -> f64 {
+    let params: Vec<&[f32]> = net.layers.iter().flat_map(|l| l.params()).collect();
+    let reg: Vec<bool> = net
+        .layers
+        .iter()
+        .flat_map(|l| {
+            let spec = l.spec();
+            (0..spec.param_count()).map(move |p| spec.param(p).is_some_and(|p| p.regularized))
+        })
+        .collect();
+    l2_penalty(&params, &reg, l2)
+}
+
+/// Trains `net` on `data`; returns the history (including epochs done before a resume).
+pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOptions<'_>) -> anyhow::Result<History> {
+    let (in_len, out_len) = (net.input_len(), net.output_len());
+    if in_len == 0 || data.x.len() % in_len != 0 {
+        bail!("inputs hold {} values, not a whole number of {in_len}-value samples", data.x.len());
+    }
+    let n = data.x.len() / in_len;
+    if data.y.len() != n * out_len {
+        bail!("{n} samples need {} target values ({out_len} each), got {}", n * out_len, data.y.len());
+    }
+    if let Some(i) = data.x.iter().chain(data.y).position(|v| !v.is_finite()) {
+        bail!("training data holds a NaN or infinite value (value index {i})");
+    }
+    if cfg.batch_size == 0 {
+        bail!("batch size must be at least 1");
+    }
+    if !(0.0..1.0).contains(&cfg.validation_split) {
+        bail!("validation split must be in [0, 1), got {}", cfg.validation_split);
+    }
+    let n_val = (n as f64 * cfg.validation_split as f64).floor() as usize;
+    let n_train = n - n_val;
+    if n_train == 0 {
+        bail!("no training samples left after the validation split");
+    }
+    let (x_train, x_val) = data.x.split_at(n_train * in_len);
+    let (y_train, y_val) = data.y.split_at(n_train * out_len);
+    let mut x_val = x_val.to_vec();
+    if let Some(t) = opts.input_transform {
+        t(&mut x_val, cfg.seed ^ VALIDATION_NOISE_SEED);
+    }
+
+    let fused = net.layers.last().is_some_and(|l| cfg.loss.fuses_with(l.spec().activation()));
+    let mut state = OptimizerState::default();
+    let mut history = History::default();
+    let mut best: Option<(f64, Vec<Vec<f32>>)> = None;
+    let mut wait = 0usize;
+    if let Some(ck) = opts.resume {
+        ck.check_compatible(net, cfg)?;
+        net.set_param_values(&ck.params);
+        state = ck.optimizer;
+        history = ck.history;
+        best = ck.best;
+        wait = ck.wait;
+        if history.stopped_early {
+            return Ok(history);
+        }
+    }
+
+    let batches = n_train.div_ceil(cfg.batch_size);
+    let (mut xb, mut yb, mut grad) = (Vec::new(), Vec::new(), Vec::new());
+    for epoch in history.epochs.len()..cfg.epochs {
+        let start = Instant::now();
+        let mut order: Vec<usize> = (0..n_train).collect();
+        order.shuffle(&mut stream_rng(cfg.seed, 1 + epoch as u64));
+        let bar = if opts.verbose { ProgressBar::new(batches as u64) } else { ProgressBar::hidden() };
+        bar.set_style(
+            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
+        let (mut loss_sum, mut correct) = (0f64, 0f64);
+        for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
+            gather(x_train, in_len, idx, &mut xb);
+            gather(y_train, out_len, idx, &mut yb);
+            if let Some(t) = opts.input_transform {
+                t(&mut xb, cfg.seed ^ ((epoch as u64) << 32) ^ b as u64);
+            }
+            let pred = net.forward(&xb, idx.len(), true);
+            let value = cfg.loss.value_and_grad(pred, &yb, idx.len(), fused, &mut grad);
+            if cfg.accuracy {
+                correct += metrics::accuracy(pred, &yb, out_len) * idx.len() as f64;
+            }
+            if !value.is_finite() {
+                bail!("loss became {value} at epoch {} batch {}: lower the learning rate", epoch + 1, b + 1);
+            }
+            loss_sum += value * idx.len() as f64;
+            net.backward(&grad, idx.len(), fused);
+            state.update(&cfg.optimizer, &mut net.params_mut(), cfg.l2);
+            bar.inc(1);
+            if b % 8 == 0 {
+                bar.set_message(format!("loss {:.4}", loss_sum / ((b * cfg.batch_size + idx.len()) as f64)));
+            }
+        }
+        bar.finish_and_clear();
+        let loss = loss_sum / n_train as f64 + penalty(net, cfg.l2);
+        let accuracy = cfg.accuracy.then(|| correct / n_train as f64);
+        let (val_loss, val_accuracy) = if n_val > 0 {
+            let (l, a) = evaluate(net, cfg.loss, cfg.l2, &x_val, y_val, cfg.accuracy);
+            (Some(l), a)
+        } else {
+            (None, None)
+        };
+        let record = EpochRecord { epoch: epoch + 1, loss, val_loss, accuracy, val_accuracy, seconds: start.elapsed().as_secs_f64() };
+        if opts.verbose {
+            println!("{}", format_record(&record, cfg.epochs));
+        }
+        let monitored = val_loss.unwrap_or(loss);
+        history.epochs.push(record);
+        let min_delta = cfg.early_stopping.map_or(0.0, |e| e.min_delta);
+        if best.as_ref().is_none_or(|(b, _)| monitored < b - min_delta) {
+            best = Some((monitored, net.param_values()));
+            history.best_epoch = Some(epoch + 1);
+            wait = 0;
+        } else {
+            wait += 1;
+        }
+        if let Some(es) = cfg.early_stopping
+            && wait >= es.patience
+        {
+            history.stopped_early = true;
+            if opts.verbose {
+                println!("early stopping: no improvement for {} epochs", es.patience);
+            }
+        }
+        let done = history.stopped_early || epoch + 1 == cfg.epochs;
+        if done && cfg.early_stopping.is_some_and(|e| e.restore_best) {
+            if let Some((_, params)) = &best {
+                net.set_param_values(params);
+            }
+        } else if done {
+            history.best_epoch = Some(epoch + 1);
+        }
+        if let Some(path) = &opts.checkpoint {
+            Checkpoint { config: cfg.clone(), params: net.param_values(), optimizer: state.clone(), history: history.clone(), best: best.clone(), wait }
+                .save(path)
+                .with_context(|| format!("cannot write checkpoint {}", path.display()))?;
+        }
+        if history.stopped_early {
+            break;
+        }
+    }
+    Ok(history)
+}
+
+/// One line per epoch, as printed during training.
+pub fn format_record(r: &EpochRecord, epochs: usize) -> String {
+    let mut s = format!("epoch {}/{epochs}  loss {:.5}", r.epoch, r.loss);
+    if let Some(a) = r.accuracy {
+        s += &format!("  accuracy {a:.4}");
+    }
+    if let Some(v) = r.val_loss {
+        s += &format!("  val_loss {v:.5}");
+    }
+    if let Some(a) = r.val_accuracy {
+        s += &format!("  val_accuracy {a:.4}");
+    }
+    s + &format!("  {:.2}s", r.seconds)
+}

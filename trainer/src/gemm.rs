@@ -1,0 +1,115 @@
+//! Row-major `f32` matrix products on the `gemm` crate, parallel over output
+//! rows with rayon (never inside one small GEMM: measured slower on 2 cores).
+
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+/// Whether an operand is used as stored or transposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// As stored (row-major `[rows, cols]`).
+    N,
+    /// Transposed (stored row-major `[cols, rows]`).
+    T,
+}
+
+/// Rows of output below which one thread does the whole product.
+const MIN_ROWS_PER_TASK: usize = 16;
+
+/// `C = A·B` or `C += A·B` (with `accumulate`), row-major.
+///
+/// # Shapes
+/// `op(A)`: `[m, k]`, `op(B)`: `[k, n]`, `C`: `[m, n]`. `A` is stored `[m, k]`
+/// for [`Op::N`] and `[k, m]` for [`Op::T`]; likewise `B`.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul(m: usize, n: usize, k: usize, a: &[f32], op_a: Op, b: &[f32], op_b: Op, c: &mut [f32], accumulate: bool) {
+    assert_eq!(a.len(), m * k, "A has the wrong length");
+    assert_eq!(b.len(), k * n, "B has the wrong length");
+    assert_eq!(c.len(), m * n, "C has the wrong length");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.fill(0.0);
+        }
+        return;
+    }
+    let tasks = (m / MIN_ROWS_PER_TASK).clamp(1, rayon::current_num_threads());
+    let rows_per = m.div_ceil(tasks);
+    c.par_chunks_mut(rows_per * n).enumerate().for_each(|(t, chunk)| {
+        let r0 = t * rows_per;
+        let rows = chunk.len() / n;
+        // Element (i, p) of op(A): row-major A[i, p] or A[p, i].
+        let (a_ptr, a_rs, a_cs) = match op_a {
+            Op::N => (a[r0 * k..].as_ptr(), k as isize, 1isize),
+            Op::T => (a[r0..].as_ptr(), 1isize, m as isize),
+        };
+        let (b_rs, b_cs) = match op_b {
+            Op::N => (n as isize, 1isize),
+            Op::T => (1isize, k as isize),
+        };
+        // SAFETY: every index the kernel touches, (i, p) for i < rows, p < k
+        // in A and (p, j) for p < k, j < n in B and (i, j) in the chunk, is
+        // inside the slices whose lengths were asserted above.
+        unsafe {
+            gemm::gemm(
+                rows,
+                n,
+                k,
+                chunk.as_mut_ptr(),
+                1,
+                n as isize,
+                accumulate,
+                a_ptr,
+                a_cs,
+                a_rs,
+                b.as_ptr(),
+                b_cs,
+                b_rs,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            );
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(m: usize, n: usize, k: usize, a: &[f32], op_a: Op, b: &[f32], op_b: Op) -> Vec<f64> {
+        let mut c = vec![0f64; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                for p in 0..k {
+                    let av = if op_a == Op::N { a[i * k + p] } else { a[p * m + i] };
+                    let bv = if op_b == Op::N { b[p * n + j] } else { b[j * k + p] };
+                    c[i * n + j] += av as f64 * bv as f64;
+                }
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn matches_naive_for_all_transposes() {
+        let (m, n, k) = (37, 11, 23);
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i * 104729) % 89) as f32 / 89.0 - 0.5).collect();
+        for op_a in [Op::N, Op::T] {
+            for op_b in [Op::N, Op::T] {
+                let want = naive(m, n, k, &a, op_a, &b, op_b);
+                let mut c = vec![1.0f32; m * n];
+                matmul(m, n, k, &a, op_a, &b, op_b, &mut c, true);
+                for (got, want) in c.iter().zip(&want) {
+                    assert!((*got as f64 - (want + 1.0)).abs() < 1e-4, "{op_a:?}{op_b:?}: {got} vs {}", want + 1.0);
+                }
+            }
+        }
+    }
+}

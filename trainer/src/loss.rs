@@ -1,0 +1,97 @@
+//! Losses with Keras's reduction conventions: the mean over every element
+//! (MSE, MAE, binary cross-entropy) or the mean over samples of the per-sample
+//! sum (categorical cross-entropy).
+
+use ember_runtime::Activation;
+use serde::{Deserialize, Serialize};
+
+/// Probabilities are clamped to `[EPS, 1 - EPS]` inside logarithms (Keras's epsilon).
+pub const EPS: f32 = 1e-7;
+
+/// A training loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Loss {
+    /// Mean squared error.
+    Mse,
+    /// Mean absolute error.
+    Mae,
+    /// Binary cross-entropy on probabilities.
+    Bce,
+    /// Categorical cross-entropy on a probability vector per sample (one-hot targets).
+    Cce,
+}
+
+impl Loss {
+    /// Parses `mse`, `mae`, `bce` (or `binary_crossentropy`), `cce` (or `categorical_crossentropy`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "mse" | "mean_squared_error" => Loss::Mse,
+            "mae" | "mean_absolute_error" => Loss::Mae,
+            "bce" | "binary_crossentropy" => Loss::Bce,
+            "cce" | "categorical_crossentropy" => Loss::Cce,
+            _ => return None,
+        })
+    }
+
+    /// Whether the gradient is taken at the pre-activation of a final layer
+    /// with activation `act` (sigmoid + BCE, softmax + CCE): `p - t`, which is
+    /// exact and avoids dividing by `p (1 - p)`.
+    pub fn fuses_with(self, act: Activation) -> bool {
+        matches!((self, act), (Loss::Bce, Activation::Sigmoid) | (Loss::Cce, Activation::Softmax))
+    }
+
+    /// The loss of predictions `y` against targets `t` (both `[batch, n]`),
+    /// and its gradient written into `grad` (at the output, or at the
+    /// pre-activation when `fused`).
+    ///
+    /// # Shapes
+    /// `y`, `t`, `grad`: `[batch, n]`.
+    pub fn value_and_grad(self, y: &[f32], t: &[f32], batch: usize, fused: bool, grad: &mut Vec<f32>) -> f64 {
+        assert_eq!(y.len(), t.len(), "predictions and targets differ in length");
+        grad.resize(y.len(), 0.0);
+        let total = y.len().max(1) as f32;
+        let mut sum = 0f64;
+        match self {
+            Loss::Mse => {
+                for ((g, &y), &t) in grad.iter_mut().zip(y).zip(t) {
+                    let d = y - t;
+                    sum += (d as f64) * (d as f64);
+                    *g = 2.0 * d / total;
+                }
+                sum / total as f64
+            }
+            Loss::Mae => {
+                for ((g, &y), &t) in grad.iter_mut().zip(y).zip(t) {
+                    let d = y - t;
+                    sum += d.abs() as f64;
+                    *g = if d > 0.0 {
+                        1.0 / total
+                    } else if d < 0.0 {
+                        -1.0 / total
+                    } else {
+                        0.0
+                    };
+                }
+                sum / total as f64
+            }
+            Loss::Bce => {
+                for ((g, &y), &t) in grad.iter_mut().zip(y).zip(t) {
+                    let p = y.clamp(EPS, 1.0 - EPS);
+                    sum -= t as f64 * (p as f64).ln() + (1.0 - t as f64) * (1.0 - p as f64).ln();
+                    *g = if fused { (y - t) / total } else { (p - t) / (p * (1.0 - p)) / total };
+                }
+                sum / total as f64
+            }
+            Loss::Cce => {
+                let b = batch.max(1) as f32;
+                for ((g, &y), &t) in grad.iter_mut().zip(y).zip(t) {
+                    let p = y.clamp(EPS, 1.0 - EPS);
+                    sum -= t as f64 * (p as f64).ln();
+                    *g = if fused { (y - t) / b } else { -t / p / b };
+                }
+                sum / b as f64
+            }
+        }
+    }
+}

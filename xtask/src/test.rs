@@ -1,0 +1,138 @@
+//! `cargo xtask test` (every check, in CI order) and `cargo xtask quickstart`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::board::{self, Board};
+use crate::setup::{self, Qemu, Setup};
+use crate::util::{self, cargo, run};
+
+/// Targets the no_std runtime must build for (no atomics/FPU, FPU, RISC-V).
+const NO_STD_TARGETS: &[&str] = &["thumbv6m-none-eabi", "thumbv7em-none-eabihf", "riscv32imc-unknown-none-elf"];
+
+/// Sets the variables the tests need: `ORT_DYLIB_PATH` (the venv's ONNX
+/// Runtime) and `EMBER_PYTHON` (the venv's Python).
+pub fn test_env<'a>(cmd: &'a mut Command, setup: &Setup) -> &'a mut Command {
+    cmd.env("ORT_DYLIB_PATH", &setup.ort_dylib).env("EMBER_PYTHON", &setup.python)
+}
+
+/// A named check.
+type Step<'a> = (String, Box<dyn FnOnce() -> Result<()> + 'a>);
+
+fn cargo_in(root: &Path, args: &[&str]) -> Command {
+    let mut cmd = cargo();
+    cmd.current_dir(root).args(args);
+    cmd
+}
+
+/// Runs every check in order; stops at the first failure, or with
+/// `keep_going` runs them all and fails at the end if any failed.
+pub fn test(keep_going: bool) -> Result<()> {
+    let root = util::repo_root();
+    let mut done: Vec<(String, f64, bool)> = Vec::new();
+    let started = Instant::now();
+    let setup = setup::setup(Qemu::Required);
+    done.push(("setup".into(), started.elapsed().as_secs_f64(), setup.is_ok()));
+    let setup = match setup {
+        Ok(s) => s,
+        Err(e) => return finish(&done, Err(e.context("step `setup` failed"))),
+    };
+
+    let mut steps: Vec<Step> = Vec::new();
+    let r = &root;
+    steps.push((
+        "fmt".into(),
+        Box::new(move || {
+            run(&mut cargo_in(r, &["fmt", "--all", "--", "--check"]))?;
+            for b in Board::ALL {
+                run(board::board_cargo(b).args(["fmt", "--", "--check"]))?;
+            }
+            Ok(())
+        }),
+    ));
+    steps.push((
+        "clippy (workspace)".into(),
+        Box::new(move || run(&mut cargo_in(r, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))),
+    ));
+    for &t in NO_STD_TARGETS {
+        steps.push((
+            format!("no_std build ({t})"),
+            Box::new(move || run(&mut cargo_in(r, &["build", "-p", "ember-runtime", "--target", t]))),
+        ));
+    }
+    let s = &setup;
+    steps.push((
+        "cargo test --workspace".into(),
+        Box::new(move || run(test_env(&mut cargo_in(r, &["test", "--workspace"]), s))),
+    ));
+    for b in Board::ALL {
+        steps.push((format!("clippy ({})", b.name()), Box::new(move || board_clippy(b))));
+    }
+
+    let total = steps.len() + 1;
+    let mut failed = Vec::new();
+    for (i, (name, f)) in steps.into_iter().enumerate() {
+        println!("\n==== [{}/{total}] {name} ====", i + 2);
+        let t = Instant::now();
+        let result = f();
+        done.push((name.clone(), t.elapsed().as_secs_f64(), result.is_ok()));
+        if let Err(e) = result {
+            let e = e.context(format!("step `{name}` failed"));
+            if !keep_going {
+                return finish(&done, Err(e));
+            }
+            eprintln!("error: {e:#}");
+            failed.push(name);
+        }
+    }
+    match failed.as_slice() {
+        [] => finish(&done, Ok(())),
+        names => finish(&done, Err(anyhow!("steps failed: {}", names.join(", ")))),
+    }
+}
+
+/// `cargo clippy --release -- -D warnings` in the board's folder, with the
+/// model the `boards` test left in [`Board::work_dir`].
+fn board_clippy(b: Board) -> Result<()> {
+    let dir = b.work_dir();
+    for f in ["model.emb", "model.rs", "inputs.bin"] {
+        if !dir.join(f).is_file() {
+            bail!(
+                "{} is missing: the `boards` test (cargo test -p ember-tests --test boards) writes it",
+                dir.join(f).display()
+            );
+        }
+    }
+    let mut cmd = board::board_cargo(b);
+    cmd.args(["clippy", "--release", "--", "-D", "warnings"]);
+    board::set_model_env(&mut cmd, &dir);
+    run(&mut cmd)
+}
+
+/// Prints the summary table, then passes `result` on.
+fn finish(done: &[(String, f64, bool)], result: Result<()>) -> Result<()> {
+    let width = done.iter().map(|(n, _, _)| n.len()).max().unwrap_or(4).max(4);
+    println!("\n{:<width$}  {:>9}  result", "step", "seconds");
+    for (name, secs, ok) in done {
+        println!("{name:<width$}  {secs:>9.1}  {}", if *ok { "ok" } else { "FAILED" });
+    }
+    let total: f64 = done.iter().map(|d| d.1).sum();
+    println!("{:<width$}  {total:>9.1}", "total");
+    result
+}
+
+/// Setup without requiring QEMU, then `ember quickstart --out out/quickstart`.
+pub fn quickstart(args: &[String]) -> Result<()> {
+    let root = util::repo_root();
+    let setup = setup::setup(Qemu::Optional)?;
+    if let Err(reason) = &setup.qemu {
+        println!("quickstart: the board step will be skipped: {reason}");
+    }
+    let mut cmd =
+        cargo_in(&root, &["run", "--release", "-p", "ember-trainer", "--", "quickstart", "--out", "out/quickstart"]);
+    cmd.args(args);
+    run(test_env(&mut cmd, &setup)).context("ember quickstart failed")
+}
