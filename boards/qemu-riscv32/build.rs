@@ -31,13 +31,7 @@ fn main() {
         };
         let src = PathBuf::from(src);
         println!("cargo:rerun-if-changed={}", src.display());
-        let mut bytes = fs::read(&src).unwrap_or_else(|e| fail(&format!("{var}: cannot read {}: {e}", src.display())));
-        if name == "model.rs" {
-            // The file is `include!`d inside a module, where inner attributes and
-            // inner doc comments are not allowed: demote `//!` to `//`.
-            let text = String::from_utf8(bytes).unwrap_or_else(|_| fail("EMBER_MODEL_RS is not UTF-8"));
-            bytes = text.replace("//!", "//").into_bytes();
-        }
+        let bytes = fs::read(&src).unwrap_or_else(|e| fail(&format!("{var}: cannot read {}: {e}", src.display())));
         if name == "inputs.bin" && (bytes.is_empty() || bytes.len() % 4 != 0) {
             fail(&format!("EMBER_INPUTS: {} holds {} bytes, not a whole number of f32", src.display(), bytes.len()));
         }

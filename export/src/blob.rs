@@ -49,9 +49,7 @@ impl Model {
         let layers = heapless::Vec::from_slice(&self.layers).map_err(cap("too many layers"))?;
         let mut metadata = heapless::Vec::new();
         for (k, v) in &self.metadata {
-            metadata
-                .push((k.as_str(), v.as_str()))
-                .map_err(|_| ExportError::Capacity("too many metadata entries"))?;
+            metadata.push((k.as_str(), v.as_str())).map_err(|_| ExportError::Capacity("too many metadata entries"))?;
         }
         let dims: Vec<Dims> = self.params.iter().map(dims_of).collect::<Result<_, _>>()?;
         let mut header = Header {
@@ -86,17 +84,16 @@ impl Model {
             }
             data_start = start;
         };
-        let data_end = header
-            .tensors
-            .last()
-            .map_or(data_start, |t| t.offset as usize + t.byte_len());
+        let data_end = header.tensors.last().map_or(data_start, |t| t.offset as usize + t.byte_len());
         let total = data_end + format::CRC_LEN;
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(&format::MAGIC);
         out.extend_from_slice(&format::VERSION.to_le_bytes());
         out.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(&(encoded.len() as u32).to_le_bytes());
-        out.extend_from_slice(&u32::try_from(total).map_err(|_| ExportError::Capacity("blob larger than 4 GiB"))?.to_le_bytes());
+        out.extend_from_slice(
+            &u32::try_from(total).map_err(|_| ExportError::Capacity("blob larger than 4 GiB"))?.to_le_bytes(),
+        );
         out.extend_from_slice(&encoded);
         for (t, e) in self.params.iter().zip(&header.tensors) {
             out.resize(e.offset as usize, 0);

@@ -53,9 +53,9 @@ impl Model {
         for (i, spec) in layers.iter().enumerate() {
             for p in 0..spec.param_count() {
                 let ps = spec.param(p).expect("param index below param_count");
-                let data = values
-                    .next()
-                    .ok_or_else(|| ExportError::Invalid(format!("missing values for {}", param_name(spec, i, ps.name))))?;
+                let data = values.next().ok_or_else(|| {
+                    ExportError::Invalid(format!("missing values for {}", param_name(spec, i, ps.name)))
+                })?;
                 params.push(Tensor {
                     name: param_name(spec, i, ps.name),
                     dims: ps.dims.as_slice().iter().map(|&d| d as usize).collect(),
@@ -107,10 +107,7 @@ impl Model {
     /// before `range` (or this model's input).
     pub fn sub_model(&self, name: impl Into<String>, range: Range<usize>) -> Result<Model, ExportError> {
         if range.start >= range.end || range.end > self.layers.len() {
-            return Err(ExportError::Invalid(format!(
-                "layer range {range:?} is not inside 0..{}",
-                self.layers.len()
-            )));
+            return Err(ExportError::Invalid(format!("layer range {range:?} is not inside 0..{}", self.layers.len())));
         }
         let input = if range.start == 0 {
             self.input
@@ -164,7 +161,12 @@ impl Model {
                 let want = l.param(p).expect("param index below param_count");
                 let dims: Vec<usize> = want.dims.as_slice().iter().map(|&d| d as usize).collect();
                 if t.dims != dims || t.data.len() != want.dims.elements() {
-                    return invalid(format!("{} has dims {:?} and {} values, expected {dims:?}", t.name, t.dims, t.data.len()));
+                    return invalid(format!(
+                        "{} has dims {:?} and {} values, expected {dims:?}",
+                        t.name,
+                        t.dims,
+                        t.data.len()
+                    ));
                 }
                 if let Some(bad) = t.data.iter().position(|v| !v.is_finite()) {
                     return invalid(format!("{} holds a non-finite value at index {bad}", t.name));

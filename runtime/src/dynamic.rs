@@ -18,12 +18,7 @@ pub fn scratch_len(blob: &Blob<'_>) -> usize {
 /// `input`: the model's input elements (`header.input.dims`, flattened);
 /// `output`: at least the model's output elements; `scratch`: at least
 /// [`scratch_len`]. Returns the number of output elements written.
-pub fn forward(
-    blob: &Blob<'_>,
-    input: &[f32],
-    scratch: &mut [f32],
-    output: &mut [f32],
-) -> Result<usize, Error> {
+pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut [f32]) -> Result<usize, Error> {
     let header = blob.header();
     let width = header.max_activation_len();
     if input.len() != header.input.dims.elements() {

@@ -82,11 +82,7 @@ impl<'a> Header<'a> {
 
     /// Largest activation (input or output of any layer) in elements.
     pub fn max_activation_len(&self) -> usize {
-        self.layers
-            .iter()
-            .map(|l| l.input_len().max(l.output_len()))
-            .max()
-            .unwrap_or(0)
+        self.layers.iter().map(|l| l.input_len().max(l.output_len())).max().unwrap_or(0)
     }
 
     /// Checks every structural rule that does not need the data section.
@@ -184,10 +180,7 @@ impl<'a> Blob<'a> {
         if bytes.as_ptr() as usize % ALIGN != 0 {
             return Err(Error::Misaligned);
         }
-        let header_end = PREAMBLE_LEN
-            .checked_add(header_len)
-            .filter(|&e| e <= body)
-            .ok_or(Error::HeaderOutOfBounds)?;
+        let header_end = PREAMBLE_LEN.checked_add(header_len).filter(|&e| e <= body).ok_or(Error::HeaderOutOfBounds)?;
         let (header, rest) = postcard::take_from_bytes::<Header<'a>>(&bytes[PREAMBLE_LEN..header_end])
             .map_err(|_| Error::HeaderDecode)?;
         if !rest.is_empty() {
@@ -226,15 +219,12 @@ impl<'a> Blob<'a> {
             return Err(Error::TensorType);
         }
         let off = t.offset as usize;
-        self.bytes
-            .get(off..off + t.byte_len())
-            .ok_or(Error::TensorOutOfBounds)
+        self.bytes.get(off..off + t.byte_len()).ok_or(Error::TensorOutOfBounds)
     }
 
     /// Views tensor `index` as `f32` in place.
     pub fn tensor_f32(&self, index: usize) -> Result<&'a [f32], Error> {
-        bytemuck::try_cast_slice(self.tensor_bytes(index, DType::F32)?)
-            .map_err(|_| Error::TensorMisaligned)
+        bytemuck::try_cast_slice(self.tensor_bytes(index, DType::F32)?).map_err(|_| Error::TensorMisaligned)
     }
 
     /// Views tensor `index` as raw bytes in place.
@@ -286,10 +276,6 @@ impl<'b, 'a> LayerCursor<'b, 'a> {
 
     /// Succeeds if every layer has been taken.
     pub fn finish(self) -> Result<(), Error> {
-        if self.layer == self.blob.header.layers.len() {
-            Ok(())
-        } else {
-            Err(Error::LayerCount)
-        }
+        if self.layer == self.blob.header.layers.len() { Ok(()) } else { Err(Error::LayerCount) }
     }
 }

@@ -48,9 +48,7 @@ impl Activation {
 
     /// Parses a lower-case name (the inverse of [`Activation::name`]).
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Linear, Self::Relu, Self::Sigmoid, Self::Tanh, Self::Softmax]
-            .into_iter()
-            .find(|a| a.name() == name)
+        [Self::Linear, Self::Relu, Self::Sigmoid, Self::Tanh, Self::Softmax].into_iter().find(|a| a.name() == name)
     }
 }
 
@@ -268,12 +266,7 @@ impl LayerSpec {
                     dtype: DType::F32,
                     regularized: true,
                 }),
-                1 => Some(ParamSpec {
-                    name: "bias",
-                    dims: Dims::d1(units),
-                    dtype: DType::F32,
-                    regularized: false,
-                }),
+                1 => Some(ParamSpec { name: "bias", dims: Dims::d1(units), dtype: DType::F32, regularized: false }),
                 _ => None,
             },
         }

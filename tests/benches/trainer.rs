@@ -39,5 +39,8 @@ fn main() {
     let ds = data::load_mnist_csv(&data::bundled_mnist_path()).expect("bundled MNIST");
     let mut t: Vec<f64> = (0..5).map(|s| one_epoch(&ds.x, s)).collect();
     t.sort_by(f64::total_cmp);
-    println!("\nember mnist-ae: {:.3} s per epoch (median of 5); compare with scripts/keras_mnist_ae.py on this machine", t[2]);
+    println!(
+        "\nember mnist-ae: {:.3} s per epoch (median of 5); compare with scripts/keras_mnist_ae.py on this machine",
+        t[2]
+    );
 }

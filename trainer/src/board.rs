@@ -220,8 +220,10 @@ pub fn board_cargo(board: Board) -> Command {
 }
 
 /// Points a command at the model files of `work_dir` (`model.emb`,
-/// `model.rs`, `inputs.bin`) through `EMBER_BLOB`, `EMBER_MODEL_RS`, `EMBER_INPUTS`.
+/// `model.rs`, `inputs.bin`) through `EMBER_BLOB`, `EMBER_MODEL_RS`,
+/// `EMBER_INPUTS`, as absolute paths (board builds run in the board's folder).
 pub fn set_model_env(cmd: &mut Command, work_dir: &Path) {
+    let work_dir = &std::path::absolute(work_dir).unwrap_or_else(|_| work_dir.to_path_buf());
     cmd.env("EMBER_BLOB", work_dir.join("model.emb"))
         .env("EMBER_MODEL_RS", work_dir.join("model.rs"))
         .env("EMBER_INPUTS", work_dir.join("inputs.bin"));
@@ -236,7 +238,7 @@ pub fn build_board(board: Board, work_dir: &Path) -> Result<PathBuf> {
     let out = cmd.stdin(Stdio::null()).output().with_context(|| format!("cannot run cargo for {}", board.name()))?;
     if !out.status.success() {
         bail!(
-            "building {} failed ({}; is the target {} installed? `cargo xtask setup`):\n{}{}",
+            "building {} failed ({}; `cargo xtask setup` installs the target {}):\n{}{}",
             board.name(),
             out.status,
             board.target(),
@@ -295,6 +297,8 @@ pub fn run_board(board: Board, blob: &Path, model_rs: &Path, inputs: &[f32], wor
         bail!("{} input values are not a whole, non-zero number of samples of {input_len}", inputs.len());
     }
     fs::create_dir_all(work_dir).with_context(|| format!("cannot create {}", work_dir.display()))?;
+    // The build runs in the board's folder: hand it absolute paths.
+    let work_dir = &work_dir.canonicalize().with_context(|| format!("cannot resolve {}", work_dir.display()))?;
     copy_if_changed(blob, &work_dir.join("model.emb"))?;
     copy_if_changed(model_rs, &work_dir.join("model.rs"))?;
     let bytes: Vec<u8> = inputs.iter().flat_map(|v| v.to_le_bytes()).collect();

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::fit::{FitConfig, History};
-use crate::fsutil::write_atomic;
+use crate::fsutil::write_bytes;
 use crate::network::Network;
 use crate::optim::OptimizerState;
 
@@ -35,7 +35,7 @@ impl Checkpoint {
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         let mut bytes = MAGIC.to_vec();
         bytes.extend(postcard::to_allocvec(self).context("cannot encode checkpoint")?);
-        write_atomic(path, &bytes)
+        write_bytes(path, &bytes)
     }
 
     /// Reads a checkpoint.
@@ -58,7 +58,9 @@ impl Checkpoint {
         let mut a = self.config.clone();
         a.epochs = cfg.epochs;
         if &a != cfg {
-            bail!("checkpoint was made with different training settings; start without --resume or use the same settings");
+            bail!(
+                "checkpoint was made with different training settings; start without --resume or use the same settings"
+            );
         }
         Ok(())
     }

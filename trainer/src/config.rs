@@ -58,9 +58,8 @@ impl NoiseConfig {
     /// Parses `gaussian:0.5` or `salt-pepper:0.2` (level defaults to 0.5 / 0.2).
     pub fn parse(s: &str) -> Result<Self, String> {
         let (kind, level) = s.split_once(':').map_or((s, None), |(k, l)| (k, Some(l)));
-        let level = level
-            .map(|l| l.parse::<f32>().map_err(|_| format!("noise level {l:?} is not a number")))
-            .transpose()?;
+        let level =
+            level.map(|l| l.parse::<f32>().map_err(|_| format!("noise level {l:?} is not a number"))).transpose()?;
         if let Some(l) = level
             && !(0.0..=10.0).contains(&l)
         {
@@ -217,7 +216,8 @@ impl ModelConfig {
     /// The fit settings.
     pub fn fit_config(&self) -> anyhow::Result<FitConfig> {
         let t = &self.train;
-        let loss = Loss::from_name(&t.loss).ok_or_else(|| anyhow::anyhow!("unknown loss {:?} (mse, mae, bce, cce)", t.loss))?;
+        let loss = Loss::from_name(&t.loss)
+            .ok_or_else(|| anyhow::anyhow!("unknown loss {:?} (mse, mae, bce, cce)", t.loss))?;
         let mut optimizer = OptimizerConfig::from_name(&t.optimizer, t.learning_rate)
             .ok_or_else(|| anyhow::anyhow!("unknown optimizer {:?} (sgd, adam, rmsprop, adadelta)", t.optimizer))?;
         if let OptimizerConfig::Sgd { momentum, .. } = &mut optimizer {
@@ -231,7 +231,11 @@ impl ModelConfig {
             optimizer,
             l2: t.l2,
             seed: t.seed,
-            early_stopping: t.patience.map(|patience| EarlyStopping { patience, min_delta: 0.0, restore_best: t.restore_best }),
+            early_stopping: t.patience.map(|patience| EarlyStopping {
+                patience,
+                min_delta: 0.0,
+                restore_best: t.restore_best,
+            }),
             accuracy: false,
         })
     }

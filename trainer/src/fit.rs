@@ -241,7 +241,14 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         } else {
             (None, None)
         };
-        let record = EpochRecord { epoch: epoch + 1, loss, val_loss, accuracy, val_accuracy, seconds: start.elapsed().as_secs_f64() };
+        let record = EpochRecord {
+            epoch: epoch + 1,
+            loss,
+            val_loss,
+            accuracy,
+            val_accuracy,
+            seconds: start.elapsed().as_secs_f64(),
+        };
         if opts.verbose {
             println!("{}", format_record(&record, cfg.epochs));
         }
@@ -272,9 +279,16 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
             history.best_epoch = Some(epoch + 1);
         }
         if let Some(path) = &opts.checkpoint {
-            Checkpoint { config: cfg.clone(), params: net.param_values(), optimizer: state.clone(), history: history.clone(), best: best.clone(), wait }
-                .save(path)
-                .with_context(|| format!("cannot write checkpoint {}", path.display()))?;
+            Checkpoint {
+                config: cfg.clone(),
+                params: net.param_values(),
+                optimizer: state.clone(),
+                history: history.clone(),
+                best: best.clone(),
+                wait,
+            }
+            .save(path)
+            .with_context(|| format!("cannot write checkpoint {}", path.display()))?;
         }
         if history.stopped_early {
             break;

@@ -7,11 +7,9 @@
 
 pub mod backends;
 pub mod board;
-pub mod data;
-pub mod npy;
-pub mod pca;
-pub mod plot;
 pub mod checkpoint;
+pub mod config;
+pub mod data;
 pub mod fit;
 pub mod fsutil;
 pub mod gemm;
@@ -19,8 +17,10 @@ pub mod layers;
 pub mod loss;
 pub mod metrics;
 pub mod network;
+pub mod npy;
 pub mod optim;
-pub mod config;
+pub mod pca;
+pub mod plot;
 pub mod presets;
 pub mod train;
 pub mod verify;

@@ -13,13 +13,7 @@ pub fn accuracy(pred: &[f32], target: &[f32], width: usize) -> f64 {
     let correct = pred
         .chunks(width)
         .zip(target.chunks(width))
-        .filter(|(p, t)| {
-            if width == 1 {
-                (p[0] >= 0.5) == (t[0] >= 0.5)
-            } else {
-                argmax(p) == argmax(t)
-            }
-        })
+        .filter(|(p, t)| if width == 1 { (p[0] >= 0.5) == (t[0] >= 0.5) } else { argmax(p) == argmax(t) })
         .count();
     correct as f64 / n as f64
 }

@@ -130,7 +130,7 @@ pub fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), NpyEr
         return Err(NpyError::ShapeMismatch { path: path.to_path_buf(), shape: shape.to_vec(), len: data.len() });
     }
     let header = encode_header("<f4", shape);
-    crate::data::atomic::write_atomic(path, |w| {
+    crate::fsutil::write_atomic(path, |w| {
         w.write_all(&header)?;
         for v in data {
             w.write_all(&v.to_le_bytes())?;

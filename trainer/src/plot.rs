@@ -13,7 +13,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::data::atomic::{TempGuard, temp_path};
+use crate::fsutil::{TempGuard, temp_path};
 
 mod grid;
 

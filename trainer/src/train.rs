@@ -13,7 +13,7 @@ use crate::checkpoint::Checkpoint;
 use crate::config::{ModelConfig, NoiseConfig, Task};
 use crate::data::{self, Dataset};
 use crate::fit::{self, FitOptions, History, TrainData};
-use crate::fsutil::write_atomic;
+use crate::fsutil::write_bytes;
 use crate::network::Network;
 use crate::pca::Pca;
 use crate::plot;
@@ -69,7 +69,12 @@ pub fn load_data(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result<Datas
     };
     let want: usize = cfg.input.iter().map(|&d| d as usize).product();
     if ds.sample_len() != want {
-        bail!("the data has {} values per sample but model {} takes {want} (input {:?})", ds.sample_len(), cfg.name, cfg.input);
+        bail!(
+            "the data has {} values per sample but model {} takes {want} (input {:?})",
+            ds.sample_len(),
+            cfg.name,
+            cfg.input
+        );
     }
     if let Some(i) = ds.x.iter().position(|v| !v.is_finite()) {
         bail!("the data holds a NaN or infinite value (sample {}, value {})", i / want, i % want);
@@ -100,7 +105,11 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     let fit_cfg = cfg.fit_config()?;
     let mut net = Network::init(cfg.name.clone(), cfg.input_spec()?, &specs, cfg.train.seed);
     if net.output_len() != ds.sample_len() {
-        bail!("an autoencoder's last layer must have {} units (the input size), not {}", ds.sample_len(), net.output_len());
+        bail!(
+            "an autoencoder's last layer must have {} units (the input size), not {}",
+            ds.sample_len(),
+            net.output_len()
+        );
     }
     std::fs::create_dir_all(&opts.out).with_context(|| format!("cannot create {}", opts.out.display()))?;
     let ck_path = opts.out.join("checkpoint.bin");
@@ -140,7 +149,8 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
 
     // Validation reconstruction error, and PCA with as many components as the code.
     let n_val = (ds.len() as f64 * cfg.train.validation_split as f64).floor() as usize;
-    let (train_ds, val_ds) = if n_val > 0 { ds.split_tail(cfg.train.validation_split as f64) } else { (ds.clone(), ds.clone()) };
+    let (train_ds, val_ds) =
+        if n_val > 0 { ds.split_tail(cfg.train.validation_split as f64) } else { (ds.clone(), ds.clone()) };
     let mut val_in = val_ds.x.clone();
     if let Some(n) = noise {
         apply_noise(n, &mut val_in, cfg.train.seed ^ fit::VALIDATION_NOISE_SEED);
@@ -149,10 +159,12 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     let val_mse = mse(&recon, &val_ds.x);
     let code_len = encoder.as_ref().map(|e| e.output().dims.elements());
     let pca = code_len.map(|k| Pca::fit(&train_ds.x, train_ds.len(), ds.sample_len(), k));
-    let pca_mse = pca.as_ref().map(|p| p.reconstruction_mse(&val_ds.x));
+    // PCA sees what the autoencoder sees (the noisy inputs when denoising) and
+    // is scored against the clean data.
+    let pca_mse = pca.as_ref().map(|p| mse(&p.inverse_transform(&p.transform(&val_in)), &val_ds.x));
 
     let hist_path = opts.out.join("history.json");
-    write_atomic(&hist_path, serde_json::to_string_pretty(&history_json(&history))?.as_bytes())?;
+    write_bytes(&hist_path, serde_json::to_string_pretty(&history_json(&history))?.as_bytes())?;
     files.push(hist_path);
     let loss_png = opts.out.join("loss.png");
     let loss: Vec<f32> = history.epochs.iter().map(|e| e.loss as f32).collect();
@@ -167,7 +179,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
 
     let summary = TrainSummary { model, encoder, history, val_mse, pca_mse, files };
     let report_path = opts.out.join("report.md");
-    write_atomic(&report_path, report(cfg, &summary, &ds).as_bytes())?;
+    write_bytes(&report_path, report(cfg, &summary, &ds).as_bytes())?;
     let mut summary = summary;
     summary.files.push(report_path);
     Ok(summary)
@@ -177,8 +189,8 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
 pub fn write_model(m: &Model, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let emb = dir.join(format!("{}.emb", m.name));
     let onnx = dir.join(format!("{}.onnx", m.name));
-    write_atomic(&emb, &m.to_blob()?)?;
-    write_atomic(&onnx, &m.to_onnx()?)?;
+    write_bytes(&emb, &m.to_blob()?)?;
+    write_bytes(&onnx, &m.to_onnx()?)?;
     Ok(vec![emb, onnx])
 }
 
@@ -213,7 +225,13 @@ fn pictures(
         let codes = enc.predict(&val.x);
         let points: Vec<[f32; 2]> = codes.chunks(2).map(|c| [c[0], c[1]]).collect();
         let path = out.join("codes.png");
-        plot::scatter_2d(&path, &format!("{}: 2-D codes of validation points", cfg.name), &points, val.labels.as_deref(), None)?;
+        plot::scatter_2d(
+            &path,
+            &format!("{}: 2-D codes of validation points", cfg.name),
+            &points,
+            val.labels.as_deref(),
+            None,
+        )?;
         files.push(path);
         if let Some(p) = pca {
             let proj = p.transform(&val.x);
@@ -242,12 +260,32 @@ fn pictures(
 fn report(cfg: &ModelConfig, s: &TrainSummary, ds: &Dataset) -> String {
     let mut r = String::new();
     let _ = writeln!(r, "# {}\n", cfg.name);
-    let _ = writeln!(r, "- task: {:?}, {} samples of {:?}, validation split {}", cfg.task, ds.len(), ds.dims, cfg.train.validation_split);
-    let _ = writeln!(r, "- loss {}, optimizer {}, batch {}, seed {}", cfg.train.loss, cfg.train.optimizer, cfg.train.batch_size, cfg.train.seed);
+    let _ = writeln!(
+        r,
+        "- task: {:?}, {} samples of {:?}, validation split {}",
+        cfg.task,
+        ds.len(),
+        ds.dims,
+        cfg.train.validation_split
+    );
+    let _ = writeln!(
+        r,
+        "- loss {}, optimizer {}, batch {}, seed {}",
+        cfg.train.loss, cfg.train.optimizer, cfg.train.batch_size, cfg.train.seed
+    );
     if let Some(last) = s.history.epochs.last() {
         let secs: f64 = s.history.epochs.iter().map(|e| e.seconds).sum::<f64>() / s.history.epochs.len() as f64;
-        let _ = writeln!(r, "- epochs run: {} (best {:?}, stopped early: {}), {:.3} s per epoch", last.epoch, s.history.best_epoch, s.history.stopped_early, secs);
-        let _ = writeln!(r, "- final loss {:.6}, val_loss {}", last.loss, last.val_loss.map_or("-".into(), |v| format!("{v:.6}")));
+        let _ = writeln!(
+            r,
+            "- epochs run: {} (best {:?}, stopped early: {}), {:.3} s per epoch",
+            last.epoch, s.history.best_epoch, s.history.stopped_early, secs
+        );
+        let _ = writeln!(
+            r,
+            "- final loss {:.6}, val_loss {}",
+            last.loss,
+            last.val_loss.map_or("-".into(), |v| format!("{v:.6}"))
+        );
     }
     let _ = writeln!(r, "\n## Reconstruction error on the validation data (MSE)\n");
     let _ = writeln!(r, "| method | MSE |\n|---|---|");

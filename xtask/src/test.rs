@@ -32,7 +32,10 @@ fn cargo_in(root: &Path, args: &[&str]) -> Command {
 /// `keep_going` runs them all and fails at the end if any failed.
 pub fn test(keep_going: bool) -> Result<()> {
     let root = util::repo_root();
+    // setup, fmt, clippy, the no_std builds, cargo test, one clippy per board.
+    let total = 4 + NO_STD_TARGETS.len() + Board::ALL.len();
     let mut done: Vec<(String, f64, bool)> = Vec::new();
+    println!("==== [1/{total}] setup ====");
     let started = Instant::now();
     let setup = setup::setup(Qemu::Required);
     done.push(("setup".into(), started.elapsed().as_secs_f64(), setup.is_ok()));
@@ -64,15 +67,15 @@ pub fn test(keep_going: bool) -> Result<()> {
         ));
     }
     let s = &setup;
-    steps.push((
-        "cargo test --workspace".into(),
-        Box::new(move || run(test_env(&mut cargo_in(r, &["test", "--workspace"]), s))),
-    ));
+    // With --keep-going, every test binary runs even after one fails.
+    let test_args: &[&str] =
+        if keep_going { &["test", "--workspace", "--no-fail-fast"] } else { &["test", "--workspace"] };
+    steps.push(("cargo test --workspace".into(), Box::new(move || run(test_env(&mut cargo_in(r, test_args), s)))));
     for b in Board::ALL {
         steps.push((format!("clippy ({})", b.name()), Box::new(move || board_clippy(b))));
     }
 
-    let total = steps.len() + 1;
+    debug_assert_eq!(total, steps.len() + 1);
     let mut failed = Vec::new();
     for (i, (name, f)) in steps.into_iter().enumerate() {
         println!("\n==== [{}/{total}] {name} ====", i + 2);

@@ -28,13 +28,26 @@ pub fn cmd_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     println!("output    {:?} {:?}", h.output.kind, h.output.dims.as_slice());
     println!("layers    {}", h.layers.len());
     for (i, l) in h.layers.iter().enumerate() {
-        println!("  {i:>2}  {:<8} {:>6} -> {:<6} {}", l.kind_name(), l.input_len(), l.output_len(), l.activation().name());
+        println!(
+            "  {i:>2}  {:<8} {:>6} -> {:<6} {}",
+            l.kind_name(),
+            l.input_len(),
+            l.output_len(),
+            l.activation().name()
+        );
     }
     let mut weight_bytes = 0;
     println!("tensors   {}", h.tensors.len());
     for t in &h.tensors {
         weight_bytes += t.byte_len();
-        println!("  {:<24} {:?} {:<14} offset {:>8}  {:>8} bytes", t.name, t.dtype, format!("{:?}", t.dims.as_slice()), t.offset, t.byte_len());
+        println!(
+            "  {:<24} {:?} {:<14} offset {:>8}  {:>8} bytes",
+            t.name,
+            t.dtype,
+            format!("{:?}", t.dims.as_slice()),
+            t.offset,
+            t.byte_len()
+        );
     }
     if let Some(t) = &h.tokenizer {
         println!("tokenizer {t:?}");
@@ -42,6 +55,10 @@ pub fn cmd_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     for (k, v) in &h.metadata {
         println!("meta      {k} = {v}");
     }
-    println!("sizes     weights {weight_bytes} bytes, header {} bytes, peak activations {} bytes (f32, in + out of the widest layer)", u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")), 4 * h.layers.iter().map(|l| l.input_len() + l.output_len()).max().unwrap_or(0));
+    println!(
+        "sizes     weights {weight_bytes} bytes, header {} bytes, peak activations {} bytes (f32, in + out of the widest layer)",
+        u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")),
+        4 * h.layers.iter().map(|l| l.input_len() + l.output_len()).max().unwrap_or(0)
+    );
     Ok(ExitCode::SUCCESS)
 }

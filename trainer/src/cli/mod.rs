@@ -11,12 +11,16 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use ember_export::Model;
 use ember_trainer::config::{ModelConfig, NoiseConfig};
-use ember_trainer::fsutil::write_atomic;
+use ember_trainer::fsutil::write_bytes;
 use ember_trainer::train::{TrainOptions, train};
 use ember_trainer::{presets, verify};
 
 #[derive(Parser)]
-#[command(name = "ember", version, about = "Train tiny neural networks, export them to ONNX and .emb blobs, run them on microcontrollers")]
+#[command(
+    name = "ember",
+    version,
+    about = "Train tiny neural networks, export them to ONNX and .emb blobs, run them on microcontrollers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -220,16 +224,20 @@ fn cmd_export(a: ExportArgs) -> anyhow::Result<ExitCode> {
         bail!("nothing to write: give --onnx, --blob and/or --rust");
     }
     if let Some(p) = &a.onnx {
-        write_atomic(p, &model.to_onnx()?)?;
+        write_bytes(p, &model.to_onnx()?)?;
         println!("wrote {}", p.display());
     }
-    let blob_name = a.blob.as_ref().and_then(|p| p.file_name()).map_or(format!("{}.emb", model.name), |n| n.to_string_lossy().into_owned());
+    let blob_name = a
+        .blob
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map_or(format!("{}.emb", model.name), |n| n.to_string_lossy().into_owned());
     if let Some(p) = &a.blob {
-        write_atomic(p, &model.to_blob()?)?;
+        write_bytes(p, &model.to_blob()?)?;
         println!("wrote {}", p.display());
     }
     if let Some(p) = &a.rust {
-        write_atomic(p, model.to_rust(&blob_name)?.as_bytes())?;
+        write_bytes(p, model.to_rust(&blob_name)?.as_bytes())?;
         println!("wrote {}", p.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -265,7 +273,8 @@ pub fn verify_all(pairs: &[(PathBuf, PathBuf)], samples: usize, seed: u64) -> an
         let onnx_bytes = std::fs::read(onnx).with_context(|| format!("cannot read {}", onnx.display()))?;
         let model = Model::from_blob(&blob).with_context(|| format!("{} is not a valid ember blob", emb.display()))?;
         let inputs = verify::sample_inputs(&model, samples, seed);
-        let report = verify::verify(&blob, &onnx_bytes, &inputs).with_context(|| format!("verifying {}", onnx.display()))?;
+        let report =
+            verify::verify(&blob, &onnx_bytes, &inputs).with_context(|| format!("verifying {}", onnx.display()))?;
         print!("{}", verify::format_report(&report));
         all_ok &= report.ok();
     }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use ember_trainer::board::{self, Board};
-use ember_trainer::fsutil::write_atomic;
+use ember_trainer::fsutil::write_bytes;
 use ember_trainer::presets;
 use ember_trainer::train::{TrainOptions, train};
 use ember_trainer::verify;
@@ -53,7 +53,11 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
         pairs.extend(verify_pairs(d, None)?);
     }
     let verified = verify_all(&pairs, 16, 7)?;
-    summary.push(format!("verify     {} models: {}", pairs.len(), if verified { "all within tolerance" } else { "MISMATCH" }));
+    summary.push(format!(
+        "verify     {} models: {}",
+        pairs.len(),
+        if verified { "all within tolerance" } else { "MISMATCH" }
+    ));
 
     if a.no_boards {
         summary.push("boards     skipped (--no-boards)".into());
@@ -80,7 +84,7 @@ fn run_on_board(b: Board, blob_path: &std::path::Path, out: &std::path::Path) ->
     let model = ember_export::Model::from_blob(&blob)?;
     let work = out.join("boards").join(b.name());
     let model_rs = work.join("model.rs");
-    write_atomic(&model_rs, model.to_rust("model.emb")?.as_bytes())?;
+    write_bytes(&model_rs, model.to_rust("model.emb")?.as_bytes())?;
     let ds = ember_trainer::data::load_mnist_csv(&ember_trainer::data::bundled_mnist_path())?;
     // One digit of each of four classes (the CSV holds 500 of each, in order).
     let inputs: Vec<f32> = [0, 1, 2, 3].iter().flat_map(|c| ds.sample(c * 500).to_vec()).collect();

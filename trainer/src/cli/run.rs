@@ -27,13 +27,24 @@ pub fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
     let (shape, data) = npy::read_npy(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
     let in_dims: Vec<usize> = model.input.dims.as_slice().iter().map(|&d| d as usize).collect();
     let flat: usize = in_dims.iter().product();
-    let ok = shape.len() >= 2 && (shape[1..] == in_dims[..] || shape[1..].iter().product::<usize>() == flat && shape.len() == 2);
+    let ok = shape.len() >= 2
+        && (shape[1..] == in_dims[..] || shape[1..].iter().product::<usize>() == flat && shape.len() == 2);
     if !ok {
-        bail!("input shape {shape:?} does not match the model: expected [batch, {}]", in_dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+        bail!(
+            "input shape {shape:?} does not match the model: expected [batch, {}]",
+            in_dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        );
     }
     let out = verify::run_runtime(&blob, &data)?;
     let out_len = model.output().dims.elements();
-    npy::write_npy(&a.output, &[shape[0], out_len], &out).with_context(|| format!("cannot write {}", a.output.display()))?;
-    println!("ran {} samples through {}: wrote {} ([{}, {out_len}])", shape[0], model.name, a.output.display(), shape[0]);
+    npy::write_npy(&a.output, &[shape[0], out_len], &out)
+        .with_context(|| format!("cannot write {}", a.output.display()))?;
+    println!(
+        "ran {} samples through {}: wrote {} ([{}, {out_len}])",
+        shape[0],
+        model.name,
+        a.output.display(),
+        shape[0]
+    );
     Ok(ExitCode::SUCCESS)
 }

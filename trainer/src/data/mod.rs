@@ -6,7 +6,6 @@
 //! its magic bytes (`1f 8b`), never by the file name. Errors are
 //! [`DataError`]s whose messages name the file and the problem.
 
-pub mod atomic;
 mod blobs;
 mod csv;
 mod error;
