@@ -11,14 +11,13 @@ use std::fs;
 
 use anyhow::{Context, Result, ensure};
 use ember_export::{AlignedBytes, Model};
-use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
-use ember_runtime::{Chain, Dense, Forward, Linear, Model as _, Relu, SVector};
+use ember_runtime::{Chain, Dense, Forward, Model as _, Relu, SVector};
 use ember_trainer::board::{Board, BoardRun, qemu_available, run_board};
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use ember_trainer::fit::{FitOptions, TrainData, fit};
+use ember_trainer::network::Network;
+use ember_trainer::verify::F32_PARITY;
+use ember_trainer::{data, presets};
 
-/// Board vs host: `|board - host| <= F32_PARITY + F32_PARITY * |host|`.
-const F32_PARITY: f32 = 1e-5;
 /// Input samples per run.
 const SAMPLES: usize = 4;
 const INPUTS: usize = 784;
@@ -26,33 +25,25 @@ const HIDDEN: usize = 128;
 const CODE: usize = 32;
 
 /// The encoder's type on the host: the same type the board's `model.rs` names.
-type Encoder = Chain<Dense<INPUTS, HIDDEN, Relu>, Dense<HIDDEN, CODE, Linear>>;
+type Encoder = Chain<Dense<INPUTS, HIDDEN, Relu>, Dense<HIDDEN, CODE, Relu>>;
 
-/// A 784 → 128 (relu) → 32 (linear) encoder with seeded Glorot-uniform
-/// weights and small biases.
-// TODO(lead): switch to a trained MNIST encoder once the trainer can produce one.
-fn encoder(seed: u64) -> Result<Model> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut dense = |inputs: usize, units: usize| -> [Vec<f32>; 2] {
-        let limit = (6.0 / (inputs + units) as f32).sqrt();
-        let weight = (0..inputs * units).map(|_| rng.random_range(-limit..limit)).collect();
-        let bias = (0..units).map(|_| rng.random_range(-0.1..0.1)).collect();
-        [weight, bias]
-    };
-    let [w0, b0] = dense(INPUTS, HIDDEN);
-    let [w1, b1] = dense(HIDDEN, CODE);
-    let layers = vec![
-        LayerSpec::Dense { inputs: INPUTS as u32, units: HIDDEN as u32, activation: Activation::Relu },
-        LayerSpec::Dense { inputs: HIDDEN as u32, units: CODE as u32, activation: Activation::Linear },
-    ];
-    let input = IoSpec { kind: ValueKind::F32, dims: Dims::d1(INPUTS as u32), range: Some([0.0, 1.0]) };
-    Ok(Model::new("board_encoder", input, layers, vec![w0, b0, w1, b1])?)
+/// The encoder of the `mnist-ae` preset, trained for two epochs on 1000 of
+/// the bundled digits (enough for real, non-random weights; quick in the test
+/// profile).
+fn encoder() -> Result<Model> {
+    let mut cfg = presets::preset("mnist-ae").context("preset")?;
+    cfg.train.epochs = 2;
+    cfg.train.seed = 3;
+    let ds = data::load_mnist_csv(&data::bundled_mnist_path())?.take(1000);
+    let mut net = Network::init("mnist_ae", cfg.input_spec()?, &cfg.layer_specs()?, cfg.train.seed);
+    fit(&mut net, TrainData { x: &ds.x, y: &ds.x }, &cfg.fit_config()?, FitOptions::default())?;
+    Ok(net.to_model()?.sub_model("mnist_ae_encoder", 0..2)?)
 }
 
-/// Seeded uniform `[0, 1)` samples.
-fn inputs(seed: u64) -> Vec<f32> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..SAMPLES * INPUTS).map(|_| rng.random_range(0.0..1.0)).collect()
+/// Four real digits (classes 0 to 3) from the bundled MNIST data.
+fn inputs() -> Result<Vec<f32>> {
+    let ds = data::load_mnist_csv(&data::bundled_mnist_path())?;
+    Ok((0..SAMPLES).flat_map(|c| ds.sample(c * 500 + 7).to_vec()).collect())
 }
 
 fn print_run(board: Board, run: &BoardRun, max_diff: f32) {
@@ -80,13 +71,13 @@ fn check_board(board: Board) -> Result<()> {
     if let Err(msg) = qemu_available(board) {
         panic!("{msg}");
     }
-    let model = encoder(7)?;
+    let model = encoder()?;
     let blob = model.to_blob()?;
     let dir = tempfile::tempdir()?;
     let (blob_path, rs_path) = (dir.path().join("model.emb"), dir.path().join("model.rs"));
     fs::write(&blob_path, &blob)?;
     fs::write(&rs_path, model.to_rust("model.emb")?)?;
-    let x = inputs(11);
+    let x = inputs()?;
     let run = run_board(board, &blob_path, &rs_path, &x, &board.work_dir())?;
 
     let aligned = AlignedBytes::new(&blob);
@@ -99,7 +90,7 @@ fn check_board(board: Board) -> Result<()> {
         for (j, (&g, &w)) in got.iter().zip(want.iter()).enumerate() {
             let diff = (g - w).abs();
             ensure!(
-                diff <= F32_PARITY + F32_PARITY * w.abs(),
+                f64::from(diff) <= F32_PARITY + F32_PARITY * f64::from(w.abs()),
                 "{} sample {i} output {j}: board {g} host {w} (diff {diff:e})",
                 board.name()
             );

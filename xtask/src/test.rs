@@ -32,8 +32,8 @@ fn cargo_in(root: &Path, args: &[&str]) -> Command {
 /// `keep_going` runs them all and fails at the end if any failed.
 pub fn test(keep_going: bool) -> Result<()> {
     let root = util::repo_root();
-    // setup, fmt, clippy, the no_std builds, cargo test, one clippy per board.
-    let total = 4 + NO_STD_TARGETS.len() + Board::ALL.len();
+    // setup, fmt, clippy, the no_std builds, cargo test, one clippy per board, the boards report.
+    let total = 5 + NO_STD_TARGETS.len() + Board::ALL.len();
     let mut done: Vec<(String, f64, bool)> = Vec::new();
     println!("==== [1/{total}] setup ====");
     let started = Instant::now();
@@ -74,6 +74,8 @@ pub fn test(keep_going: bool) -> Result<()> {
     for b in Board::ALL {
         steps.push((format!("clippy ({})", b.name()), Box::new(move || board_clippy(b))));
     }
+    // Sizes and instructions per inference of the model the boards test ran.
+    steps.push(("boards report".into(), Box::new(|| crate::boards::boards(&[]))));
 
     debug_assert_eq!(total, steps.len() + 1);
     let mut failed = Vec::new();
