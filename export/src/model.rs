@@ -145,6 +145,13 @@ impl Model {
                 ));
             }
         }
+        if self.input.kind != self.layers[0].input_kind() {
+            return invalid(format!(
+                "input holds {:?} but the first layer takes {:?}",
+                self.input.kind,
+                self.layers[0].input_kind()
+            ));
+        }
         if self.input.dims.elements() != self.layers[0].input_len() {
             return invalid(format!(
                 "input has {} values but the first layer takes {}",

@@ -372,10 +372,8 @@ fn tensors_are_aligned_little_endian_f32_with_zero_gaps() {
         assert_eq!(off % 16, 0, "{} offset {off} is not a multiple of 16", t.name);
         assert_eq!(off, expected_off, "{} is packed right after the previous tensor", t.name);
         assert!(b[prev_end..off].iter().all(|&x| x == 0), "gap before {} is zero", t.name);
-        let stored: Vec<u32> = b[off..off + 4 * p.data.len()]
-            .chunks(4)
-            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
+        let stored: Vec<u32> =
+            b[off..off + 4 * p.data.len()].chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
         let want: Vec<u32> = p.data.iter().map(|v| v.to_bits()).collect();
         assert_eq!(stored, want, "{} holds the model's values as little-endian f32", t.name);
         prev_end = off + 4 * p.data.len();
@@ -600,7 +598,8 @@ fn rejects_header_decode() {
     assert_rejects(&b, Error::HeaderDecode);
     // A bool that is neither 0 nor 1 (tokenizer.lowercase).
     let b = Fixture::with(|f| {
-        f.header.tokenizer = Some(WireTokenizer { vocab: 10, reserved: 3, lowercase: 2, max_len: 5, padding: 0, truncating: 0 })
+        f.header.tokenizer =
+            Some(WireTokenizer { vocab: 10, reserved: 3, lowercase: 2, max_len: 5, padding: 0, truncating: 0 })
     });
     assert_rejects(&b, Error::HeaderDecode);
     // An Option tag of 2 (the input range).
@@ -670,8 +669,8 @@ fn rejects_bad_dims() {
         WireDims { rank: 0, dims: [0; 4] },
         WireDims { rank: 5, dims: [3, 1, 1, 1] },
         WireDims { rank: 1, dims: [0, 0, 0, 0] },
-        WireDims { rank: 1, dims: [3, 1, 0, 0] },      // an unused dim that is not 0
-        WireDims { rank: 2, dims: [3, 0, 0, 0] },      // a used dim of 0
+        WireDims { rank: 1, dims: [3, 1, 0, 0] }, // an unused dim that is not 0
+        WireDims { rank: 2, dims: [3, 0, 0, 0] }, // a used dim of 0
         WireDims { rank: 1, dims: [(1 << 24) + 1, 0, 0, 0] },
         WireDims { rank: 3, dims: [1 << 14, 1 << 14, 2, 0] }, // 2^29 elements
     ];
@@ -909,6 +908,7 @@ fn random_mutations_never_panic() {
             }
         }
     }
+    eprintln!("accepted {accepted} of 5000; errors seen: {seen:?}");
     // The repaired half must reach the header and tensor checks.
     for deep in ["HeaderDecode", "HeaderOutOfBounds", "TensorOutOfBounds", "ChecksumMismatch", "LengthMismatch"] {
         assert!(seen.contains(deep), "no mutation reached {deep}; seen {seen:?}");

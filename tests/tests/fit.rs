@@ -166,8 +166,8 @@ fn diverging_validation() -> (Vec<f32>, Vec<f32>, Model) {
     let x: Vec<f32> = (0..n).map(|_| r.random_range(-1.0..1.0)).collect();
     let n_val = 20; // floor(100 * 0.2)
     let y: Vec<f32> = x.iter().enumerate().map(|(i, &v)| if i < n - n_val { v } else { -v }).collect();
-    let model = Model::new("line", input_spec(1), vec![dense(1, 1, Activation::Linear)], vec![vec![-2.0], vec![0.0]])
-        .unwrap();
+    let model =
+        Model::new("line", input_spec(1), vec![dense(1, 1, Activation::Linear)], vec![vec![-2.0], vec![0.0]]).unwrap();
     (x, y, model)
 }
 
@@ -182,8 +182,13 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
     let dir = scratch_dir("early");
     let ck = dir.join("checkpoint.bin");
     let mut net = Network::from_model(&model);
-    let h = fit(&mut net, TrainData { x: &x, y: &y }, &cfg, FitOptions { checkpoint: Some(ck.clone()), ..FitOptions::default() })
-        .unwrap();
+    let h = fit(
+        &mut net,
+        TrainData { x: &x, y: &y },
+        &cfg,
+        FitOptions { checkpoint: Some(ck.clone()), ..FitOptions::default() },
+    )
+    .unwrap();
 
     assert!(h.stopped_early, "validation loss rises, so training stops early");
     let best = h.best_epoch.expect("a best epoch");
@@ -206,10 +211,16 @@ fn early_stopping_stops_and_restores_the_best_epoch() {
     let pred = forward_f64(&net.specs(), &params, &to_f64(&x[80..]));
     let mse = pred.iter().zip(&y[80..]).map(|(p, &t)| (p - t as f64).powi(2)).sum::<f64>() / 20.0;
     assert!((mse - min).abs() <= 1e-5 * min, "val MSE of the restored weights {mse} vs recorded best {min}");
-    // The checkpoint holds the restored weights and the best.
+    // The checkpoint holds the last epoch's weights (a resume goes on from
+    // them) and, separately, the best ones.
     let saved = Checkpoint::load(&ck).unwrap();
     assert!(saved.history.stopped_early);
-    assert_eq!(bits(&saved.params), bits(&net.param_values()));
+    let mut all = cfg.clone();
+    all.epochs = h.epochs.len();
+    all.early_stopping = None;
+    let mut last = Network::from_model(&model);
+    fit(&mut last, TrainData { x: &x, y: &y }, &all, FitOptions::default()).unwrap();
+    assert_eq!(bits(&saved.params), bits(&last.param_values()));
     assert_eq!(bits(&saved.best.expect("best saved").1), bits(&net.param_values()));
 }
 
@@ -248,7 +259,9 @@ fn linear_autoencoder_reaches_pca_error() {
     let total = {
         // The error of reconstructing every point by the training mean: a
         // useless model's error, to show the comparison is not vacuous.
-        let mean: Vec<f64> = (0..3).map(|j| train_x.iter().skip(j).step_by(3).map(|&v| v as f64).sum::<f64>() / (n - n_val) as f64).collect();
+        let mean: Vec<f64> = (0..3)
+            .map(|j| train_x.iter().skip(j).step_by(3).map(|&v| v as f64).sum::<f64>() / (n - n_val) as f64)
+            .collect();
         val_x.iter().enumerate().map(|(i, &v)| (v as f64 - mean[i % 3]).powi(2)).sum::<f64>() / val_x.len() as f64
     };
     assert!(pca < 0.5 * total, "PCA {pca} should explain most of the variance {total}");
@@ -363,8 +376,11 @@ fn inconsistent_checkpoint_is_an_error() {
     let (path, good, cfg) = checkpoint_bytes("inconsistent");
     std::fs::write(&path, &good).unwrap();
     let ck = Checkpoint::load(&path).unwrap();
-    let mut edits: Vec<Box<dyn Fn(&mut Checkpoint)>> = vec![
-        Box::new(|c| c.params[0].pop().map(drop).unwrap_or(())),
+    type Edit = Box<dyn Fn(&mut Checkpoint)>;
+    let mut edits: Vec<Edit> = vec![
+        Box::new(|c| {
+            c.params[0].pop();
+        }),
         Box::new(|c| c.params.truncate(3)),
         Box::new(|c| c.config.seed += 1),
         Box::new(|c| c.config.batch_size += 1),
@@ -391,4 +407,31 @@ fn inconsistent_checkpoint_is_an_error() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn train_reports_errors_on_the_fit_validation_split() {
+    // `ember train`'s report compares the model with PCA on the validation
+    // samples: exactly the ones `fit` held out (the last floor(n · split)).
+    let mut preset = presets::preset("blobs-ae").unwrap();
+    preset.train.epochs = 3;
+    let out = scratch_dir("train-summary");
+    let opts = ember_trainer::train::TrainOptions { out, ..Default::default() };
+    let summary = ember_trainer::train::train(&preset, &opts).unwrap();
+    let x = blobs(600, preset.train.seed);
+    let n_val = (600.0 * preset.train.validation_split as f64).floor() as usize;
+    let (train_x, val_x) = x.split_at((600 - n_val) * 3);
+    let params: Vec<Vec<f64>> = summary.model.params.iter().map(|t| to_f64(&t.data)).collect();
+    let recon = forward_f64(&summary.model.layers, &params, &to_f64(val_x));
+    let mse = recon.iter().zip(val_x).map(|(r, &v)| (r - v as f64).powi(2)).sum::<f64>() / val_x.len() as f64;
+    let last_val_loss = summary.history.epochs.last().unwrap().val_loss.unwrap();
+    assert!((mse - last_val_loss).abs() <= 1e-5 * mse, "fit's val_loss {last_val_loss} vs {mse} on its split");
+    assert!(
+        (summary.val_mse - mse).abs() <= 1e-5 * mse,
+        "the report's validation MSE {} is not the MSE on fit's {n_val} validation samples ({mse})",
+        summary.val_mse
+    );
+    let pca = Pca::fit(train_x, 600 - n_val, 3, 2).reconstruction_mse(val_x);
+    let reported = summary.pca_mse.expect("PCA baseline");
+    assert!((reported - pca).abs() <= 1e-5 * pca, "the report's PCA MSE {reported} vs {pca} on fit's split");
 }

@@ -391,9 +391,8 @@ fn check_matmul(m: usize, n: usize, k: usize, seed: u64) {
 
 #[test]
 fn matmul_odd_shapes() {
-    for (i, &(m, n, k)) in [(1, 1, 1), (37, 11, 23), (17, 1, 33), (1, 19, 5), (33, 65, 129), (16, 16, 1), (65, 3, 2)]
-        .iter()
-        .enumerate()
+    for (i, &(m, n, k)) in
+        [(1, 1, 1), (37, 11, 23), (17, 1, 33), (1, 19, 5), (33, 65, 129), (16, 16, 1), (65, 3, 2)].iter().enumerate()
     {
         check_matmul(m, n, k, i as u64);
     }
@@ -434,7 +433,7 @@ type Formula = dyn Fn(f64, f64, &mut [f64; 2], i32) -> f64;
 /// and the same updates through `formula(w, g, slots, t) -> new w`.
 fn check_optimizer(cfg: OptimizerConfig, l2: f32, grad_scale: f32, formula: &Formula, seed: u64) {
     let mut r = rng(seed);
-    let mut w = vec![uniform(&mut r, 6, -1.0, 1.0), uniform(&mut r, 3, -1.0, 1.0)];
+    let mut w = [uniform(&mut r, 6, -1.0, 1.0), uniform(&mut r, 3, -1.0, 1.0)];
     let regularized = [true, false];
     let mut reference: Vec<Vec<f64>> = w.iter().map(|v| to_f64(v)).collect();
     let mut slots: Vec<Vec<[f64; 2]>> = w.iter().map(|v| vec![[0.0; 2]; v.len()]).collect();

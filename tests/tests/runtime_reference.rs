@@ -53,8 +53,10 @@ fn check_dense<const IN: usize, const OUT: usize, A: Act>(seed: u64, scale: f32)
     let what = format!("Dense<{IN}, {OUT}, {:?}> x{scale}", A::KIND);
 
     let typed = <Dense<IN, OUT, A> as RtModel>::load(&bytes).expect("binds to its type");
-    let got: Vec<f32> =
-        x.chunks(IN).flat_map(|s| typed.forward(&SVector::<f32, IN>::from_column_slice(s)).as_slice().to_vec()).collect();
+    let got: Vec<f32> = x
+        .chunks(IN)
+        .flat_map(|s| typed.forward(&SVector::<f32, IN>::from_column_slice(s)).as_slice().to_vec())
+        .collect();
     assert_parity(&format!("typed {what}"), &got, &want);
     assert_parity(&format!("dynamic {what}"), &run_dynamic(&bytes, &x), &want);
 }

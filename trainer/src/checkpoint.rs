@@ -55,6 +55,15 @@ impl Checkpoint {
         if shapes != saved {
             bail!("checkpoint was made for a different architecture ({saved:?} parameter sizes, model has {shapes:?})");
         }
+        if let Some((_, best)) = &self.best
+            && best.iter().map(Vec::len).ne(shapes.iter().copied())
+        {
+            bail!("checkpoint is inconsistent: its best weights do not match the architecture");
+        }
+        let slots_ok = |slots: &[Vec<f32>]| slots.is_empty() || slots.iter().map(Vec::len).eq(shapes.iter().copied());
+        if !slots_ok(&self.optimizer.slot1) || !slots_ok(&self.optimizer.slot2) {
+            bail!("checkpoint is inconsistent: its optimizer state does not match the architecture");
+        }
         let mut a = self.config.clone();
         a.epochs = cfg.epochs;
         if &a != cfg {

@@ -112,6 +112,11 @@ pub struct FitOptions<'a> {
     pub input_transform: Option<InputTransform<'a>>,
 }
 
+/// Samples held out for validation: `floor(n · split)`, taken from the end (Keras's `validation_split`).
+pub fn validation_count(n: usize, split: f32) -> usize {
+    ((n as f64 * split as f64).floor() as usize).min(n)
+}
+
 fn stream_rng(seed: u64, stream: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
@@ -167,7 +172,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
     if !(0.0..1.0).contains(&cfg.validation_split) {
         bail!("validation split must be in [0, 1), got {}", cfg.validation_split);
     }
-    let n_val = (n as f64 * cfg.validation_split as f64).floor() as usize;
+    let n_val = validation_count(n, cfg.validation_split);
     let n_train = n - n_val;
     if n_train == 0 {
         bail!("no training samples left after the validation split");
@@ -191,14 +196,12 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         history = ck.history;
         best = ck.best;
         wait = ck.wait;
-        if history.stopped_early {
-            return Ok(history);
-        }
     }
 
     let batches = n_train.div_ceil(cfg.batch_size);
     let (mut xb, mut yb, mut grad) = (Vec::new(), Vec::new(), Vec::new());
-    for epoch in history.epochs.len()..cfg.epochs {
+    let first_epoch = if history.stopped_early { cfg.epochs } else { history.epochs.len() };
+    for epoch in first_epoch..cfg.epochs {
         let start = Instant::now();
         let mut order: Vec<usize> = (0..n_train).collect();
         order.shuffle(&mut stream_rng(cfg.seed, 1 + epoch as u64));
@@ -270,14 +273,8 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
                 println!("early stopping: no improvement for {} epochs", es.patience);
             }
         }
-        let done = history.stopped_early || epoch + 1 == cfg.epochs;
-        if done && cfg.early_stopping.is_some_and(|e| e.restore_best) {
-            if let Some((_, params)) = &best {
-                net.set_param_values(params);
-            }
-        } else if done {
-            history.best_epoch = Some(epoch + 1);
-        }
+        // The checkpoint holds the last epoch's weights (a resumed run goes on
+        // from them); the best ones are put back only once training ends.
         if let Some(path) = &opts.checkpoint {
             Checkpoint {
                 config: cfg.clone(),
@@ -293,6 +290,10 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         if history.stopped_early {
             break;
         }
+    }
+    match (&best, cfg.early_stopping.is_some_and(|e| e.restore_best)) {
+        (Some((_, params)), true) => net.set_param_values(params),
+        _ => history.best_epoch = history.epochs.last().map(|e| e.epoch),
     }
     Ok(history)
 }

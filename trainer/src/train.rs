@@ -148,9 +148,10 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     }
 
     // Validation reconstruction error, and PCA with as many components as the code.
-    let n_val = (ds.len() as f64 * cfg.train.validation_split as f64).floor() as usize;
-    let (train_ds, val_ds) =
-        if n_val > 0 { ds.split_tail(cfg.train.validation_split as f64) } else { (ds.clone(), ds.clone()) };
+    let n_val = fit::validation_count(ds.len(), fit_cfg.validation_split);
+    let n_train = ds.len() - n_val;
+    let val_ds = if n_val > 0 { ds.select(&(n_train..ds.len()).collect::<Vec<_>>()) } else { ds.clone() };
+    let train_ds = ds.take(n_train);
     let mut val_in = val_ds.x.clone();
     if let Some(n) = noise {
         apply_noise(n, &mut val_in, cfg.train.seed ^ fit::VALIDATION_NOISE_SEED);

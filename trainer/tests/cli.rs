@@ -32,7 +32,12 @@ fn succeeds(args: &[&str]) -> String {
 fn fails(args: &[&str], needles: &[&str]) -> String {
     let out = ember(args);
     let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "ember {args:?} should fail cleanly; stdout {}, stderr {err}", text(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ember {args:?} should fail cleanly; stdout {}, stderr {err}",
+        text(&out.stdout)
+    );
     assert!(err.starts_with("error: "), "ember {args:?}: message {err:?}");
     assert!(!err.contains("panicked"), "ember {args:?} panicked: {err}");
     for n in needles {
@@ -235,7 +240,10 @@ fn run_writes_the_runtime_outputs() {
         let (shape, got) = read_npy_f32(&out_path);
         let want = runtime_outputs(&std::fs::read(&blob_path).unwrap(), &x);
         assert_eq!(shape, vec![4, want.len() / 4]);
-        assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        assert_eq!(
+            got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
         // The same values as <f8.
         let f8: Vec<u8> = x.iter().flat_map(|&v| (v as f64).to_le_bytes()).collect();
         let in64 = dir.join(format!("{name}_in64.npy"));
@@ -263,7 +271,14 @@ fn run_rejects_bad_input_without_leaving_files() {
         (write("nan.npy", npy_f32(&[2, 3], &[0.5, 0.5, f32::NAN, 0.5, 0.5, 0.5])), vec!["NaN"]),
         (write("inf.npy", npy_f32(&[1, 3], &[0.5, f32::INFINITY, 0.5])), vec!["inf"]),
         (write("truncated.npy", npy_f32(&[2, 3], &[0.5; 6])[..70].to_vec()), vec!["truncated.npy"]),
-        (write("short_data.npy", { let mut b = npy_f32(&[2, 3], &[0.5; 6]); b.truncate(b.len() - 4); b }), vec!["short_data.npy"]),
+        (
+            write("short_data.npy", {
+                let mut b = npy_f32(&[2, 3], &[0.5; 6]);
+                b.truncate(b.len() - 4);
+                b
+            }),
+            vec!["short_data.npy"],
+        ),
         (write("garbage.npy", b"this is not numpy".to_vec()), vec!["garbage.npy"]),
         (dir.join("missing.npy"), vec!["missing.npy"]),
     ];

@@ -134,7 +134,13 @@ fn write_errors_leave_no_file() {
     let dir = scratch_dir("npy-write");
     let err = write_npy(&dir.join("x.npy"), &[2, 2], &[1.0; 3]).expect_err("shape mismatch");
     assert!(matches!(err, NpyError::ShapeMismatch { len: 3, .. }) && err.to_string().contains("x.npy"), "{err}");
-    let err = write_npy(&dir.join("missing-dir").join("x.npy"), &[1], &[1.0]).expect_err("no directory");
-    assert!(matches!(err, NpyError::Io { .. }), "{err:?}");
     assert!(files_in(&dir).is_empty(), "{:?}", files_in(&dir));
+    // A missing folder is created; a folder that cannot exist (a file is in
+    // the way) is an I/O error that leaves nothing behind.
+    write_npy(&dir.join("new-dir").join("x.npy"), &[1], &[1.0]).expect("missing folders are created");
+    let blocked = scratch_dir("npy-blocked");
+    std::fs::write(blocked.join("file"), b"x").unwrap();
+    let err = write_npy(&blocked.join("file").join("x.npy"), &[1], &[1.0]).expect_err("a file is in the way");
+    assert!(matches!(err, NpyError::Io { .. }), "{err:?}");
+    assert_eq!(files_in(&blocked).len(), 1, "{:?}", files_in(&blocked));
 }
