@@ -45,7 +45,7 @@ pub struct Aligned16<T: ?Sized>(pub T);
 /// Includes a file as a `&'static Aligned16<[u8]>` (16-byte aligned), for
 /// blobs that the runtime views in place.
 ///
-/// ```ignore
+/// ```text
 /// static BLOB: &ember_runtime::Aligned16<[u8]> = ember_runtime::include_aligned!("model.emb");
 /// ```
 #[macro_export]
