@@ -176,7 +176,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     }
     plot::line_chart(&loss_png, &format!("{} loss ({})", cfg.name, cfg.train.loss), "epoch", "loss", &series)?;
     files.push(loss_png);
-    files.extend(pictures(cfg, &mut net, encoder.as_ref(), pca.as_ref(), &val_ds, &val_in, &recon, &opts.out)?);
+    files.extend(pictures(cfg, encoder.as_ref(), pca.as_ref(), &val_ds, &val_in, &recon, &opts.out)?);
 
     let summary = TrainSummary { model, encoder, history, val_mse, pca_mse, files };
     let report_path = opts.out.join("report.md");
@@ -207,10 +207,8 @@ fn history_json(h: &History) -> serde_json::Value {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn pictures(
     cfg: &ModelConfig,
-    net: &mut Network,
     encoder: Option<&Model>,
     pca: Option<&Pca>,
     val: &Dataset,
@@ -254,7 +252,6 @@ fn pictures(
         plot::image_grid(&path, &format!("{} (validation digits)", cfg.name), &rows, 28, 28, k)?;
         files.push(path);
     }
-    let _ = net;
     Ok(files)
 }
 
