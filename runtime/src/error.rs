@@ -59,6 +59,14 @@ pub enum Error {
     InputShape,
     /// The target is big-endian; blob tensors are little-endian and viewed in place.
     UnsupportedTarget,
+    /// A token id is not below the embedding's vocabulary size.
+    TokenOutOfRange,
+    /// The text holds no word to classify.
+    EmptyText,
+    /// The blob has no tokenizer, or its word list is missing or malformed.
+    NoTokenizer,
+    /// An input value is NaN or infinite.
+    NonFinite,
 }
 
 impl Error {
@@ -90,6 +98,10 @@ impl Error {
             Error::BufferTooSmall => "buffer too small",
             Error::InputShape => "input length differs from the model input",
             Error::UnsupportedTarget => "big-endian targets are not supported",
+            Error::TokenOutOfRange => "token id is outside the embedding's vocabulary",
+            Error::EmptyText => "text holds no word",
+            Error::NoTokenizer => "model has no tokenizer (or its word list is missing or malformed)",
+            Error::NonFinite => "input holds NaN or an infinite value",
         }
     }
 }

@@ -10,6 +10,7 @@
 //!   that view their weights in place inside the blob (which can stay in flash).
 //! * [`model`]: [`Chain`] to compose layers into a model whose activation RAM
 //!   is known at compile time, and [`Model::load`] to bind a blob to a type.
+//! * [`text`]: the tokenizer shared by host and device (hashing or word list).
 //! * [`dynamic`]: an interpreter for any blob on caller-provided buffers, used
 //!   by host tools that do not know the model's type at compile time.
 #![no_std]
@@ -28,6 +29,7 @@ pub mod kernels;
 pub mod layers;
 pub mod model;
 pub mod spec;
+pub mod text;
 
 pub use activation::{Act, Linear, Relu, Sigmoid, Softmax, Tanh};
 pub use error::Error;
@@ -36,6 +38,7 @@ pub use layers::dense::{Dense, DenseView};
 pub use model::{Chain, ChainView, Forward, Layer, Model};
 pub use nalgebra::SVector;
 pub use spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
+pub use text::{TokenIds, Tokenizer};
 
 /// A byte buffer aligned to 16 bytes, so that a blob included in flash can be
 /// viewed in place. Use [`include_aligned!`] to build one from a file.
