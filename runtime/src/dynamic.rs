@@ -4,20 +4,52 @@
 //! calls the same kernels as the typed layers.
 
 use crate::format::Blob;
-use crate::spec::LayerSpec;
-use crate::{Error, activation, kernels};
+use crate::kernels::{self, CellParams};
+use crate::spec::{LayerSpec, ValueKind};
+use crate::{Error, activation};
+
+/// Scratch beyond the two activation buffers: recurrent state and gates.
+fn extra_len(blob: &Blob<'_>) -> usize {
+    let rec = blob.header().layers.iter().filter_map(LayerSpec::recurrent);
+    rec.map(|r| (2 + r.gates) * r.units).max().unwrap_or(0)
+}
 
 /// Scratch length (in `f32`) that [`forward`] needs for `blob`.
 pub fn scratch_len(blob: &Blob<'_>) -> usize {
-    2 * blob.header().max_activation_len()
+    2 * blob.header().max_activation_len() + extra_len(blob)
+}
+
+/// Checks the input values: finite, and for token-id models integers below
+/// the embedding's vocabulary.
+fn check_input(blob: &Blob<'_>, input: &[f32]) -> Result<(), Error> {
+    if input.iter().any(|v| !v.is_finite()) {
+        return Err(Error::NonFinite);
+    }
+    let header = blob.header();
+    if header.input.kind == ValueKind::TokenIds {
+        let vocab = match header.layers.first() {
+            Some(LayerSpec::Embedding { vocab, .. }) => *vocab as f32,
+            _ => return Err(Error::IoMismatch),
+        };
+        if input.iter().any(|&v| v < 0.0 || v >= vocab || libm::truncf(v) != v) {
+            return Err(Error::TokenOutOfRange);
+        }
+    }
+    Ok(())
 }
 
 /// Runs one sample through every layer of `blob`.
 ///
 /// # Shapes
-/// `input`: the model's input elements (`header.input.dims`, flattened);
-/// `output`: at least the model's output elements; `scratch`: at least
-/// [`scratch_len`]. Returns the number of output elements written.
+/// `input`: the model's input elements (`header.input.dims`, flattened; token
+/// ids as exact `f32` integers for token-id models); `output`: at least the
+/// model's output elements; `scratch`: at least [`scratch_len`]. Returns the
+/// number of output elements written.
+///
+/// # Errors
+/// [`Error::InputShape`], [`Error::BufferTooSmall`], [`Error::NonFinite`],
+/// [`Error::TokenOutOfRange`] (an id that is negative, fractional or not below
+/// the vocabulary size), or a tensor error for a blob the caller did not parse.
 pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut [f32]) -> Result<usize, Error> {
     let header = blob.header();
     let width = header.max_activation_len();
@@ -25,12 +57,14 @@ pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut
         return Err(Error::InputShape);
     }
     let out_len = header.output.dims.elements();
-    if scratch.len() < 2 * width || output.len() < out_len {
+    if scratch.len() < scratch_len(blob) || output.len() < out_len {
         return Err(Error::BufferTooSmall);
     }
-    let (a, b) = scratch.split_at_mut(width);
+    check_input(blob, input)?;
+    let (a, rest) = scratch.split_at_mut(width);
+    let (b, extra) = rest.split_at_mut(width);
     a[..input.len()].copy_from_slice(input);
-    let (mut cur, mut next) = (a, &mut b[..width]);
+    let (mut cur, mut next) = (a, b);
     let mut len = input.len();
     let mut cursor = blob.cursor();
     for _ in 0..header.layers.len() {
@@ -40,6 +74,29 @@ pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut
             LayerSpec::Dense { activation, .. } => {
                 kernels::dense(entry.param_f32(0)?, entry.param_f32(1)?, &cur[..len], &mut next[..out]);
                 activation::apply(activation, &mut next[..out]);
+            }
+            LayerSpec::Embedding { dim, .. } => {
+                let (table, dim) = (entry.param_f32(0)?, dim as usize);
+                for (t, &id) in cur[..len].iter().enumerate() {
+                    let row = table.get(id as usize * dim..(id as usize + 1) * dim).ok_or(Error::TensorShape)?;
+                    next[t * dim..(t + 1) * dim].copy_from_slice(row);
+                }
+            }
+            LayerSpec::Flatten { .. } | LayerSpec::Dropout { .. } => continue,
+            LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => {
+                let r = entry.spec.recurrent().ok_or(Error::LayerKind)?;
+                let (w, rw, bias) = (entry.param_f32(0)?, entry.param_f32(1)?, entry.param_f32(2)?);
+                let (h, rest) = extra.split_at_mut(r.units);
+                let (c, rest) = rest.split_at_mut(r.units);
+                let z = &mut rest[..r.gates * r.units];
+                let y = &mut next[..out];
+                for d in 0..r.dirs {
+                    let p = CellParams::direction(w, rw, bias, r.gates, r.units, r.inputs, d).ok_or(Error::TensorShape)?;
+                    kernels::run_direction(r.gates, &p, &cur[..len], r.inputs, d == 1, h, c, z, |t, h| {
+                        let at = if r.return_sequences { t * r.step_out() } else { 0 } + d * r.units;
+                        y[at..at + r.units].copy_from_slice(h);
+                    });
+                }
             }
             #[allow(unreachable_patterns)]
             _ => return Err(Error::LayerKind),

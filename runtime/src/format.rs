@@ -97,7 +97,7 @@ impl<'a> Header<'a> {
             l.validate()?;
         }
         for pair in self.layers.windows(2) {
-            if pair[0].output_len() != pair[1].input_len() {
+            if pair[0].output_len() != pair[1].input_len() || pair[1].input_kind() != ValueKind::F32 {
                 return Err(Error::LayerChain);
             }
         }

@@ -35,8 +35,13 @@ pub use activation::{Act, Linear, Relu, Sigmoid, Softmax, Tanh};
 pub use error::Error;
 pub use format::{Blob, Header};
 pub use layers::dense::{Dense, DenseView};
+pub use layers::embedding::{Embedding, EmbeddingView};
+pub use layers::flatten::{Dropout, Flatten};
+pub use layers::recurrent::{
+    Bidirectional, BidirectionalView, CellState, Last, Lstm, Recurrent, RecurrentView, Sequences, SimpleRnn,
+};
 pub use model::{Chain, ChainView, Forward, Layer, Model};
-pub use nalgebra::SVector;
+pub use nalgebra::{SMatrix, SVector};
 pub use spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 pub use text::{TokenIds, Tokenizer};
 

@@ -15,6 +15,8 @@ use rand_chacha::ChaCha8Rng;
 
 pub use ember_trainer::verify::F32_PARITY;
 
+pub mod seq;
+
 /// Relative tolerance of a gradient check: the trainer's analytic `f32`
 /// gradient against central differences of the `f64` reference,
 /// `|analytic - numeric| <= GRAD_TOL * |numeric| + GRAD_ABS`. Central

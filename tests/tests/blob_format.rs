@@ -56,9 +56,11 @@ struct WireTensor {
 
 #[derive(Clone, Copy, Debug)]
 struct WireTokenizer {
+    kind: u32,
     vocab: u32,
     reserved: u32,
     lowercase: u8,
+    start_token: u8,
     max_len: u32,
     padding: u32,
     truncating: u32,
@@ -138,9 +140,11 @@ impl WireHeader {
             None => out.push(0),
             Some(t) => {
                 out.push(1);
+                varint(&mut out, t.kind as u64);
                 varint(&mut out, t.vocab as u64);
                 varint(&mut out, t.reserved as u64);
                 out.push(t.lowercase);
+                out.push(t.start_token);
                 varint(&mut out, t.max_len as u64);
                 varint(&mut out, t.padding as u64);
                 varint(&mut out, t.truncating as u64);
@@ -449,14 +453,24 @@ fn accepts_assets_tokenizer_metadata_and_gaps() {
     f.relayout();
     f.header.tensors[4].offset += 64; // a zero gap before the asset is allowed
     f.header.tokenizer =
-        Some(WireTokenizer { vocab: 300, reserved: 3, lowercase: 1, max_len: 20, padding: 0, truncating: 1 });
+        Some(WireTokenizer {
+        kind: 1,
+        vocab: 300,
+        reserved: 3,
+        lowercase: 1,
+        start_token: 1,
+        max_len: 20,
+        padding: 0,
+        truncating: 1,
+    });
     f.header.metadata.push((b"k".to_vec(), "välue".as_bytes().to_vec()));
     let bytes = f.bytes();
     let aligned = AlignedBytes::new(&bytes);
     let blob = Blob::parse(&aligned).unwrap();
     let h = blob.header();
     let tok = h.tokenizer.expect("tokenizer decoded");
-    assert_eq!((tok.vocab, tok.reserved, tok.lowercase, tok.max_len), (300, 3, true, 20));
+    assert_eq!((tok.vocab, tok.reserved, tok.lowercase, tok.start_token, tok.max_len), (300, 3, true, true, 20));
+    assert_eq!(tok.kind, ember_runtime::spec::TokenizerKind::Vocabulary);
     assert_eq!(tok.padding, ember_runtime::spec::Side::Pre);
     assert_eq!(tok.truncating, ember_runtime::spec::Side::Post);
     assert_eq!(h.meta("k"), Some("välue"));
@@ -582,12 +596,12 @@ fn rejects_header_decode() {
     // An empty header.
     let b = with_header_bytes(|h| h.clear());
     assert_rejects(&b, Error::HeaderDecode);
-    // Unknown enum discriminants: ValueKind 2, LayerSpec 1, Activation 5, DType 2.
+    // Unknown enum discriminants: ValueKind 2, LayerSpec 6, Activation 5, DType 2.
     let name_len = 1 + b"fixture".len();
     assert_rejects(&with_header_bytes(|h| h[name_len] = 2), Error::HeaderDecode);
     let layers_at = name_len + 7 + 15; // input 7 bytes, output 7 + 8 (range)
     assert_eq!(Fixture::new().header.encode()[layers_at], 2, "layer count byte");
-    assert_rejects(&with_header_bytes(|h| h[layers_at + 1] = 1), Error::HeaderDecode);
+    assert_rejects(&with_header_bytes(|h| h[layers_at + 1] = 6), Error::HeaderDecode);
     assert_rejects(&with_header_bytes(|h| h[layers_at + 4] = 5), Error::HeaderDecode);
     let tensors_at = layers_at + 1 + 2 * 4;
     let dtype_at = tensors_at + 1 + 1 + b"dense_0.weight".len();
@@ -599,7 +613,16 @@ fn rejects_header_decode() {
     // A bool that is neither 0 nor 1 (tokenizer.lowercase).
     let b = Fixture::with(|f| {
         f.header.tokenizer =
-            Some(WireTokenizer { vocab: 10, reserved: 3, lowercase: 2, max_len: 5, padding: 0, truncating: 0 })
+            Some(WireTokenizer {
+                kind: 0,
+                vocab: 10,
+                reserved: 3,
+                lowercase: 2,
+                start_token: 0,
+                max_len: 5,
+                padding: 0,
+                truncating: 0,
+            })
     });
     assert_rejects(&b, Error::HeaderDecode);
     // An Option tag of 2 (the input range).

@@ -2,3 +2,6 @@
 //! [`crate::Forward`] with const-generic sizes.
 
 pub mod dense;
+pub mod embedding;
+pub mod flatten;
+pub mod recurrent;
