@@ -77,6 +77,18 @@ impl Model {
                 off = format::align_up(off + entry.byte_len());
                 header.tensors.push(entry).map_err(|_| ExportError::Capacity("too many tensors"))?;
             }
+            for a in &self.assets {
+                let dims = Dims::new(&[u32::try_from(a.bytes.len()).unwrap_or(u32::MAX)])
+                    .ok_or_else(|| ExportError::Invalid(format!("asset {} is empty or too large", a.name)))?;
+                let entry = TensorEntry {
+                    name: &a.name,
+                    dtype: DType::U8,
+                    dims,
+                    offset: u32::try_from(off).map_err(|_| ExportError::Capacity("blob larger than 4 GiB"))?,
+                };
+                off = format::align_up(off + entry.byte_len());
+                header.tensors.push(entry).map_err(|_| ExportError::Capacity("too many tensors"))?;
+            }
             let encoded = postcard::to_allocvec(&header).map_err(|e| ExportError::Invalid(e.to_string()))?;
             let start = format::align_up(format::PREAMBLE_LEN + encoded.len());
             if start == data_start {
@@ -101,6 +113,10 @@ impl Model {
                 out.extend_from_slice(&v.to_le_bytes());
             }
         }
+        for (a, e) in self.assets.iter().zip(&header.tensors[self.params.len()..]) {
+            out.resize(e.offset as usize, 0);
+            out.extend_from_slice(&a.bytes);
+        }
         let crc = crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         debug_assert_eq!(out.len(), total);
@@ -122,6 +138,11 @@ impl Model {
             t.name = e.name.to_string();
         }
         model.tokenizer = h.tokenizer;
+        for (i, e) in h.tensors.iter().enumerate().skip(h.layer_tensor_count()) {
+            if e.dtype == DType::U8 {
+                model.assets.push(crate::Asset { name: e.name.to_string(), bytes: blob.tensor_u8(i)?.to_vec() });
+            }
+        }
         model.metadata = h.metadata.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         debug_assert!(model.input.kind == ValueKind::F32 || model.input.kind == ValueKind::TokenIds);
         Ok(model)

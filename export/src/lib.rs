@@ -17,4 +17,4 @@ pub mod rust;
 
 pub use blob::AlignedBytes;
 pub use error::ExportError;
-pub use model::{Model, Tensor};
+pub use model::{Asset, Model, Tensor};

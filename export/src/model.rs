@@ -17,6 +17,15 @@ pub struct Tensor {
     pub data: Vec<f32>,
 }
 
+/// A named byte asset of a model (a `u8` tensor in the blob, not in ONNX).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Asset {
+    /// Tensor name.
+    pub name: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
 /// A trained model: layer specs (from `ember_runtime::spec`) and their parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
@@ -30,6 +39,9 @@ pub struct Model {
     pub params: Vec<Tensor>,
     /// Tokenizer for text models.
     pub tokenizer: Option<TokenizerSpec>,
+    /// Byte assets stored after the parameters as `u8` tensors (for example
+    /// the tokenizer's word list, named `vocab`).
+    pub assets: Vec<Asset>,
     /// Free-form key/value pairs.
     pub metadata: Vec<(String, String)>,
 }
@@ -66,7 +78,8 @@ impl Model {
         if values.next().is_some() {
             return Err(ExportError::Invalid("more parameter values than the layers need".into()));
         }
-        let model = Model { name: name.into(), input, layers, params, tokenizer: None, metadata: Vec::new() };
+        let model =
+            Model { name: name.into(), input, layers, params, tokenizer: None, assets: Vec::new(), metadata: Vec::new() };
         model.validate()?;
         Ok(model)
     }
@@ -74,12 +87,12 @@ impl Model {
     /// The model's output description (one sample).
     pub fn output(&self) -> IoSpec {
         let last = self.layers.last();
-        let len = last.map_or(0, |l| l.output_len()) as u32;
+        let dims = last.map_or(Dims::d1(1), LayerSpec::output_dims);
         let range = match last.map(|l| l.activation()) {
             Some(ember_runtime::Activation::Sigmoid | ember_runtime::Activation::Softmax) => Some([0.0, 1.0]),
             _ => None,
         };
-        IoSpec { kind: ValueKind::F32, dims: Dims::d1(len.max(1)), range }
+        IoSpec { kind: ValueKind::F32, dims, range }
     }
 
     /// Parameters of layer `i`.
@@ -113,12 +126,15 @@ impl Model {
             self.input
         } else {
             let prev = &self.layers[range.start - 1];
-            IoSpec { kind: ValueKind::F32, dims: Dims::d1(prev.output_len() as u32), range: None }
+            IoSpec { kind: ValueKind::F32, dims: prev.output_dims(), range: None }
         };
         let layers = self.layers[range.clone()].to_vec();
         let values = range.flat_map(|i| self.layer_params(i).iter().map(|t| t.data.clone())).collect();
         let mut sub = Model::new(name, input, layers, values)?;
-        sub.tokenizer = if sub.input.kind == ValueKind::TokenIds { self.tokenizer } else { None };
+        if sub.input.kind == ValueKind::TokenIds {
+            sub.tokenizer = self.tokenizer;
+            sub.assets = self.assets.clone();
+        }
         sub.metadata = self.metadata.iter().filter(|(k, _)| k != "encoder_layers").cloned().collect();
         Ok(sub)
     }
@@ -158,6 +174,20 @@ impl Model {
                 self.input.dims.elements(),
                 self.layers[0].input_len()
             ));
+        }
+        if let Some(t) = &self.tokenizer {
+            if self.input.kind != ValueKind::TokenIds || t.max_len as usize != self.input.dims.elements() {
+                return invalid(format!("the tokenizer makes {} ids but the model takes {:?}", t.max_len, self.input));
+            }
+            if let Some(LayerSpec::Embedding { vocab, .. }) = self.layers.first()
+                && t.vocab > *vocab
+            {
+                return invalid(format!("the tokenizer has {} ids but the embedding only {vocab}", t.vocab));
+            }
+            let has_vocab = self.assets.iter().any(|a| a.name == ember_runtime::text::VOCAB_TENSOR);
+            if t.kind == ember_runtime::spec::TokenizerKind::Vocabulary && !has_vocab {
+                return invalid("a word-list tokenizer needs the `vocab` asset".into());
+            }
         }
         let needed: usize = self.layers.iter().map(LayerSpec::param_count).sum();
         if self.params.len() != needed {
