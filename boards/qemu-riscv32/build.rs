@@ -1,6 +1,6 @@
 //! Puts the model into the firmware: copies the files named by `EMBER_BLOB`,
-//! `EMBER_MODEL_RS` and `EMBER_INPUTS` into `OUT_DIR` (as `model.emb`,
-//! `model.rs`, `inputs.bin`), and hands `memory.x` (with the `REGION_ALIAS`
+//! `EMBER_MODEL_RS`, `EMBER_INPUTS` and (optionally) `EMBER_TEXTS` into
+//! `OUT_DIR` (as `model.emb`, `model.rs`, `inputs.bin`, `texts.txt`), and hands `memory.x` (with the `REGION_ALIAS`
 //! lines riscv-rt needs) and `link.x` to the linker.
 
 use std::path::{Path, PathBuf};
@@ -9,6 +9,8 @@ use std::{env, fs, process};
 /// The environment variables naming the model files, and their names in `OUT_DIR`.
 const FILES: [(&str, &str); 3] =
     [("EMBER_BLOB", "model.emb"), ("EMBER_MODEL_RS", "model.rs"), ("EMBER_INPUTS", "inputs.bin")];
+/// Optional raw texts (one per line) for models with a tokenizer; empty when unset.
+const TEXTS: (&str, &str) = ("EMBER_TEXTS", "texts.txt");
 
 fn fail(msg: &str) -> ! {
     eprintln!("error: {msg}");
@@ -37,6 +39,15 @@ fn main() {
         }
         write_if_changed(&out.join(name), &bytes);
     }
+    println!("cargo:rerun-if-env-changed={}", TEXTS.0);
+    let texts = match env::var_os(TEXTS.0) {
+        Some(src) => {
+            println!("cargo:rerun-if-changed={}", PathBuf::from(&src).display());
+            fs::read(&src).unwrap_or_else(|e| fail(&format!("{}: cannot read {}: {e}", TEXTS.0, src.display())))
+        }
+        None => Vec::new(),
+    };
+    write_if_changed(&out.join(TEXTS.1), &texts);
     write_if_changed(&out.join("memory.x"), include_bytes!("memory.x"));
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");

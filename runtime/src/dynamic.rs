@@ -91,7 +91,8 @@ pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut
                 let z = &mut rest[..r.gates * r.units];
                 let y = &mut next[..out];
                 for d in 0..r.dirs {
-                    let p = CellParams::direction(w, rw, bias, r.gates, r.units, r.inputs, d).ok_or(Error::TensorShape)?;
+                    let p =
+                        CellParams::direction(w, rw, bias, r.gates, r.units, r.inputs, d).ok_or(Error::TensorShape)?;
                     kernels::run_direction(r.gates, &p, &cur[..len], r.inputs, d == 1, h, c, z, |t, h| {
                         let at = if r.return_sequences { t * r.step_out() } else { 0 } + d * r.units;
                         y[at..at + r.units].copy_from_slice(h);

@@ -52,7 +52,15 @@ impl<'a> CellParams<'a> {
     /// Direction `dir` of a recurrent layer's `w`, `r`, `b` tensors
     /// (`[dirs, G*H, I]`, `[dirs, G*H, H]`, `[dirs, 2*G*H]`); `None` if the
     /// tensors are too short.
-    pub fn direction(w: &'a [f32], r: &'a [f32], b: &'a [f32], gates: usize, units: usize, inputs: usize, dir: usize) -> Option<Self> {
+    pub fn direction(
+        w: &'a [f32],
+        r: &'a [f32],
+        b: &'a [f32],
+        gates: usize,
+        units: usize,
+        inputs: usize,
+        dir: usize,
+    ) -> Option<Self> {
         let gh = gates * units;
         Some(CellParams {
             w: w.get(dir * gh * inputs..(dir + 1) * gh * inputs)?,

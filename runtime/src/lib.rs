@@ -40,7 +40,7 @@ pub use layers::flatten::{Dropout, Flatten};
 pub use layers::recurrent::{
     Bidirectional, BidirectionalView, CellState, Last, Lstm, Recurrent, RecurrentView, Sequences, SimpleRnn,
 };
-pub use model::{Chain, ChainView, Forward, Layer, Model};
+pub use model::{Chain, ChainView, Forward, Layer, Model, Sample};
 pub use nalgebra::{SMatrix, SVector};
 pub use spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 pub use text::{TokenIds, Tokenizer};

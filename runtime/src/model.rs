@@ -96,3 +96,54 @@ pub trait Model: Layer {
 }
 
 impl<T: Layer> Model for T {}
+
+/// A model input or output sample viewed as a flat list of `f32` values
+/// (token ids as exact integers): how firmware and host tools feed a typed
+/// model without knowing its shapes.
+pub trait Sample: Sized {
+    /// Number of values.
+    const LEN: usize;
+    /// Builds a sample from exactly [`Sample::LEN`] values.
+    ///
+    /// # Errors
+    /// [`Error::InputShape`] for a wrong count; for token ids,
+    /// [`Error::TokenOutOfRange`] for a value that is not an id below the vocabulary.
+    fn from_values(values: impl IntoIterator<Item = f32>) -> Result<Self, Error>;
+    /// The values, in memory order.
+    fn for_each_value(&self, f: impl FnMut(f32));
+}
+
+impl<const R: usize, const C: usize> Sample for nalgebra::SMatrix<f32, R, C> {
+    const LEN: usize = R * C;
+    fn from_values(values: impl IntoIterator<Item = f32>) -> Result<Self, Error> {
+        let mut out = Self::zeros();
+        let mut n = 0;
+        for v in values {
+            *out.as_mut_slice().get_mut(n).ok_or(Error::InputShape)? = v;
+            n += 1;
+        }
+        if n == Self::LEN { Ok(out) } else { Err(Error::InputShape) }
+    }
+    fn for_each_value(&self, f: impl FnMut(f32)) {
+        self.iter().copied().for_each(f)
+    }
+}
+
+impl<const V: usize, const T: usize> Sample for crate::text::TokenIds<V, T> {
+    const LEN: usize = T;
+    fn from_values(values: impl IntoIterator<Item = f32>) -> Result<Self, Error> {
+        let mut ids = [0u32; T];
+        let mut n = 0;
+        for v in values {
+            if !(v >= 0.0 && v < V as f32 && libm::truncf(v) == v) {
+                return Err(Error::TokenOutOfRange);
+            }
+            *ids.get_mut(n).ok_or(Error::InputShape)? = v as u32;
+            n += 1;
+        }
+        if n == T { Self::new(ids) } else { Err(Error::InputShape) }
+    }
+    fn for_each_value(&self, f: impl FnMut(f32)) {
+        self.ids().iter().map(|&i| i as f32).for_each(f)
+    }
+}

@@ -103,15 +103,13 @@ impl<'a> Tokenizer<'a> {
         start.into_iter().chain(words(text).map(|w| self.word_id(w)))
     }
 
-    /// Tokenizes `text` into exactly `max_len` ids in `out[..max_len]`, padded
-    /// and truncated as the settings say. Returns the number of words found.
+    /// The `max_len` ids of `text`, padded and truncated as the settings say,
+    /// without a buffer (firmware feeds them straight into a model input).
     ///
     /// # Errors
-    /// [`Error::EmptyText`] if the text has no word; [`Error::BufferTooSmall`]
-    /// if `out` is shorter than `max_len`.
-    pub fn encode(&self, text: &str, out: &mut [u32]) -> Result<usize, Error> {
+    /// [`Error::EmptyText`] if the text has no word.
+    pub fn padded<'t>(&'t self, text: &'t str) -> Result<impl Iterator<Item = u32> + 't, Error> {
         let len = self.spec.max_len as usize;
-        let out = out.get_mut(..len).ok_or(Error::BufferTooSmall)?;
         let n_words = words(text).count();
         if n_words == 0 {
             return Err(Error::EmptyText);
@@ -119,12 +117,23 @@ impl<'a> Tokenizer<'a> {
         let total = n_words + self.spec.start_token as usize;
         let kept = total.min(len);
         let skip = if self.spec.truncating == Side::Pre { total - kept } else { 0 };
-        let at = if self.spec.padding == Side::Pre { len - kept } else { 0 };
-        out.fill(PAD_ID);
-        for (slot, id) in out[at..at + kept].iter_mut().zip(self.ids(text).skip(skip)) {
+        let (before, after) = if self.spec.padding == Side::Pre { (len - kept, 0) } else { (0, len - kept) };
+        let pad = |n| core::iter::repeat_n(PAD_ID, n);
+        Ok(pad(before).chain(self.ids(text).skip(skip).take(kept)).chain(pad(after)))
+    }
+
+    /// Tokenizes `text` into exactly `max_len` ids in `out[..max_len]` (see
+    /// [`Tokenizer::padded`]). Returns the number of words found.
+    ///
+    /// # Errors
+    /// [`Error::EmptyText`] if the text has no word; [`Error::BufferTooSmall`]
+    /// if `out` is shorter than `max_len`.
+    pub fn encode(&self, text: &str, out: &mut [u32]) -> Result<usize, Error> {
+        let out = out.get_mut(..self.spec.max_len as usize).ok_or(Error::BufferTooSmall)?;
+        for (slot, id) in out.iter_mut().zip(self.padded(text)?) {
             *slot = id;
         }
-        Ok(n_words)
+        Ok(words(text).count())
     }
 }
 

@@ -1,22 +1,30 @@
-//! Board runs under QEMU: the firmware of each emulated board runs an encoder
-//! blob on a few samples, and every output must match the host runtime.
+//! Board runs under QEMU: the firmware of each emulated board runs the MNIST
+//! encoder on real digits, and the IMDB-shaped LSTM classifier (5000 x 32
+//! embedding table in flash, 400 steps) on fixed token sequences and on raw
+//! text through the device tokenizer. Every output must match the host
+//! runtime, and the device's token ids must equal golden ids written here.
 //!
 //! QEMU is required: a missing QEMU fails the test with the install command
 //! (`cargo xtask setup`), it never skips. Sizes and instruction counts are
 //! printed (`cargo test -p ember-tests --test boards -- --nocapture`). Each
-//! run leaves its model in `Board::work_dir()` (`target/boards/<board>/model`),
-//! where `cargo xtask boards` and the boards' clippy step find it.
+//! run leaves its model in `target/boards/<board>/<model>/`, where `cargo
+//! xtask boards` and the boards' clippy step find it.
 
 use std::fs;
 
 use anyhow::{Context, Result, ensure};
 use ember_export::{AlignedBytes, Model};
-use ember_runtime::{Chain, Dense, Forward, Model as _, Relu, SVector};
-use ember_trainer::board::{Board, BoardRun, qemu_available, run_board};
+use ember_runtime::{
+    Chain, Dense, Embedding, Forward, Last, Lstm, Model as _, Recurrent, Relu, SVector, Sigmoid, TokenIds,
+};
+use ember_trainer::board::{Board, BoardRun, qemu_available, run_board, run_board_with_texts};
 use ember_trainer::fit::{FitOptions, TrainData, fit};
 use ember_trainer::network::Network;
 use ember_trainer::verify::F32_PARITY;
 use ember_trainer::{data, presets};
+
+/// Board runs share each board's build folder and ELF: one at a time.
+static BOARD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Input samples per run.
 const SAMPLES: usize = 4;
@@ -26,6 +34,12 @@ const CODE: usize = 32;
 
 /// The encoder's type on the host: the same type the board's `model.rs` names.
 type Encoder = Chain<Dense<INPUTS, HIDDEN, Relu>, Dense<HIDDEN, CODE, Relu>>;
+
+/// The IMDB-shaped classifier of the `lstm` preset.
+const VOCAB: usize = 5000;
+const STEPS: usize = 400;
+type Classifier =
+    Chain<Embedding<VOCAB, 32, STEPS>, Chain<Recurrent<Lstm<32, 100>, STEPS, Last>, Dense<100, 1, Sigmoid>>>;
 
 /// The encoder of the `mnist-ae` preset, trained for two epochs on 1000 of
 /// the bundled digits (enough for real, non-random weights; quick in the test
@@ -78,7 +92,10 @@ fn check_board(board: Board) -> Result<()> {
     fs::write(&blob_path, &blob)?;
     fs::write(&rs_path, model.to_rust("model.emb")?)?;
     let x = inputs()?;
-    let run = run_board(board, &blob_path, &rs_path, &x, &board.work_dir())?;
+    let run = {
+        let _one_at_a_time = BOARD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        run_board(board, &blob_path, &rs_path, &x, &board.model_dir("mnist_encoder"))?
+    };
 
     let aligned = AlignedBytes::new(&blob);
     let host = Encoder::load(&aligned).context("host runtime rejects the blob")?;
@@ -108,6 +125,101 @@ fn check_board(board: Board) -> Result<()> {
     Ok(())
 }
 
+/// `|board - host| <= F32_PARITY (1 + |host|)` for every value.
+fn close(what: &str, got: &[f32], want: &[f32]) -> Result<f32> {
+    ensure!(got.len() == want.len(), "{what}: {} values, expected {}", got.len(), want.len());
+    let mut max_diff = 0.0f32;
+    for (j, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let diff = (g - w).abs();
+        ensure!(f64::from(diff) <= F32_PARITY * (1.0 + f64::from(w.abs())), "{what} value {j}: board {g} host {w}");
+        max_diff = max_diff.max(diff);
+    }
+    Ok(max_diff)
+}
+
+/// The `lstm` preset trained for one epoch on 600 synthetic IMDB-shaped
+/// reviews (real, non-random weights), with its word-list tokenizer.
+fn classifier(out: &std::path::Path) -> Result<Model> {
+    let mut cfg = presets::preset("lstm").context("preset")?;
+    cfg.train.epochs = 1;
+    cfg.train.max_samples = Some(600);
+    let opts = ember_trainer::train::TrainOptions { out: out.to_path_buf(), verbose: false, ..Default::default() };
+    Ok(ember_trainer::train::train(&cfg, &opts)?.model)
+}
+
+/// Raw texts and their golden ids, written from the tokenizer's rules
+/// (`runtime/src/text.rs`): the synthetic word list names word `k` `w{k+3}`,
+/// so `w{n}` has id `n`; unknown words get 2; the start id 1 comes first;
+/// padding (0) and truncation are at the front, to 400 ids.
+fn texts() -> (Vec<String>, Vec<Vec<u32>>) {
+    let long: Vec<String> = (0..450).map(|i| format!("w{}", 3 + (i * 37) % 4990)).collect();
+    let cases: Vec<(String, Vec<u32>)> = vec![
+        ("W25, w7! unknown-word w4999".into(), vec![1, 25, 7, 2, 2, 4999]),
+        ("w300 w301 w302".into(), vec![1, 300, 301, 302]),
+        (long.join(" "), (0..450).skip(50).map(|i| 3 + (i * 37) % 4990).collect()),
+    ];
+    let golden = cases
+        .iter()
+        .map(|(_, ids)| {
+            let mut g = vec![0u32; STEPS.saturating_sub(ids.len())];
+            g.extend(ids);
+            g
+        })
+        .collect();
+    (cases.into_iter().map(|(t, _)| t).collect(), golden)
+}
+
+fn check_classifier(board: Board) -> Result<()> {
+    if let Err(msg) = qemu_available(board) {
+        panic!("{msg}");
+    }
+    let dir = tempfile::tempdir()?;
+    let model = classifier(dir.path())?;
+    let (blob_path, rs_path) = (dir.path().join("lstm.emb"), dir.path().join("model.rs"));
+    fs::write(&rs_path, model.to_rust("model.emb")?)?;
+    let blob = fs::read(&blob_path)?;
+    // Two fixed sequences: a synthetic review's ids, and every id once from the top of the table.
+    let fixed: Vec<u32> =
+        (0..STEPS as u32).map(|t| (t * 7919) % VOCAB as u32).chain((0..STEPS as u32).map(|t| 4999 - t)).collect();
+    let x: Vec<f32> = fixed.iter().map(|&i| i as f32).collect();
+    let (texts, golden) = texts();
+    let run = {
+        let _one_at_a_time = BOARD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        run_board_with_texts(board, &blob_path, &rs_path, &x, &texts, &board.model_dir("lstm"))?
+    };
+
+    let aligned = AlignedBytes::new(&blob);
+    let host = Classifier::load(&aligned).context("host runtime rejects the blob")?;
+    let mut max_diff = 0.0f32;
+    for (i, (ids, got)) in fixed.chunks_exact(STEPS).zip(&run.outputs).enumerate() {
+        let want = host.forward(&TokenIds::from_slice(ids)?);
+        max_diff = max_diff.max(close(&format!("{} sequence {i}", board.name()), got, want.as_slice())?);
+    }
+    ensure!(run.outputs.len() == 2 && run.texts.len() == texts.len(), "missing results");
+    for (k, (t, want_ids)) in run.texts.iter().zip(&golden).enumerate() {
+        ensure!(&t.ids == want_ids, "{} text {k}: device ids differ from the golden ids", board.name());
+        let want = host.forward(&TokenIds::from_slice(want_ids)?);
+        max_diff = max_diff.max(close(&format!("{} text {k}", board.name()), &t.output, want.as_slice())?);
+    }
+    ensure!(run.activation_bytes == Classifier::ACTIVATION_BYTES, "activation bytes {}", run.activation_bytes);
+    print_run(board, &run, max_diff);
+    let per_seq = run.instructions.iter().sum::<u64>() / run.instructions.len() as u64;
+    println!(
+        "{}: LSTM classifier {per_seq} instructions per sequence, {} per token",
+        board.name(),
+        per_seq / STEPS as u64
+    );
+    for (k, t) in run.texts.iter().enumerate() {
+        println!(
+            "{}: text {k}: tokenize {} + infer {} instructions",
+            board.name(),
+            t.tokenize_instructions,
+            t.instructions
+        );
+    }
+    Ok(())
+}
+
 #[test]
 fn cortex_m4_matches_host() -> Result<()> {
     check_board(Board::CortexM4)
@@ -116,4 +228,14 @@ fn cortex_m4_matches_host() -> Result<()> {
 #[test]
 fn riscv32_matches_host() -> Result<()> {
     check_board(Board::Riscv32)
+}
+
+#[test]
+fn cortex_m4_lstm_classifier_matches_host() -> Result<()> {
+    check_classifier(Board::CortexM4)
+}
+
+#[test]
+fn riscv32_lstm_classifier_matches_host() -> Result<()> {
+    check_classifier(Board::Riscv32)
 }

@@ -119,7 +119,23 @@ impl Board {
     /// `boards` test leaves the model it ran, which `cargo xtask boards` and
     /// the boards' clippy step reuse.
     pub fn work_dir(self) -> PathBuf {
-        self.target_dir().join("model")
+        self.model_dir("model")
+    }
+
+    /// The work folder of a named model, `<repo>/target/boards/<name>/<model>`.
+    pub fn model_dir(self, model: &str) -> PathBuf {
+        self.target_dir().join(model)
+    }
+
+    /// Every work folder under `target/boards/<name>/` that holds a model
+    /// (`model.emb`, `model.rs`, `inputs.bin`), sorted.
+    pub fn model_dirs(self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = fs::read_dir(self.target_dir())
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        dirs.retain(|d| ["model.emb", "model.rs", "inputs.bin"].iter().all(|f| d.join(f).is_file()));
+        dirs.sort();
+        dirs
     }
 
     /// The built firmware.
@@ -184,6 +200,21 @@ pub struct BoardRun {
     pub sizes: Sizes,
     /// The firmware that ran.
     pub elf: PathBuf,
+    /// One result per raw text, tokenized and classified on the board.
+    pub texts: Vec<TextRun>,
+}
+
+/// One raw text tokenized and run on the board.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextRun {
+    /// The ids the board's tokenizer produced.
+    pub ids: Vec<u32>,
+    /// The model output, exactly as the board computed it.
+    pub output: Vec<f32>,
+    /// Instructions to tokenize the text.
+    pub tokenize_instructions: u64,
+    /// Instructions for the inference.
+    pub instructions: u64,
 }
 
 /// The repository root (the parent of the crate folder this file is built in).
@@ -220,13 +251,19 @@ pub fn board_cargo(board: Board) -> Command {
 }
 
 /// Points a command at the model files of `work_dir` (`model.emb`,
-/// `model.rs`, `inputs.bin`) through `EMBER_BLOB`, `EMBER_MODEL_RS`,
-/// `EMBER_INPUTS`, as absolute paths (board builds run in the board's folder).
+/// `model.rs`, `inputs.bin`, `texts.txt`) through `EMBER_BLOB`,
+/// `EMBER_MODEL_RS`, `EMBER_INPUTS`, `EMBER_TEXTS`, as absolute paths (board builds run in the board's folder).
 pub fn set_model_env(cmd: &mut Command, work_dir: &Path) {
     let work_dir = &std::path::absolute(work_dir).unwrap_or_else(|_| work_dir.to_path_buf());
     cmd.env("EMBER_BLOB", work_dir.join("model.emb"))
         .env("EMBER_MODEL_RS", work_dir.join("model.rs"))
         .env("EMBER_INPUTS", work_dir.join("inputs.bin"));
+    let texts = work_dir.join("texts.txt");
+    if texts.is_file() {
+        cmd.env("EMBER_TEXTS", texts);
+    } else {
+        cmd.env_remove("EMBER_TEXTS");
+    }
 }
 
 /// Builds the board's firmware with the model in `work_dir`
@@ -289,12 +326,29 @@ pub fn input_len_of(model_rs: &str) -> Result<usize> {
 /// success (any `error:` line, a missing `done`, a wrong sample count); the
 /// error then holds the whole output.
 pub fn run_board(board: Board, blob: &Path, model_rs: &Path, inputs: &[f32], work_dir: &Path) -> Result<BoardRun> {
+    run_board_with_texts(board, blob, model_rs, inputs, &[], work_dir)
+}
+
+/// [`run_board`], then also each of `texts` tokenized on the board by the
+/// blob's own tokenizer and run through the model (`texts.txt` in
+/// `work_dir`, one per line). `inputs` may be empty when `texts` is not.
+pub fn run_board_with_texts(
+    board: Board,
+    blob: &Path,
+    model_rs: &Path,
+    inputs: &[f32],
+    texts: &[String],
+    work_dir: &Path,
+) -> Result<BoardRun> {
     qemu_available(board).map_err(|e| anyhow!(e))?;
     let model_text = fs::read_to_string(model_rs).with_context(|| format!("cannot read {}", model_rs.display()))?;
     let input_len = input_len_of(&model_text)?;
     let samples = inputs.len().checked_div(input_len).unwrap_or(0);
-    if samples == 0 || samples * input_len != inputs.len() {
-        bail!("{} input values are not a whole, non-zero number of samples of {input_len}", inputs.len());
+    if samples * input_len != inputs.len() || samples + texts.len() == 0 {
+        bail!("{} input values are not a whole number of samples of {input_len}, or nothing to run", inputs.len());
+    }
+    if let Some(t) = texts.iter().find(|t| t.contains('\n') || t.contains('\r')) {
+        bail!("a text for the board must be one line: {t:?}");
     }
     fs::create_dir_all(work_dir).with_context(|| format!("cannot create {}", work_dir.display()))?;
     // The build runs in the board's folder: hand it absolute paths.
@@ -303,12 +357,13 @@ pub fn run_board(board: Board, blob: &Path, model_rs: &Path, inputs: &[f32], wor
     copy_if_changed(model_rs, &work_dir.join("model.rs"))?;
     let bytes: Vec<u8> = inputs.iter().flat_map(|v| v.to_le_bytes()).collect();
     write_if_changed(&work_dir.join("inputs.bin"), &bytes)?;
+    write_if_changed(&work_dir.join("texts.txt"), texts.join("\n").as_bytes())?;
 
     let elf = build_board(board, work_dir)?;
     let (status, stdout, stderr) = run_qemu(board, &elf)?;
     let whole = || format!("--- stdout ---\n{stdout}--- stderr ---\n{stderr}");
-    let parsed =
-        parse_output(&stdout, samples).map_err(|e| anyhow!("{} run failed: {e:#}\n{}", board.name(), whole()))?;
+    let parsed = parse_output(&stdout, samples, texts.len())
+        .map_err(|e| anyhow!("{} run failed: {e:#}\n{}", board.name(), whole()))?;
     if !status.success() {
         bail!("{} exited with {status}\n{}", board.name(), whole());
     }
@@ -319,6 +374,7 @@ pub fn run_board(board: Board, blob: &Path, model_rs: &Path, inputs: &[f32], wor
         activation_bytes: parsed.activation_bytes,
         sizes,
         elf,
+        texts: parsed.texts,
     })
 }
 
@@ -378,19 +434,23 @@ pub struct ParsedOutput {
     pub instructions: Vec<u64>,
     /// `ram_activation_bytes`.
     pub activation_bytes: usize,
+    /// One result per text line.
+    pub texts: Vec<TextRun>,
 }
 
 /// Parses the firmware's output strictly: samples in order `0..samples`,
 /// each an `out` line then an `instret` line, outputs of one length, then
+/// then per text `text_ids`, `text_out` and `text_instret` lines, then
 /// `ram_activation_bytes` and `done` as the last line. Anything else,
 /// including any `error:` line, is an error.
-pub fn parse_output(text: &str, samples: usize) -> Result<ParsedOutput> {
+pub fn parse_output(text: &str, samples: usize, n_texts: usize) -> Result<ParsedOutput> {
     if let Some(line) = text.lines().find(|l| l.trim_start().starts_with("error:")) {
         bail!("the firmware reported `{}`", line.trim());
     }
     let mut outputs: Vec<Vec<f32>> = Vec::new();
     let mut instructions = Vec::new();
     let mut activation_bytes = None;
+    let mut texts: Vec<TextRun> = Vec::new();
     let mut done = false;
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let bad = |why: &str| anyhow!("line {}: {why}: `{line}`", n + 1);
@@ -422,11 +482,43 @@ pub fn parse_output(text: &str, samples: usize) -> Result<ParsedOutput> {
                 }
                 instructions.push(number("an instruction count")?);
             }
+            "text_ids" => {
+                if number("a text index")? != texts.len() as u64 {
+                    return Err(bad("text out of order"));
+                }
+                let ids = words.by_ref().map(|w| w.parse().map_err(|_| bad("bad id"))).collect::<Result<Vec<u32>>>()?;
+                texts.push(TextRun { ids, output: Vec::new(), tokenize_instructions: 0, instructions: 0 });
+            }
+            "text_out" => {
+                let k = number("a text index")?;
+                let n = texts.len() as u64;
+                let last = texts.last_mut().filter(|t| k + 1 == n && t.output.is_empty());
+                let values = words
+                    .by_ref()
+                    .map(|w| u32::from_str_radix(w, 16).map(f32::from_bits).map_err(|_| bad("bad hex value")))
+                    .collect::<Result<Vec<f32>>>()?;
+                match last {
+                    Some(t) if !values.is_empty() => t.output = values,
+                    _ => return Err(bad("text output out of order")),
+                }
+            }
+            "text_instret" => {
+                let k = number("a text index")?;
+                let (tok, inf) = (number("an instruction count")?, number("an instruction count")?);
+                let n = texts.len() as u64;
+                match texts.last_mut() {
+                    Some(t) if k + 1 == n && !t.output.is_empty() => {
+                        t.tokenize_instructions = tok;
+                        t.instructions = inf;
+                    }
+                    _ => return Err(bad("text_instret out of order")),
+                }
+            }
             "ram_activation_bytes" => activation_bytes = Some(number("a byte count")? as usize),
             "done" => done = true,
             _ => return Err(bad("unexpected line")),
         }
-        if words.next().is_some() && key != "out" {
+        if words.next().is_some() && !matches!(key, "out" | "text_ids" | "text_out") {
             return Err(bad("trailing words"));
         }
     }
@@ -436,8 +528,11 @@ pub fn parse_output(text: &str, samples: usize) -> Result<ParsedOutput> {
     if outputs.len() != samples || instructions.len() != samples {
         bail!("{} outputs and {} counts for {samples} samples", outputs.len(), instructions.len());
     }
+    if texts.len() != n_texts || texts.iter().any(|t| t.output.is_empty()) {
+        bail!("{} complete text results for {n_texts} texts", texts.iter().filter(|t| !t.output.is_empty()).count());
+    }
     let activation_bytes = activation_bytes.ok_or_else(|| anyhow!("no `ram_activation_bytes` line"))?;
-    Ok(ParsedOutput { outputs, instructions, activation_bytes })
+    Ok(ParsedOutput { outputs, instructions, activation_bytes, texts })
 }
 
 /// Path of an LLVM tool from the `llvm-tools` rustup component (`llvm-size`, ...).
@@ -496,7 +591,7 @@ mod tests {
 
     #[test]
     fn parses_what_the_firmware_prints() {
-        let p = parse_output(GOOD, 2).unwrap();
+        let p = parse_output(GOOD, 2, 0).unwrap();
         assert_eq!(p.outputs, vec![vec![1.0, 0.0], vec![-1.0, f32::INFINITY]]);
         assert_eq!(p.instructions, vec![1234, 1230]);
         assert_eq!(p.activation_bytes, 3648);
@@ -504,14 +599,24 @@ mod tests {
 
     #[test]
     fn rejects_errors_missing_done_and_wrong_counts() {
-        assert!(parse_output("error: CRC-32 mismatch (corrupt blob)\n", 0).is_err());
-        assert!(parse_output(&GOOD.replace("done\n", ""), 2).is_err());
-        assert!(parse_output(GOOD, 3).is_err());
-        assert!(parse_output(&GOOD.replace("out 1", "out 2"), 2).is_err());
-        assert!(parse_output(&GOOD.replace("bf800000 7f800000", "bf800000"), 2).is_err());
-        assert!(parse_output(&format!("{GOOD}out 2 0\n"), 2).is_err());
-        assert!(parse_output(&GOOD.replace("instret 0 1234\n", ""), 2).is_err());
-        assert!(parse_output(&GOOD.replace("1234", "x"), 2).is_err());
+        assert!(parse_output("error: CRC-32 mismatch (corrupt blob)\n", 0, 0).is_err());
+        assert!(parse_output(&GOOD.replace("done\n", ""), 2, 0).is_err());
+        assert!(parse_output(GOOD, 3, 0).is_err());
+        assert!(parse_output(&GOOD.replace("out 1", "out 2"), 2, 0).is_err());
+        assert!(parse_output(&GOOD.replace("bf800000 7f800000", "bf800000"), 2, 0).is_err());
+        assert!(parse_output(&format!("{GOOD}out 2 0\n"), 2, 0).is_err());
+        assert!(parse_output(&GOOD.replace("instret 0 1234\n", ""), 2, 0).is_err());
+        assert!(parse_output(&GOOD.replace("1234", "x"), 2, 0).is_err());
+        let texts = GOOD
+            .replace("ram_activation", "text_ids 0 0 1 7\ntext_out 0 3f800000\ntext_instret 0 90 1234\nram_activation");
+        let p = parse_output(&texts, 2, 1).unwrap();
+        assert_eq!(
+            p.texts,
+            vec![TextRun { ids: vec![0, 1, 7], output: vec![1.0], tokenize_instructions: 90, instructions: 1234 }]
+        );
+        assert!(parse_output(&texts, 2, 0).is_err());
+        assert!(parse_output(&texts.replace("text_out 0 3f800000\n", ""), 2, 1).is_err());
+        assert!(parse_output(&texts.replace("text_instret 0", "text_instret 1"), 2, 1).is_err());
     }
 
     #[test]

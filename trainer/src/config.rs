@@ -21,7 +21,7 @@
 //! ```
 
 use ember_runtime::Activation;
-use ember_runtime::spec::{Dims, IoSpec, LayerSpec, ValueKind};
+use ember_runtime::spec::{Dims, IoSpec, LayerSpec, Side, TokenizerKind, TokenizerSpec, ValueKind};
 use serde::{Deserialize, Serialize};
 
 use crate::fit::{EarlyStopping, FitConfig};
@@ -36,6 +36,80 @@ pub enum Task {
     Autoencoder,
     /// Reconstruct the clean input from a noisy one.
     Denoise,
+    /// Predict a class label (binary with one sigmoid unit, or one-hot with softmax).
+    Classify,
+}
+
+/// How a text model turns text into token ids (see `ember_runtime::text`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextConfig {
+    /// `hashing` (stable FNV-1a, no word list) or `vocabulary` (the most frequent words).
+    pub tokenizer: String,
+    /// Vocabulary size, reserved ids 0 (padding), 1 (start), 2 (out of vocabulary) included.
+    pub vocab: u32,
+    /// Ids per sequence after padding and truncation.
+    pub max_len: u32,
+    /// `pre` or `post`.
+    pub padding: String,
+    /// `pre` or `post`.
+    pub truncating: String,
+    /// Put the start id 1 first (Keras IMDB convention).
+    pub start_token: bool,
+    /// Lower-case ASCII letters.
+    pub lowercase: bool,
+    /// CSV data: the column holding the text.
+    pub text_column: Option<String>,
+    /// CSV data: the column holding the label.
+    pub label_column: Option<String>,
+}
+
+impl Default for TextConfig {
+    fn default() -> Self {
+        TextConfig {
+            tokenizer: "vocabulary".into(),
+            vocab: 5000,
+            max_len: 400,
+            padding: "pre".into(),
+            truncating: "pre".into(),
+            start_token: true,
+            lowercase: true,
+            text_column: None,
+            label_column: None,
+        }
+    }
+}
+
+fn side(s: &str) -> anyhow::Result<Side> {
+    match s {
+        "pre" => Ok(Side::Pre),
+        "post" => Ok(Side::Post),
+        _ => anyhow::bail!("padding/truncating must be \"pre\" or \"post\", not {s:?}"),
+    }
+}
+
+impl TextConfig {
+    /// The tokenizer settings.
+    pub fn tokenizer_spec(&self) -> anyhow::Result<TokenizerSpec> {
+        let kind = match self.tokenizer.as_str() {
+            "hashing" => TokenizerKind::Hashing,
+            "vocabulary" => TokenizerKind::Vocabulary,
+            t => anyhow::bail!("unknown tokenizer {t:?} (hashing, vocabulary)"),
+        };
+        if self.vocab <= 3 || self.max_len == 0 {
+            anyhow::bail!("a text model needs vocab > 3 (3 ids are reserved) and max_len > 0");
+        }
+        Ok(TokenizerSpec {
+            kind,
+            vocab: self.vocab,
+            reserved: 3,
+            lowercase: self.lowercase,
+            start_token: self.start_token,
+            max_len: self.max_len,
+            padding: side(&self.padding)?,
+            truncating: side(&self.truncating)?,
+        })
+    }
 }
 
 /// Noise added to the inputs of a denoising autoencoder.
@@ -85,10 +159,96 @@ pub enum LayerConfig {
         #[serde(default = "linear")]
         activation: String,
     },
+    /// A token embedding (must come first; the input is `[text.max_len]` ids).
+    Embedding {
+        /// Vector length.
+        dim: u32,
+    },
+    /// Flattens a sequence to one vector.
+    Flatten,
+    /// Inverted dropout while training.
+    Dropout {
+        /// Fraction dropped, in `[0, 1)`.
+        rate: f32,
+    },
+    /// A tanh RNN (Keras `SimpleRNN`).
+    Rnn {
+        /// State size (per direction).
+        units: u32,
+        /// Output every step (to stack another recurrent layer).
+        #[serde(default)]
+        return_sequences: bool,
+        /// Run both ways and concatenate (Keras `Bidirectional`).
+        #[serde(default)]
+        bidirectional: bool,
+    },
+    /// An LSTM.
+    Lstm {
+        /// State size (per direction).
+        units: u32,
+        /// Output every step.
+        #[serde(default)]
+        return_sequences: bool,
+        /// Run both ways and concatenate.
+        #[serde(default)]
+        bidirectional: bool,
+    },
 }
 
 fn linear() -> String {
     "linear".into()
+}
+
+/// The spec of layer `i` given the shape `dims` of its input.
+fn layer_spec(l: &LayerConfig, dims: &[u32], input_kind: ValueKind, vocab: u32, i: usize) -> anyhow::Result<LayerSpec> {
+    let flat: u32 = dims.iter().product();
+    let sequence = |what: &str| match *dims {
+        [t, f] => Ok((t, f)),
+        _ => Err(anyhow::anyhow!(
+            "{what} needs a sequence [steps, features] (after an embedding or a recurrent layer with return_sequences), got {dims:?}"
+        )),
+    };
+    if i == 0 && input_kind == ValueKind::TokenIds && !matches!(l, LayerConfig::Embedding { .. }) {
+        anyhow::bail!("a text model must start with an embedding layer");
+    }
+    Ok(match l {
+        LayerConfig::Dense { units, activation } => {
+            let activation = Activation::from_name(activation)
+                .ok_or_else(|| anyhow::anyhow!("unknown activation {activation:?}"))?;
+            if *units == 0 {
+                anyhow::bail!("a dense layer needs at least one unit");
+            }
+            if dims.len() != 1 {
+                anyhow::bail!("a dense layer takes a vector; put a flatten layer before it (input {dims:?})");
+            }
+            LayerSpec::Dense { inputs: flat, units: *units, activation }
+        }
+        LayerConfig::Embedding { dim } => {
+            if i != 0 || input_kind != ValueKind::TokenIds {
+                anyhow::bail!("an embedding must be the first layer of a text model (a [text] section)");
+            }
+            LayerSpec::Embedding { vocab, dim: *dim, seq_len: flat }
+        }
+        LayerConfig::Flatten => {
+            LayerSpec::Flatten { dims: Dims::new(dims).ok_or_else(|| anyhow::anyhow!("cannot flatten {dims:?}"))? }
+        }
+        LayerConfig::Dropout { rate } => {
+            if !(0.0..1.0).contains(rate) {
+                anyhow::bail!("dropout rate {rate} is outside [0, 1)");
+            }
+            LayerSpec::Dropout { len: flat, rate_ppm: (*rate as f64 * 1e6).round() as u32 }
+        }
+        LayerConfig::Rnn { units, return_sequences, bidirectional } => {
+            let (seq_len, inputs) = sequence("an rnn layer")?;
+            let (units, return_sequences, bidirectional) = (*units, *return_sequences, *bidirectional);
+            LayerSpec::SimpleRnn { inputs, units, seq_len, return_sequences, bidirectional }
+        }
+        LayerConfig::Lstm { units, return_sequences, bidirectional } => {
+            let (seq_len, inputs) = sequence("an lstm layer")?;
+            let (units, return_sequences, bidirectional) = (*units, *return_sequences, *bidirectional);
+            LayerSpec::Lstm { inputs, units, seq_len, return_sequences, bidirectional }
+        }
+    })
 }
 
 /// Training settings of a model file; every field has a default.
@@ -162,6 +322,9 @@ pub struct ModelConfig {
     /// Input noise for `task = "denoise"`.
     #[serde(default)]
     pub noise: Option<NoiseConfig>,
+    /// Tokenizer settings of a text model (its input is then `[max_len]` token ids).
+    #[serde(default)]
+    pub text: Option<TextConfig>,
     /// Layers in order.
     pub layers: Vec<LayerConfig>,
     /// Training settings.
@@ -185,32 +348,30 @@ impl ModelConfig {
 
     /// The model's input description.
     pub fn input_spec(&self) -> anyhow::Result<IoSpec> {
+        if let Some(t) = &self.text {
+            let dims = Dims::new(&[t.max_len]).ok_or_else(|| anyhow::anyhow!("max_len {} is invalid", t.max_len))?;
+            return Ok(IoSpec { kind: ValueKind::TokenIds, dims, range: None });
+        }
         let dims = Dims::new(&self.input).ok_or_else(|| anyhow::anyhow!("input dims {:?} are invalid", self.input))?;
         Ok(IoSpec { kind: ValueKind::F32, dims, range: self.input_range })
     }
 
-    /// The layer specs, sizes chained from the input.
+    /// The layer specs, shapes chained from the input.
     pub fn layer_specs(&self) -> anyhow::Result<Vec<LayerSpec>> {
-        let mut width = self.input.iter().map(|&d| d as u64).product::<u64>() as u32;
         if self.layers.is_empty() {
             anyhow::bail!("model {} has no layers", self.name);
         }
-        self.layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| match l {
-                LayerConfig::Dense { units, activation } => {
-                    let activation = Activation::from_name(activation)
-                        .ok_or_else(|| anyhow::anyhow!("layer {i}: unknown activation {activation:?}"))?;
-                    if *units == 0 {
-                        anyhow::bail!("layer {i}: a dense layer needs at least one unit");
-                    }
-                    let spec = LayerSpec::Dense { inputs: width, units: *units, activation };
-                    width = *units;
-                    Ok(spec)
-                }
-            })
-            .collect()
+        let input = self.input_spec()?;
+        let mut dims: Vec<u32> = input.dims.as_slice().to_vec();
+        let vocab = self.text.as_ref().map_or(0, |t| t.vocab);
+        let mut specs = Vec::new();
+        for (i, l) in self.layers.iter().enumerate() {
+            let spec = layer_spec(l, &dims, input.kind, vocab, i).map_err(|e| anyhow::anyhow!("layer {i}: {e}"))?;
+            spec.validate().map_err(|_| anyhow::anyhow!("layer {i} ({}): sizes out of range", spec.kind_name()))?;
+            dims = spec.output_dims().as_slice().to_vec();
+            specs.push(spec);
+        }
+        Ok(specs)
     }
 
     /// The fit settings.
@@ -236,7 +397,7 @@ impl ModelConfig {
                 min_delta: 0.0,
                 restore_best: t.restore_best,
             }),
-            accuracy: false,
+            accuracy: self.task == Task::Classify,
         })
     }
 }

@@ -22,3 +22,105 @@ pub fn accuracy(pred: &[f32], target: &[f32], width: usize) -> f64 {
 pub fn argmax(v: &[f32]) -> usize {
     v.iter().enumerate().fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
 }
+
+/// Precision, recall, F1 and support of one class (or an average).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ClassScores {
+    /// Class name, or `macro avg` / `weighted avg`.
+    pub name: String,
+    /// `tp / (tp + fp)`, 0 when nothing was predicted as this class.
+    pub precision: f64,
+    /// `tp / (tp + fn)`, 0 when the class has no sample.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall, 0 when both are 0.
+    pub f1: f64,
+    /// Samples whose true class this is.
+    pub support: usize,
+}
+
+/// A per-class report with accuracy and macro / weighted averages, computed
+/// as scikit-learn's `classification_report` (zero where undefined).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ClassificationReport {
+    /// One row per class, in class order.
+    pub classes: Vec<ClassScores>,
+    /// Fraction of correct predictions.
+    pub accuracy: f64,
+    /// Unweighted mean over classes.
+    pub macro_avg: ClassScores,
+    /// Mean weighted by support.
+    pub weighted_avg: ClassScores,
+    /// Number of samples.
+    pub samples: usize,
+    /// `confusion[true][predicted]` counts.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+impl ClassificationReport {
+    /// Builds the report from true and predicted class indices.
+    pub fn new(truth: &[u32], predicted: &[u32], names: &[String]) -> Self {
+        let k = names.len();
+        let mut confusion = vec![vec![0usize; k]; k];
+        for (&t, &p) in truth.iter().zip(predicted) {
+            if (t as usize) < k && (p as usize) < k {
+                confusion[t as usize][p as usize] += 1;
+            }
+        }
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let classes: Vec<ClassScores> = (0..k)
+            .map(|c| {
+                let tp = confusion[c][c];
+                let predicted: usize = confusion.iter().map(|row| row[c]).sum();
+                let support: usize = confusion[c].iter().sum();
+                let (precision, recall) = (ratio(tp, predicted), ratio(tp, support));
+                let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+                ClassScores { name: names[c].clone(), precision, recall, f1, support }
+            })
+            .collect();
+        let samples = truth.len();
+        let correct = (0..k).map(|c| confusion[c][c]).sum();
+        let avg = |name: &str, weight: &dyn Fn(&ClassScores) -> f64| {
+            let total: f64 = classes.iter().map(weight).sum();
+            let mean = |f: &dyn Fn(&ClassScores) -> f64| {
+                if total == 0.0 { 0.0 } else { classes.iter().map(|c| weight(c) * f(c)).sum::<f64>() / total }
+            };
+            ClassScores {
+                name: name.into(),
+                precision: mean(&|c| c.precision),
+                recall: mean(&|c| c.recall),
+                f1: mean(&|c| c.f1),
+                support: samples,
+            }
+        };
+        let macro_avg = avg("macro avg", &|_| 1.0);
+        let weighted_avg = avg("weighted avg", &|c| c.support as f64);
+        ClassificationReport { classes, accuracy: ratio(correct, samples), macro_avg, weighted_avg, samples, confusion }
+    }
+
+    /// Class indices from model outputs: threshold 0.5 for one sigmoid unit,
+    /// arg-max otherwise.
+    ///
+    /// # Shapes
+    /// `outputs`: `[n, width]` → `[n]`.
+    pub fn predictions(outputs: &[f32], width: usize) -> Vec<u32> {
+        outputs.chunks(width.max(1)).map(|o| if width == 1 { (o[0] >= 0.5) as u32 } else { argmax(o) as u32 }).collect()
+    }
+}
+
+impl std::fmt::Display for ClassificationReport {
+    /// The layout of scikit-learn's `classification_report`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let w = self.classes.iter().map(|c| c.name.len()).chain([12]).max().unwrap_or(12);
+        writeln!(f, "{:>w$} {:>9} {:>9} {:>9} {:>9}\n", "", "precision", "recall", "f1-score", "support")?;
+        let row = |f: &mut std::fmt::Formatter<'_>, c: &ClassScores| {
+            writeln!(f, "{:>w$} {:>9.2} {:>9.2} {:>9.2} {:>9}", c.name, c.precision, c.recall, c.f1, c.support)
+        };
+        for c in &self.classes {
+            row(f, c)?;
+        }
+        writeln!(f)?;
+        writeln!(f, "{:>w$} {:>9} {:>9} {:>9.2} {:>9}", "accuracy", "", "", self.accuracy, self.samples)?;
+        row(f, &self.macro_avg)?;
+        row(f, &self.weighted_avg)
+    }
+}

@@ -1,13 +1,47 @@
 //! The seed models of our reference material, as [`ModelConfig`]s
 //! (`ember presets NAME` prints one as a TOML model file to start from).
 
-use crate::config::{LayerConfig, ModelConfig, NoiseConfig, Task, TrainConfig};
+use crate::config::{LayerConfig, ModelConfig, NoiseConfig, Task, TextConfig, TrainConfig};
 
 /// Names of every preset.
-pub const NAMES: &[&str] = &["blobs-ae", "mnist-ae", "mnist-denoise"];
+pub const NAMES: &[&str] =
+    &["blobs-ae", "mnist-ae", "mnist-denoise", "bag-of-embeddings", "rnn", "rnn-dense", "rnn2", "birnn", "lstm"];
 
 fn dense(units: u32, activation: &str) -> LayerConfig {
     LayerConfig::Dense { units, activation: activation.into() }
+}
+
+fn rnn(units: u32, return_sequences: bool, bidirectional: bool) -> LayerConfig {
+    LayerConfig::Rnn { units, return_sequences, bidirectional }
+}
+
+/// An IMDB-shaped binary text classifier: 5000 words, sequences of 400,
+/// embedding 32, the given middle layers, then Dense(1, sigmoid) with BCE;
+/// batch 32, Adam, validation split 0.25, early stopping on the validation loss.
+fn imdb(name: &str, middle: Vec<LayerConfig>) -> ModelConfig {
+    let mut layers = vec![LayerConfig::Embedding { dim: 32 }];
+    layers.extend(middle);
+    layers.push(dense(1, "sigmoid"));
+    ModelConfig {
+        name: name.into(),
+        task: Task::Classify,
+        input: vec![400],
+        input_range: None,
+        encoder_layers: None,
+        data: Some("synthetic-imdb".into()),
+        noise: None,
+        text: Some(TextConfig { tokenizer: "vocabulary".into(), vocab: 5000, max_len: 400, ..TextConfig::default() }),
+        layers,
+        train: TrainConfig {
+            epochs: 10,
+            batch_size: 32,
+            validation_split: 0.25,
+            loss: "bce".into(),
+            optimizer: "adam".into(),
+            patience: Some(2),
+            ..TrainConfig::default()
+        },
+    }
 }
 
 /// The preset `name`, if there is one.
@@ -23,6 +57,7 @@ pub fn preset(name: &str) -> Option<ModelConfig> {
             encoder_layers: Some(1),
             data: Some("blobs".into()),
             noise: None,
+            text: None,
             layers: vec![dense(2, "linear"), dense(3, "linear")],
             train: TrainConfig {
                 epochs: 60,
@@ -44,6 +79,7 @@ pub fn preset(name: &str) -> Option<ModelConfig> {
             encoder_layers: Some(2),
             data: Some("mnist".into()),
             noise: None,
+            text: None,
             layers: vec![dense(128, "relu"), dense(32, "relu"), dense(128, "relu"), dense(784, "sigmoid")],
             train: TrainConfig {
                 epochs: 30,
@@ -62,6 +98,40 @@ pub fn preset(name: &str) -> Option<ModelConfig> {
             noise: Some(NoiseConfig::Gaussian { level: 0.5 }),
             ..preset("mnist-ae")?
         },
+        // Keras's `one_hot` example: ten short phrases, hashed into 50 ids,
+        // padded after to 4, an 8-long embedding flattened into a logistic unit.
+        "bag-of-embeddings" => ModelConfig {
+            name: "bag_of_embeddings".into(),
+            task: Task::Classify,
+            input: vec![4],
+            input_range: None,
+            encoder_layers: None,
+            data: Some("phrases".into()),
+            noise: None,
+            text: Some(TextConfig {
+                tokenizer: "hashing".into(),
+                vocab: 50,
+                max_len: 4,
+                padding: "post".into(),
+                truncating: "post".into(),
+                start_token: false,
+                ..TextConfig::default()
+            }),
+            layers: vec![LayerConfig::Embedding { dim: 8 }, LayerConfig::Flatten, dense(1, "sigmoid")],
+            train: TrainConfig {
+                epochs: 50,
+                batch_size: 32,
+                validation_split: 0.0,
+                loss: "bce".into(),
+                optimizer: "adam".into(),
+                ..TrainConfig::default()
+            },
+        },
+        "rnn" => imdb("rnn", vec![rnn(100, false, false)]),
+        "rnn-dense" => imdb("rnn_dense", vec![rnn(100, false, false), dense(50, "tanh")]),
+        "rnn2" => imdb("rnn2", vec![rnn(100, true, false), rnn(50, false, false)]),
+        "birnn" => imdb("birnn", vec![rnn(100, true, true), rnn(50, false, false)]),
+        "lstm" => imdb("lstm", vec![LayerConfig::Lstm { units: 100, return_sequences: false, bidirectional: false }]),
         _ => return None,
     })
 }

@@ -43,10 +43,14 @@ pub struct TrainSummary {
     pub encoder: Option<Model>,
     /// Metric history.
     pub history: History,
-    /// Validation reconstruction MSE of the model.
+    /// Validation reconstruction MSE of the model (for classifiers: of the
+    /// predicted probabilities against the one-hot labels, the Brier score).
     pub val_mse: f64,
     /// Validation reconstruction MSE of PCA with as many components as the code.
     pub pca_mse: Option<f64>,
+    /// For classifiers: the report on the validation data (the training data
+    /// when there is no validation split).
+    pub classification: Option<crate::metrics::ClassificationReport>,
     /// Every file written.
     pub files: Vec<PathBuf>,
 }
@@ -98,8 +102,56 @@ fn apply_noise(noise: NoiseConfig, x: &mut [f32], seed: u64) {
     x.copy_from_slice(&noisy);
 }
 
+/// Creates the output folder and loads the checkpoint to resume from, if asked.
+pub(crate) fn prepare_out(opts: &TrainOptions) -> anyhow::Result<(PathBuf, Option<Checkpoint>)> {
+    std::fs::create_dir_all(&opts.out).with_context(|| format!("cannot create {}", opts.out.display()))?;
+    let ck_path = opts.out.join("checkpoint.bin");
+    let resume = if opts.resume {
+        if !ck_path.exists() {
+            bail!("--resume: no checkpoint at {}", ck_path.display());
+        }
+        Some(Checkpoint::load(&ck_path)?)
+    } else {
+        None
+    };
+    Ok((ck_path, resume))
+}
+
+/// Writes `history.json`, `loss.png` and, when accuracy was tracked, `accuracy.png`.
+pub(crate) fn write_history(cfg: &ModelConfig, history: &History, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let hist_path = out.join("history.json");
+    write_bytes(&hist_path, serde_json::to_string_pretty(&history_json(history))?.as_bytes())?;
+    let mut files = vec![hist_path];
+    let series = |f: &dyn Fn(&fit::EpochRecord) -> Option<f64>| -> Vec<f32> {
+        history.epochs.iter().filter_map(|e| f(e).map(|v| v as f32)).collect()
+    };
+    let charts: [(&str, &str, [(&str, Vec<f32>); 2]); 2] = [
+        ("loss", &cfg.train.loss, [("loss", series(&|e| Some(e.loss))), ("val_loss", series(&|e| e.val_loss))]),
+        ("accuracy", "", [("accuracy", series(&|e| e.accuracy)), ("val_accuracy", series(&|e| e.val_accuracy))]),
+    ];
+    for (metric, detail, lines) in charts {
+        let lines: Vec<(&str, &[f32])> =
+            lines.iter().filter(|(_, v)| !v.is_empty()).map(|(n, v)| (*n, v.as_slice())).collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let path = out.join(format!("{metric}.png"));
+        let title = if detail.is_empty() {
+            format!("{} {metric}", cfg.name)
+        } else {
+            format!("{} {metric} ({detail})", cfg.name)
+        };
+        plot::line_chart(&path, &title, "epoch", metric, &lines)?;
+        files.push(path);
+    }
+    Ok(files)
+}
+
 /// Trains the model of `cfg` and writes everything into `opts.out`.
 pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSummary> {
+    if cfg.task == Task::Classify {
+        return crate::classify::train(cfg, opts);
+    }
     let ds = load_data(cfg, opts.data.as_deref())?;
     let specs = cfg.layer_specs()?;
     let fit_cfg = cfg.fit_config()?;
@@ -111,19 +163,10 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
             net.output_len()
         );
     }
-    std::fs::create_dir_all(&opts.out).with_context(|| format!("cannot create {}", opts.out.display()))?;
-    let ck_path = opts.out.join("checkpoint.bin");
-    let resume = if opts.resume {
-        if !ck_path.exists() {
-            bail!("--resume: no checkpoint at {}", ck_path.display());
-        }
-        Some(Checkpoint::load(&ck_path)?)
-    } else {
-        None
-    };
+    let (ck_path, resume) = prepare_out(opts)?;
     let noise = match cfg.task {
         Task::Denoise => Some(cfg.noise.unwrap_or(NoiseConfig::Gaussian { level: 0.5 })),
-        Task::Autoencoder => None,
+        Task::Autoencoder | Task::Classify => None,
     };
     let transform = noise.map(|n| move |x: &mut [f32], seed: u64| apply_noise(n, x, seed));
     let fit_opts = FitOptions {
@@ -164,21 +207,10 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     // is scored against the clean data.
     let pca_mse = pca.as_ref().map(|p| mse(&p.inverse_transform(&p.transform(&val_in)), &val_ds.x));
 
-    let hist_path = opts.out.join("history.json");
-    write_bytes(&hist_path, serde_json::to_string_pretty(&history_json(&history))?.as_bytes())?;
-    files.push(hist_path);
-    let loss_png = opts.out.join("loss.png");
-    let loss: Vec<f32> = history.epochs.iter().map(|e| e.loss as f32).collect();
-    let val: Vec<f32> = history.epochs.iter().filter_map(|e| e.val_loss.map(|v| v as f32)).collect();
-    let mut series = vec![("loss", loss.as_slice())];
-    if !val.is_empty() {
-        series.push(("val_loss", val.as_slice()));
-    }
-    plot::line_chart(&loss_png, &format!("{} loss ({})", cfg.name, cfg.train.loss), "epoch", "loss", &series)?;
-    files.push(loss_png);
+    files.extend(write_history(cfg, &history, &opts.out)?);
     files.extend(pictures(cfg, encoder.as_ref(), pca.as_ref(), &val_ds, &val_in, &recon, &opts.out)?);
 
-    let summary = TrainSummary { model, encoder, history, val_mse, pca_mse, files };
+    let summary = TrainSummary { model, encoder, history, val_mse, pca_mse, classification: None, files };
     let report_path = opts.out.join("report.md");
     write_bytes(&report_path, report(cfg, &summary, &ds).as_bytes())?;
     let mut summary = summary;
@@ -247,7 +279,7 @@ fn pictures(
         let out_imgs = &recon[..k * d];
         let rows: Vec<(&str, &[f32])> = match cfg.task {
             Task::Denoise => vec![("noisy", &val_in[..k * d]), ("denoised", out_imgs), ("clean", clean)],
-            Task::Autoencoder => vec![("original", clean), ("reconstruction", out_imgs)],
+            Task::Autoencoder | Task::Classify => vec![("original", clean), ("reconstruction", out_imgs)],
         };
         plot::image_grid(&path, &format!("{} (validation digits)", cfg.name), &rows, 28, 28, k)?;
         files.push(path);

@@ -5,7 +5,7 @@
 use anyhow::{Context, bail};
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::format::Blob;
-use ember_runtime::spec::ValueKind;
+use ember_runtime::spec::{LayerSpec, ValueKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -67,13 +67,27 @@ pub fn compare(backend: &'static str, got: &[f32], want: &[f32]) -> Comparison {
 }
 
 /// `n` deterministic input samples for `model`: uniform in its declared
-/// input range, or in `[-2, 2]` when it declares none.
+/// input range, or in `[-2, 2]` when it declares none; for token-id models,
+/// ids uniform below the vocabulary, each sample starting with a run of
+/// padding (id 0) of random length, as padded text has.
 pub fn sample_inputs(model: &Model, n: usize, seed: u64) -> Vec<f32> {
     use rand::RngExt;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let per = model.input.dims.elements();
+    if model.input.kind == ValueKind::TokenIds {
+        let vocab = match model.layers.first() {
+            Some(LayerSpec::Embedding { vocab, .. }) => *vocab,
+            _ => 1,
+        };
+        let mut x = Vec::with_capacity(per * n);
+        for _ in 0..n {
+            let pad = rng.random_range(0..per);
+            x.extend((0..per).map(|t| if t < pad { 0.0 } else { rng.random_range(0..vocab) as f32 }));
+        }
+        return x;
+    }
     let [lo, hi] = model.input.range.unwrap_or([-2.0, 2.0]);
-    let len = model.input.dims.elements() * n;
-    (0..len).map(|_| if hi > lo { rng.random_range(lo..=hi) } else { lo }).collect()
+    (0..per * n).map(|_| if hi > lo { rng.random_range(lo..=hi) } else { lo }).collect()
 }
 
 /// Runs `inputs` (`[n, input_len]`) through the host runtime's interpreter on a blob.

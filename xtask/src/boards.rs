@@ -1,9 +1,10 @@
 //! `cargo xtask boards`: builds both QEMU boards with the current model, runs
 //! them and prints their sizes and instructions per inference.
 //!
-//! The current model is the one in `--model DIR` (files `model.emb`,
-//! `model.rs`, `inputs.bin`), else the one the `boards` test last ran (in
-//! `target/boards/<board>/model`; the test is run first if there is none).
+//! The models are the one in `--model DIR` (files `model.emb`, `model.rs`,
+//! `inputs.bin`, optionally `texts.txt`), else those the `boards` test last
+//! ran (in `target/boards/<board>/<model>/`; the test is run first if there
+//! is none).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,7 +34,7 @@ pub fn boards(args: &[String]) -> Result<()> {
         if !has_model(dir) {
             bail!("{} must hold {}", dir.display(), FILES.join(", "));
         }
-    } else if !Board::ALL.iter().all(|b| has_model(&b.work_dir())) {
+    } else if Board::ALL.iter().any(|b| b.model_dirs().is_empty()) {
         println!("boards: no current model yet; running the boards test to make one");
         let mut cmd = cargo();
         cmd.current_dir(util::repo_root()).args(["test", "-p", "ember-tests", "--test", "boards"]);
@@ -41,31 +42,44 @@ pub fn boards(args: &[String]) -> Result<()> {
     }
     let mut runs = Vec::new();
     for b in Board::ALL {
-        let dir = model_dir.clone().unwrap_or_else(|| b.work_dir());
-        println!("boards: building and running {} with {}", b.name(), dir.display());
-        let bytes = fs::read(dir.join("inputs.bin")).context("cannot read inputs.bin")?;
-        if bytes.len() % 4 != 0 {
-            bail!("{}: not a whole number of f32", dir.join("inputs.bin").display());
+        let dirs = model_dir.clone().map_or_else(|| b.model_dirs(), |d| vec![d]);
+        for dir in dirs {
+            println!("boards: building and running {} with {}", b.name(), dir.display());
+            let bytes = fs::read(dir.join("inputs.bin")).context("cannot read inputs.bin")?;
+            if bytes.len() % 4 != 0 {
+                bail!("{}: not a whole number of f32", dir.join("inputs.bin").display());
+            }
+            let inputs: Vec<f32> =
+                bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let texts: Vec<String> = match fs::read_to_string(dir.join("texts.txt")) {
+                Ok(t) => t.lines().filter(|l| !l.is_empty()).map(str::to_string).collect(),
+                Err(_) => Vec::new(),
+            };
+            let name = dir.file_name().map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
+            // Run in a scratch copy so that `--model DIR` is never written to.
+            let work = b.target_dir().join("xtask-run");
+            let r =
+                board::run_board_with_texts(b, &dir.join("model.emb"), &dir.join("model.rs"), &inputs, &texts, &work)?;
+            runs.push((b, name, r));
         }
-        let inputs: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        let r = board::run_board(b, &dir.join("model.emb"), &dir.join("model.rs"), &inputs, &b.work_dir())?;
-        runs.push((b, r));
     }
     report(&runs);
     Ok(())
 }
 
-fn report(runs: &[(Board, BoardRun)]) {
+fn report(runs: &[(Board, String, BoardRun)]) {
     println!(
-        "\n{:<16} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14}",
-        "board", ".text", ".rodata", ".data", ".bss", "flash", "act. RAM", "instr/infer."
+        "\n{:<16} {:<14} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14}",
+        "board", "model", ".text", ".rodata", ".data", ".bss", "flash", "act. RAM", "instr/infer."
     );
-    for (b, r) in runs {
+    for (b, name, r) in runs {
         let s = r.sizes;
-        let mean = r.instructions.iter().sum::<u64>() / r.instructions.len().max(1) as u64;
+        let counts: Vec<u64> = r.instructions.iter().copied().chain(r.texts.iter().map(|t| t.instructions)).collect();
+        let mean = counts.iter().sum::<u64>() / counts.len().max(1) as u64;
         println!(
-            "{:<16} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14}",
+            "{:<16} {:<14} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14}",
             b.name(),
+            name,
             s.text,
             s.rodata,
             s.data,
@@ -76,8 +90,15 @@ fn report(runs: &[(Board, BoardRun)]) {
         );
     }
     println!();
-    for (b, r) in runs {
-        println!("{}: per sample {:?}; counted with {}", b.name(), r.instructions, b.counter());
-        println!("{}: {}", b.name(), r.elf.display());
+    for (b, name, r) in runs {
+        println!("{} {name}: per sample {:?}; counted with {}", b.name(), r.instructions, b.counter());
+        for (k, t) in r.texts.iter().enumerate() {
+            println!(
+                "{} {name}: text {k}: {} instructions to tokenize, {} for the inference",
+                b.name(),
+                t.tokenize_instructions,
+                t.instructions
+            );
+        }
     }
 }

@@ -100,17 +100,14 @@ pub fn test(keep_going: bool) -> Result<()> {
 }
 
 /// `cargo clippy --release -- -D warnings` in the board's folder, with the
-/// model the `boards` test left in [`Board::work_dir`].
+/// first model the `boards` test left in `target/boards/<board>/`.
 fn board_clippy(b: Board) -> Result<()> {
-    let dir = b.work_dir();
-    for f in ["model.emb", "model.rs", "inputs.bin"] {
-        if !dir.join(f).is_file() {
-            bail!(
-                "{} is missing: the `boards` test (cargo test -p ember-tests --test boards) writes it",
-                dir.join(f).display()
-            );
-        }
-    }
+    let Some(dir) = b.model_dirs().into_iter().next() else {
+        bail!(
+            "{} holds no model: the `boards` test (cargo test -p ember-tests --test boards) writes one",
+            b.target_dir().display()
+        );
+    };
     let mut cmd = board::board_cargo(b);
     cmd.args(["clippy", "--release", "--", "-D", "warnings"]);
     board::set_model_env(&mut cmd, &dir);

@@ -148,7 +148,13 @@ fn step<K: CellKind, const H: usize>(p: &CellParams<'_>, x: &[f32], s: &mut Cell
 }
 
 /// Runs one direction over `x` (`[T, I]`) from zero states, calling `emit(t, h_t)`.
-fn run<K: CellKind, const H: usize>(p: &CellParams<'_>, x: &[f32], inputs: usize, reverse: bool, emit: impl FnMut(usize, &[f32])) {
+fn run<K: CellKind, const H: usize>(
+    p: &CellParams<'_>,
+    x: &[f32],
+    inputs: usize,
+    reverse: bool,
+    emit: impl FnMut(usize, &[f32]),
+) {
     let mut s = CellState::<H>::default();
     let mut z = [[0.0f32; H]; 4];
     let z = &mut z.as_flattened_mut()[..K::GATES * H];
@@ -174,7 +180,9 @@ const fn cell_scratch(h: usize) -> usize {
 
 macro_rules! recurrent_impls {
     ($ret:ty, $seq:literal, |$h:ident, $t:ident| $out:ty, |$o:ident, $tt:ident| $biout:ty) => {
-        impl<K: CellKind, const I: usize, const $h: usize, const $t: usize> Layer for Recurrent<Cell<K, I, $h>, $t, $ret> {
+        impl<K: CellKind, const I: usize, const $h: usize, const $t: usize> Layer
+            for Recurrent<Cell<K, I, $h>, $t, $ret>
+        {
             type Input = SMatrix<f32, I, $t>;
             type Output = $out;
             type Bound<'a> = RecurrentView<'a, Cell<K, I, $h>, $t, $ret>;
@@ -187,7 +195,9 @@ macro_rules! recurrent_impls {
             }
         }
 
-        impl<K: CellKind, const I: usize, const $h: usize, const $t: usize> Forward for RecurrentView<'_, Cell<K, I, $h>, $t, $ret> {
+        impl<K: CellKind, const I: usize, const $h: usize, const $t: usize> Forward
+            for RecurrentView<'_, Cell<K, I, $h>, $t, $ret>
+        {
             type Input = SMatrix<f32, I, $t>;
             type Output = $out;
 

@@ -1,5 +1,6 @@
 //! Command-line interface of `ember` (spellings are stable: scripts rely on them).
 
+mod classify;
 mod inspect;
 mod quickstart;
 mod run;
@@ -36,6 +37,8 @@ enum Command {
     Verify(VerifyArgs),
     /// Run a blob on inputs from a .npy file (batch dimension first) and write the outputs as .npy.
     Run(run::RunArgs),
+    /// Classify raw text with a text model's own tokenizer and the host runtime.
+    Classify(classify::ClassifyArgs),
     /// Print a blob's header, tensor table, sizes and CRC; non-zero exit on any defect.
     Inspect(inspect::InspectArgs),
     /// The main job: train the 3-D and MNIST autoencoders, export, verify and run on the QEMU boards.
@@ -51,7 +54,7 @@ enum Command {
 struct TrainArgs {
     /// A preset name (see `ember presets`) or a TOML model file.
     model: String,
-    /// Data file: MNIST IDX (raw or .gz), MNIST CSV, or a CSV of floats. Default: the model's own data.
+    /// Data: MNIST IDX (raw or .gz), MNIST CSV or a CSV of floats; for text models an aclImdb folder, a Keras IMDB .npz or a CSV with text and label columns. Default: the model's own data.
     #[arg(long)]
     data: Option<PathBuf>,
     /// Output folder.
@@ -149,6 +152,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Export(a) => cmd_export(a),
         Command::Verify(a) => cmd_verify(a),
         Command::Run(a) => run::cmd_run(a),
+        Command::Classify(a) => classify::cmd_classify(a),
         Command::Inspect(a) => inspect::cmd_inspect(a),
         Command::Quickstart(a) => quickstart::cmd_quickstart(a),
         Command::Presets { name } => {
@@ -193,7 +197,10 @@ fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     cfg.fit_config()?;
     let opts = TrainOptions { data: a.data, out: a.out, resume: a.resume, verbose: !a.quiet };
     let s = train(&cfg, &opts)?;
-    println!("{}: validation reconstruction MSE {:.6}", cfg.name, s.val_mse);
+    match &s.classification {
+        Some(report) => println!("{}: classification report\n\n{report}", cfg.name),
+        None => println!("{}: validation reconstruction MSE {:.6}", cfg.name, s.val_mse),
+    }
     if let Some(p) = s.pca_mse {
         println!("PCA with the same code size: validation MSE {p:.6}");
     }
