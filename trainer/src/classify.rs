@@ -72,18 +72,24 @@ pub fn load_text_data(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result<
     })
 }
 
+/// Seed of the fixed shuffle of text folders and CSV files.
+pub const TEXT_SHUFFLE_SEED: u64 = 2024;
+
 fn load_path(p: &Path, text: &TextConfig) -> anyhow::Result<TextData> {
     let spec = text.tokenizer_spec()?;
     let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    // Folders and CSV files come sorted (aclImdb: every `neg`, then every
+    // `pos`): shuffle them once, with a fixed seed, so that the validation
+    // tail holds every class.
     Ok(if p.is_dir() {
-        text::load_acl_imdb(p, &spec)?.0
+        text::load_acl_imdb(p, &spec)?.0.shuffled(TEXT_SHUFFLE_SEED)
     } else if ext == "npz" {
         // Keras's order is shuffled by its fixed seed, so the validation tail holds both classes.
         text::load_imdb_npz(p, &spec, &ImdbOptions::default())?.0
     } else if ext == "csv" {
         let col = |c: &Option<String>, default: &'static str| c.clone().unwrap_or_else(|| default.into());
         let td = text::load_text_csv(p, &col(&text.text_column, "text"), &col(&text.label_column, "label"), &spec)?;
-        td.shuffled(0)
+        td.shuffled(TEXT_SHUFFLE_SEED)
     } else if !p.exists() {
         bail!("{}: no such file or folder", p.display());
     } else {

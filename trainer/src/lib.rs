@@ -8,6 +8,7 @@
 pub mod backends;
 pub mod board;
 pub mod checkpoint;
+pub mod classify;
 pub mod config;
 pub mod data;
 pub mod fit;
@@ -22,5 +23,6 @@ pub mod optim;
 pub mod pca;
 pub mod plot;
 pub mod presets;
+pub mod text;
 pub mod train;
 pub mod verify;

@@ -125,7 +125,9 @@ pub(crate) fn write_history(cfg: &ModelConfig, history: &History, out: &Path) ->
     let series = |f: &dyn Fn(&fit::EpochRecord) -> Option<f64>| -> Vec<f32> {
         history.epochs.iter().filter_map(|e| f(e).map(|v| v as f32)).collect()
     };
-    let charts: [(&str, &str, [(&str, Vec<f32>); 2]); 2] = [
+    /// A chart: metric name, detail for the title, and its two lines.
+    type Chart<'a> = (&'a str, &'a str, [(&'a str, Vec<f32>); 2]);
+    let charts: [Chart<'_>; 2] = [
         ("loss", &cfg.train.loss, [("loss", series(&|e| Some(e.loss))), ("val_loss", series(&|e| e.val_loss))]),
         ("accuracy", "", [("accuracy", series(&|e| e.accuracy)), ("val_accuracy", series(&|e| e.val_accuracy))]),
     ];

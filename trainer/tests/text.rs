@@ -1,0 +1,95 @@
+//! Integration tests of the text pipeline and the text loaders.
+//!
+//! Expected ids come from definitions implemented here (FNV-1a, the word
+//! rules, Keras's `imdb.load_data` and `pad_sequences` re-implemented in
+//! Python and run by numpy), or are written out by hand — never from the
+//! code under test.
+
+#[path = "text/acl.rs"]
+mod acl;
+#[path = "text/csv.rs"]
+mod csv;
+#[path = "text/imdb.rs"]
+mod imdb;
+#[path = "text/synthetic.rs"]
+mod synthetic;
+#[path = "text/tokenizer.rs"]
+mod tokenizer;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ember_runtime::spec::{Side, TokenizerKind, TokenizerSpec};
+use ember_trainer::text::TextData;
+
+/// A fresh, empty directory for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("text-tests").join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Writes `bytes` to `path`, creating parent folders.
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create parent dir");
+    }
+    std::fs::write(path, bytes).expect("write test file");
+}
+
+/// The venv's Python with numpy: `EMBER_PYTHON` (set by `cargo xtask
+/// test`), else `.venv/bin/python` of the workspace. Fails (never skips)
+/// when neither runs numpy.
+pub fn python() -> PathBuf {
+    let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(".venv").join("bin").join("python");
+    let candidates: Vec<PathBuf> =
+        std::env::var_os("EMBER_PYTHON").map(PathBuf::from).into_iter().chain([fallback]).collect();
+    for p in &candidates {
+        let ok = Command::new(p).args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
+        if ok {
+            return p.clone();
+        }
+    }
+    panic!(
+        "no Python with numpy found (tried EMBER_PYTHON and {}): run `cargo xtask setup` to create .venv",
+        candidates.last().map_or(String::new(), |p| p.display().to_string())
+    );
+}
+
+/// Runs a Python script with `args`; returns its standard output.
+pub fn run_python(dir: &Path, script: &str, args: &[&str]) -> String {
+    let file = dir.join("script.py");
+    write(&file, script);
+    let out = Command::new(python()).arg(&file).args(args).output().expect("run python");
+    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("python output is UTF-8")
+}
+
+/// Settings for tests.
+pub fn spec(kind: TokenizerKind, vocab: u32, max_len: u32, padding: Side, truncating: Side) -> TokenizerSpec {
+    TokenizerSpec { kind, vocab, reserved: 3, lowercase: true, start_token: true, max_len, padding, truncating }
+}
+
+/// The rows of a data set as integer ids.
+pub fn rows(t: &TextData) -> Vec<Vec<u32>> {
+    (0..t.data.len()).map(|i| t.data.sample(i).iter().map(|&v| v as u32).collect()).collect()
+}
+
+/// Checks that `t`'s samples are exactly what the runtime tokenizer (the
+/// device code) gives for `texts` with `t`'s settings and word list.
+pub fn assert_device_agrees(t: &TextData, texts: &[&str]) {
+    let bytes = t.vocab_bytes().unwrap_or_default();
+    let tok = ember_runtime::text::Tokenizer::new(t.tokenizer, &bytes).expect("runtime accepts the tokenizer");
+    let mut out = vec![0u32; t.tokenizer.max_len as usize];
+    for (i, text) in texts.iter().enumerate() {
+        tok.encode(text, &mut out).expect("text has words");
+        assert_eq!(rows(t)[i], out, "sample {i} ({text:?}) differs from the device tokenizer");
+    }
+}
