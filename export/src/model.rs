@@ -78,8 +78,15 @@ impl Model {
         if values.next().is_some() {
             return Err(ExportError::Invalid("more parameter values than the layers need".into()));
         }
-        let model =
-            Model { name: name.into(), input, layers, params, tokenizer: None, assets: Vec::new(), metadata: Vec::new() };
+        let model = Model {
+            name: name.into(),
+            input,
+            layers,
+            params,
+            tokenizer: None,
+            assets: Vec::new(),
+            metadata: Vec::new(),
+        };
         model.validate()?;
         Ok(model)
     }

@@ -45,8 +45,9 @@ pub fn layer_f64(spec: &LayerSpec, params: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
                     let t = if d == 1 { t_n - 1 - k } else { k };
                     let xt = &x[t * i_n..(t + 1) * i_n];
                     // z[row] = W[row]·x + R[row]·h + Wb[row] + Rb[row]
-                    let z: Vec<f64> =
-                        (0..g * h_n).map(|row| row_dot(w, row, xt) + row_dot(rr, row, &h) + b[row] + b[g * h_n + row]).collect();
+                    let z: Vec<f64> = (0..g * h_n)
+                        .map(|row| row_dot(w, row, xt) + row_dot(rr, row, &h) + b[row] + b[g * h_n + row])
+                        .collect();
                     if g == 1 {
                         h = z.iter().map(|v| v.tanh()).collect();
                     } else {

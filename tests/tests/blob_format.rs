@@ -452,8 +452,7 @@ fn accepts_assets_tokenizer_metadata_and_gaps() {
     f.data.push(b"a\nbc\n".to_vec());
     f.relayout();
     f.header.tensors[4].offset += 64; // a zero gap before the asset is allowed
-    f.header.tokenizer =
-        Some(WireTokenizer {
+    f.header.tokenizer = Some(WireTokenizer {
         kind: 1,
         vocab: 300,
         reserved: 3,
@@ -612,17 +611,16 @@ fn rejects_header_decode() {
     assert_rejects(&b, Error::HeaderDecode);
     // A bool that is neither 0 nor 1 (tokenizer.lowercase).
     let b = Fixture::with(|f| {
-        f.header.tokenizer =
-            Some(WireTokenizer {
-                kind: 0,
-                vocab: 10,
-                reserved: 3,
-                lowercase: 2,
-                start_token: 0,
-                max_len: 5,
-                padding: 0,
-                truncating: 0,
-            })
+        f.header.tokenizer = Some(WireTokenizer {
+            kind: 0,
+            vocab: 10,
+            reserved: 3,
+            lowercase: 2,
+            start_token: 0,
+            max_len: 5,
+            padding: 0,
+            truncating: 0,
+        })
     });
     assert_rejects(&b, Error::HeaderDecode);
     // An Option tag of 2 (the input range).

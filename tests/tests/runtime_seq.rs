@@ -48,7 +48,8 @@ fn model(layers: Vec<LayerSpec>, seed: u64) -> Model {
 /// Token sequences: random ids, leading padding, and all-zero.
 fn tokens(seed: u64) -> Vec<[u32; T]> {
     let mut r = rng(seed);
-    let mut out: Vec<[u32; T]> = (0..SAMPLES - 1).map(|_| core::array::from_fn(|_| r.random_range(0..V as u32))).collect();
+    let mut out: Vec<[u32; T]> =
+        (0..SAMPLES - 1).map(|_| core::array::from_fn(|_| r.random_range(0..V as u32))).collect();
     out[1][..7].fill(0);
     out.push([0; T]);
     out
@@ -116,8 +117,16 @@ fn embedding_alone_is_a_gather() {
 
 #[test]
 fn simple_rnn_last_and_sequences() {
-    check::<Chain<Emb, Recurrent<SimpleRnn<E, 6>, T, Last>>>("rnn last", vec![emb(), rec(false, E, 6, false, false)], 3);
-    check::<Chain<Emb, Recurrent<SimpleRnn<E, 6>, T, Sequences>>>("rnn seq", vec![emb(), rec(false, E, 6, true, false)], 4);
+    check::<Chain<Emb, Recurrent<SimpleRnn<E, 6>, T, Last>>>(
+        "rnn last",
+        vec![emb(), rec(false, E, 6, false, false)],
+        3,
+    );
+    check::<Chain<Emb, Recurrent<SimpleRnn<E, 6>, T, Sequences>>>(
+        "rnn seq",
+        vec![emb(), rec(false, E, 6, true, false)],
+        4,
+    );
 }
 
 #[test]
@@ -128,10 +137,26 @@ fn lstm_last_and_sequences() {
 
 #[test]
 fn bidirectional_both_cells_both_returns() {
-    check::<Chain<Emb, Bidirectional<SimpleRnn<E, 3>, T, Last, 6>>>("birnn last", vec![emb(), rec(false, E, 3, false, true)], 7);
-    check::<Chain<Emb, Bidirectional<SimpleRnn<E, 3>, T, Sequences, 6>>>("birnn seq", vec![emb(), rec(false, E, 3, true, true)], 8);
-    check::<Chain<Emb, Bidirectional<Lstm<E, 3>, T, Last, 6>>>("bilstm last", vec![emb(), rec(true, E, 3, false, true)], 9);
-    check::<Chain<Emb, Bidirectional<Lstm<E, 3>, T, Sequences, 6>>>("bilstm seq", vec![emb(), rec(true, E, 3, true, true)], 10);
+    check::<Chain<Emb, Bidirectional<SimpleRnn<E, 3>, T, Last, 6>>>(
+        "birnn last",
+        vec![emb(), rec(false, E, 3, false, true)],
+        7,
+    );
+    check::<Chain<Emb, Bidirectional<SimpleRnn<E, 3>, T, Sequences, 6>>>(
+        "birnn seq",
+        vec![emb(), rec(false, E, 3, true, true)],
+        8,
+    );
+    check::<Chain<Emb, Bidirectional<Lstm<E, 3>, T, Last, 6>>>(
+        "bilstm last",
+        vec![emb(), rec(true, E, 3, false, true)],
+        9,
+    );
+    check::<Chain<Emb, Bidirectional<Lstm<E, 3>, T, Sequences, 6>>>(
+        "bilstm seq",
+        vec![emb(), rec(true, E, 3, true, true)],
+        10,
+    );
 }
 
 #[test]
@@ -144,7 +169,10 @@ fn stacked_bidirectional_rnn_then_lstm_then_dense() {
     ];
     type M = Chain<
         Emb,
-        Chain<Bidirectional<SimpleRnn<E, 4>, T, Sequences, 8>, Chain<Recurrent<Lstm<8, 5>, T, Last>, Dense<5, 1, Sigmoid>>>,
+        Chain<
+            Bidirectional<SimpleRnn<E, 4>, T, Sequences, 8>,
+            Chain<Recurrent<Lstm<8, 5>, T, Last>, Dense<5, 1, Sigmoid>>,
+        >,
     >;
     check::<M>("stack", layers, 11);
 }
