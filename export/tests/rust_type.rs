@@ -1,6 +1,7 @@
 //! The type text that `Model::to_rust` generates is the runtime type that
 //! loads the model's blob, and that type computes what a naive f64 reference
-//! computes.
+//! computes. For sequence models (Embedding, Flatten, Dropout, recurrent
+//! layers) the generated text is checked as text here.
 
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
@@ -97,4 +98,48 @@ fn a_type_with_other_sizes_or_activation_is_rejected() {
     assert!(Chain::<Dense<6, 5, Relu>, Dense<5, 4, Softmax>>::load(&blob).is_err());
     assert!(Chain::<Dense<6, 4, Tanh>, Dense<4, 4, Softmax>>::load(&blob).is_err());
     assert!(Dense::<6, 5, Tanh>::load(&blob).is_err());
+}
+
+/// A token-id model: Embedding, bidirectional LSTM over sequences, Dropout,
+/// SimpleRNN (last state), Dense; its parameters are zeros (only sizes matter).
+fn sequence_model() -> Model {
+    let layers = vec![
+        LayerSpec::Embedding { vocab: 20, dim: 4, seq_len: 6 },
+        LayerSpec::Lstm { inputs: 4, units: 3, seq_len: 6, return_sequences: true, bidirectional: true },
+        LayerSpec::Dropout { len: 36, rate_ppm: 250_000 },
+        LayerSpec::SimpleRnn { inputs: 6, units: 5, seq_len: 6, return_sequences: false, bidirectional: false },
+        LayerSpec::Dense { inputs: 5, units: 2, activation: Activation::Softmax },
+    ];
+    let vals = layers
+        .iter()
+        .flat_map(|l| (0..l.param_count()).map(|p| vec![0.0; l.param(p).unwrap().dims.elements()]).collect::<Vec<_>>())
+        .collect();
+    let input = IoSpec { kind: ValueKind::TokenIds, dims: Dims::d1(6), range: None };
+    Model::new("seq", input, layers, vals).unwrap()
+}
+
+#[test]
+fn sequence_model_type_text() {
+    let src = sequence_model().to_rust("seq.emb").unwrap();
+    let want = "pub type Model = ember_runtime::Chain<ember_runtime::Embedding<20, 4, 6>, \
+                ember_runtime::Chain<ember_runtime::Bidirectional<ember_runtime::Lstm<4, 3>, 6, ember_runtime::Sequences, 6>, \
+                ember_runtime::Chain<ember_runtime::Dropout<6, 6>, \
+                ember_runtime::Chain<ember_runtime::Recurrent<ember_runtime::SimpleRnn<6, 5>, 6, ember_runtime::Last>, \
+                ember_runtime::Dense<5, 2, ember_runtime::Softmax>>>>>;\n";
+    assert!(src.contains(want), "{src}");
+    for line in [
+        "pub const INPUT_LEN: usize = 6;\n",
+        "pub const OUTPUT_LEN: usize = 2;\n",
+        "pub const SEQ_LEN: usize = 6;\n",
+        "pub const VOCAB: usize = 20;\n",
+        "pub const BLOB_FILE: &str = \"seq.emb\";\n",
+    ] {
+        assert!(src.contains(line), "missing {line:?} in {src}");
+    }
+}
+
+#[test]
+fn real_valued_models_declare_no_token_constants() {
+    let src = model().to_rust("pair.emb").unwrap();
+    assert!(!src.contains("SEQ_LEN") && !src.contains("VOCAB"), "{src}");
 }

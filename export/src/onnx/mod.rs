@@ -8,22 +8,46 @@
 //! The written model has:
 //! * IR version [`IR_VERSION`], default-domain opset [`OPSET`], producer
 //!   [`PRODUCER`];
-//! * one graph input [`INPUT_NAME`] of element type `FLOAT` and shape
-//!   `[batch, ...input.dims]`, where `batch` is the symbolic dimension
-//!   [`BATCH_DIM`];
-//! * one graph output [`OUTPUT_NAME`] of shape `[batch, output_len]`;
+//! * one graph input [`INPUT_NAME`] of shape `[batch, ...input.dims]`, where
+//!   `batch` is the symbolic dimension [`BATCH_DIM`]; its element type is
+//!   `FLOAT`, or `INT64` when the model's input holds
+//!   [`ValueKind::TokenIds`] (then `[batch, seq_len]`, feeding the first
+//!   layer's `Gather`);
+//! * one graph output [`OUTPUT_NAME`] of element type `FLOAT` and shape
+//!   `[batch, ...output.dims]` (`Model::output`: the last layer's output
+//!   dimensions, `[seq_len, features]` for a recurrent layer's full
+//!   sequence); when the graph's last value has another shape of the same
+//!   size (a Dropout after a sequence, say) a last node reshapes it,
+//!   row-major: `Flatten` named `output.flatten` for a vector, else `Reshape`
+//!   named `output.reshape`;
 //! * every parameter as an initializer named exactly as the model's tensor
-//!   (`dense_0.weight`, ...), stored as little-endian `raw_data`;
+//!   (`dense_0.weight`, ...), stored as little-endian `raw_data`; constant
+//!   helper tensors (`Reshape` targets) are `INT64` initializers named after
+//!   their node (`lstm_1.shape`);
 //! * nodes and intermediate values named after their layer (`dense_0`,
 //!   `dense_0.act`, ...); the last layer's final value is named `output`.
+//!
+//! Per layer kind:
+//! * `Dense`: `Gemm` + activation (`dense.rs`);
+//! * `Embedding`: `Gather(axis = 0)` on the weight (`embedding.rs`); must be
+//!   the first layer;
+//! * `Flatten`: `Flatten(axis = 1)`;
+//! * `Dropout`: nothing (the identity at inference);
+//! * `SimpleRnn` / `Lstm`: ONNX `RNN` / `LSTM` between transposes to and from
+//!   ONNX's time-first layout (see `recurrent.rs`).
+//!
+//! The exporter tracks each value's per-sample shape through the graph: a
+//! sequence is `[seq_len, features]`, as in `ember_runtime::spec`.
 //!
 //! The model's free-form metadata becomes ONNX `metadata_props`.
 
 mod dense;
+mod embedding;
+mod recurrent;
 
 use std::collections::HashSet;
 
-use ember_runtime::spec::{Activation, LayerSpec};
+use ember_runtime::spec::{Activation, LayerSpec, ValueKind};
 use onnx_protobuf::attribute_proto::AttributeType;
 use onnx_protobuf::tensor_proto::DataType;
 use onnx_protobuf::tensor_shape_proto::{Dimension, dimension};
@@ -53,8 +77,9 @@ impl Model {
     /// docs for the graph's names and shapes).
     ///
     /// # Shapes
-    /// The graph maps `input` `[batch, ...self.input.dims]` to `output`
-    /// `[batch, self.output().dims.elements()]`, `f32` throughout.
+    /// The graph maps `input` `[batch, ...self.input.dims]` (`f32`, or
+    /// `int64` token ids) to `output` `[batch, ...self.output().dims]`
+    /// (`f32`).
     ///
     /// # Errors
     /// [`ExportError::Invalid`] if the model fails [`Model::validate`],
@@ -71,7 +96,11 @@ impl Model {
         self.validate()?;
         let mut b = GraphBuilder::new(&self.name);
         let input_dims: Vec<usize> = self.input.dims.as_slice().iter().map(|&d| d as usize).collect();
-        b.graph.input.push(value_info(INPUT_NAME, &input_dims));
+        let input_type = match self.input.kind {
+            ValueKind::F32 => DataType::FLOAT,
+            ValueKind::TokenIds => DataType::INT64,
+        };
+        b.graph.input.push(value_info(INPUT_NAME, input_type, &input_dims));
         let mut x = Value { name: INPUT_NAME.to_string(), dims: input_dims };
         for (i, spec) in self.layers.iter().enumerate() {
             let prefix = format!("{}_{i}", spec.kind_name());
@@ -79,6 +108,19 @@ impl Model {
             x = match *spec {
                 LayerSpec::Dense { inputs, units, activation } => {
                     dense::export(&mut b, &prefix, [inputs, units], activation, params, x)?
+                }
+                LayerSpec::Embedding { vocab, dim, seq_len } => {
+                    embedding::export(&mut b, &prefix, [vocab, dim, seq_len], params, x)?
+                }
+                LayerSpec::Flatten { dims } => flatten(&mut b, &prefix, dims.elements(), x)?,
+                // The identity at inference: no node, the value flows on unchanged.
+                LayerSpec::Dropout { len, .. } => {
+                    check_len(&prefix, &x, len as usize)?;
+                    x
+                }
+                LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => {
+                    let dims = spec.recurrent().expect("a recurrent layer has recurrent dims");
+                    recurrent::export(&mut b, &prefix, &dims, params, x)?
                 }
                 _ => return Err(ExportError::Onnx(format!("layer {i} ({}) has no ONNX export", spec.kind_name()))),
             };
@@ -90,8 +132,17 @@ impl Model {
                 x.dims
             )));
         }
+        if x.dims != out_dims {
+            x = if let [len] = out_dims[..] {
+                flatten(&mut b, OUTPUT_NAME, len, x)?
+            } else {
+                let shape: Vec<i64> = std::iter::once(0).chain(out_dims.iter().map(|&d| d as i64)).collect();
+                let name = b.reshape(&format!("{OUTPUT_NAME}.reshape"), &x.name, &shape)?;
+                Value { name, dims: out_dims.clone() }
+            };
+        }
         b.rename_final(&x.name, OUTPUT_NAME)?;
-        b.graph.output.push(value_info(OUTPUT_NAME, &out_dims));
+        b.graph.output.push(value_info(OUTPUT_NAME, DataType::FLOAT, &out_dims));
 
         let mut model = ModelProto::new();
         model.ir_version = IR_VERSION;
@@ -164,6 +215,18 @@ impl GraphBuilder {
         Ok(name.to_string())
     }
 
+    /// Adds a 1-D `INT64` initializer (constant operands such as `Reshape` targets).
+    pub fn initializer_i64(&mut self, name: &str, data: &[i64]) -> Result<String, ExportError> {
+        self.claim(name)?;
+        let mut t = TensorProto::new();
+        t.name = name.to_string();
+        t.data_type = DataType::INT64 as i32;
+        t.dims = vec![data.len() as i64];
+        t.raw_data = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.graph.initializer.push(t);
+        Ok(name.to_string())
+    }
+
     /// Adds a node named `name` whose single output value is also named `name`.
     pub fn node(
         &mut self,
@@ -181,6 +244,38 @@ impl GraphBuilder {
         n.attribute = attributes;
         self.graph.node.push(n);
         Ok(name.to_string())
+    }
+
+    /// Adds a node named `name` with several outputs; an empty output name
+    /// leaves that optional output unused (ONNX convention).
+    pub fn node_with_outputs(
+        &mut self,
+        op_type: &str,
+        name: &str,
+        inputs: &[&str],
+        outputs: &[&str],
+        attributes: Vec<AttributeProto>,
+    ) -> Result<(), ExportError> {
+        self.claim(name)?;
+        for o in outputs.iter().filter(|o| !o.is_empty()) {
+            self.claim(o)?;
+        }
+        let mut n = NodeProto::new();
+        n.op_type = op_type.to_string();
+        n.name = name.to_string();
+        n.input = inputs.iter().map(|s| s.to_string()).collect();
+        n.output = outputs.iter().map(|s| s.to_string()).collect();
+        n.attribute = attributes;
+        self.graph.node.push(n);
+        Ok(())
+    }
+
+    /// Adds `Reshape(x, shape)` named `name` (with the `INT64` shape
+    /// initializer `{name}.shape`). A `0` in `shape` keeps that input
+    /// dimension (ONNX default `allowzero = 0`): ember passes `0` for the batch.
+    pub fn reshape(&mut self, name: &str, x: &str, shape: &[i64]) -> Result<String, ExportError> {
+        let shape = self.initializer_i64(&format!("{name}.shape"), shape)?;
+        self.node("Reshape", name, &[x, &shape], vec![])
     }
 
     /// Adds the node for `act` after `x` (named `{prefix}.act`), or returns
@@ -220,6 +315,24 @@ impl GraphBuilder {
     }
 }
 
+/// Checks that a layer's input `x` holds `len` values per sample.
+pub(crate) fn check_len(prefix: &str, x: &Value, len: usize) -> Result<(), ExportError> {
+    if x.dims.iter().product::<usize>() == len {
+        Ok(())
+    } else {
+        Err(ExportError::Onnx(format!("{prefix}: input {:?} does not hold {len} values", x.dims)))
+    }
+}
+
+/// `Flatten(axis = 1)` named `prefix`: `[batch, ...dims]` → `[batch, len]`,
+/// row-major (a time-major sequence `[seq_len, n]` keeps its order).
+fn flatten(b: &mut GraphBuilder, prefix: &str, len: usize, x: Value) -> Result<Value, ExportError> {
+    check_len(prefix, &x, len)?;
+    let name = if prefix == OUTPUT_NAME { format!("{OUTPUT_NAME}.flatten") } else { prefix.to_string() };
+    let y = b.node("Flatten", &name, &[&x.name], vec![attr_int("axis", 1)])?;
+    Ok(Value { name: y, dims: vec![len] })
+}
+
 /// An integer attribute.
 pub(crate) fn attr_int(name: &str, v: i64) -> AttributeProto {
     let mut a = AttributeProto::new();
@@ -229,8 +342,35 @@ pub(crate) fn attr_int(name: &str, v: i64) -> AttributeProto {
     a
 }
 
-/// A `FLOAT` tensor value description of shape `[batch, ...dims]`.
-fn value_info(name: &str, dims: &[usize]) -> ValueInfoProto {
+/// A list-of-integers attribute.
+pub(crate) fn attr_ints(name: &str, v: &[i64]) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.to_string();
+    a.type_ = AttributeType::INTS.into();
+    a.ints = v.to_vec();
+    a
+}
+
+/// A string attribute.
+pub(crate) fn attr_string(name: &str, v: &str) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.to_string();
+    a.type_ = AttributeType::STRING.into();
+    a.s = v.as_bytes().to_vec();
+    a
+}
+
+/// A list-of-strings attribute.
+pub(crate) fn attr_strings(name: &str, v: &[&str]) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.to_string();
+    a.type_ = AttributeType::STRINGS.into();
+    a.strings = v.iter().map(|s| s.as_bytes().to_vec()).collect();
+    a
+}
+
+/// A tensor value description of element type `elem` and shape `[batch, ...dims]`.
+fn value_info(name: &str, elem: DataType, dims: &[usize]) -> ValueInfoProto {
     let mut shape = TensorShapeProto::new();
     let mut batch = Dimension::new();
     batch.value = Some(dimension::Value::DimParam(BATCH_DIM.to_string()));
@@ -241,7 +381,7 @@ fn value_info(name: &str, dims: &[usize]) -> ValueInfoProto {
         shape.dim.push(dim);
     }
     let mut tensor = TensorType::new();
-    tensor.elem_type = DataType::FLOAT as i32;
+    tensor.elem_type = elem as i32;
     tensor.shape = Some(shape).into();
     let mut ty = TypeProto::new();
     ty.value = Some(type_proto::Value::TensorType(tensor));

@@ -1,4 +1,4 @@
-//! Reference backends that run exported ONNX models: [tract](tract) (pure
+//! Reference backends that run exported ONNX models: [tract] (pure
 //! Rust, always available) and [ONNX Runtime](ort) (loaded at run time from a
 //! shared library, see [`ort_dylib_path`]). `ember verify` and the
 //! conformance tests compare the runtime against both.
@@ -8,6 +8,14 @@
 //! graph's first output, `[batch, ...]`. Every failure (shape mismatch, a
 //! missing library, a model the backend rejects) is an `anyhow` error with a
 //! clear message, never a panic.
+//!
+//! Token-id models (graph input of element type `INT64`, as ember writes for
+//! [`ValueKind::TokenIds`]) take the same `f32` slices: each value must be a
+//! whole number, which is converted exactly to `i64`. Ids must also lie in
+//! `0..vocab`, where `vocab` is the row count of the embedding table that the
+//! input indexes (the `Gather` that reads it); a negative id (which ONNX
+//! `Gather` would count from the end) or an id `>= vocab` is an error before
+//! anything runs.
 //!
 //! The `load` + `run` forms ([`TractModel`], [`OrtModel`]) prepare a model
 //! once for repeated runs (benchmarks); [`run_tract`] and [`run_ort`] are
@@ -19,7 +27,85 @@ pub mod tract;
 pub use self::ort::{OrtModel, ort_dylib_path, run_ort};
 pub use self::tract::{TractModel, run_tract};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use ember_runtime::spec::ValueKind;
+use tract_onnx::pb::tensor_proto::DataType;
+use tract_onnx::pb::{ModelProto, type_proto};
+use tract_onnx::prelude::Framework;
+
+/// What a model's graph input takes, read from the ONNX file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InputInfo {
+    /// `F32` for a `FLOAT` input, `TokenIds` for an `INT64` one.
+    pub kind: ValueKind,
+    /// For token ids: the row count of the smallest table a `Gather` on axis 0
+    /// indexes with the input, if any.
+    pub vocab: Option<usize>,
+}
+
+/// Decodes an ONNX file into tract's protobuf model.
+pub(crate) fn read_proto(onnx: &[u8]) -> Result<ModelProto> {
+    tract_onnx::onnx().proto_model_for_read(&mut &onnx[..]).context("not a readable ONNX model")
+}
+
+/// The element type of the model's single graph input (initializers listed
+/// as inputs are skipped) and, for `INT64` ids, the vocabulary they index.
+///
+/// # Errors
+/// If the model has no graph or not exactly one input, or the input is
+/// neither `FLOAT` nor `INT64`.
+pub(crate) fn input_info(proto: &ModelProto) -> Result<InputInfo> {
+    let graph = proto.graph.as_ref().context("the ONNX model has no graph")?;
+    let is_init = |name: &str| graph.initializer.iter().any(|t| t.name == name);
+    let inputs: Vec<_> = graph.input.iter().filter(|i| !is_init(&i.name)).collect();
+    let [input] = inputs[..] else {
+        bail!("the ONNX model has {} inputs; ember models have exactly one", inputs.len());
+    };
+    let elem = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(type_proto::Value::TensorType(t)) => t.elem_type,
+        _ => bail!("the ONNX model's input `{}` is not a tensor", input.name),
+    };
+    let kind = match DataType::try_from(elem) {
+        Ok(DataType::Float) => ValueKind::F32,
+        Ok(DataType::Int64) => ValueKind::TokenIds,
+        _ => bail!("the ONNX model's input `{}` has element type {elem}; ember feeds FLOAT or INT64", input.name),
+    };
+    let vocab = if kind == ValueKind::TokenIds {
+        graph
+            .node
+            .iter()
+            .filter(|n| n.op_type == "Gather" && n.input.get(1) == Some(&input.name))
+            .filter(|n| n.attribute.iter().all(|a| a.name != "axis" || a.i == 0))
+            .filter_map(|n| graph.initializer.iter().find(|t| Some(&t.name) == n.input.first()))
+            .filter_map(|t| t.dims.first().map(|&d| d.max(0) as usize))
+            .min()
+    } else {
+        None
+    };
+    Ok(InputInfo { kind, vocab })
+}
+
+/// Converts token ids given as `f32` values to `i64`, exactly: every value
+/// must be a whole number in `0..vocab` (`0..` when `vocab` is unknown).
+///
+/// # Errors
+/// Names the first value that is not a valid id.
+pub(crate) fn token_ids(input: &[f32], vocab: Option<usize>) -> Result<Vec<i64>> {
+    input
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let whole = v.is_finite() && v.fract() == 0.0 && v >= 0.0;
+            match vocab {
+                _ if !whole => bail!("input value {i} is {v}, not a token id (a whole number >= 0)"),
+                Some(n) if v as f64 >= n as f64 => {
+                    bail!("input value {i} is token id {v}, outside the vocabulary 0..{n}")
+                }
+                _ => Ok(v as i64),
+            }
+        })
+        .collect()
+}
 
 /// The full input shape `[batch, ...input_dims]`, after checking that it is
 /// non-empty and that `input_len` values fill it.
@@ -68,5 +154,16 @@ mod tests {
         assert!(input_shape(&[], 1, None).is_err());
         assert!(input_shape(&[0], 1, None).is_err());
         assert!(input_shape(&[usize::MAX, 2], 1, Some(1)).is_err());
+    }
+
+    #[test]
+    fn token_ids_are_whole_numbers_below_vocab() {
+        assert_eq!(token_ids(&[0.0, 3.0, 9.0], Some(10)).unwrap(), vec![0, 3, 9]);
+        assert_eq!(token_ids(&[16_777_216.0], None).unwrap(), vec![16_777_216]);
+        let err = token_ids(&[1.0, 10.0], Some(10)).unwrap_err().to_string();
+        assert!(err.contains("value 1") && err.contains("0..10"), "{err}");
+        for bad in [-1.0, 0.5, f32::NAN, f32::INFINITY, -0.25] {
+            assert!(token_ids(&[bad], Some(10)).is_err(), "{bad}");
+        }
     }
 }

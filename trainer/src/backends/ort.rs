@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use ::ort::session::Session;
-use ::ort::value::{TensorRef, ValueType};
+use ::ort::value::{TensorElementType, TensorRef, ValueType};
 use anyhow::{Context, Result, anyhow, bail};
+use ember_runtime::spec::ValueKind;
 
-use super::{check_len, check_output, input_shape};
+use super::{InputInfo, check_len, check_output, input_info, input_shape, read_proto, token_ids};
 
 /// Environment variable naming the ONNX Runtime shared library.
 pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
@@ -88,18 +89,26 @@ fn ort_err<R>(what: &str) -> impl FnOnce(::ort::Error<R>) -> anyhow::Error + '_ 
 pub struct OrtModel {
     session: Session,
     shape: Vec<usize>,
+    input: InputInfo,
 }
 
 impl OrtModel {
     /// Loads the ONNX Runtime library (once per process), creates a session
-    /// for `onnx` and checks that its single input accepts `f32`
-    /// `[batch, ...input_dims]`.
+    /// for `onnx` and checks that its single input accepts
+    /// `[batch, ...input_dims]` of `f32` (or of `i64` token ids, for a model
+    /// whose input is `INT64`).
     ///
     /// # Errors
     /// If the library is missing, ONNX Runtime rejects the model, or the
-    /// model's input is not a single `f32` tensor of a compatible shape.
+    /// model's input is not a single `f32` or `i64` tensor of a compatible
+    /// shape.
     pub fn load(onnx: &[u8], input_dims: &[usize], batch: usize) -> Result<Self> {
         let shape = input_shape(input_dims, batch, None)?;
+        let info = input_info(&read_proto(onnx).context("ONNX Runtime rejected the ONNX model")?)?;
+        let want_ty = match info.kind {
+            ValueKind::F32 => TensorElementType::Float32,
+            ValueKind::TokenIds => TensorElementType::Int64,
+        };
         let env = environment()?;
         let session = Session::builder(env)
             .map_err(ort_err("session options"))?
@@ -113,7 +122,7 @@ impl OrtModel {
             bail!("the ONNX model has {} inputs; ember models have exactly one", session.inputs().len());
         };
         match input.dtype() {
-            ValueType::Tensor { ty: ::ort::value::TensorElementType::Float32, shape: declared, .. } => {
+            ValueType::Tensor { ty, shape: declared, .. } if *ty == want_ty => {
                 let fits = declared.len() == shape.len()
                     && declared.iter().zip(&shape).all(|(&d, &s)| d < 0 || d as usize == s);
                 if !fits {
@@ -124,9 +133,14 @@ impl OrtModel {
                     );
                 }
             }
-            other => bail!("the ONNX model's input `{}` is {other:?}, not an f32 tensor", input.name()),
+            other => bail!("the ONNX model's input `{}` is {other:?}, not a {want_ty:?} tensor", input.name()),
         }
-        Ok(OrtModel { session, shape })
+        Ok(OrtModel { session, shape, input: info })
+    }
+
+    /// What the model's input holds: `F32` values or `TokenIds`.
+    pub fn input_kind(&self) -> ValueKind {
+        self.input.kind
     }
 
     /// The input shape the model was loaded for, `[batch, ...input_dims]`.
@@ -140,12 +154,23 @@ impl OrtModel {
     /// `input`: row-major `[batch, ...input_dims]` (as loaded) → row-major
     /// `[batch, ...output]`, the model's first output.
     ///
+    /// For a token-id model each value is an id, converted exactly to `i64`.
+    ///
     /// # Errors
-    /// If `input` does not hold exactly the loaded shape's element count, or
-    /// ONNX Runtime fails while running.
+    /// If `input` does not hold exactly the loaded shape's element count, a
+    /// token id is not a whole number in `0..vocab`, or ONNX Runtime fails
+    /// while running.
     pub fn run(&mut self, input: &[f32]) -> Result<Vec<f32>> {
         check_len(&self.shape, input.len())?;
-        let x = TensorRef::from_array_view((self.shape.clone(), input)).map_err(ort_err("input tensor"))?;
+        let ids;
+        let x = match self.input.kind {
+            ValueKind::F32 => TensorRef::from_array_view((self.shape.clone(), input)).map(|t| t.into_dyn()),
+            ValueKind::TokenIds => {
+                ids = token_ids(input, self.input.vocab)?;
+                TensorRef::from_array_view((self.shape.clone(), &ids[..])).map(|t| t.into_dyn())
+            }
+        }
+        .map_err(ort_err("input tensor"))?;
         let outputs = self.session.run(::ort::inputs![x]).map_err(ort_err("failed to run the model"))?;
         let first = outputs.values().next().context("ONNX Runtime returned no output")?;
         let (shape, data) = first.try_extract_tensor::<f32>().map_err(ort_err("output"))?;

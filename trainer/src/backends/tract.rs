@@ -2,15 +2,20 @@
 //!
 //! The graph's `batch` dimension is fixed to the batch size given to
 //! [`TractModel::load`], so tract optimizes the model for that exact shape.
+//!
+//! tract 0.23 runs ONNX `RNN` and `LSTM` in both directions; note that it
+//! takes the direction count from `W`'s first dimension (not from the
+//! `direction` attribute), which ember's exports keep consistent.
 
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use ember_runtime::spec::ValueKind;
 use tract_onnx::prelude::{
     DatumExt, Framework, InferenceModelExt, IntoRunnable, Tensor, TypedRunnableModel, TypedSimplePlan, tvec,
 };
 
-use super::{check_output, input_shape};
+use super::{InputInfo, check_output, input_info, input_shape, read_proto, token_ids};
 
 /// An ONNX model loaded into tract and optimized for one input shape
 /// `[batch, ...input_dims]`.
@@ -18,25 +23,39 @@ use super::{check_output, input_shape};
 pub struct TractModel {
     plan: Arc<TypedRunnableModel>,
     shape: Vec<usize>,
+    input: InputInfo,
 }
 
 impl TractModel {
-    /// Parses `onnx`, fixes its first input to `f32` `[batch, ...input_dims]`,
+    /// Parses `onnx`, fixes its first input to `[batch, ...input_dims]` of
+    /// the element type the model declares (`f32`, or `i64` token ids),
     /// optimizes it and makes it runnable.
     ///
     /// # Errors
-    /// If the bytes are not an ONNX model, tract does not support an operator,
-    /// or the model does not accept the given input shape.
+    /// If the bytes are not an ONNX model, its input is neither `FLOAT` nor
+    /// `INT64`, tract does not support an operator, or the model does not
+    /// accept the given input shape.
     pub fn load(onnx: &[u8], input_dims: &[usize], batch: usize) -> Result<Self> {
         let shape = input_shape(input_dims, batch, None)?;
+        let proto = read_proto(onnx).context("tract could not read the ONNX model")?;
+        let input = input_info(&proto)?;
+        let fact = match input.kind {
+            ValueKind::F32 => f32::fact(shape.clone()),
+            ValueKind::TokenIds => i64::fact(shape.clone()),
+        };
         let plan: Arc<TypedSimplePlan> = tract_onnx::onnx()
-            .model_for_read(&mut &onnx[..])
+            .model_for_proto_model(&proto)
             .context("tract could not read the ONNX model")?
-            .with_input_fact(0, f32::fact(shape.clone()).into())
+            .with_input_fact(0, fact.into())
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .with_context(|| format!("tract rejected the ONNX model for input shape {shape:?}"))?;
-        Ok(TractModel { plan, shape })
+        Ok(TractModel { plan, shape, input })
+    }
+
+    /// What the model's input holds: `F32` values or `TokenIds`.
+    pub fn input_kind(&self) -> ValueKind {
+        self.input.kind
     }
 
     /// The input shape the model was loaded for, `[batch, ...input_dims]`.
@@ -50,12 +69,19 @@ impl TractModel {
     /// `input`: row-major `[batch, ...input_dims]` (as loaded) → row-major
     /// `[batch, ...output]`, the model's first output.
     ///
+    /// For a token-id model each value is an id, converted exactly to `i64`.
+    ///
     /// # Errors
-    /// If `input` does not hold exactly the loaded shape's element count, or
-    /// tract fails while running.
+    /// If `input` does not hold exactly the loaded shape's element count, a
+    /// token id is not a whole number in `0..vocab`, or tract fails while
+    /// running.
     pub fn run(&self, input: &[f32]) -> Result<Vec<f32>> {
         super::check_len(&self.shape, input.len())?;
-        let x = Tensor::from_shape(&self.shape, input).context("tract could not build the input tensor")?;
+        let x = match self.input.kind {
+            ValueKind::F32 => Tensor::from_shape(&self.shape, input),
+            ValueKind::TokenIds => Tensor::from_shape(&self.shape, &token_ids(input, self.input.vocab)?),
+        }
+        .context("tract could not build the input tensor")?;
         let outputs = self.plan.run(tvec!(x.into())).context("tract failed to run the model")?;
         let y = outputs.first().context("tract returned no output")?;
         let view = y.to_plain_array_view::<f32>().context("tract output is not a plain f32 tensor")?;
