@@ -6,7 +6,7 @@ use ember_runtime::spec::{IoSpec, LayerSpec};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::layers::{self, DenseLayer, ParamMut, TrainLayer};
+use crate::layers::{self, ParamMut, TrainLayer};
 
 /// A trainable sequential network.
 pub struct Network {
@@ -32,14 +32,7 @@ impl Network {
             .map(|(i, spec)| {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);
                 rng.set_stream(1 + i as u64);
-                match *spec {
-                    LayerSpec::Dense { inputs, units, activation } => {
-                        Box::new(DenseLayer::new(inputs as usize, units as usize, activation, &mut rng))
-                            as Box<dyn TrainLayer>
-                    }
-                    #[allow(unreachable_patterns)]
-                    _ => layers::from_spec(spec, Vec::new()),
-                }
+                layers::init(spec, &mut rng)
             })
             .collect();
         Network { name: name.into(), input, layers }

@@ -3,10 +3,22 @@
 
 pub mod activation;
 pub mod dense;
+pub mod dropout;
+pub mod embedding;
+pub mod flatten;
+pub mod lstm;
+mod recurrent;
+pub mod rnn;
 
 use ember_runtime::spec::LayerSpec;
+use rand::Rng;
 
 pub use dense::DenseLayer;
+pub use dropout::DropoutLayer;
+pub use embedding::EmbeddingLayer;
+pub use flatten::FlattenLayer;
+pub use lstm::LstmLayer;
+pub use rnn::SimpleRnnLayer;
 
 /// A parameter tensor and its gradient, as handed to an optimizer.
 pub struct ParamMut<'a> {
@@ -49,14 +61,56 @@ pub trait TrainLayer: Send {
     fn params_mut(&mut self) -> Vec<ParamMut<'_>>;
 }
 
-/// Builds the trainable layer for a spec with the given parameter values.
+/// Seed of a [`DropoutLayer`] built by [`from_spec`] (loaded models carry no
+/// mask stream; see [`DropoutLayer`] on resumed runs).
+const LOADED_DROPOUT_SEED: u64 = 0x0d12_0b0e;
+
+/// Builds the trainable layer for a spec with the given parameter values
+/// (in [`LayerSpec::param`] order; a wrong count or length panics).
 pub fn from_spec(spec: &LayerSpec, params: Vec<Vec<f32>>) -> Box<dyn TrainLayer> {
+    let mut it = params.into_iter();
+    let mut next = || it.next().unwrap_or_default();
     match *spec {
         LayerSpec::Dense { inputs, units, activation } => {
-            let mut it = params.into_iter();
-            let (w, b) = (it.next().unwrap_or_default(), it.next().unwrap_or_default());
+            let (w, b) = (next(), next());
             Box::new(DenseLayer::from_params(inputs as usize, units as usize, activation, w, b))
         }
+        LayerSpec::Embedding { vocab, dim, seq_len } => {
+            Box::new(EmbeddingLayer::from_params(vocab as usize, dim as usize, seq_len as usize, next()))
+        }
+        LayerSpec::Flatten { dims } => Box::new(FlattenLayer::new(dims)),
+        LayerSpec::Dropout { len, rate_ppm } => {
+            Box::new(DropoutLayer::new(len as usize, rate_ppm, LOADED_DROPOUT_SEED))
+        }
+        LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => {
+            let dims = spec.recurrent().expect("a recurrent spec");
+            let (w, r, b) = (next(), next(), next());
+            if matches!(spec, LayerSpec::Lstm { .. }) {
+                Box::new(LstmLayer::from_params(dims, w, r, b))
+            } else {
+                Box::new(SimpleRnnLayer::from_params(dims, w, r, b))
+            }
+        }
+        #[allow(unreachable_patterns)]
+        other => panic!("layer kind {} has no trainer implementation", other.kind_name()),
+    }
+}
+
+/// Builds the trainable layer for a spec with fresh parameters drawn from
+/// `rng` by Keras's default initialisers (see each layer's `new`); a
+/// dropout layer seeds its mask stream from `rng`.
+pub fn init(spec: &LayerSpec, rng: &mut impl Rng) -> Box<dyn TrainLayer> {
+    match *spec {
+        LayerSpec::Dense { inputs, units, activation } => {
+            Box::new(DenseLayer::new(inputs as usize, units as usize, activation, rng))
+        }
+        LayerSpec::Embedding { vocab, dim, seq_len } => {
+            Box::new(EmbeddingLayer::new(vocab as usize, dim as usize, seq_len as usize, rng))
+        }
+        LayerSpec::Flatten { dims } => Box::new(FlattenLayer::new(dims)),
+        LayerSpec::Dropout { len, rate_ppm } => Box::new(DropoutLayer::new(len as usize, rate_ppm, rng.next_u64())),
+        LayerSpec::SimpleRnn { .. } => Box::new(SimpleRnnLayer::new(spec.recurrent().expect("recurrent"), rng)),
+        LayerSpec::Lstm { .. } => Box::new(LstmLayer::new(spec.recurrent().expect("recurrent"), rng)),
         #[allow(unreachable_patterns)]
         other => panic!("layer kind {} has no trainer implementation", other.kind_name()),
     }

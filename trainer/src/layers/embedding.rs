@@ -1,0 +1,132 @@
+//! Embedding (ONNX `Gather` on axis 0): token ids → rows of a table, with a
+//! sparse backward pass.
+
+use ember_runtime::spec::LayerSpec;
+use rand::{Rng, RngExt};
+
+use super::{ParamMut, TrainLayer};
+
+/// A trainable embedding table `weight` `[vocab, dim]` (row `i` is the
+/// vector of id `i`).
+///
+/// The gradient is sparse: only the rows of ids in the last batch are
+/// non-zero. Backward zeroes just the rows the previous batch touched (or
+/// the whole table when that is cheaper), so the rest of the gradient must
+/// not be written through [`TrainLayer::params_mut`].
+pub struct EmbeddingLayer {
+    vocab: usize,
+    dim: usize,
+    seq_len: usize,
+    weight: Vec<f32>,
+    grad: Vec<f32>,
+    /// Ids of the last training batch, `[batch, seq_len]`.
+    ids: Vec<u32>,
+    /// Rows of `grad` that may be non-zero (the ids of the last backward pass).
+    touched: Vec<u32>,
+    /// Marks of the ids seen while collecting `touched` (all false between calls).
+    seen: Vec<bool>,
+    pending: bool,
+    y: Vec<f32>,
+}
+
+impl EmbeddingLayer {
+    /// Keras's default initialiser: uniform in `[-0.05, 0.05)`.
+    pub fn new(vocab: usize, dim: usize, seq_len: usize, rng: &mut impl Rng) -> Self {
+        let weight = (0..vocab * dim).map(|_| rng.random_range(-0.05f32..0.05)).collect();
+        Self::from_params(vocab, dim, seq_len, weight)
+    }
+
+    /// A layer with the given table (`[vocab, dim]`).
+    pub fn from_params(vocab: usize, dim: usize, seq_len: usize, weight: Vec<f32>) -> Self {
+        assert!(vocab > 0 && dim > 0 && seq_len > 0, "embedding sizes must be non-zero");
+        assert!(vocab <= u32::MAX as usize, "embedding vocabulary too large");
+        assert_eq!(weight.len(), vocab * dim, "embedding weight must be [vocab, dim]");
+        EmbeddingLayer {
+            vocab,
+            dim,
+            seq_len,
+            grad: vec![0.0; weight.len()],
+            weight,
+            ids: Vec::new(),
+            touched: Vec::new(),
+            seen: vec![false; vocab],
+            pending: false,
+            y: Vec::new(),
+        }
+    }
+}
+
+impl TrainLayer for EmbeddingLayer {
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Embedding { vocab: self.vocab as u32, dim: self.dim as u32, seq_len: self.seq_len as u32 }
+    }
+
+    /// Looks up every id.
+    ///
+    /// Panics on an id that is not an integer in `0..vocab` (data is
+    /// validated before training; this is a last line of defence, never a clamp).
+    ///
+    /// # Shapes
+    /// `x`: `[batch, seq_len]` token ids stored as `f32` → `[batch, seq_len, dim]`.
+    fn forward(&mut self, x: &[f32], batch: usize, train: bool) -> &[f32] {
+        assert_eq!(x.len(), batch * self.seq_len, "embedding input must be [batch, seq_len]");
+        self.ids.clear();
+        self.y.clear();
+        for (k, &v) in x.iter().enumerate() {
+            if !(v >= 0.0 && v < self.vocab as f32 && v.fract() == 0.0) || v as usize >= self.vocab {
+                panic!(
+                    "embedding: input {v} at sample {}, position {} is not a token id in 0..{}",
+                    k / self.seq_len,
+                    k % self.seq_len,
+                    self.vocab
+                );
+            }
+            let id = v as usize;
+            self.ids.push(id as u32);
+            self.y.extend_from_slice(&self.weight[id * self.dim..][..self.dim]);
+        }
+        self.pending = train;
+        &self.y
+    }
+
+    /// Accumulates `dy` into the gradient rows of the ids seen (repeated ids
+    /// add up). Token ids have no gradient: the returned slice is always empty.
+    ///
+    /// # Shapes
+    /// `dy`: `[batch, seq_len, dim]` → `[]`.
+    fn backward(&mut self, dy: &[f32], batch: usize, _dy_is_preactivation: bool, _need_dx: bool) -> &[f32] {
+        assert!(self.pending, "backward needs a training forward pass first");
+        assert_eq!(self.ids.len(), batch * self.seq_len, "backward batch differs from the forward batch");
+        assert_eq!(dy.len(), self.ids.len() * self.dim, "embedding output gradient must be [batch, seq_len, dim]");
+        self.pending = false;
+        let dim = self.dim;
+        if self.touched.len() * 2 >= self.vocab {
+            self.grad.fill(0.0);
+        } else {
+            for &id in &self.touched {
+                self.grad[id as usize * dim..][..dim].fill(0.0);
+            }
+        }
+        self.touched.clear();
+        for (&id, d) in self.ids.iter().zip(dy.chunks_exact(dim)) {
+            let id = id as usize;
+            self.grad[id * dim..][..dim].iter_mut().zip(d).for_each(|(g, d)| *g += d);
+            if !self.seen[id] {
+                self.seen[id] = true;
+                self.touched.push(id as u32);
+            }
+        }
+        for &id in &self.touched {
+            self.seen[id as usize] = false;
+        }
+        &[]
+    }
+
+    fn params(&self) -> Vec<&[f32]> {
+        vec![&self.weight]
+    }
+
+    fn params_mut(&mut self) -> Vec<ParamMut<'_>> {
+        vec![ParamMut { value: &mut self.weight, grad: &mut self.grad, regularized: false }]
+    }
+}

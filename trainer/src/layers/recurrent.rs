@@ -1,0 +1,827 @@
+//! The engine shared by [`super::SimpleRnnLayer`] and [`super::LstmLayer`]:
+//! batch chunking over rayon threads, the input projection and the
+//! recurrence as single-threaded GEMMs, back-propagation through time and
+//! Keras's initialisers. The cells ([`Cell`]) only supply the element-wise
+//! work of one step.
+//!
+//! Per chunk of samples (one per thread), for each direction:
+//! - the input projection of every step is ONE GEMM into the gate buffer
+//!   `z` (`[seq_len, chunk, gates·units]`, time-major);
+//! - each step adds `h_prev · Rᵀ` (one GEMM), then one fused pass over the
+//!   gate rows adds the bias and applies the cell's non-linearities;
+//! - backward walks the steps in reverse, turning the stored activated
+//!   gates into `dz` in place and getting the recurrent gradient with one
+//!   GEMM per step; `dW`, `dR` and `dx` are then one GEMM each over all
+//!   steps, and the chunks' partial gradients are summed at the end.
+//!
+//! Every buffer lives in the layer and is reused across batches. The
+//! per-step GEMMs write rows padded to a multiple of [`PAD`] columns, which
+//! saves the `gemm` crate a packing copy of `R` at every step.
+
+use std::marker::PhantomData;
+
+use ember_runtime::spec::{LayerSpec, RecurrentDims};
+use rand::{Rng, RngExt};
+use rayon::prelude::*;
+
+use super::ParamMut;
+
+/// Fewest samples per chunk while splitting a batch over threads (smaller
+/// GEMMs run far below the kernel's speed).
+const MIN_CHUNK: usize = 8;
+/// Most samples per chunk at inference, which keeps no gradient state and
+/// runs large batches in rounds of bounded memory.
+const MAX_INFER_CHUNK: usize = 32;
+/// Per-step GEMM outputs are padded to a multiple of this many columns.
+const PAD: usize = 16;
+
+/// The element-wise work of one recurrent cell at one step, for one sample.
+pub(crate) trait Cell: Send + Sync + 'static {
+    /// Gate blocks per direction: 1 (RNN) or 4 (LSTM).
+    const GATES: usize;
+    /// Whether the cell carries a cell state `C` besides `h`.
+    const HAS_CELL: bool;
+
+    /// The spec of a layer with these sizes.
+    fn spec(d: &RecurrentDims) -> LayerSpec;
+
+    /// Initial `Wb` of one direction (all zeros unless the cell says otherwise).
+    fn init_bias(_wb: &mut [f32]) {}
+
+    /// Turns the pre-activations `z` (`[gates·units]`) into activated gates in
+    /// place and writes the new states: `c` and `tc = tanh(c)` (cells with
+    /// `C` only; empty otherwise) and `h`.
+    fn forward(z: &mut [f32], c_prev: &[f32], c: &mut [f32], tc: &mut [f32], h: &mut [f32]);
+
+    /// Given `dh` (the loss gradient at `h_t`) and the step's stored values,
+    /// overwrites the activated gates `z` with the gradient at the
+    /// pre-activations; `dc` holds the gradient at `C_t` coming from step
+    /// `t + 1` on entry and the one at `C_{t-1}` on exit.
+    fn backward(dh: &[f32], z: &mut [f32], c_prev: &[f32], tc: &[f32], h: &[f32], dc: &mut [f32]);
+}
+
+/// A trainable recurrent layer in ONNX layouts (see [`LayerSpec::SimpleRnn`]).
+///
+/// The `Rb` half of `b` is frozen: it is used in the forward pass at its
+/// loaded value but its gradient is always zero, so that training matches
+/// Keras's single-bias cells (fresh layers start with `Rb = 0`).
+///
+/// Training keeps every step's gates and states for back-propagation:
+/// about `batch · seq_len · dirs · (gates + 3) · units` floats for an LSTM.
+/// Inference runs chunks of at most [`MAX_INFER_CHUNK`] samples per thread,
+/// so its memory does not grow with the batch.
+pub(crate) struct Recurrent<C: Cell> {
+    d: RecurrentDims,
+    w: Vec<f32>,
+    r: Vec<f32>,
+    b: Vec<f32>,
+    grad_w: Vec<f32>,
+    grad_r: Vec<f32>,
+    grad_b: Vec<f32>,
+    /// `Wb + Rb`, `[dirs, gates·units]`.
+    bias: Vec<f32>,
+    /// `Rᵀ` per direction, `[units, ghp]` (zero padding columns).
+    rt: Vec<f32>,
+    /// `R` per direction with rows padded to `hp` columns, `[gates·units, hp]`.
+    rp: Vec<f32>,
+    chunks: Vec<Chunk>,
+    y: Vec<f32>,
+    dx: Vec<f32>,
+    /// Batch size and chunk size of the last training forward pass.
+    pending: Option<(usize, usize)>,
+    simd: bool,
+    cell: PhantomData<C>,
+}
+
+/// What every chunk reads: sizes and the weights in their working layouts.
+struct Shared<'a> {
+    d: RecurrentDims,
+    /// `gates·units`, and its padded row length.
+    gh: usize,
+    ghp: usize,
+    /// `units` padded.
+    hp: usize,
+    w: &'a [f32],
+    bias: &'a [f32],
+    rt: &'a [f32],
+    rp: &'a [f32],
+    simd: bool,
+}
+
+impl<C: Cell> Recurrent<C> {
+    /// Keras's initialisers: glorot-uniform `W` (fan-in `inputs`, fan-out
+    /// `gates·units`), orthogonal `R`, zero bias (but [`Cell::init_bias`]),
+    /// drawn direction by direction.
+    pub(crate) fn init(d: RecurrentDims, rng: &mut impl Rng) -> Self {
+        let gh = d.gates * d.units;
+        let limit = (6.0 / (d.inputs + gh) as f64).sqrt() as f32;
+        let (mut w, mut r, mut b) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..d.dirs {
+            w.extend((0..gh * d.inputs).map(|_| rng.random_range(-limit..limit)));
+            r.extend(orthogonal(gh, d.units, rng));
+            let mut bd = vec![0.0; 2 * gh];
+            C::init_bias(&mut bd[..gh]);
+            b.extend(bd);
+        }
+        Self::from_params(d, w, r, b)
+    }
+
+    /// A layer with the given ONNX parameters `w` `[dirs, gates·units,
+    /// inputs]`, `r` `[dirs, gates·units, units]`, `b` `[dirs, 2·gates·units]`.
+    pub(crate) fn from_params(d: RecurrentDims, w: Vec<f32>, r: Vec<f32>, b: Vec<f32>) -> Self {
+        assert_eq!(d.gates, C::GATES, "recurrent sizes for another cell");
+        let gh = d.gates * d.units;
+        assert!(d.inputs > 0 && d.units > 0 && d.seq_len > 0 && (d.dirs == 1 || d.dirs == 2), "bad sizes {d:?}");
+        assert_eq!(w.len(), d.dirs * gh * d.inputs, "w must be [dirs, gates*units, inputs]");
+        assert_eq!(r.len(), d.dirs * gh * d.units, "r must be [dirs, gates*units, units]");
+        assert_eq!(b.len(), d.dirs * 2 * gh, "b must be [dirs, 2*gates*units]");
+        Recurrent {
+            d,
+            grad_w: vec![0.0; w.len()],
+            grad_r: vec![0.0; r.len()],
+            grad_b: vec![0.0; b.len()],
+            w,
+            r,
+            b,
+            bias: Vec::new(),
+            rt: Vec::new(),
+            rp: Vec::new(),
+            chunks: Vec::new(),
+            y: Vec::new(),
+            dx: Vec::new(),
+            pending: None,
+            simd: simd_available(),
+            cell: PhantomData,
+        }
+    }
+
+    /// The sizes.
+    pub(crate) fn dims(&self) -> &RecurrentDims {
+        &self.d
+    }
+
+    /// Runs a batch (see [`super::TrainLayer::forward`]).
+    ///
+    /// # Shapes
+    /// `x`: `[batch, seq_len, inputs]` → `[batch, seq_len, dirs·units]` or
+    /// `[batch, dirs·units]`.
+    pub(crate) fn forward(&mut self, x: &[f32], batch: usize, train: bool) -> &[f32] {
+        let d = self.d;
+        let (in_len, out_len) = (d.seq_len * d.inputs, out_len(&d));
+        assert_eq!(x.len(), batch * in_len, "recurrent input must be [batch, seq_len, inputs]");
+        self.refresh_weights();
+        self.pending = None;
+        self.y.resize(batch * out_len, 0.0);
+        if batch == 0 {
+            return &self.y;
+        }
+        let workers = rayon::current_num_threads().max(1);
+        let even = batch.div_ceil(workers);
+        let per = if train { even.max(MIN_CHUNK) } else { even.clamp(MIN_CHUNK, MAX_INFER_CHUNK) };
+        let active = batch.div_ceil(per).min(if train { usize::MAX } else { workers });
+        if self.chunks.len() < active {
+            self.chunks.resize_with(active, Chunk::default);
+        }
+        let sh = shared(&d, &self.w, &self.bias, &self.rt, &self.rp, self.simd);
+        let group = active * per;
+        for (xg, yg) in x.chunks(group * in_len).zip(self.y.chunks_mut(group * out_len)) {
+            self.chunks[..active]
+                .par_iter_mut()
+                .zip(xg.par_chunks(per * in_len))
+                .zip(yg.par_chunks_mut(per * out_len))
+                .for_each(|((ch, xp), yp)| ch.forward::<C>(&sh, xp, yp));
+        }
+        if train {
+            self.pending = Some((batch, per));
+        }
+        &self.y
+    }
+
+    /// Back-propagates through time (see [`super::TrainLayer::backward`]).
+    ///
+    /// # Shapes
+    /// `dy`: as the output of [`Recurrent::forward`] → `[batch, seq_len, inputs]`.
+    pub(crate) fn backward(&mut self, dy: &[f32], batch: usize, need_dx: bool) -> &[f32] {
+        let d = self.d;
+        let (in_len, out_len) = (d.seq_len * d.inputs, out_len(&d));
+        let (fwd_batch, per) = self.pending.take().expect("backward needs a training forward pass first");
+        assert_eq!(batch, fwd_batch, "backward batch differs from the forward batch");
+        assert_eq!(dy.len(), batch * out_len, "recurrent output gradient has the wrong shape");
+        self.dx.resize(batch * in_len, 0.0);
+        let sh = shared(&d, &self.w, &self.bias, &self.rt, &self.rp, self.simd);
+        let pieces = batch.div_ceil(per);
+        self.chunks[..pieces]
+            .par_iter_mut()
+            .zip(dy.par_chunks(per * out_len))
+            .zip(self.dx.par_chunks_mut(per * in_len))
+            .for_each(|((ch, dyp), dxp)| ch.backward::<C>(&sh, dyp, dxp, need_dx));
+        // Sum the chunks' partial gradients; the Rb halves stay zero.
+        self.grad_w.fill(0.0);
+        self.grad_r.fill(0.0);
+        self.grad_b.fill(0.0);
+        let gh = sh.gh;
+        for ch in &self.chunks[..pieces] {
+            add(&mut self.grad_w, &ch.gw);
+            add(&mut self.grad_r, &ch.gr);
+            for (dir, gb) in ch.gb.chunks(gh).enumerate() {
+                add(&mut self.grad_b[dir * 2 * gh..][..gh], gb);
+            }
+        }
+        if need_dx { &self.dx } else { &[] }
+    }
+
+    /// Parameter values: `w`, `r`, `b`.
+    pub(crate) fn params(&self) -> Vec<&[f32]> {
+        vec![&self.w, &self.r, &self.b]
+    }
+
+    /// Parameters with gradients: `w`, `r` (regularised), `b`.
+    pub(crate) fn params_mut(&mut self) -> Vec<ParamMut<'_>> {
+        vec![
+            ParamMut { value: &mut self.w, grad: &mut self.grad_w, regularized: true },
+            ParamMut { value: &mut self.r, grad: &mut self.grad_r, regularized: true },
+            ParamMut { value: &mut self.b, grad: &mut self.grad_b, regularized: false },
+        ]
+    }
+
+    /// Recomputes the working copies of the weights (`Wb + Rb`, padded `Rᵀ`
+    /// and `R`) from the parameters, which the optimizer has changed.
+    fn refresh_weights(&mut self) {
+        let (h, gh) = (self.d.units, self.d.gates * self.d.units);
+        let (ghp, hp) = (gh.next_multiple_of(PAD), h.next_multiple_of(PAD));
+        let dirs = self.d.dirs;
+        self.bias.resize(dirs * gh, 0.0);
+        self.rt.resize(dirs * h * ghp, 0.0);
+        self.rp.resize(dirs * gh * hp, 0.0);
+        for dir in 0..dirs {
+            let b = &self.b[dir * 2 * gh..][..2 * gh];
+            for (k, out) in self.bias[dir * gh..][..gh].iter_mut().enumerate() {
+                *out = b[k] + b[gh + k];
+            }
+            let r = &self.r[dir * gh * h..][..gh * h];
+            let rt = &mut self.rt[dir * h * ghp..][..h * ghp];
+            let rp = &mut self.rp[dir * gh * hp..][..gh * hp];
+            for (g, row) in r.chunks_exact(h).enumerate() {
+                rp[g * hp..][..h].copy_from_slice(row);
+                for (j, &v) in row.iter().enumerate() {
+                    rt[j * ghp + g] = v;
+                }
+            }
+        }
+    }
+}
+
+fn shared<'a>(
+    d: &RecurrentDims,
+    w: &'a [f32],
+    bias: &'a [f32],
+    rt: &'a [f32],
+    rp: &'a [f32],
+    simd: bool,
+) -> Shared<'a> {
+    let gh = d.gates * d.units;
+    Shared { d: *d, gh, ghp: gh.next_multiple_of(PAD), hp: d.units.next_multiple_of(PAD), w, bias, rt, rp, simd }
+}
+
+/// Output elements per sample.
+fn out_len(d: &RecurrentDims) -> usize {
+    let step = d.dirs * d.units;
+    if d.return_sequences { d.seq_len * step } else { step }
+}
+
+fn add(acc: &mut [f32], v: &[f32]) {
+    acc.iter_mut().zip(v).for_each(|(a, b)| *a += b);
+}
+
+/// A `[rows, cols]` matrix (`rows >= cols`) with orthonormal columns: the
+/// `Q` of the QR decomposition (positive diagonal of `R`, as Keras's
+/// `Orthogonal` after its sign fix) of a standard normal matrix, by
+/// modified Gram-Schmidt in `f64`, applied twice for stability.
+fn orthogonal(rows: usize, cols: usize, rng: &mut impl Rng) -> Vec<f32> {
+    assert!(rows >= cols, "orthogonal init needs rows >= cols");
+    // Column-major working copy: column j is a[j * rows..][..rows].
+    let mut a: Vec<f64> = (0..rows * cols).map(|_| normal(rng)).collect();
+    for j in 0..cols {
+        let (done, rest) = a.split_at_mut(j * rows);
+        let v = &mut rest[..rows];
+        for _ in 0..2 {
+            for q in done.chunks_exact(rows) {
+                let dot: f64 = q.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
+                v.iter_mut().zip(q).for_each(|(v, q)| *v -= dot * q);
+            }
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    let mut out = vec![0.0f32; rows * cols];
+    for j in 0..cols {
+        for i in 0..rows {
+            out[i * cols + j] = a[j * rows + i] as f32;
+        }
+    }
+    out
+}
+
+/// A standard normal draw (Box-Muller).
+fn normal(rng: &mut impl Rng) -> f64 {
+    let u1: f64 = 1.0 - rng.random::<f64>();
+    let u2: f64 = rng.random::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+// ---------------------------------------------------------------------------
+// One chunk of samples: its buffers, forward and backward passes.
+// ---------------------------------------------------------------------------
+
+/// The buffers of one direction over one chunk of `n` samples.
+#[derive(Default)]
+struct DirBufs {
+    /// Gates, `[seq_len, n, ghp]`: pre-activations, then activated gates,
+    /// then (backward) the gradient at the pre-activations.
+    z: Vec<f32>,
+    /// States `h`, `[seq_len + 1, n, units]`; slot `t + 1` (forward) or `t`
+    /// (reverse direction) holds the state after reading step `t`; the
+    /// remaining slot (0 or `seq_len`) is the zero initial state.
+    h: Vec<f32>,
+    /// Cell states `C`, laid out as `h` (LSTM only).
+    c: Vec<f32>,
+    /// `tanh(C)`, laid out as `h` (LSTM only).
+    tc: Vec<f32>,
+    /// Gradient at the state, `[n, hp]`.
+    dh: Vec<f32>,
+    /// Gradient at the cell state, `[n, units]`.
+    dc: Vec<f32>,
+}
+
+/// The buffers and partial gradients of one chunk of samples (one rayon task).
+#[derive(Default)]
+struct Chunk {
+    /// Samples in the chunk.
+    n: usize,
+    /// The input, time-major: `[seq_len, n, inputs]`.
+    xt: Vec<f32>,
+    /// The input gradient, time-major.
+    dxt: Vec<f32>,
+    dir: [DirBufs; 2],
+    /// Partial `dW` `[dirs, gh, inputs]`, `dR` `[dirs, gh, units]` and `dWb` `[dirs, gh]`.
+    gw: Vec<f32>,
+    gr: Vec<f32>,
+    gb: Vec<f32>,
+}
+
+/// Slots of the state buffers around step `tau` of direction `dir`:
+/// `(previous state, new state)`.
+fn slots(dir: usize, tau: usize) -> (usize, usize) {
+    if dir == 0 { (tau, tau + 1) } else { (tau + 1, tau) }
+}
+
+/// The time step that direction `dir` reads at its `s`-th step.
+fn time(dir: usize, s: usize, seq_len: usize) -> usize {
+    if dir == 0 { s } else { seq_len - 1 - s }
+}
+
+/// Splits adjacent slots `prev` and `cur` (each `len` long) of `buf` into
+/// `(&buf[prev], &mut buf[cur])`.
+fn slot_pair(buf: &mut [f32], len: usize, prev: usize, cur: usize) -> (&[f32], &mut [f32]) {
+    if prev < cur {
+        let (a, b) = buf.split_at_mut(cur * len);
+        (&a[prev * len..][..len], &mut b[..len])
+    } else {
+        let (a, b) = buf.split_at_mut(prev * len);
+        (&b[..len], &mut a[cur * len..][..len])
+    }
+}
+
+impl Chunk {
+    /// Runs the samples `x` through every direction, keeping what backward needs.
+    ///
+    /// # Shapes
+    /// `x`: `[n, seq_len, inputs]` → `y`: `[n, out_len]`.
+    fn forward<C: Cell>(&mut self, s: &Shared, x: &[f32], y: &mut [f32]) {
+        let d = &s.d;
+        let (t_len, ni, h, gh, ghp) = (d.seq_len, d.inputs, d.units, s.gh, s.ghp);
+        let n = x.len() / (t_len * ni);
+        self.n = n;
+        self.xt.resize(t_len * n * ni, 0.0);
+        for (b, sample) in x.chunks_exact(t_len * ni).enumerate() {
+            for (t, row) in sample.chunks_exact(ni).enumerate() {
+                self.xt[(t * n + b) * ni..][..ni].copy_from_slice(row);
+            }
+        }
+        let step_out = d.dirs * h;
+        for dir in 0..d.dirs {
+            let buf = &mut self.dir[dir];
+            let state_len = (t_len + 1) * n * h;
+            buf.z.resize(t_len * n * ghp, 0.0);
+            buf.h.resize(state_len, 0.0);
+            let zero = if dir == 0 { 0 } else { t_len };
+            buf.h[zero * n * h..][..n * h].fill(0.0);
+            if C::HAS_CELL {
+                buf.c.resize(state_len, 0.0);
+                buf.tc.resize(state_len, 0.0);
+                buf.c[zero * n * h..][..n * h].fill(0.0);
+            }
+            // z = x · Wᵀ for every step at once (the bias is added per step).
+            let w = &s.w[dir * gh * ni..][..gh * ni];
+            gemm_st(t_len * n, gh, ni, &self.xt, (ni, 1), w, (1, ni), &mut buf.z, ghp, false);
+            let bias = &s.bias[dir * gh..][..gh];
+            let rt = &s.rt[dir * h * ghp..][..h * ghp];
+            for st in 0..t_len {
+                let tau = time(dir, st, t_len);
+                let (prev, cur) = slots(dir, tau);
+                let z = &mut buf.z[tau * n * ghp..][..n * ghp];
+                if st > 0 {
+                    // z_t += h_{t-1} · Rᵀ (padded columns included).
+                    gemm_st(n, ghp, h, &buf.h[prev * n * h..][..n * h], (h, 1), rt, (ghp, 1), z, ghp, true);
+                }
+                let h_cur = &mut buf.h[cur * n * h..][..n * h];
+                let (c_prev, c_cur) =
+                    if C::HAS_CELL { slot_pair(&mut buf.c, n * h, prev, cur) } else { (&[][..], &mut [][..]) };
+                let tc_cur = if C::HAS_CELL { &mut buf.tc[cur * n * h..][..n * h] } else { &mut [][..] };
+                cell_forward::<C>(s.simd, bias, ghp, z, c_prev, c_cur, tc_cur, h_cur);
+            }
+            // Outputs: every state, or the one after the direction's last step.
+            for b in 0..n {
+                if d.return_sequences {
+                    for tau in 0..t_len {
+                        let src = &buf.h[(slots(dir, tau).1 * n + b) * h..][..h];
+                        y[(b * t_len + tau) * step_out + dir * h..][..h].copy_from_slice(src);
+                    }
+                } else {
+                    let last = if dir == 0 { t_len } else { 0 };
+                    y[b * step_out + dir * h..][..h].copy_from_slice(&buf.h[(last * n + b) * h..][..h]);
+                }
+            }
+        }
+    }
+
+    /// Back-propagates `dy` through the chunk's last forward pass: partial
+    /// parameter gradients into `gw`, `gr`, `gb`, and `dx` if `need_dx`.
+    ///
+    /// # Shapes
+    /// `dy`: `[n, out_len]` → `dx`: `[n, seq_len, inputs]`.
+    fn backward<C: Cell>(&mut self, s: &Shared, dy: &[f32], dx: &mut [f32], need_dx: bool) {
+        let d = &s.d;
+        let (t_len, ni, h, gh, ghp, hp, n) = (d.seq_len, d.inputs, d.units, s.gh, s.ghp, s.hp, self.n);
+        let step_out = d.dirs * h;
+        self.gw.resize(d.dirs * gh * ni, 0.0);
+        self.gr.resize(d.dirs * gh * h, 0.0);
+        self.gb.resize(d.dirs * gh, 0.0);
+        if need_dx {
+            self.dxt.resize(t_len * n * ni, 0.0);
+        }
+        for dir in 0..d.dirs {
+            let buf = &mut self.dir[dir];
+            buf.dh.resize(n * hp, 0.0);
+            buf.dh.fill(0.0);
+            buf.dc.resize(n * h, 0.0);
+            buf.dc.fill(0.0);
+            let rp = &s.rp[dir * gh * hp..][..gh * hp];
+            for st in (0..t_len).rev() {
+                let tau = time(dir, st, t_len);
+                let (prev, cur) = slots(dir, tau);
+                // dh_t += the loss gradient at this step's output, if any.
+                let out = if d.return_sequences {
+                    Some((tau * step_out, t_len * step_out))
+                } else {
+                    (st + 1 == t_len).then_some((0, step_out))
+                };
+                if let Some((offset, stride)) = out {
+                    for b in 0..n {
+                        add(&mut buf.dh[b * hp..][..h], &dy[b * stride + offset + dir * h..][..h]);
+                    }
+                }
+                let z = &mut buf.z[tau * n * ghp..][..n * ghp];
+                let h_cur = &buf.h[cur * n * h..][..n * h];
+                let (c_prev, tc_cur) = if C::HAS_CELL {
+                    (&buf.c[prev * n * h..][..n * h], &buf.tc[cur * n * h..][..n * h])
+                } else {
+                    (&[][..], &[][..])
+                };
+                cell_backward::<C>(s.simd, h, ghp, hp, &buf.dh, z, c_prev, tc_cur, h_cur, &mut buf.dc);
+                if st > 0 {
+                    // dh_{t-1} = dz_t · R (padded columns come out zero).
+                    gemm_st(n, hp, gh, z, (ghp, 1), rp, (hp, 1), &mut buf.dh, hp, false);
+                }
+            }
+            // dW = Σ_t dz_tᵀ x_t, dR = Σ_t dz_tᵀ h_{t-1}, dWb = Σ_t dz_t.
+            let rows = t_len * n;
+            let gw = &mut self.gw[dir * gh * ni..][..gh * ni];
+            gemm_st(gh, ni, rows, &buf.z, (1, ghp), &self.xt, (ni, 1), gw, ni, false);
+            let first_prev = if dir == 0 { 0 } else { 1 };
+            let h_prev = &buf.h[first_prev * n * h..][..rows * h];
+            let gr = &mut self.gr[dir * gh * h..][..gh * h];
+            gemm_st(gh, h, rows, &buf.z, (1, ghp), h_prev, (h, 1), gr, h, false);
+            let gb = &mut self.gb[dir * gh..][..gh];
+            gb.fill(0.0);
+            buf.z.chunks_exact(ghp).for_each(|row| add(gb, &row[..gh]));
+            if need_dx {
+                let w = &s.w[dir * gh * ni..][..gh * ni];
+                gemm_st(rows, ni, gh, &buf.z, (ghp, 1), w, (ni, 1), &mut self.dxt, ni, dir > 0);
+            }
+        }
+        if need_dx {
+            for (b, sample) in dx.chunks_exact_mut(t_len * ni).enumerate() {
+                for (t, row) in sample.chunks_exact_mut(ni).enumerate() {
+                    row.copy_from_slice(&self.dxt[(t * n + b) * ni..][..ni]);
+                }
+            }
+        }
+    }
+}
+
+/// `C = A·B` or `C += A·B` on the calling thread (the `gemm` crate with
+/// `Parallelism::None`), with explicit `(row, column)` strides for `A` and
+/// `B` and a row stride for `C` (its columns are contiguous).
+///
+/// # Shapes
+/// `A`: `[m, k]`, `B`: `[k, n]`, `C`: `[m, n]`, each inside its slice.
+#[allow(clippy::too_many_arguments)]
+fn gemm_st(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    (a_rs, a_cs): (usize, usize),
+    b: &[f32],
+    (b_rs, b_cs): (usize, usize),
+    c: &mut [f32],
+    c_rs: usize,
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.chunks_mut(c_rs).take(m).for_each(|row| row[..n].fill(0.0));
+        }
+        return;
+    }
+    assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len(), "A out of bounds");
+    assert!((k - 1) * b_rs + (n - 1) * b_cs < b.len(), "B out of bounds");
+    assert!((m - 1) * c_rs + n <= c.len(), "C out of bounds");
+    // SAFETY: the asserts above bound every index the kernel touches: (i, p)
+    // of A, (p, j) of B and (i, j) of C for i < m, j < n, p < k.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            c_rs as isize,
+            accumulate,
+            a.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The cells' element-wise passes over a step's rows, with an AVX2 build of
+// the same code picked at run time.
+// ---------------------------------------------------------------------------
+
+/// Whether the AVX2 + FMA build of the element-wise passes can run here.
+fn simd_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Adds the bias `Wb + Rb` to the `n` rows of one step and runs
+/// [`Cell::forward`] on them.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn forward_rows<C: Cell>(
+    bias: &[f32],
+    ghp: usize,
+    z: &mut [f32],
+    cp: &[f32],
+    c: &mut [f32],
+    tc: &mut [f32],
+    hs: &mut [f32],
+) {
+    let gh = bias.len();
+    let h = gh / C::GATES;
+    for (b, (z, hs)) in z.chunks_exact_mut(ghp).zip(hs.chunks_exact_mut(h)).enumerate() {
+        let z = &mut z[..gh];
+        z.iter_mut().zip(bias).for_each(|(z, b)| *z += b);
+        if C::HAS_CELL {
+            let r = b * h..(b + 1) * h;
+            C::forward(z, &cp[r.clone()], &mut c[r.clone()], &mut tc[r], hs);
+        } else {
+            C::forward(z, &[], &mut [], &mut [], hs);
+        }
+    }
+}
+
+/// [`Cell::backward`] over the `n` rows of one step.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn backward_rows<C: Cell>(
+    h: usize,
+    ghp: usize,
+    hp: usize,
+    dh: &[f32],
+    z: &mut [f32],
+    cp: &[f32],
+    tc: &[f32],
+    hs: &[f32],
+    dc: &mut [f32],
+) {
+    let gh = C::GATES * h;
+    for (b, (z, hs)) in z.chunks_exact_mut(ghp).zip(hs.chunks_exact(h)).enumerate() {
+        let (z, dh) = (&mut z[..gh], &dh[b * hp..][..h]);
+        let r = b * h..(b + 1) * h;
+        if C::HAS_CELL {
+            C::backward(dh, z, &cp[r.clone()], &tc[r.clone()], hs, &mut dc[r]);
+        } else {
+            C::backward(dh, z, &[], &[], hs, &mut []);
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn forward_rows_avx2<C: Cell>(
+    bias: &[f32],
+    ghp: usize,
+    z: &mut [f32],
+    cp: &[f32],
+    c: &mut [f32],
+    tc: &mut [f32],
+    hs: &mut [f32],
+) {
+    forward_rows::<C>(bias, ghp, z, cp, c, tc, hs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward_rows_avx2<C: Cell>(
+    h: usize,
+    ghp: usize,
+    hp: usize,
+    dh: &[f32],
+    z: &mut [f32],
+    cp: &[f32],
+    tc: &[f32],
+    hs: &[f32],
+    dc: &mut [f32],
+) {
+    backward_rows::<C>(h, ghp, hp, dh, z, cp, tc, hs, dc)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cell_forward<C: Cell>(
+    simd: bool,
+    bias: &[f32],
+    ghp: usize,
+    z: &mut [f32],
+    cp: &[f32],
+    c: &mut [f32],
+    tc: &mut [f32],
+    hs: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        // SAFETY: `simd` comes from `simd_available`: the CPU has AVX2 and FMA.
+        return unsafe { forward_rows_avx2::<C>(bias, ghp, z, cp, c, tc, hs) };
+    }
+    let _ = simd;
+    forward_rows::<C>(bias, ghp, z, cp, c, tc, hs)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cell_backward<C: Cell>(
+    simd: bool,
+    h: usize,
+    ghp: usize,
+    hp: usize,
+    dh: &[f32],
+    z: &mut [f32],
+    cp: &[f32],
+    tc: &[f32],
+    hs: &[f32],
+    dc: &mut [f32],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        // SAFETY: `simd` comes from `simd_available`: the CPU has AVX2 and FMA.
+        return unsafe { backward_rows_avx2::<C>(h, ghp, hp, dh, z, cp, tc, hs, dc) };
+    }
+    let _ = simd;
+    backward_rows::<C>(h, ghp, hp, dh, z, cp, tc, hs, dc)
+}
+
+// ---------------------------------------------------------------------------
+// Branch-free exp, sigmoid and tanh that the compiler vectorises (libm's are
+// scalar calls: too slow for the hundreds of millions of gate values of an
+// epoch). Accurate to a few ulps (tested below); NaN stays NaN.
+// ---------------------------------------------------------------------------
+
+/// `1.5 · 2^23`: adding it rounds an `f32` of magnitude below `2^22` to an integer.
+const ROUND: f32 = 12_582_912.0;
+
+/// `e^x` (Cephes `expf`: Cody-Waite reduction by `ln 2`, degree-5
+/// polynomial), with `x` clamped to `[-87, 88]`.
+#[inline(always)]
+pub(crate) fn exp(x: f32) -> f32 {
+    let x = if x < -87.0 { -87.0 } else { x };
+    let x = if x > 88.0 { 88.0 } else { x };
+    let k = x * std::f32::consts::LOG2_E + ROUND;
+    let n = k - ROUND;
+    let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
+    let p =
+        ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
+    let e = p * (r * r) + r + 1.0;
+    // 2^n from the integer n held in k's low mantissa bits (|n| <= 127).
+    let scale = f32::from_bits(k.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127) << 23);
+    e * scale
+}
+
+/// `1 / (1 + e^-x)`.
+#[inline(always)]
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + exp(-x))
+}
+
+/// `tanh x`: an odd Taylor polynomial below `|x| = 0.25`, else
+/// `(1 - e^-2|x|) / (1 + e^-2|x|)` with the sign of `x`.
+#[inline(always)]
+pub(crate) fn tanh(x: f32) -> f32 {
+    let a = x.abs();
+    let e = exp(-2.0 * a);
+    let big = (1.0 - e) / (1.0 + e);
+    let s = a * a;
+    let small = a
+        * (1.0
+            + s * (-1.0 / 3.0
+                + s * (2.0 / 15.0 + s * (-17.0 / 315.0 + s * (62.0 / 2835.0 + s * (-1382.0 / 155_925.0))))));
+    let y = if a < 0.25 { small } else { big };
+    y.copysign(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    #[test]
+    fn fast_math_matches_f64() {
+        let mut worst = [0f64; 3];
+        for i in -200_000..=200_000 {
+            let x = i as f32 * 1e-4 * 3.0;
+            for (k, (got, want)) in [
+                (exp(x), (x as f64).exp()),
+                (sigmoid(x), 1.0 / (1.0 + (-(x as f64)).exp())),
+                (tanh(x), (x as f64).tanh()),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let err = (got as f64 - want).abs() / want.abs().max(1e-30);
+                worst[k] = worst[k].max(err);
+            }
+        }
+        // A few ulps (f32::EPSILON = 1.19e-7).
+        assert!(worst.iter().all(|&e| e < 4e-7), "relative errors exp, sigmoid, tanh: {worst:?}");
+        assert!(exp(f32::NAN).is_nan() && sigmoid(f32::NAN).is_nan() && tanh(f32::NAN).is_nan());
+        assert_eq!((tanh(100.0), tanh(-100.0), sigmoid(-200.0) < 1e-37, sigmoid(200.0)), (1.0, -1.0, true, 1.0));
+    }
+
+    #[test]
+    fn orthogonal_has_orthonormal_columns() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for (rows, cols) in [(5, 5), (12, 3), (40, 10)] {
+            let q = orthogonal(rows, cols, &mut rng);
+            for a in 0..cols {
+                for b in 0..cols {
+                    let dot: f64 = (0..rows).map(|i| q[i * cols + a] as f64 * q[i * cols + b] as f64).sum();
+                    let want = if a == b { 1.0 } else { 0.0 };
+                    assert!((dot - want).abs() < 1e-5, "{rows}x{cols}: column {a}·{b} = {dot}");
+                }
+            }
+        }
+    }
+}
