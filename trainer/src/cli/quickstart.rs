@@ -32,7 +32,7 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let mut summary = Vec::new();
     let mut dirs = Vec::new();
-    for (name, epochs) in [("blobs-ae", None), ("mnist-ae", Some(a.mnist_epochs))] {
+    for (name, epochs) in [("blobs-ae", None), ("mnist-ae", Some(a.mnist_epochs)), ("bag-of-embeddings", None)] {
         let mut cfg = presets::preset(name).context("built-in preset")?;
         if let Some(e) = epochs {
             cfg.train.epochs = e;
@@ -43,7 +43,12 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
         let s = train(&cfg, &TrainOptions { data: None, out: out.clone(), resume: false, verbose: true })?;
         let secs = t.elapsed().as_secs_f64();
         let pca = s.pca_mse.map_or(String::new(), |p| format!(", PCA {p:.5}"));
-        summary.push(format!("{name:<10} trained in {secs:5.1} s: validation MSE {:.5}{pca}", s.val_mse));
+        summary.push(match &s.classification {
+            Some(c) => {
+                format!("{name:<10} trained in {secs:5.1} s: accuracy {:.2} on its {} phrases", c.accuracy, c.samples)
+            }
+            None => format!("{name:<10} trained in {secs:5.1} s: validation MSE {:.5}{pca}", s.val_mse),
+        });
         dirs.push(out);
     }
 
@@ -63,8 +68,10 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
         summary.push("boards     skipped (--no-boards)".into());
     } else {
         let enc_blob = dirs[1].join("mnist_ae_encoder.emb");
+        let bag_blob = dirs[2].join("bag_of_embeddings.emb");
         for b in [Board::CortexM4, Board::Riscv32] {
             summary.push(run_on_board(b, &enc_blob, &a.out)?);
+            summary.push(classify_on_board(b, &bag_blob, &a.out)?);
         }
     }
     println!("\n== summary ({:.1} s)", start.elapsed().as_secs_f64());
@@ -106,5 +113,45 @@ fn run_on_board(b: Board, blob_path: &std::path::Path, out: &std::path::Path) ->
         run.sizes.rodata,
         run.sizes.data + run.sizes.bss,
         run.activation_bytes
+    ))
+}
+
+/// Phrases the quickstart classifies on the boards from raw text.
+const PHRASES: [&str; 3] = ["Good work!", "poor effort", "Could have done better."];
+
+fn classify_on_board(b: Board, blob_path: &std::path::Path, out: &std::path::Path) -> anyhow::Result<String> {
+    if let Err(why) = board::qemu_available(b) {
+        return Ok(format!("{:<10} skipped: {why}", b.name()));
+    }
+    println!("== classifying raw text with the bag-of-embeddings model on {} (tokenized on the device)", b.name());
+    let blob = std::fs::read(blob_path)?;
+    let model = ember_export::Model::from_blob(&blob)?;
+    let work = out.join("boards").join(format!("{}-text", b.name()));
+    let model_rs = work.join("model.rs");
+    write_bytes(&model_rs, model.to_rust("model.emb")?.as_bytes())?;
+    let texts: Vec<String> = PHRASES.iter().map(|t| t.to_string()).collect();
+    let run = board::run_board_with_texts(b, blob_path, &model_rs, &[], &texts, &work)?;
+    let aligned = ember_export::AlignedBytes::new(&blob);
+    let parsed = ember_runtime::Blob::parse(&aligned).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tok = ember_runtime::Tokenizer::from_blob(&parsed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut lines = Vec::new();
+    for (text, r) in PHRASES.iter().zip(&run.texts) {
+        let mut ids = vec![0u32; tok.spec().max_len as usize];
+        tok.encode(text, &mut ids).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let host = verify::run_runtime(&blob, &ids.iter().map(|&i| i as f32).collect::<Vec<_>>())?;
+        if r.ids != ids || !verify::compare("board", &r.output, &host).ok {
+            anyhow::bail!(
+                "{}: {text:?} gives ids {:?} and {:?} on the board, {ids:?} and {host:?} on the host",
+                b.name(),
+                r.ids,
+                r.output
+            );
+        }
+        lines.push(format!("{text:?} p={:.2}", r.output[0]));
+    }
+    Ok(format!(
+        "{:<10} raw text classified on the device, ids and outputs match the host: {}",
+        b.name(),
+        lines.join(", ")
     ))
 }
