@@ -17,7 +17,6 @@
 #![no_std]
 #![no_main]
 
-
 use riscv::register::{minstret, mstatus};
 use riscv_semihosting::{debug, hio, hprintln};
 
