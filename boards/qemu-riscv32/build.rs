@@ -42,7 +42,8 @@ fn main() {
     println!("cargo:rerun-if-env-changed={}", TEXTS.0);
     let texts = match env::var_os(TEXTS.0) {
         Some(src) => {
-            println!("cargo:rerun-if-changed={}", PathBuf::from(&src).display());
+            let src = PathBuf::from(src);
+            println!("cargo:rerun-if-changed={}", src.display());
             fs::read(&src).unwrap_or_else(|e| fail(&format!("{}: cannot read {}: {e}", TEXTS.0, src.display())))
         }
         None => Vec::new(),
