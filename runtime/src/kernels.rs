@@ -1,37 +1,57 @@
 //! Slice kernels shared by the typed layers and the dynamic interpreter, so
 //! that both compute exactly the same thing.
 
-use nalgebra::{DMatrixView, DVectorView, DVectorViewMut};
-
 use crate::activation::sigmoid;
+
+/// Independent partial sums of [`dot`]: enough to fill the SIMD lanes of a
+/// host (two SSE registers) and to hide the latency of an MCU's FPU.
+const LANES: usize = 8;
+
+/// `Σ a[i]·b[i]` over the common length, summed in [`LANES`] interleaved
+/// partial sums (element `i` goes to sum `i % LANES`), then the partial sums
+/// in order, then the tail. The order is fixed, so every target computes the
+/// same bits.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ta, tb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..LANES {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut sum = acc.iter().sum::<f32>();
+    for (x, y) in ta.iter().zip(tb) {
+        sum += x * y;
+    }
+    sum
+}
 
 /// `y = x · Wᵀ + b` for one sample (no activation).
 ///
 /// # Shapes
 /// `w`: `[out, in]` row-major (`out * in` values), `b`: `[out]`, `x`: `[in]`, `y`: `[out]`.
-/// Callers guarantee the lengths (checked at load time); a mismatch panics in
-/// nalgebra's view constructors, which the typed and dynamic paths rule out.
+/// Callers guarantee the lengths (checked at load time).
 pub fn dense(w: &[f32], b: &[f32], x: &[f32], y: &mut [f32]) {
-    let (n_in, n_out) = (x.len(), y.len());
-    // Row-major [out, in] is column-major [in, out]: column o holds W[o, :].
-    let wt = DMatrixView::from_slice(w, n_in, n_out);
-    let xv = DVectorView::from_slice(x, n_in);
-    let mut yv = DVectorViewMut::from_slice(y, n_out);
-    yv.copy_from_slice(b);
-    yv.gemv_tr(1.0, &wt, &xv, 1.0);
+    y.copy_from_slice(b);
+    gemv_acc(w, x, y);
 }
 
-/// `y += W · x` for one sample.
+/// `y += W · x` for one sample: one [`dot`] per row.
 ///
 /// # Shapes
 /// `w`: `[y.len(), x.len()]` row-major; lengths guaranteed by the callers.
 #[inline]
 pub fn gemv_acc(w: &[f32], x: &[f32], y: &mut [f32]) {
-    let (n_in, n_out) = (x.len(), y.len());
-    let wt = DMatrixView::from_slice(w, n_in, n_out);
-    let xv = DVectorView::from_slice(x, n_in);
-    let mut yv = DVectorViewMut::from_slice(y, n_out);
-    yv.gemv_tr(1.0, &wt, &xv, 1.0);
+    if x.is_empty() {
+        return;
+    }
+    for (yo, row) in y.iter_mut().zip(w.chunks_exact(x.len())) {
+        *yo += dot(row, x);
+    }
 }
 
 /// The parameters of one direction of a recurrent cell, in ONNX layouts
