@@ -6,6 +6,11 @@ use super::vocab::pad_ids;
 use super::{TextData, keras_imdb_spec};
 use crate::data::rng::Stream;
 
+/// Rank of the first signal word: mid-frequency, so that background words
+/// rarely take the signal ids (under the log-uniform ranks, ids 503..535
+/// carry about 0.4% of the background) and the signal is the words' class.
+pub const FIRST_SIGNAL_RANK: u32 = 500;
+
 /// `n` synthetic reviews shaped like Keras IMDB: labels 0 (`neg`) / 1
 /// (`pos`) drawn at random, ids under [`keras_imdb_spec`]`(vocab, max_len)`
 /// (start id 1, padded and truncated at the front), deterministic from
@@ -16,7 +21,8 @@ use crate::data::rng::Stream;
 /// drawn log-uniformly over the vocabulary (small ids frequent, like word
 /// ranks), 2% of them out-of-vocabulary (id 2). The planted signal: `k`
 /// "positive" and `k` "negative" word ids (`k = clamp((vocab - 3) / 16, 1,
-/// 16)`, ids from `3 + min(20, vocab - 3 - 2k)` on, positive first); each
+/// 16)`, ids from `3 + min(FIRST_SIGNAL_RANK, vocab - 3 - 2k)` on, positive
+/// first, mid-frequency words like real sentiment words); each
 /// word is, with probability 8%, one of its own class's signal words and,
 /// with probability 2%, one of the other class's — learnable, not trivial.
 ///
@@ -31,7 +37,7 @@ pub fn synthetic_reviews(n: usize, vocab: u32, max_len: u32, seed: u64) -> TextD
     let spec = keras_imdb_spec(vocab, max_len);
     let words = vocab - spec.reserved;
     let k = (words / 16).clamp(1, 16);
-    let first_signal = spec.reserved + 20.min(words - 2 * k);
+    let first_signal = spec.reserved + FIRST_SIGNAL_RANK.min(words - 2 * k);
     let mut rng = Stream::new(seed);
     let mut ids = Vec::with_capacity(n * max_len as usize);
     let mut labels = Vec::with_capacity(n);
