@@ -20,6 +20,12 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "build")]
+extern crate std;
+
+#[cfg(feature = "build")]
+pub mod build;
+
 use core::fmt::Write;
 use core::hint::black_box;
 

@@ -1,0 +1,59 @@
+//! What every board's `build.rs` does (feature `build`, host only): copy the
+//! model files named by `EMBER_BLOB`, `EMBER_MODEL_RS`, `EMBER_INPUTS` and
+//! (optionally) `EMBER_TEXTS` into `OUT_DIR` as `model.emb`, `model.rs`,
+//! `inputs.bin`, `texts.txt`, write the board's `memory.x` there, and hand
+//! the linker its scripts.
+
+use std::path::{Path, PathBuf};
+use std::vec::Vec;
+use std::{env, eprintln, format, fs, println, process};
+
+/// The environment variables naming the model files, and their names in `OUT_DIR`.
+const FILES: [(&str, &str); 3] =
+    [("EMBER_BLOB", "model.emb"), ("EMBER_MODEL_RS", "model.rs"), ("EMBER_INPUTS", "inputs.bin")];
+/// Optional raw texts (one per line) for models with a tokenizer; empty when unset.
+const TEXTS: (&str, &str) = ("EMBER_TEXTS", "texts.txt");
+
+fn fail(msg: &str) -> ! {
+    eprintln!("error: {msg}");
+    process::exit(1);
+}
+
+/// Writes `bytes` to `path` unless it already holds them (keeps mtimes, avoids rebuilds).
+fn write_if_changed(path: &Path, bytes: &[u8]) {
+    if fs::read(path).ok().as_deref() != Some(bytes) {
+        fs::write(path, bytes).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", path.display())));
+    }
+}
+
+/// Reads the file named by `var`, telling cargo to rerun when it changes.
+fn read_named(var: &str) -> Option<(PathBuf, Vec<u8>)> {
+    println!("cargo:rerun-if-env-changed={var}");
+    let src = PathBuf::from(env::var_os(var)?);
+    println!("cargo:rerun-if-changed={}", src.display());
+    let bytes = fs::read(&src).unwrap_or_else(|e| fail(&format!("{var}: cannot read {}: {e}", src.display())));
+    Some((src, bytes))
+}
+
+/// Prepares `OUT_DIR` for the firmware and passes `link_args` (for example
+/// `-Tlink.x`) to the linker; exits with a message on any missing file.
+pub fn prepare(memory_x: &[u8], link_args: &[&str]) {
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));
+    for (var, name) in FILES {
+        let Some((src, bytes)) = read_named(var) else {
+            fail("set EMBER_BLOB, EMBER_MODEL_RS, EMBER_INPUTS (cargo xtask boards does this)");
+        };
+        if name == "inputs.bin" && bytes.len() % 4 != 0 {
+            fail(&format!("EMBER_INPUTS: {} holds {} bytes, not a whole number of f32", src.display(), bytes.len()));
+        }
+        write_if_changed(&out.join(name), &bytes);
+    }
+    let texts = read_named(TEXTS.0).map(|(_, b)| b).unwrap_or_default();
+    write_if_changed(&out.join(TEXTS.1), &texts);
+    write_if_changed(&out.join("memory.x"), memory_x);
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed=memory.x");
+    for arg in link_args {
+        println!("cargo:rustc-link-arg={arg}");
+    }
+}
