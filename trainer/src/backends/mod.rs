@@ -21,9 +21,11 @@
 //! once for repeated runs (benchmarks); [`run_tract`] and [`run_ort`] are
 //! one-shot wrappers over them.
 
+pub mod checker;
 pub mod ort;
 pub mod tract;
 
+pub use self::checker::{onnx_check, python};
 pub use self::ort::{OrtModel, ort_dylib_path, run_ort};
 pub use self::tract::{TractModel, run_tract};
 
