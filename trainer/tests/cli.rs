@@ -11,6 +11,9 @@ use std::sync::OnceLock;
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::{Blob, dynamic};
 
+#[path = "cli/text.rs"]
+mod text;
+
 /// Runs `ember` with `args`.
 fn ember(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ember")).args(args).output().expect("the ember binary runs")

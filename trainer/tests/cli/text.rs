@@ -1,53 +1,19 @@
-//! The `ember` command line on text models: train the `bag-of-embeddings`
+//! `ember` on text models: train the `bag-of-embeddings`
 //! preset, classify raw text with the blob's own tokenizer (the ids checked
 //! against golden FNV-1a ids computed here), verify on every backend, and bad
 //! input (empty text, a model without a tokenizer, corrupt text data, a
 //! non-text model) giving a clear message and a non-zero exit.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-fn ember(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ember")).args(args).output().expect("the ember binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn succeeds(args: &[&str]) -> String {
-    let out = ember(args);
-    assert!(out.status.success(), "ember {args:?} failed: {}{}", text(&out.stdout), text(&out.stderr));
-    text(&out.stdout)
-}
-
-fn fails(args: &[&str], needles: &[&str]) {
-    let out = ember(args);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "ember {args:?} should fail cleanly: {err}");
-    assert!(err.starts_with("error: ") && !err.contains("panicked"), "ember {args:?}: {err:?}");
-    for n in needles {
-        assert!(err.contains(n), "ember {args:?}: message {err:?} does not mention {n:?}");
-    }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli_text").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
+use super::{fails, s, scratch, succeeds};
 
 /// The trained bag-of-embeddings folder (trained once per test binary).
 fn trained() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = scratch("bag");
+        let dir = scratch("text_bag");
         succeeds(&["train", "bag-of-embeddings", "--out", s(&dir), "--quiet"]);
         dir
     })
@@ -94,7 +60,7 @@ fn classify_rejects_bad_input() {
     fails(&["classify", s(&blob), "  ,.! "], &["text 1", "no word"]);
     fails(&["classify", s(&blob), "fine", ""], &["text 2", "no word"]);
     fails(&["classify", s(&trained().join("missing.emb")), "good"], &["missing.emb"]);
-    let dir = scratch("classify_bad");
+    let dir = scratch("text_classify_bad");
     let corrupt = dir.join("corrupt.emb");
     let mut bytes = std::fs::read(&blob).unwrap();
     let mid = bytes.len() / 2;
@@ -105,14 +71,14 @@ fn classify_rejects_bad_input() {
 
 #[test]
 fn a_model_without_a_tokenizer_cannot_classify_text() {
-    let dir = scratch("no_tokenizer");
+    let dir = scratch("text_no_tokenizer");
     succeeds(&["train", "blobs-ae", "--out", s(&dir), "--epochs", "1", "--quiet"]);
     fails(&["classify", s(&dir.join("blobs_ae.emb")), "good work"], &["tokenizer"]);
 }
 
 #[test]
 fn train_rejects_corrupt_text_data_without_leaving_files() {
-    let dir = scratch("bad_data");
+    let dir = scratch("text_bad_data");
     let npz = dir.join("imdb.npz");
     std::fs::write(&npz, b"PK\x03\x04 not really a zip").unwrap();
     let out = dir.join("out");
