@@ -99,6 +99,24 @@ pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut
                     });
                 }
             }
+            LayerSpec::Conv2d { activation, .. } => {
+                let g = entry.spec.window().ok_or(Error::BadLayer)?;
+                kernels::conv2d(&g, entry.param_f32(0)?, entry.param_f32(1)?, &cur[..len], &mut next[..out]);
+                activation::apply(activation, &mut next[..out]);
+            }
+            LayerSpec::MaxPool2d { .. } => {
+                let g = entry.spec.window().ok_or(Error::BadLayer)?;
+                kernels::max_pool2d(&g, &cur[..len], &mut next[..out]);
+            }
+            LayerSpec::Upsample2d { height, width, channels, factor } => {
+                let u = |v: u32| v as usize;
+                kernels::upsample2d(u(height), u(width), u(channels), u(factor), &cur[..len], &mut next[..out]);
+            }
+            LayerSpec::BatchNorm { .. } => {
+                let eps = entry.spec.batch_norm_epsilon().ok_or(Error::BadLayer)?;
+                let p = |i| entry.param_f32(i);
+                kernels::batch_norm(p(0)?, p(1)?, p(2)?, p(3)?, eps, &cur[..len], &mut next[..out]);
+            }
             #[allow(unreachable_patterns)]
             _ => return Err(Error::LayerKind),
         }

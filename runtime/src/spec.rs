@@ -163,6 +163,116 @@ pub enum Side {
     Post,
 }
 
+/// Padding of a 2-D window (convolution or pooling), as in Keras.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Padding {
+    /// No padding: only windows that lie wholly inside the input
+    /// (`out = (n - k) / s + 1`).
+    Valid,
+    /// Keras/TensorFlow `"same"`: `out = ceil(n / s)`, padded by
+    /// `max((out - 1) * s + k - n, 0)` cells split as `total / 2` before and
+    /// the rest after (ONNX explicit `pads`). Padded cells are zeros for a
+    /// convolution and are skipped by max pooling.
+    Same,
+}
+
+impl Padding {
+    /// `(out, pad_before)` of a window of `k` cells moved by `stride` over `n`
+    /// cells; `None` if no window fits or a size is zero.
+    pub const fn geometry(self, n: usize, k: usize, stride: usize) -> Option<(usize, usize)> {
+        if n == 0 || k == 0 || stride == 0 {
+            return None;
+        }
+        match self {
+            Padding::Valid => {
+                if k > n {
+                    None
+                } else {
+                    Some(((n - k) / stride + 1, 0))
+                }
+            }
+            Padding::Same => {
+                let out = n.div_ceil(stride);
+                let need = (out - 1) * stride + k;
+                let total = if need > n { need - n } else { 0 };
+                Some((out, total / 2))
+            }
+        }
+    }
+
+    /// Lower-case name (`"valid"`, `"same"`), as in model files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Padding::Valid => "valid",
+            Padding::Same => "same",
+        }
+    }
+}
+
+/// Geometry of a 2-D window op (convolution or pooling) on one HWC sample:
+/// input `[h, w, c]`, window `kh x kw`, moved by `stride` in both
+/// directions, output `[oh, ow, ·]`, input cell `(oy * stride + ky - pad_top,
+/// ox * stride + kx - pad_left)` under window cell `(ky, kx)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Window2d {
+    /// Input rows.
+    pub h: usize,
+    /// Input columns.
+    pub w: usize,
+    /// Input channels.
+    pub c: usize,
+    /// Window rows.
+    pub kh: usize,
+    /// Window columns.
+    pub kw: usize,
+    /// Step in both directions.
+    pub stride: usize,
+    /// Output rows.
+    pub oh: usize,
+    /// Output columns.
+    pub ow: usize,
+    /// Padding rows before the first input row.
+    pub pad_top: usize,
+    /// Padding columns before the first input column.
+    pub pad_left: usize,
+}
+
+impl Window2d {
+    /// The geometry for `padding`; `None` if no window fits or a size is zero.
+    pub const fn new(
+        h: usize,
+        w: usize,
+        c: usize,
+        kh: usize,
+        kw: usize,
+        stride: usize,
+        padding: Padding,
+    ) -> Option<Self> {
+        let (Some((oh, pad_top)), Some((ow, pad_left))) =
+            (padding.geometry(h, kh, stride), padding.geometry(w, kw, stride))
+        else {
+            return None;
+        };
+        if c == 0 {
+            return None;
+        }
+        Some(Window2d { h, w, c, kh, kw, stride, oh, ow, pad_top, pad_left })
+    }
+
+    /// Padding rows after the last input row (ONNX `pads` end value).
+    pub const fn pad_bottom(&self) -> usize {
+        let need = (self.oh - 1) * self.stride + self.kh;
+        need.saturating_sub(self.h + self.pad_top)
+    }
+
+    /// Padding columns after the last input column.
+    pub const fn pad_right(&self) -> usize {
+        let need = (self.ow - 1) * self.stride + self.kw;
+        need.saturating_sub(self.w + self.pad_left)
+    }
+}
+
 /// How text becomes token ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -300,6 +410,76 @@ pub enum LayerSpec {
         /// Also run backwards in time and concatenate.
         bidirectional: bool,
     },
+    /// 2-D convolution with stride 1, exactly ONNX `Conv` (explicit pads,
+    /// zeros) followed by the activation: input `[height, width, channels]`
+    /// (HWC, Keras `channels_last`), output `[oh, ow, filters]` with the
+    /// sizes of [`Padding::geometry`]. Softmax is not allowed.
+    ///
+    /// Parameters: `weight` `[filters, kernel_h, kernel_w, channels]` (OHWI:
+    /// one filter's window contiguous, each window row contiguous in the
+    /// input too; ONNX's OIHW is written by the exporter), `bias` `[filters]`.
+    Conv2d {
+        /// Input rows.
+        height: u32,
+        /// Input columns.
+        width: u32,
+        /// Input channels.
+        channels: u32,
+        /// Output channels.
+        filters: u32,
+        /// Kernel rows.
+        kernel_h: u32,
+        /// Kernel columns.
+        kernel_w: u32,
+        /// Border handling.
+        padding: Padding,
+        /// Activation after the convolution.
+        activation: Activation,
+    },
+    /// Max pooling over `pool x pool` windows moved by `pool` (ONNX `MaxPool`
+    /// with `strides = kernel_shape` and explicit pads that never win):
+    /// `[height, width, channels]` → `[oh, ow, channels]`; `"same"` turns 7
+    /// rows into 4.
+    MaxPool2d {
+        /// Input rows.
+        height: u32,
+        /// Input columns.
+        width: u32,
+        /// Channels.
+        channels: u32,
+        /// Window size and stride.
+        pool: u32,
+        /// Border handling.
+        padding: Padding,
+    },
+    /// Nearest-neighbour upsampling by an integer factor (Keras
+    /// `UpSampling2D`, ONNX `Resize` nearest/asymmetric/floor):
+    /// `[height, width, channels]` → `[factor·height, factor·width, channels]`,
+    /// output `(y, x)` copying input `(y / factor, x / factor)`.
+    Upsample2d {
+        /// Input rows.
+        height: u32,
+        /// Input columns.
+        width: u32,
+        /// Channels.
+        channels: u32,
+        /// Scale in both directions.
+        factor: u32,
+    },
+    /// Batch normalisation in inference form, exactly ONNX
+    /// `BatchNormalization`: `y = (x - mean) / sqrt(var + epsilon) · gamma + beta`
+    /// per channel, the channel being the last dimension of `dims` (features
+    /// of a vector, channels of an HWC map, features of a time-major
+    /// sequence). The output has the input's dimensions.
+    ///
+    /// Parameters: `gamma`, `beta`, `mean` (moving mean), `var` (moving
+    /// variance), each `[channels]`.
+    BatchNorm {
+        /// Dimensions of one sample (the last one is the channel).
+        dims: Dims,
+        /// `epsilon` as IEEE-754 bits (`f32::to_bits`); finite and positive.
+        epsilon_bits: u32,
+    },
 }
 
 /// The sizes shared by the recurrent layers ([`LayerSpec::SimpleRnn`], [`LayerSpec::Lstm`]).
@@ -330,6 +510,11 @@ fn f32_param(name: &'static str, dims: Dims, regularized: bool) -> Option<ParamS
     Some(ParamSpec { name, dims, dtype: DType::F32, regularized })
 }
 
+/// Saturating product in `u64` (safe on unvalidated sizes).
+fn product(dims: &[u32]) -> u64 {
+    dims.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64))
+}
+
 fn in_range(v: u32) -> bool {
     v != 0 && v <= MAX_DIM
 }
@@ -344,6 +529,41 @@ impl LayerSpec {
             LayerSpec::Dropout { .. } => "dropout",
             LayerSpec::SimpleRnn { .. } => "rnn",
             LayerSpec::Lstm { .. } => "lstm",
+            LayerSpec::Conv2d { .. } => "conv2d",
+            LayerSpec::MaxPool2d { .. } => "maxpool2d",
+            LayerSpec::Upsample2d { .. } => "upsample2d",
+            LayerSpec::BatchNorm { .. } => "batchnorm",
+        }
+    }
+
+    /// The window geometry of a convolution or pooling layer; `None` for
+    /// other kinds or when no window fits.
+    pub fn window(&self) -> Option<Window2d> {
+        let u = |v: u32| v as usize;
+        match *self {
+            LayerSpec::Conv2d { height, width, channels, kernel_h, kernel_w, padding, .. } => {
+                Window2d::new(u(height), u(width), u(channels), u(kernel_h), u(kernel_w), 1, padding)
+            }
+            LayerSpec::MaxPool2d { height, width, channels, pool, padding } => {
+                Window2d::new(u(height), u(width), u(channels), u(pool), u(pool), u(pool), padding)
+            }
+            _ => None,
+        }
+    }
+
+    /// Channels of a [`LayerSpec::BatchNorm`] (the last dimension).
+    pub fn batch_norm_channels(&self) -> Option<usize> {
+        match self {
+            LayerSpec::BatchNorm { dims, .. } => dims.as_slice().last().map(|&c| c as usize),
+            _ => None,
+        }
+    }
+
+    /// Epsilon of a [`LayerSpec::BatchNorm`].
+    pub fn batch_norm_epsilon(&self) -> Option<f32> {
+        match *self {
+            LayerSpec::BatchNorm { epsilon_bits, .. } => Some(f32::from_bits(epsilon_bits)),
+            _ => None,
         }
     }
 
@@ -378,6 +598,12 @@ impl LayerSpec {
             LayerSpec::SimpleRnn { inputs, seq_len, .. } | LayerSpec::Lstm { inputs, seq_len, .. } => {
                 inputs as usize * seq_len as usize
             }
+            LayerSpec::Conv2d { height, width, channels, .. }
+            | LayerSpec::MaxPool2d { height, width, channels, .. }
+            | LayerSpec::Upsample2d { height, width, channels, .. } => {
+                height as usize * width as usize * channels as usize
+            }
+            LayerSpec::BatchNorm { dims, .. } => dims.elements(),
         }
     }
 
@@ -398,7 +624,19 @@ impl LayerSpec {
                 let out = units * if bidirectional { 2 } else { 1 };
                 if return_sequences { Dims::d2(seq_len, out) } else { Dims::d1(out) }
             }
+            LayerSpec::Conv2d { filters, .. } => self.map_dims(filters),
+            LayerSpec::MaxPool2d { channels, .. } => self.map_dims(channels),
+            LayerSpec::Upsample2d { height, width, channels, factor } => {
+                Dims::new(&[height.saturating_mul(factor), width.saturating_mul(factor), channels])
+                    .unwrap_or(Dims::d1(u32::MAX))
+            }
+            LayerSpec::BatchNorm { dims, .. } => dims,
         }
+    }
+
+    /// `[oh, ow, channels]` of a window layer (an invalid marker if no window fits).
+    fn map_dims(&self, channels: u32) -> Dims {
+        self.window().and_then(|g| Dims::new(&[g.oh as u32, g.ow as u32, channels])).unwrap_or(Dims::d1(u32::MAX))
     }
 
     /// What the layer's input holds.
@@ -415,6 +653,7 @@ impl LayerSpec {
         match *self {
             LayerSpec::Dense { activation, .. } => activation,
             LayerSpec::SimpleRnn { .. } => Activation::Tanh,
+            LayerSpec::Conv2d { activation, .. } => activation,
             _ => Activation::Linear,
         }
     }
@@ -424,8 +663,13 @@ impl LayerSpec {
         match self {
             LayerSpec::Dense { .. } => 2,
             LayerSpec::Embedding { .. } => 1,
-            LayerSpec::Flatten { .. } | LayerSpec::Dropout { .. } => 0,
+            LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. } => 0,
             LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => 3,
+            LayerSpec::Conv2d { .. } => 2,
+            LayerSpec::BatchNorm { .. } => 4,
         }
     }
 
@@ -450,6 +694,16 @@ impl LayerSpec {
                     _ => None,
                 }
             }
+            LayerSpec::Conv2d { channels, filters, kernel_h, kernel_w, .. } => match i {
+                0 => f32_param("weight", Dims::new(&[filters, kernel_h, kernel_w, channels])?, true),
+                1 => f32_param("bias", Dims::d1(filters), false),
+                _ => None,
+            },
+            LayerSpec::BatchNorm { .. } => {
+                let c = Dims::d1(self.batch_norm_channels()? as u32);
+                let name = ["gamma", "beta", "mean", "var"].get(i)?;
+                f32_param(name, c, false)
+            }
             _ => None,
         }
     }
@@ -464,6 +718,23 @@ impl LayerSpec {
             LayerSpec::Dropout { len, rate_ppm } => in_range(len) && rate_ppm < 1_000_000,
             LayerSpec::SimpleRnn { inputs, units, seq_len, .. } | LayerSpec::Lstm { inputs, units, seq_len, .. } => {
                 in_range(inputs) && in_range(units) && in_range(seq_len)
+            }
+            LayerSpec::Conv2d { height, width, channels, filters, kernel_h, kernel_w, activation, .. } => {
+                [height, width, channels, filters, kernel_h, kernel_w].into_iter().all(in_range)
+                    && activation != Activation::Softmax
+                    && self.window().is_some()
+            }
+            LayerSpec::MaxPool2d { height, width, channels, pool, .. } => {
+                [height, width, channels, pool].into_iter().all(in_range) && self.window().is_some()
+            }
+            LayerSpec::Upsample2d { height, width, channels, factor } => {
+                [height, width, channels, factor].into_iter().all(in_range)
+                    && height as u64 * factor as u64 <= MAX_DIM as u64
+                    && width as u64 * factor as u64 <= MAX_DIM as u64
+            }
+            LayerSpec::BatchNorm { dims, epsilon_bits } => {
+                let eps = f32::from_bits(epsilon_bits);
+                dims.validate().is_ok() && eps.is_finite() && eps > 0.0
             }
         };
         if !ok {
@@ -482,7 +753,10 @@ impl LayerSpec {
             LayerSpec::SimpleRnn { inputs, seq_len, .. } | LayerSpec::Lstm { inputs, seq_len, .. } => {
                 inputs as u64 * seq_len as u64
             }
-            LayerSpec::Flatten { dims } => dims.elements() as u64,
+            LayerSpec::Flatten { dims } | LayerSpec::BatchNorm { dims, .. } => dims.elements() as u64,
+            LayerSpec::Conv2d { height, width, channels, .. }
+            | LayerSpec::MaxPool2d { height, width, channels, .. }
+            | LayerSpec::Upsample2d { height, width, channels, .. } => product(&[height, width, channels]),
             _ => self.input_len() as u64,
         }
     }
@@ -496,8 +770,14 @@ impl LayerSpec {
                 2 * units as u64 * seq_len as u64
             }
             LayerSpec::Dense { units, .. } => units as u64,
-            LayerSpec::Flatten { dims } => dims.elements() as u64,
+            LayerSpec::Flatten { dims } | LayerSpec::BatchNorm { dims, .. } => dims.elements() as u64,
             LayerSpec::Dropout { len, .. } => len as u64,
+            LayerSpec::Conv2d { filters: c, .. } | LayerSpec::MaxPool2d { channels: c, .. } => {
+                self.window().map_or(u64::MAX, |g| product(&[g.oh as u32, g.ow as u32, c]))
+            }
+            LayerSpec::Upsample2d { height, width, channels, factor } => {
+                product(&[height, factor, width, factor, channels])
+            }
         }
     }
 }

@@ -1,6 +1,10 @@
 //! Slice kernels shared by the typed layers and the dynamic interpreter, so
 //! that both compute exactly the same thing.
 
+mod conv;
+
+pub use conv::{batch_norm, conv2d, max_pool2d, upsample2d};
+
 use crate::activation::sigmoid;
 
 /// Independent partial sums of [`dot`]: enough to fill the SIMD lanes of a
