@@ -195,7 +195,7 @@ impl Padding {
             Padding::Same => {
                 let out = n.div_ceil(stride);
                 let need = (out - 1) * stride + k;
-                let total = if need > n { need - n } else { 0 };
+                let total = need.saturating_sub(n);
                 Some((out, total / 2))
             }
         }
