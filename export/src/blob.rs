@@ -117,6 +117,8 @@ impl Model {
             out.resize(e.offset as usize, 0);
             out.extend_from_slice(&a.bytes);
         }
+        // A model without tensors still pads its header out to the data section.
+        out.resize(data_end, 0);
         let crc = crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         debug_assert_eq!(out.len(), total);
@@ -146,5 +148,23 @@ impl Model {
         model.metadata = h.metadata.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         debug_assert!(model.input.kind == ValueKind::F32 || model.input.kind == ValueKind::TokenIds);
         Ok(model)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ember_runtime::spec::{Dims, IoSpec, LayerSpec, Padding, ValueKind};
+
+    use crate::Model;
+
+    #[test]
+    fn a_model_without_tensors_round_trips() {
+        let pool = LayerSpec::MaxPool2d { height: 7, width: 7, channels: 2, pool: 2, padding: Padding::Same };
+        let input = IoSpec { kind: ValueKind::F32, dims: Dims::new(&[7, 7, 2]).unwrap(), range: None };
+        let m = Model::new("pool", input, vec![pool], vec![]).unwrap();
+        let blob = m.to_blob().unwrap();
+        let back = Model::from_blob(&blob).unwrap();
+        assert_eq!(back.layers, m.layers);
+        assert_eq!(back.output().dims.as_slice(), &[4, 4, 2]);
     }
 }

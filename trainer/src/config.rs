@@ -21,7 +21,7 @@
 //! ```
 
 use ember_runtime::Activation;
-use ember_runtime::spec::{Dims, IoSpec, LayerSpec, Side, TokenizerKind, TokenizerSpec, ValueKind};
+use ember_runtime::spec::{Dims, IoSpec, LayerSpec, Padding, Side, TokenizerKind, TokenizerSpec, ValueKind};
 use serde::{Deserialize, Serialize};
 
 use crate::fit::{EarlyStopping, FitConfig};
@@ -193,10 +193,95 @@ pub enum LayerConfig {
         #[serde(default)]
         bidirectional: bool,
     },
+    /// A 2-D convolution with stride 1 on an image `[height, width, channels]`.
+    #[serde(alias = "conv")]
+    Conv2d {
+        /// Output channels.
+        filters: u32,
+        /// Kernel size: `3` or `[rows, columns]`.
+        #[serde(default = "three")]
+        kernel: Kernel,
+        /// `same` (the default) or `valid`.
+        #[serde(default = "same")]
+        padding: String,
+        /// Activation name.
+        #[serde(default = "linear")]
+        activation: String,
+    },
+    /// Max pooling with a square window and the same stride.
+    #[serde(alias = "maxpool")]
+    Maxpool2d {
+        /// Window size and stride.
+        #[serde(default = "two")]
+        pool: u32,
+        /// `valid` (the default, as in Keras) or `same` (7 rows → 4).
+        #[serde(default = "valid")]
+        padding: String,
+    },
+    /// Nearest-neighbour upsampling (Keras `UpSampling2D`).
+    #[serde(alias = "upsampling")]
+    Upsample2d {
+        /// Scale in both directions.
+        #[serde(default = "two")]
+        factor: u32,
+    },
+    /// Batch normalisation over the last dimension.
+    Batchnorm {
+        /// Added to the variance (Keras's default 1e-3).
+        #[serde(default = "bn_epsilon")]
+        epsilon: f32,
+    },
+}
+
+/// A convolution kernel size: square or `[rows, columns]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Kernel {
+    /// `k x k`.
+    Square(u32),
+    /// `[rows, columns]`.
+    Rect([u32; 2]),
+}
+
+impl Kernel {
+    fn rows_cols(self) -> (u32, u32) {
+        match self {
+            Kernel::Square(k) => (k, k),
+            Kernel::Rect([r, c]) => (r, c),
+        }
+    }
 }
 
 fn linear() -> String {
     "linear".into()
+}
+
+fn same() -> String {
+    "same".into()
+}
+
+fn valid() -> String {
+    "valid".into()
+}
+
+fn three() -> Kernel {
+    Kernel::Square(3)
+}
+
+fn two() -> u32 {
+    2
+}
+
+fn bn_epsilon() -> f32 {
+    crate::layers::batchnorm::EPSILON
+}
+
+fn padding(s: &str) -> anyhow::Result<Padding> {
+    match s {
+        "same" => Ok(Padding::Same),
+        "valid" => Ok(Padding::Valid),
+        _ => anyhow::bail!("padding must be \"same\" or \"valid\", not {s:?}"),
+    }
 }
 
 /// The spec of layer `i` given the shape `dims` of its input.
@@ -206,6 +291,12 @@ fn layer_spec(l: &LayerConfig, dims: &[u32], input_kind: ValueKind, vocab: u32, 
         [t, f] => Ok((t, f)),
         _ => Err(anyhow::anyhow!(
             "{what} needs a sequence [steps, features] (after an embedding or a recurrent layer with return_sequences), got {dims:?}"
+        )),
+    };
+    let image = |what: &str| match *dims {
+        [h, w, c] => Ok((h, w, c)),
+        _ => Err(anyhow::anyhow!(
+            "{what} needs an image [height, width, channels] (declare input = [28, 28, 1]), got {dims:?}"
         )),
     };
     if i == 0 && input_kind == ValueKind::TokenIds && !matches!(l, LayerConfig::Embedding { .. }) {
@@ -247,6 +338,49 @@ fn layer_spec(l: &LayerConfig, dims: &[u32], input_kind: ValueKind, vocab: u32, 
             let (seq_len, inputs) = sequence("an lstm layer")?;
             let (units, return_sequences, bidirectional) = (*units, *return_sequences, *bidirectional);
             LayerSpec::Lstm { inputs, units, seq_len, return_sequences, bidirectional }
+        }
+        LayerConfig::Conv2d { filters, kernel, padding: pad, activation } => {
+            let (height, width, channels) = image("a conv2d layer")?;
+            let activation = Activation::from_name(activation)
+                .filter(|a| *a != Activation::Softmax)
+                .ok_or_else(|| anyhow::anyhow!("activation {activation:?} is not allowed on a conv2d layer"))?;
+            let (kernel_h, kernel_w) = kernel.rows_cols();
+            let spec = LayerSpec::Conv2d {
+                height,
+                width,
+                channels,
+                filters: *filters,
+                kernel_h,
+                kernel_w,
+                padding: padding(pad)?,
+                activation,
+            };
+            if *filters == 0 || kernel_h == 0 || kernel_w == 0 || spec.window().is_none() {
+                anyhow::bail!("a {kernel_h}x{kernel_w} {pad} convolution with {filters} filters does not fit {dims:?}");
+            }
+            spec
+        }
+        LayerConfig::Maxpool2d { pool, padding: pad } => {
+            let (height, width, channels) = image("a maxpool2d layer")?;
+            let spec = LayerSpec::MaxPool2d { height, width, channels, pool: *pool, padding: padding(pad)? };
+            if spec.window().is_none() {
+                anyhow::bail!("a {pool}x{pool} {pad} pooling window does not fit {dims:?}");
+            }
+            spec
+        }
+        LayerConfig::Upsample2d { factor } => {
+            let (height, width, channels) = image("an upsample2d layer")?;
+            if *factor == 0 {
+                anyhow::bail!("an upsampling factor must be at least 1");
+            }
+            LayerSpec::Upsample2d { height, width, channels, factor: *factor }
+        }
+        LayerConfig::Batchnorm { epsilon } => {
+            if !(epsilon.is_finite() && *epsilon > 0.0) {
+                anyhow::bail!("batchnorm epsilon {epsilon} must be a positive number");
+            }
+            let dims = Dims::new(dims).ok_or_else(|| anyhow::anyhow!("cannot normalise {dims:?}"))?;
+            LayerSpec::BatchNorm { dims, epsilon_bits: epsilon.to_bits() }
         }
     })
 }

@@ -39,43 +39,101 @@ pub fn matmul(m: usize, n: usize, k: usize, a: &[f32], op_a: Op, b: &[f32], op_b
     let rows_per = m.div_ceil(tasks);
     c.par_chunks_mut(rows_per * n).enumerate().for_each(|(t, chunk)| {
         let r0 = t * rows_per;
-        let rows = chunk.len() / n;
-        // Element (i, p) of op(A): row-major A[i, p] or A[p, i].
-        let (a_ptr, a_rs, a_cs) = match op_a {
-            Op::N => (a[r0 * k..].as_ptr(), k as isize, 1isize),
-            Op::T => (a[r0..].as_ptr(), 1isize, m as isize),
+        // Rows r0.. of op(A): row-major A[i, p] or A[p, i].
+        let a_rows = match op_a {
+            Op::N => &a[r0 * k..],
+            Op::T => &a[r0..],
         };
-        let (b_rs, b_cs) = match op_b {
-            Op::N => (n as isize, 1isize),
-            Op::T => (1isize, k as isize),
-        };
-        // SAFETY: every index the kernel touches, (i, p) for i < rows, p < k
-        // in A and (p, j) for p < k, j < n in B and (i, j) in the chunk, is
-        // inside the slices whose lengths were asserted above.
-        unsafe {
-            gemm::gemm(
-                rows,
-                n,
-                k,
-                chunk.as_mut_ptr(),
-                1,
-                n as isize,
-                accumulate,
-                a_ptr,
-                a_cs,
-                a_rs,
-                b.as_ptr(),
-                b_cs,
-                b_rs,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
-        }
+        // SAFETY: see `gemm_rows`; the rows of this chunk lie inside A.
+        unsafe { gemm_rows(chunk.len() / n, n, k, a_rows, op_a, m, b, op_b, chunk, accumulate) };
     });
+}
+
+/// [`matmul`] on the calling thread only: for callers that already run in
+/// parallel (one task per group of samples).
+///
+/// # Shapes
+/// As [`matmul`].
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_serial(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    op_a: Op,
+    b: &[f32],
+    op_b: Op,
+    c: &mut [f32],
+    accumulate: bool,
+) {
+    assert_eq!(a.len(), m * k, "A has the wrong length");
+    assert_eq!(b.len(), k * n, "B has the wrong length");
+    assert_eq!(c.len(), m * n, "C has the wrong length");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.fill(0.0);
+        }
+        return;
+    }
+    // SAFETY: lengths asserted above.
+    unsafe { gemm_rows(m, n, k, a, op_a, m, b, op_b, c, accumulate) };
+}
+
+/// `rows` rows of `op(A)·B` into `c` (`[rows, n]`). `a` starts at the first
+/// of these rows; `lda_t` is the stored row length of `A` when `op_a` is
+/// [`Op::T`] (`A` stored `[k, lda_t]`).
+///
+/// # Safety
+/// For `i < rows`, `p < k`: `a[i * k + p]` (N) or `a[p * lda_t + i]` (T) is in
+/// bounds; `b` holds `k * n` values; `c` holds `rows * n`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_rows(
+    rows: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    op_a: Op,
+    lda_t: usize,
+    b: &[f32],
+    op_b: Op,
+    c: &mut [f32],
+    accumulate: bool,
+) {
+    let (a_rs, a_cs) = match op_a {
+        Op::N => (k as isize, 1isize),
+        Op::T => (1isize, lda_t as isize),
+    };
+    let (b_rs, b_cs) = match op_b {
+        Op::N => (n as isize, 1isize),
+        Op::T => (1isize, k as isize),
+    };
+    // SAFETY: the caller guarantees every index the kernel touches is inside the slices.
+    unsafe {
+        gemm::gemm(
+            rows,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.as_ptr(),
+            a_cs,
+            a_rs,
+            b.as_ptr(),
+            b_cs,
+            b_rs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
 }
 
 #[cfg(test)]

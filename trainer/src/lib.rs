@@ -21,6 +21,7 @@ pub mod network;
 pub mod npy;
 pub mod optim;
 pub mod pca;
+pub mod simd;
 pub mod plot;
 pub mod presets;
 pub mod text;

@@ -1,14 +1,37 @@
 //! The seed models of our reference material, as [`ModelConfig`]s
 //! (`ember presets NAME` prints one as a TOML model file to start from).
 
-use crate::config::{LayerConfig, ModelConfig, NoiseConfig, Task, TextConfig, TrainConfig};
+use crate::config::{Kernel, LayerConfig, ModelConfig, NoiseConfig, Task, TextConfig, TrainConfig};
 
 /// Names of every preset.
-pub const NAMES: &[&str] =
-    &["blobs-ae", "mnist-ae", "mnist-denoise", "bag-of-embeddings", "rnn", "rnn-dense", "rnn2", "birnn", "lstm"];
+pub const NAMES: &[&str] = &[
+    "blobs-ae",
+    "mnist-ae",
+    "mnist-denoise",
+    "conv-ae",
+    "conv-denoise",
+    "bag-of-embeddings",
+    "rnn",
+    "rnn-dense",
+    "rnn2",
+    "birnn",
+    "lstm",
+];
 
 fn dense(units: u32, activation: &str) -> LayerConfig {
     LayerConfig::Dense { units, activation: activation.into() }
+}
+
+fn conv(filters: u32, padding: &str, activation: &str) -> LayerConfig {
+    LayerConfig::Conv2d { filters, kernel: Kernel::Square(3), padding: padding.into(), activation: activation.into() }
+}
+
+fn pool() -> LayerConfig {
+    LayerConfig::Maxpool2d { pool: 2, padding: "same".into() }
+}
+
+fn up() -> LayerConfig {
+    LayerConfig::Upsample2d { factor: 2 }
 }
 
 fn rnn(units: u32, return_sequences: bool, bidirectional: bool) -> LayerConfig {
@@ -97,6 +120,54 @@ pub fn preset(name: &str) -> Option<ModelConfig> {
             task: Task::Denoise,
             noise: Some(NoiseConfig::Gaussian { level: 0.5 }),
             ..preset("mnist-ae")?
+        },
+        // The convolutional autoencoder of our reference material on 28x28x1
+        // digits: the encoder's three conv + max-pool stages give a 4x4x8
+        // code (128 values); the decoder upsamples back, its valid 3x3
+        // convolution turning 16 rows into 14 so that the last upsampling
+        // lands on 28. BCE and Adam train it; MAE on these mostly black
+        // images can settle on an all-black output.
+        "conv-ae" => ModelConfig {
+            name: "conv_ae".into(),
+            task: Task::Autoencoder,
+            input: vec![28, 28, 1],
+            input_range: Some([0.0, 1.0]),
+            encoder_layers: Some(6),
+            data: Some("mnist".into()),
+            noise: None,
+            text: None,
+            layers: vec![
+                conv(16, "same", "relu"),
+                pool(),
+                conv(8, "same", "relu"),
+                pool(),
+                conv(8, "same", "relu"),
+                pool(),
+                conv(8, "same", "relu"),
+                up(),
+                conv(8, "same", "relu"),
+                up(),
+                conv(16, "valid", "relu"),
+                up(),
+                conv(1, "same", "sigmoid"),
+            ],
+            train: TrainConfig {
+                epochs: 20,
+                batch_size: 256,
+                validation_split: 0.1,
+                loss: "bce".into(),
+                optimizer: "adam".into(),
+                patience: Some(3),
+                ..TrainConfig::default()
+            },
+        },
+        // The same network from noisy digits (x + 0.5·N(0, 1), clipped to
+        // [0, 1]) to clean ones.
+        "conv-denoise" => ModelConfig {
+            name: "conv_denoise".into(),
+            task: Task::Denoise,
+            noise: Some(NoiseConfig::Gaussian { level: 0.5 }),
+            ..preset("conv-ae")?
         },
         // Keras's `one_hot` example: ten short phrases, hashed into 50 ids,
         // padded after to 4, an 8-long embedding flattened into a logistic unit.

@@ -21,9 +21,11 @@
 //!   row-major: `Flatten` named `output.flatten` for a vector, else `Reshape`
 //!   named `output.reshape`;
 //! * every parameter as an initializer named exactly as the model's tensor
-//!   (`dense_0.weight`, ...), stored as little-endian `raw_data`; constant
-//!   helper tensors (`Reshape` targets) are `INT64` initializers named after
-//!   their node (`lstm_1.shape`);
+//!   (`dense_0.weight`, ...), stored as little-endian `raw_data` (a
+//!   convolution's weight transposed to ONNX's OIHW, see `conv.rs`); constant
+//!   helper tensors are initializers named after their node: `INT64`
+//!   `Reshape` targets (`lstm_1.shape`) and `FLOAT` `Resize` scales
+//!   (`upsample2d_3.scales`);
 //! * nodes and intermediate values named after their layer (`dense_0`,
 //!   `dense_0.act`, ...); the last layer's final value is named `output`.
 //!
@@ -34,13 +36,23 @@
 //! * `Flatten`: `Flatten(axis = 1)`;
 //! * `Dropout`: nothing (the identity at inference);
 //! * `SimpleRnn` / `Lstm`: ONNX `RNN` / `LSTM` between transposes to and from
-//!   ONNX's time-first layout (see `recurrent.rs`).
+//!   ONNX's time-first layout (see `recurrent.rs`);
+//! * `Conv2d`: `Conv` + activation, `MaxPool2d`: `MaxPool`, `Upsample2d`:
+//!   `Resize` (nearest), `BatchNorm`: `BatchNormalization` (see `conv.rs`).
 //!
 //! The exporter tracks each value's per-sample shape through the graph: a
-//! sequence is `[seq_len, features]`, as in `ember_runtime::spec`.
+//! sequence is `[seq_len, features]` and a map `[H, W, C]`, as in
+//! `ember_runtime::spec`. Image layers run in ONNX's NCHW layout: a run of
+//! consecutive image layers (Conv2d, MaxPool2d, Upsample2d, BatchNorm on a
+//! map, and any Dropout between them) is entered with one
+//! `Transpose(perm = [0, 3, 1, 2])` (`{layer}.nchw`) and left with one
+//! `Transpose(perm = [0, 2, 3, 1])`, named `{next layer}.nhwc` or, at the
+//! end of the graph, `output.nhwc`; so the graph's input and output keep
+//! ember's channels-last shapes.
 //!
 //! The model's free-form metadata becomes ONNX `metadata_props`.
 
+mod conv;
 mod dense;
 mod embedding;
 mod recurrent;
@@ -57,6 +69,7 @@ use onnx_protobuf::{
     TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
 };
 
+use self::conv::Layout;
 use crate::{ExportError, Model, Tensor};
 
 /// ONNX IR version written into every model.
@@ -102,9 +115,15 @@ impl Model {
         };
         b.graph.input.push(value_info(INPUT_NAME, input_type, &input_dims));
         let mut x = Value { name: INPUT_NAME.to_string(), dims: input_dims };
+        let mut layout = Layout::ChannelsLast;
         for (i, spec) in self.layers.iter().enumerate() {
             let prefix = format!("{}_{i}", spec.kind_name());
             let params = self.layer_params(i);
+            let keeps_layout = matches!(spec, LayerSpec::Dropout { .. }) || conv::runs_in_nchw(spec);
+            if layout == Layout::Nchw && !keeps_layout {
+                x = conv::to_channels_last(&mut b, &format!("{prefix}.nhwc"), x)?;
+                layout = Layout::ChannelsLast;
+            }
             x = match *spec {
                 LayerSpec::Dense { inputs, units, activation } => {
                     dense::export(&mut b, &prefix, [inputs, units], activation, params, x)?
@@ -122,8 +141,17 @@ impl Model {
                     let dims = spec.recurrent().expect("a recurrent layer has recurrent dims");
                     recurrent::export(&mut b, &prefix, &dims, params, x)?
                 }
+                LayerSpec::Conv2d { .. } => conv::conv2d(&mut b, &prefix, spec, params, x, &mut layout)?,
+                LayerSpec::MaxPool2d { .. } => conv::max_pool2d(&mut b, &prefix, spec, x, &mut layout)?,
+                LayerSpec::Upsample2d { height, width, channels, factor } => {
+                    conv::upsample2d(&mut b, &prefix, [height, width, channels, factor], x, &mut layout)?
+                }
+                LayerSpec::BatchNorm { .. } => conv::batch_norm(&mut b, &prefix, spec, params, x, &mut layout)?,
                 _ => return Err(ExportError::Onnx(format!("layer {i} ({}) has no ONNX export", spec.kind_name()))),
             };
+        }
+        if layout == Layout::Nchw {
+            x = conv::to_channels_last(&mut b, &format!("{OUTPUT_NAME}.nhwc"), x)?;
         }
         let out_dims: Vec<usize> = self.output().dims.as_slice().iter().map(|&d| d as usize).collect();
         if x.dims.iter().product::<usize>() != out_dims.iter().product::<usize>() {
@@ -169,7 +197,8 @@ impl Model {
 pub(crate) struct Value {
     /// Name of the ONNX value.
     pub name: String,
-    /// Dimensions of one sample.
+    /// Dimensions of one sample, in the tensor's actual layout: `[C, H, W]`
+    /// while an image run holds it in NCHW (see `conv.rs`).
     pub dims: Vec<usize>,
 }
 
@@ -339,6 +368,15 @@ pub(crate) fn attr_int(name: &str, v: i64) -> AttributeProto {
     a.name = name.to_string();
     a.type_ = AttributeType::INT.into();
     a.i = v;
+    a
+}
+
+/// A float attribute.
+pub(crate) fn attr_float(name: &str, v: f32) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.to_string();
+    a.type_ = AttributeType::FLOAT.into();
+    a.f = v;
     a
 }
 

@@ -28,6 +28,7 @@ fn row(g: &Window2d, oy: usize, ky: usize) -> Option<usize> {
 /// # Shapes
 /// `x`: `[g.h, g.w, g.c]`; `weight`: `[F, g.kh, g.kw, g.c]`; `bias`: `[F]`;
 /// `y`: `[g.oh, g.ow, F]`. Lengths are guaranteed by the callers.
+#[inline]
 pub fn conv2d(g: &Window2d, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
     let f = bias.len();
     let window = g.kh * g.kw * g.c;
@@ -56,6 +57,7 @@ pub fn conv2d(g: &Window2d, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f3
 ///
 /// # Shapes
 /// `x`: `[g.h, g.w, g.c]`; `y`: `[g.oh, g.ow, g.c]`.
+#[inline]
 pub fn max_pool2d(g: &Window2d, x: &[f32], y: &mut [f32]) {
     let c = g.c;
     for (p, out) in y.chunks_exact_mut(c.max(1)).enumerate().take(g.oh * g.ow) {
@@ -81,6 +83,7 @@ pub fn max_pool2d(g: &Window2d, x: &[f32], y: &mut [f32]) {
 ///
 /// # Shapes
 /// `x`: `[h, w, c]`; `y`: `[h * factor, w * factor, c]`.
+#[inline]
 pub fn upsample2d(h: usize, w: usize, c: usize, factor: usize, x: &[f32], y: &mut [f32]) {
     let ow = w * factor;
     for (p, out) in y.chunks_exact_mut(c.max(1)).enumerate().take(h * factor * ow) {

@@ -35,6 +35,18 @@ pub fn cmd_run(a: RunArgs) -> anyhow::Result<ExitCode> {
             in_dims.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
         );
     }
+    if let Some([lo, hi]) = model.input.range
+        && let Some(i) = data.iter().position(|v| !(lo..=hi).contains(v))
+    {
+        bail!(
+            "input sample {} value {} is {}, outside the range [{lo}, {hi}] that model {} declares \
+             (scale pixels to [0, 1] first)",
+            i / flat,
+            i % flat,
+            data[i],
+            model.name
+        );
+    }
     let out = verify::run_runtime(&blob, &data)?;
     let out_len = model.output().dims.elements();
     npy::write_npy(&a.output, &[shape[0], out_len], &out)

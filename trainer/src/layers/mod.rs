@@ -2,22 +2,28 @@
 //! with the parameter names and shapes of `ember_runtime::spec`.
 
 pub mod activation;
+pub mod batchnorm;
+pub mod conv;
 pub mod dense;
 pub mod dropout;
 pub mod embedding;
 pub mod flatten;
 pub mod lstm;
+pub mod pool;
 mod recurrent;
 pub mod rnn;
 
 use ember_runtime::spec::LayerSpec;
 use rand::Rng;
 
+pub use batchnorm::BatchNormLayer;
+pub use conv::Conv2dLayer;
 pub use dense::DenseLayer;
 pub use dropout::DropoutLayer;
 pub use embedding::EmbeddingLayer;
 pub use flatten::FlattenLayer;
 pub use lstm::LstmLayer;
+pub use pool::{MaxPool2dLayer, Upsample2dLayer};
 pub use rnn::SimpleRnnLayer;
 
 /// A parameter tensor and its gradient, as handed to an optimizer.
@@ -91,6 +97,15 @@ pub fn from_spec(spec: &LayerSpec, params: Vec<Vec<f32>>) -> Box<dyn TrainLayer>
                 Box::new(SimpleRnnLayer::from_params(dims, w, r, b))
             }
         }
+        LayerSpec::Conv2d { .. } => {
+            let (w, b) = (next(), next());
+            Box::new(Conv2dLayer::from_params(spec, w, b))
+        }
+        LayerSpec::BatchNorm { dims, .. } => {
+            let eps = spec.batch_norm_epsilon().expect("a batchnorm spec");
+            Box::new(BatchNormLayer::from_params(dims, eps, [next(), next(), next(), next()]))
+        }
+        LayerSpec::MaxPool2d { .. } | LayerSpec::Upsample2d { .. } => image_layer(spec),
         #[allow(unreachable_patterns)]
         other => panic!("layer kind {} has no trainer implementation", other.kind_name()),
     }
@@ -111,7 +126,23 @@ pub fn init(spec: &LayerSpec, rng: &mut impl Rng) -> Box<dyn TrainLayer> {
         LayerSpec::Dropout { len, rate_ppm } => Box::new(DropoutLayer::new(len as usize, rate_ppm, rng.next_u64())),
         LayerSpec::SimpleRnn { .. } => Box::new(SimpleRnnLayer::new(spec.recurrent().expect("recurrent"), rng)),
         LayerSpec::Lstm { .. } => Box::new(LstmLayer::new(spec.recurrent().expect("recurrent"), rng)),
+        LayerSpec::Conv2d { .. } => Box::new(Conv2dLayer::new(spec, rng)),
+        LayerSpec::BatchNorm { dims, .. } => {
+            Box::new(BatchNormLayer::new(dims, spec.batch_norm_epsilon().expect("a batchnorm spec")))
+        }
+        LayerSpec::MaxPool2d { .. } | LayerSpec::Upsample2d { .. } => image_layer(spec),
         #[allow(unreachable_patterns)]
         other => panic!("layer kind {} has no trainer implementation", other.kind_name()),
+    }
+}
+
+/// The parameter-free image layers (pooling, upsampling).
+fn image_layer(spec: &LayerSpec) -> Box<dyn TrainLayer> {
+    match *spec {
+        LayerSpec::Upsample2d { height, width, channels, factor } => {
+            let u = |v: u32| v as usize;
+            Box::new(Upsample2dLayer::new(u(height), u(width), u(channels), u(factor)))
+        }
+        _ => Box::new(MaxPool2dLayer::new(spec)),
     }
 }

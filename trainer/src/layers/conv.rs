@@ -1,0 +1,465 @@
+//! 2-D convolution (stride 1) on HWC samples, `W` stored OHWI
+//! `[filters, kh, kw, channels]`: im2col of a group of samples, then one GEMM
+//! per group on one thread, groups spread over rayon.
+//!
+//! Groups have a fixed size that depends on the shapes only, and per-group
+//! weight gradients are summed in group order, so results do not depend on
+//! the number of threads.
+
+use ember_runtime::Activation;
+use ember_runtime::spec::{LayerSpec, Padding, Window2d};
+use rand::{Rng, RngExt};
+use rayon::prelude::*;
+
+use super::{ParamMut, TrainLayer, activation};
+use crate::gemm::{Op, matmul_serial};
+
+/// Most `f32` values of one group's patch matrix (1 MiB: stays in L2).
+const PATCH_BUDGET: usize = 1 << 18;
+
+/// A trainable 2-D convolution.
+pub struct Conv2dLayer {
+    g: Window2d,
+    filters: usize,
+    padding: Padding,
+    activation: Activation,
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    grad_w: Vec<f32>,
+    grad_b: Vec<f32>,
+    x: Vec<f32>,
+    y: Vec<f32>,
+    dz: Vec<f32>,
+    dx: Vec<f32>,
+}
+
+impl Conv2dLayer {
+    /// Glorot-uniform kernel (Keras's default: fan-in `kh·kw·channels`,
+    /// fan-out `kh·kw·filters`), zero bias. Panics if the spec is not a
+    /// valid [`LayerSpec::Conv2d`].
+    pub fn new(spec: &LayerSpec, rng: &mut impl Rng) -> Self {
+        let (g, filters) = Self::geometry(spec);
+        let window = g.kh * g.kw;
+        let limit = (6.0 / (window * (g.c + filters)) as f64).sqrt() as f32;
+        let weight = (0..filters * window * g.c).map(|_| rng.random_range(-limit..limit)).collect();
+        Self::from_params(spec, weight, vec![0.0; filters])
+    }
+
+    /// A layer with the given weight (`[filters, kh, kw, channels]`) and bias (`[filters]`).
+    pub fn from_params(spec: &LayerSpec, weight: Vec<f32>, bias: Vec<f32>) -> Self {
+        let (g, filters) = Self::geometry(spec);
+        let LayerSpec::Conv2d { padding, activation, .. } = *spec else { unreachable!("checked by geometry") };
+        assert_eq!(weight.len(), filters * g.kh * g.kw * g.c, "conv weight must be [filters, kh, kw, channels]");
+        assert_eq!(bias.len(), filters, "conv bias must be [filters]");
+        Conv2dLayer {
+            g,
+            filters,
+            padding,
+            activation,
+            grad_w: vec![0.0; weight.len()],
+            grad_b: vec![0.0; filters],
+            weight,
+            bias,
+            x: Vec::new(),
+            y: Vec::new(),
+            dz: Vec::new(),
+            dx: Vec::new(),
+        }
+    }
+
+    fn geometry(spec: &LayerSpec) -> (Window2d, usize) {
+        match (spec, spec.window()) {
+            (LayerSpec::Conv2d { filters, .. }, Some(g)) if spec.validate().is_ok() => (g, *filters as usize),
+            _ => panic!("not a valid conv2d spec: {spec:?}"),
+        }
+    }
+
+    fn in_len(&self) -> usize {
+        self.g.h * self.g.w * self.g.c
+    }
+
+    fn out_len(&self) -> usize {
+        self.g.oh * self.g.ow * self.filters
+    }
+
+    fn window_len(&self) -> usize {
+        self.g.kh * self.g.kw * self.g.c
+    }
+
+    /// Samples per group: the patch matrix stays within [`PATCH_BUDGET`].
+    fn group(&self) -> usize {
+        (PATCH_BUDGET / (self.g.oh * self.g.ow * self.window_len()).max(1)).max(1)
+    }
+}
+
+/// For output column `ox`: the window columns `kx0..kx1` inside the input and
+/// the input column of `kx0`.
+fn columns(g: &Window2d, ox: usize) -> (usize, usize, usize) {
+    let kx0 = g.pad_left.saturating_sub(ox);
+    let kx1 = g.kw.min((g.w + g.pad_left).saturating_sub(ox)).max(kx0);
+    (kx0, kx1, (ox + kx0).saturating_sub(g.pad_left))
+}
+
+/// The input row under window row `ky` for output row `oy`, if inside.
+fn row(g: &Window2d, oy: usize, ky: usize) -> Option<usize> {
+    (oy + ky).checked_sub(g.pad_top).filter(|&iy| iy < g.h)
+}
+
+/// Patch matrix of `samples` HWC samples: row `(s, oy, ox)` holds the window
+/// `[kh, kw, c]` under that output pixel (zeros outside the input).
+///
+/// # Shapes
+/// `x`: `[samples, h, w, c]` → `patches`: `[samples · oh · ow, kh · kw · c]`.
+fn im2col(g: &Window2d, x: &[f32], samples: usize, patches: &mut Vec<f32>) {
+    let (in_len, row_len) = (g.h * g.w * g.c, g.kw * g.c);
+    patches.clear();
+    patches.resize(samples * g.oh * g.ow * g.kh * row_len, 0.0);
+    let mut rows = patches.chunks_exact_mut(g.kh * row_len);
+    for xs in x.chunks_exact(in_len).take(samples) {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let patch = rows.next().expect("one patch row per output pixel");
+                let (kx0, kx1, ix0) = columns(g, ox);
+                let span = (kx1 - kx0) * g.c;
+                for ky in 0..g.kh {
+                    if let Some(iy) = row(g, oy, ky) {
+                        let at = (iy * g.w + ix0) * g.c;
+                        let to = ky * row_len + kx0 * g.c;
+                        patch[to..to + span].copy_from_slice(&xs[at..at + span]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: adds every patch value back onto the input
+/// cell it was copied from.
+///
+/// # Shapes
+/// `patches`: `[samples · oh · ow, kh · kw · c]` → `dx`: `[samples, h, w, c]` (added to).
+fn col2im(g: &Window2d, patches: &[f32], dx: &mut [f32]) {
+    let (in_len, row_len) = (g.h * g.w * g.c, g.kw * g.c);
+    let mut rows = patches.chunks_exact(g.kh * row_len);
+    for dxs in dx.chunks_exact_mut(in_len) {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let patch = rows.next().expect("one patch row per output pixel");
+                let (kx0, kx1, ix0) = columns(g, ox);
+                let span = (kx1 - kx0) * g.c;
+                for ky in 0..g.kh {
+                    if let Some(iy) = row(g, oy, ky) {
+                        let at = (iy * g.w + ix0) * g.c;
+                        let from = ky * row_len + kx0 * g.c;
+                        dxs[at..at + span].iter_mut().zip(&patch[from..from + span]).for_each(|(d, p)| *d += p);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Samples per rayon task on the thin paths.
+const THIN_GROUP: usize = 8;
+
+/// Direct kernels for the thin convolutions, where im2col + GEMM is slow:
+/// one output channel (the last layer of an image decoder) and one input
+/// channel (the first layer on a grey image).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Thin {
+    /// `filters = 1`: one dot product per window row (the runtime kernel).
+    OneFilter,
+    /// `channels = 1`: each input pixel scales a row of filters.
+    OneChannel,
+}
+
+impl Thin {
+    fn of(g: &Window2d, filters: usize) -> Option<Self> {
+        if filters == 1 {
+            Some(Thin::OneFilter)
+        } else if g.c == 1 {
+            Some(Thin::OneChannel)
+        } else {
+            None
+        }
+    }
+
+    /// The weights in this path's layout: OHWI as stored for
+    /// [`Thin::OneFilter`]; `[kh·kw, filters]` for [`Thin::OneChannel`].
+    fn weights(self, g: &Window2d, weight: &[f32]) -> Vec<f32> {
+        match self {
+            Thin::OneFilter => weight.to_vec(),
+            Thin::OneChannel => transpose(weight, weight.len() / (g.kh * g.kw), g.kh * g.kw),
+        }
+    }
+
+    /// Writes the gradient accumulated in this path's layout as OHWI.
+    fn store_grad(self, g: &Window2d, filters: usize, gw: &[f32], grad_w: &mut [f32]) {
+        match self {
+            Thin::OneFilter => grad_w.copy_from_slice(gw),
+            Thin::OneChannel => grad_w.copy_from_slice(&transpose(gw, g.kh * g.kw, filters)),
+        }
+    }
+
+    /// One sample, before the activation.
+    ///
+    /// # Shapes
+    /// `x`: `[h, w, c]` → `y`: `[oh, ow, filters]`.
+    #[inline(always)]
+    fn forward(self, g: &Window2d, wt: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+        match self {
+            Thin::OneFilter => ember_runtime::kernels::conv2d(g, wt, bias, x, y),
+            Thin::OneChannel => {
+                let f = bias.len();
+                for (p, out) in y.chunks_exact_mut(f).enumerate() {
+                    let (oy, ox) = (p / g.ow, p % g.ow);
+                    out.copy_from_slice(bias);
+                    let (kx0, kx1, ix0) = columns(g, ox);
+                    for ky in 0..g.kh {
+                        let Some(iy) = row(g, oy, ky) else { continue };
+                        let xs = &x[iy * g.w + ix0..][..kx1 - kx0];
+                        for (kx, &v) in (kx0..kx1).zip(xs) {
+                            let w = &wt[(ky * g.kw + kx) * f..][..f];
+                            out.iter_mut().zip(w).for_each(|(o, w)| *o += v * w);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One sample: adds the weight gradient (this path's layout) into `gw`
+    /// and, if asked, writes the input gradient.
+    ///
+    /// # Shapes
+    /// `dz`: `[oh, ow, filters]` (at the pre-activation), `x`: `[h, w, c]`,
+    /// `dx`: `[h, w, c]` (overwritten).
+    #[inline(always)]
+    fn backward(self, g: &Window2d, wt: &[f32], dz: &[f32], x: &[f32], gw: &mut [f32], mut dx: Option<&mut [f32]>) {
+        if let Some(dx) = dx.as_deref_mut() {
+            dx.fill(0.0);
+        }
+        let f = gw.len() / (g.kh * g.kw * g.c);
+        for (p, d) in dz.chunks_exact(f).enumerate() {
+            let (oy, ox) = (p / g.ow, p % g.ow);
+            let (kx0, kx1, ix0) = columns(g, ox);
+            for ky in 0..g.kh {
+                let Some(iy) = row(g, oy, ky) else { continue };
+                match self {
+                    Thin::OneFilter => {
+                        let d = d[0];
+                        let span = (kx1 - kx0) * g.c;
+                        let (at, wo) = ((iy * g.w + ix0) * g.c, (ky * g.kw + kx0) * g.c);
+                        let xs = &x[at..at + span];
+                        gw[wo..wo + span].iter_mut().zip(xs).for_each(|(g, x)| *g += d * x);
+                        if let Some(dx) = dx.as_deref_mut() {
+                            let ws = &wt[wo..wo + span];
+                            dx[at..at + span].iter_mut().zip(ws).for_each(|(g, w)| *g += d * w);
+                        }
+                    }
+                    Thin::OneChannel => {
+                        for kx in kx0..kx1 {
+                            let at = iy * g.w + ix0 + kx - kx0;
+                            let v = x[at];
+                            let row = (ky * g.kw + kx) * f;
+                            gw[row..row + f].iter_mut().zip(d).for_each(|(g, d)| *g += v * d);
+                            if let Some(dx) = dx.as_deref_mut() {
+                                dx[at] += wt[row..row + f].iter().zip(d).map(|(w, d)| w * d).sum::<f32>();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+crate::simd_fn! {
+    /// [`Thin::forward`] on a group of samples.
+    fn thin_forward_group(
+        thin: Thin,
+        g: &Window2d,
+        wt: &[f32],
+        bias: &[f32],
+        x: &[f32],
+        y: &mut [f32],
+        in_len: usize,
+        out_len: usize,
+    ) {
+        for (y, x) in y.chunks_exact_mut(out_len).zip(x.chunks_exact(in_len)) {
+            thin.forward(g, wt, bias, x, y);
+        }
+    }
+}
+
+crate::simd_fn! {
+    /// [`Thin::backward`] on a group of samples.
+    fn thin_backward_group(
+        thin: Thin,
+        g: &Window2d,
+        wt: &[f32],
+        dz: &[f32],
+        x: &[f32],
+        gw: &mut [f32],
+        dx: Option<&mut [f32]>,
+        in_len: usize,
+        out_len: usize,
+    ) {
+        let mut dx = dx;
+        for (s, (dz, x)) in dz.chunks_exact(out_len).zip(x.chunks_exact(in_len)).enumerate() {
+            let dx = dx.as_deref_mut().map(|d| &mut d[s * in_len..(s + 1) * in_len]);
+            thin.backward(g, wt, dz, x, gw, dx);
+        }
+    }
+}
+
+/// Row-major `[rows, cols]` → `[cols, rows]`.
+fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut t = vec![0.0; a.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = a[r * cols + c];
+        }
+    }
+    t
+}
+
+impl TrainLayer for Conv2dLayer {
+    fn spec(&self) -> LayerSpec {
+        let g = &self.g;
+        LayerSpec::Conv2d {
+            height: g.h as u32,
+            width: g.w as u32,
+            channels: g.c as u32,
+            filters: self.filters as u32,
+            kernel_h: g.kh as u32,
+            kernel_w: g.kw as u32,
+            padding: self.padding,
+            activation: self.activation,
+        }
+    }
+
+    /// # Shapes
+    /// `x`: `[batch, h, w, c]` → `[batch, oh, ow, filters]`.
+    fn forward(&mut self, x: &[f32], batch: usize, train: bool) -> &[f32] {
+        let (in_len, out_len, k, f) = (self.in_len(), self.out_len(), self.window_len(), self.filters);
+        assert_eq!(x.len(), batch * in_len, "conv input must be [batch, h, w, c]");
+        if train {
+            self.x.clear();
+            self.x.extend_from_slice(x);
+        }
+        self.y.resize(batch * out_len, 0.0);
+        let group = self.group();
+        let (g, weight, bias, act) = (&self.g, &self.weight, &self.bias, self.activation);
+        if let Some(thin) = Thin::of(g, f) {
+            let wt = thin.weights(g, weight);
+            self.y.par_chunks_mut(THIN_GROUP * out_len).zip(x.par_chunks(THIN_GROUP * in_len)).for_each(|(y, x)| {
+                thin_forward_group(thin, g, &wt, bias, x, y, in_len, out_len);
+                activation::forward(act, y, f);
+            });
+            return &self.y;
+        }
+        self.y.par_chunks_mut(group * out_len).zip(x.par_chunks(group * in_len)).for_each_init(
+            Vec::new,
+            |patches, (y, x)| {
+                let samples = x.len() / in_len;
+                im2col(g, x, samples, patches);
+                for row in y.chunks_exact_mut(f) {
+                    row.copy_from_slice(bias);
+                }
+                matmul_serial(y.len() / f, f, k, patches, Op::N, weight, Op::T, y, true);
+                activation::forward(act, y, f);
+            },
+        );
+        &self.y
+    }
+
+    /// # Shapes
+    /// `dy`: `[batch, oh, ow, filters]` → `[batch, h, w, c]`.
+    fn backward(&mut self, dy: &[f32], batch: usize, dy_is_preactivation: bool, need_dx: bool) -> &[f32] {
+        let (in_len, out_len, k, f) = (self.in_len(), self.out_len(), self.window_len(), self.filters);
+        assert_eq!(dy.len(), batch * out_len, "conv output gradient must be [batch, oh, ow, filters]");
+        assert_eq!(self.x.len(), batch * in_len, "backward needs a training forward pass first");
+        self.dz.clear();
+        self.dz.extend_from_slice(dy);
+        if !dy_is_preactivation {
+            activation::backward(self.activation, &self.y, &mut self.dz, f);
+        }
+        self.grad_b.fill(0.0);
+        for row in self.dz.chunks_exact(f) {
+            self.grad_b.iter_mut().zip(row).for_each(|(g, d)| *g += d);
+        }
+        let group = self.group();
+        self.dx.clear();
+        if need_dx {
+            self.dx.resize(batch * in_len, 0.0);
+        }
+        let (g, weight) = (&self.g, &self.weight);
+        if let Some(thin) = Thin::of(g, f) {
+            let wt = thin.weights(g, weight);
+            let work = self.dz.par_chunks(THIN_GROUP * out_len).zip(self.x.par_chunks(THIN_GROUP * in_len));
+            let backward = |dz: &[f32], x: &[f32], dx: Option<&mut [f32]>| {
+                let mut gw = vec![0.0; f * k];
+                thin_backward_group(thin, g, &wt, dz, x, &mut gw, dx, in_len, out_len);
+                gw
+            };
+            let partials: Vec<Vec<f32>> = if need_dx {
+                work.zip(self.dx.par_chunks_mut(THIN_GROUP * in_len))
+                    .map(|((dz, x), dx)| backward(dz, x, Some(dx)))
+                    .collect()
+            } else {
+                work.map(|(dz, x)| backward(dz, x, None)).collect()
+            };
+            let mut gw = vec![0.0; f * k];
+            for p in &partials {
+                gw.iter_mut().zip(p).for_each(|(g, v)| *g += v);
+            }
+            thin.store_grad(g, f, &gw, &mut self.grad_w);
+            return &self.dx;
+        }
+        let work = self.dz.par_chunks(group * out_len).zip(self.x.par_chunks(group * in_len));
+        // dW per group (summed below in group order); dX = col2im(dZ · W).
+        let partials: Vec<Vec<f32>> = if need_dx {
+            work.zip(self.dx.par_chunks_mut(group * in_len))
+                .map_init(
+                    || (Vec::new(), Vec::new()),
+                    |(patches, dpatches), ((dz, x), dx)| {
+                        let rows = dz.len() / f;
+                        im2col(g, x, x.len() / in_len, patches);
+                        let mut gw = vec![0.0; f * k];
+                        matmul_serial(f, k, rows, dz, Op::T, patches, Op::N, &mut gw, false);
+                        dpatches.resize(rows * k, 0.0);
+                        matmul_serial(rows, k, f, dz, Op::N, weight, Op::N, dpatches, false);
+                        col2im(g, dpatches, dx);
+                        gw
+                    },
+                )
+                .collect()
+        } else {
+            work.map_init(Vec::new, |patches, (dz, x)| {
+                let rows = dz.len() / f;
+                im2col(g, x, x.len() / in_len, patches);
+                let mut gw = vec![0.0; f * k];
+                matmul_serial(f, k, rows, dz, Op::T, patches, Op::N, &mut gw, false);
+                gw
+            })
+            .collect()
+        };
+        self.grad_w.fill(0.0);
+        for p in &partials {
+            self.grad_w.iter_mut().zip(p).for_each(|(g, v)| *g += v);
+        }
+        &self.dx
+    }
+
+    fn params(&self) -> Vec<&[f32]> {
+        vec![&self.weight, &self.bias]
+    }
+
+    fn params_mut(&mut self) -> Vec<ParamMut<'_>> {
+        vec![
+            ParamMut { value: &mut self.weight, grad: &mut self.grad_w, regularized: true },
+            ParamMut { value: &mut self.bias, grad: &mut self.grad_b, regularized: false },
+        ]
+    }
+}

@@ -1,0 +1,207 @@
+//! Max pooling and nearest upsampling on HWC samples: memory-bound loops,
+//! one rayon task per group of samples.
+
+use ember_runtime::spec::{LayerSpec, Padding, Window2d};
+use rayon::prelude::*;
+
+use super::{ParamMut, TrainLayer};
+
+/// Samples per rayon task.
+const GROUP: usize = 16;
+
+/// Max pooling over `pool x pool` windows with stride `pool`.
+pub struct MaxPool2dLayer {
+    g: Window2d,
+    padding: Padding,
+    /// For every output value of the last training pass, the index (within
+    /// its sample) of the input value that won.
+    argmax: Vec<u32>,
+    y: Vec<f32>,
+    dx: Vec<f32>,
+}
+
+impl MaxPool2dLayer {
+    /// A pooling layer for a [`LayerSpec::MaxPool2d`] (panics on another or invalid spec).
+    pub fn new(spec: &LayerSpec) -> Self {
+        match (spec, spec.window()) {
+            (LayerSpec::MaxPool2d { padding, .. }, Some(g)) if spec.validate().is_ok() => {
+                MaxPool2dLayer { g, padding: *padding, argmax: Vec::new(), y: Vec::new(), dx: Vec::new() }
+            }
+            _ => panic!("not a valid maxpool2d spec: {spec:?}"),
+        }
+    }
+}
+
+/// Pools one sample, recording the winners' input indices (the first
+/// maximum wins, as in the runtime kernel). Branch-free inner loop over the
+/// channels, so that it vectorises.
+#[inline(always)]
+fn pool_sample(g: &Window2d, x: &[f32], y: &mut [f32], arg: &mut [u32]) {
+    let c = g.c;
+    for (p, (out, arg)) in y.chunks_exact_mut(c).zip(arg.chunks_exact_mut(c)).enumerate() {
+        let (oy, ox) = (p / g.ow, p % g.ow);
+        let ix0 = (ox * g.stride).saturating_sub(g.pad_left);
+        let ix1 = (ox * g.stride + g.kw).saturating_sub(g.pad_left).min(g.w);
+        let iy0 = (oy * g.stride).saturating_sub(g.pad_top);
+        let iy1 = (oy * g.stride + g.kh).saturating_sub(g.pad_top).min(g.h);
+        let first = (iy0 * g.w + ix0) * c;
+        out.copy_from_slice(&x[first..first + c]);
+        arg.iter_mut().zip(first as u32..).for_each(|(a, i)| *a = i);
+        for iy in iy0..iy1 {
+            for ix in ix0..ix1 {
+                let at = (iy * g.w + ix) * c;
+                let cell = &x[at..at + c];
+                for (k, ((o, a), &v)) in out.iter_mut().zip(arg.iter_mut()).zip(cell).enumerate() {
+                    let better = v > *o;
+                    *o = if better { v } else { *o };
+                    *a = if better { (at + k) as u32 } else { *a };
+                }
+            }
+        }
+    }
+}
+
+crate::simd_fn! {
+    /// [`pool_sample`] on a group of samples.
+    fn pool_group(g: &Window2d, x: &[f32], y: &mut [f32], arg: &mut [u32], in_len: usize, out_len: usize) {
+        let samples = y.chunks_exact_mut(out_len).zip(arg.chunks_exact_mut(out_len));
+        for ((y, arg), x) in samples.zip(x.chunks_exact(in_len)) {
+            pool_sample(g, x, y, arg);
+        }
+    }
+}
+
+impl TrainLayer for MaxPool2dLayer {
+    fn spec(&self) -> LayerSpec {
+        let g = &self.g;
+        LayerSpec::MaxPool2d {
+            height: g.h as u32,
+            width: g.w as u32,
+            channels: g.c as u32,
+            pool: g.kh as u32,
+            padding: self.padding,
+        }
+    }
+
+    /// # Shapes
+    /// `x`: `[batch, h, w, c]` → `[batch, oh, ow, c]`.
+    fn forward(&mut self, x: &[f32], batch: usize, _train: bool) -> &[f32] {
+        let g = self.g;
+        let (in_len, out_len) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+        assert_eq!(x.len(), batch * in_len, "maxpool input must be [batch, h, w, c]");
+        self.y.resize(batch * out_len, 0.0);
+        self.argmax.resize(batch * out_len, 0);
+        self.y
+            .par_chunks_mut(GROUP * out_len)
+            .zip(self.argmax.par_chunks_mut(GROUP * out_len))
+            .zip(x.par_chunks(GROUP * in_len))
+            .for_each(|((y, arg), x)| pool_group(&g, x, y, arg, in_len, out_len));
+        &self.y
+    }
+
+    /// Routes each output gradient to the input value that won.
+    ///
+    /// # Shapes
+    /// `dy`: `[batch, oh, ow, c]` → `[batch, h, w, c]`.
+    fn backward(&mut self, dy: &[f32], batch: usize, _pre: bool, need_dx: bool) -> &[f32] {
+        let g = self.g;
+        let (in_len, out_len) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+        assert_eq!(dy.len(), batch * out_len, "maxpool output gradient must be [batch, oh, ow, c]");
+        assert_eq!(self.argmax.len(), batch * out_len, "backward needs a forward pass first");
+        self.dx.clear();
+        if !need_dx {
+            return &self.dx;
+        }
+        self.dx.resize(batch * in_len, 0.0);
+        self.dx.par_chunks_mut(in_len).zip(dy.par_chunks(out_len)).zip(self.argmax.par_chunks(out_len)).for_each(
+            |((dx, dy), arg)| {
+                for (&d, &a) in dy.iter().zip(arg) {
+                    dx[a as usize] += d;
+                }
+            },
+        );
+        &self.dx
+    }
+
+    fn params(&self) -> Vec<&[f32]> {
+        Vec::new()
+    }
+
+    fn params_mut(&mut self) -> Vec<ParamMut<'_>> {
+        Vec::new()
+    }
+}
+
+/// Nearest-neighbour upsampling by an integer factor.
+pub struct Upsample2dLayer {
+    h: usize,
+    w: usize,
+    c: usize,
+    factor: usize,
+    y: Vec<f32>,
+    dx: Vec<f32>,
+}
+
+impl Upsample2dLayer {
+    /// Upsamples `[h, w, c]` samples by `factor` in both directions.
+    pub fn new(h: usize, w: usize, c: usize, factor: usize) -> Self {
+        assert!(h * w * c * factor > 0, "upsample sizes must be non-zero");
+        Upsample2dLayer { h, w, c, factor, y: Vec::new(), dx: Vec::new() }
+    }
+}
+
+impl TrainLayer for Upsample2dLayer {
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Upsample2d {
+            height: self.h as u32,
+            width: self.w as u32,
+            channels: self.c as u32,
+            factor: self.factor as u32,
+        }
+    }
+
+    /// # Shapes
+    /// `x`: `[batch, h, w, c]` → `[batch, h·factor, w·factor, c]`.
+    fn forward(&mut self, x: &[f32], batch: usize, _train: bool) -> &[f32] {
+        let (h, w, c, s) = (self.h, self.w, self.c, self.factor);
+        let (in_len, out_len) = (h * w * c, h * w * c * s * s);
+        assert_eq!(x.len(), batch * in_len, "upsample input must be [batch, h, w, c]");
+        self.y.resize(batch * out_len, 0.0);
+        self.y.par_chunks_mut(out_len).zip(x.par_chunks(in_len)).for_each(|(y, x)| {
+            ember_runtime::kernels::upsample2d(h, w, c, s, x, y);
+        });
+        &self.y
+    }
+
+    /// Sums the gradients of the `factor²` copies of each input value.
+    ///
+    /// # Shapes
+    /// `dy`: `[batch, h·factor, w·factor, c]` → `[batch, h, w, c]`.
+    fn backward(&mut self, dy: &[f32], batch: usize, _pre: bool, need_dx: bool) -> &[f32] {
+        let (h, w, c, s) = (self.h, self.w, self.c, self.factor);
+        let (in_len, out_len) = (h * w * c, h * w * c * s * s);
+        assert_eq!(dy.len(), batch * out_len, "upsample output gradient has the wrong shape");
+        self.dx.clear();
+        if !need_dx {
+            return &self.dx;
+        }
+        self.dx.resize(batch * in_len, 0.0);
+        let ow = w * s;
+        self.dx.par_chunks_mut(in_len).zip(dy.par_chunks(out_len)).for_each(|(dx, dy)| {
+            for (p, d) in dy.chunks_exact(c).enumerate() {
+                let (oy, ox) = (p / ow, p % ow);
+                let at = ((oy / s) * w + ox / s) * c;
+                dx[at..at + c].iter_mut().zip(d).for_each(|(a, b)| *a += b);
+            }
+        });
+        &self.dx
+    }
+
+    fn params(&self) -> Vec<&[f32]> {
+        Vec::new()
+    }
+
+    fn params_mut(&mut self) -> Vec<ParamMut<'_>> {
+        Vec::new()
+    }
+}
