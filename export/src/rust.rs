@@ -25,15 +25,22 @@
 //! | Dropout | `Dropout<R, C>` | `SMatrix<R, C>` → the same |
 //! | SimpleRnn / Lstm | `Recurrent<Cell, T, Ret>` | `SMatrix<I, T>` → `SVector<H>` or `SMatrix<H, T>` |
 //! | bidirectional | `Bidirectional<Cell, T, Ret, O>` | `SMatrix<I, T>` → `SVector<O>` or `SMatrix<O, T>` |
+//! | Conv2d | `Conv2d<H, W, C, F, KH, KW, Pad, Act, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<F, OHW>` |
+//! | MaxPool2d | `MaxPool2d<H, W, C, POOL, Pad, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<C, OHW>` |
+//! | Upsample2d | `Upsample2d<H, W, C, FACTOR, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<C, OHW>` |
+//! | BatchNorm | `BatchNorm<R, C>` | `SMatrix<R, C>` → the same |
 //!
 //! with `Cell` = `SimpleRnn<I, H>` or `Lstm<I, H>`, `Ret` = `Last` or
-//! `Sequences`, `O = 2 * H`. A sequence sample `[seq_len, features]`
-//! (time-major, row-major) is the column-major `SMatrix<features, seq_len>`:
-//! one column per step. Flatten and Dropout take the shape of the value
-//! before them: `R` is its innermost dimension, `C` the product of the
-//! others (`C = 1` for a vector).
+//! `Sequences`, `O = 2 * H`, `Pad` = `Same` or `Valid`. A sequence sample
+//! `[seq_len, features]` (time-major, row-major) is the column-major
+//! `SMatrix<features, seq_len>`: one column per step. An image sample
+//! `[H, W, C]` (HWC, channels innermost) is likewise `SMatrix<C, HW>` with
+//! `HW = H * W`: one column per pixel; `OHW = oh * ow` is the output's pixel
+//! count. Flatten, Dropout and BatchNorm take the shape of the value before
+//! them: `R` is its innermost dimension, `C` the product of the others
+//! (`C = 1` for a vector, `H * W` for a map).
 
-use ember_runtime::spec::{Activation, Dims, LayerSpec};
+use ember_runtime::spec::{Activation, Dims, LayerSpec, Padding};
 
 use crate::{ExportError, Model};
 
@@ -113,6 +120,31 @@ fn layer_type(i: usize, layer: &LayerSpec, input: Dims) -> Result<String, Export
                 format!("{RT}::Recurrent<{cell}, {}, {RT}::{ret}>", d.seq_len)
             }
         }
+        LayerSpec::Conv2d { height, width, channels, filters, kernel_h, kernel_w, padding, activation } => {
+            let (hw, ohw) = pixels(i, layer)?;
+            format!(
+                "{RT}::Conv2d<{height}, {width}, {channels}, {filters}, {kernel_h}, {kernel_w}, {RT}::{}, {RT}::{}, \
+                 {hw}, {ohw}>",
+                padding_type(padding),
+                activation_type(activation)
+            )
+        }
+        LayerSpec::MaxPool2d { height, width, channels, pool, padding } => {
+            let (hw, ohw) = pixels(i, layer)?;
+            format!(
+                "{RT}::MaxPool2d<{height}, {width}, {channels}, {pool}, {RT}::{}, {hw}, {ohw}>",
+                padding_type(padding)
+            )
+        }
+        LayerSpec::Upsample2d { height, width, channels, factor } => {
+            let (h, w, f) = (height as u64, width as u64, factor as u64);
+            let (hw, ohw) = (h * w, h * f * w * f);
+            format!("{RT}::Upsample2d<{height}, {width}, {channels}, {factor}, {hw}, {ohw}>")
+        }
+        LayerSpec::BatchNorm { dims, .. } => {
+            let (r, c) = matrix(dims);
+            format!("{RT}::BatchNorm<{r}, {c}>")
+        }
         _ => return Err(ExportError::Invalid(format!("layer {i} ({}) has no typed runtime layer", layer.kind_name()))),
     })
 }
@@ -124,6 +156,22 @@ fn matrix(dims: Dims) -> (usize, usize) {
     let d = dims.as_slice();
     let rows = *d.last().unwrap_or(&1) as usize;
     (rows, dims.elements() / rows.max(1))
+}
+
+/// Input and output pixel counts (`h * w`, `oh * ow`) of a window layer.
+fn pixels(i: usize, layer: &LayerSpec) -> Result<(usize, usize), ExportError> {
+    let g = layer
+        .window()
+        .ok_or_else(|| ExportError::Invalid(format!("layer {i} ({}): no window fits", layer.kind_name())))?;
+    Ok((g.h * g.w, g.oh * g.ow))
+}
+
+/// Name of the runtime padding marker type.
+fn padding_type(p: Padding) -> &'static str {
+    match p {
+        Padding::Valid => "Valid",
+        Padding::Same => "Same",
+    }
 }
 
 /// Name of the runtime activation type.

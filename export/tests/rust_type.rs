@@ -1,11 +1,18 @@
 //! The type text that `Model::to_rust` generates is the runtime type that
 //! loads the model's blob, and that type computes what a naive f64 reference
 //! computes. For sequence models (Embedding, Flatten, Dropout, recurrent
-//! layers) the generated text is checked as text here.
+//! layers) the generated text is checked as text here. For image models
+//! (Conv2d, MaxPool2d, Upsample2d, BatchNorm) the hand-written type equal to
+//! the generated text must load the blob and compute exactly what the
+//! dynamic interpreter computes (their f64 parity is in
+//! `tests/tests/runtime_conv.rs`).
 
 use ember_export::{AlignedBytes, Model};
-use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
-use ember_runtime::{Chain, Dense, Forward, Model as _, Relu, SVector, Softmax, Tanh};
+use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
+use ember_runtime::{
+    BatchNorm, Blob, Chain, Conv2d, Dense, Error, Forward, MaxPool2d, Model as _, Relu, SMatrix, SVector, Same,
+    Sigmoid, Softmax, Tanh, Upsample2d, Valid, dynamic,
+};
 
 /// `|a - b| <= F32_PARITY * (1 + |reference|)`.
 const F32_PARITY: f64 = 1e-5;
@@ -142,4 +149,135 @@ fn sequence_model_type_text() {
 fn real_valued_models_declare_no_token_constants() {
     let src = model().to_rust("pair.emb").unwrap();
     assert!(!src.contains("SEQ_LEN") && !src.contains("VOCAB"), "{src}");
+}
+
+/// The conv-ae encoder on 28x28x1 (three same-padded 3x3 convolutions, each
+/// followed by a same-padded 2x2 max pooling: 28 → 14 → 7 → 4), then a batch
+/// normalisation, a 2x upsampling and a valid 2x2 convolution.
+fn conv_layers() -> Vec<LayerSpec> {
+    let conv = |hw: u32, channels, filters, k: u32, padding, activation| LayerSpec::Conv2d {
+        height: hw,
+        width: hw,
+        channels,
+        filters,
+        kernel_h: k,
+        kernel_w: k,
+        padding,
+        activation,
+    };
+    let pool =
+        |hw: u32, channels| LayerSpec::MaxPool2d { height: hw, width: hw, channels, pool: 2, padding: Padding::Same };
+    vec![
+        conv(28, 1, 16, 3, Padding::Same, Activation::Relu),
+        pool(28, 16),
+        conv(14, 16, 8, 3, Padding::Same, Activation::Relu),
+        pool(14, 8),
+        conv(7, 8, 8, 3, Padding::Same, Activation::Relu),
+        pool(7, 8),
+        LayerSpec::BatchNorm { dims: Dims::new(&[4, 4, 8]).unwrap(), epsilon_bits: 1e-3f32.to_bits() },
+        LayerSpec::Upsample2d { height: 4, width: 4, channels: 8, factor: 2 },
+        conv(8, 8, 1, 2, Padding::Valid, Activation::Sigmoid),
+    ]
+}
+
+type ConvHand = Chain<
+    Conv2d<28, 28, 1, 16, 3, 3, Same, Relu, 784, 784>,
+    Chain<
+        MaxPool2d<28, 28, 16, 2, Same, 784, 196>,
+        Chain<
+            Conv2d<14, 14, 16, 8, 3, 3, Same, Relu, 196, 196>,
+            Chain<
+                MaxPool2d<14, 14, 8, 2, Same, 196, 49>,
+                Chain<
+                    Conv2d<7, 7, 8, 8, 3, 3, Same, Relu, 49, 49>,
+                    Chain<
+                        MaxPool2d<7, 7, 8, 2, Same, 49, 16>,
+                        Chain<
+                            BatchNorm<8, 16>,
+                            Chain<Upsample2d<4, 4, 8, 2, 16, 64>, Conv2d<8, 8, 8, 1, 2, 2, Valid, Sigmoid, 64, 49>>,
+                        >,
+                    >,
+                >,
+            >,
+        >,
+    >,
+>;
+const CONV_TEXT: &str = "pub type Model = ember_runtime::Chain<\
+    ember_runtime::Conv2d<28, 28, 1, 16, 3, 3, ember_runtime::Same, ember_runtime::Relu, 784, 784>, \
+    ember_runtime::Chain<ember_runtime::MaxPool2d<28, 28, 16, 2, ember_runtime::Same, 784, 196>, \
+    ember_runtime::Chain<ember_runtime::Conv2d<14, 14, 16, 8, 3, 3, ember_runtime::Same, ember_runtime::Relu, 196, 196>, \
+    ember_runtime::Chain<ember_runtime::MaxPool2d<14, 14, 8, 2, ember_runtime::Same, 196, 49>, \
+    ember_runtime::Chain<ember_runtime::Conv2d<7, 7, 8, 8, 3, 3, ember_runtime::Same, ember_runtime::Relu, 49, 49>, \
+    ember_runtime::Chain<ember_runtime::MaxPool2d<7, 7, 8, 2, ember_runtime::Same, 49, 16>, \
+    ember_runtime::Chain<ember_runtime::BatchNorm<8, 16>, \
+    ember_runtime::Chain<ember_runtime::Upsample2d<4, 4, 8, 2, 16, 64>, \
+    ember_runtime::Conv2d<8, 8, 8, 1, 2, 2, ember_runtime::Valid, ember_runtime::Sigmoid, 64, 49>>>>>>>>>;\n";
+
+/// A model over `layers` with seeded parameters (variances positive) and an
+/// input of `dims`.
+fn image_model(layers: Vec<LayerSpec>, dims: &[u32]) -> Model {
+    let mut seed = 300;
+    let mut vals = Vec::new();
+    for l in &layers {
+        for p in 0..l.param_count() {
+            let spec = l.param(p).unwrap();
+            seed += 1;
+            let v = values(seed, spec.dims.elements());
+            vals.push(if spec.name == "var" { v.iter().map(|x| x.abs() + 0.5).collect() } else { v });
+        }
+    }
+    let input = IoSpec { kind: ValueKind::F32, dims: Dims::new(dims).unwrap(), range: Some([0.0, 1.0]) };
+    Model::new("conv", input, layers, vals).unwrap()
+}
+
+#[test]
+fn conv_model_type_text_is_the_hand_written_type() {
+    let src = image_model(conv_layers(), &[28, 28, 1]).to_rust("conv.emb").unwrap();
+    assert!(src.contains(CONV_TEXT), "{src}");
+    assert!(src.contains("pub const INPUT_LEN: usize = 784;\n"), "{src}");
+    assert!(src.contains("pub const OUTPUT_LEN: usize = 49;\n"), "{src}");
+    assert!(!src.contains("SEQ_LEN") && !src.contains("VOCAB"), "{src}");
+}
+
+#[test]
+fn conv_type_loads_and_equals_the_interpreter_bit_for_bit() {
+    let bytes = AlignedBytes::new(&image_model(conv_layers(), &[28, 28, 1]).to_blob().unwrap());
+    let net = ConvHand::load(&bytes).expect("the generated type binds");
+    let blob = Blob::parse(&bytes).unwrap();
+    let mut scratch = vec![f32::NAN; dynamic::scratch_len(&blob)];
+    let mut want = [f32::NAN; 49];
+    for seed in 0..3 {
+        let x: Vec<f32> = values(400 + seed, 784).iter().map(|v| v.abs()).collect();
+        assert_eq!(dynamic::forward(&blob, &x, &mut scratch, &mut want), Ok(49));
+        let y = net.forward(&SMatrix::<f32, 1, 784>::from_column_slice(&x));
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(y.as_slice()), bits(&want), "sample {seed}");
+    }
+    // The same chain with the other padding in the first layer is refused.
+    type OtherPad = Chain<Conv2d<28, 28, 1, 16, 3, 3, Valid, Relu, 784, 676>, MaxPool2d<26, 26, 16, 2, Same, 676, 169>>;
+    assert_eq!(OtherPad::load(&bytes).err(), Some(Error::LayerShape));
+}
+
+#[test]
+fn flatten_and_batch_norm_take_the_shape_before_them() {
+    let layers = vec![
+        LayerSpec::MaxPool2d { height: 6, width: 5, channels: 3, pool: 2, padding: Padding::Valid },
+        LayerSpec::BatchNorm { dims: Dims::new(&[3, 2, 3]).unwrap(), epsilon_bits: 1e-5f32.to_bits() },
+        LayerSpec::Flatten { dims: Dims::new(&[3, 2, 3]).unwrap() },
+        LayerSpec::BatchNorm { dims: Dims::d1(18), epsilon_bits: 1e-5f32.to_bits() },
+        LayerSpec::Dense { inputs: 18, units: 12, activation: Activation::Linear },
+        LayerSpec::BatchNorm { dims: Dims::d2(3, 4), epsilon_bits: 1e-5f32.to_bits() },
+        LayerSpec::Upsample2d { height: 1, width: 3, channels: 4, factor: 3 },
+    ];
+    let src = image_model(layers, &[6, 5, 3]).to_rust("m.emb").unwrap();
+    let want = "pub type Model = ember_runtime::Chain<\
+                ember_runtime::MaxPool2d<6, 5, 3, 2, ember_runtime::Valid, 30, 6>, \
+                ember_runtime::Chain<ember_runtime::BatchNorm<3, 6>, \
+                ember_runtime::Chain<ember_runtime::Flatten<3, 6, 18>, \
+                ember_runtime::Chain<ember_runtime::BatchNorm<18, 1>, \
+                ember_runtime::Chain<ember_runtime::Dense<18, 12, ember_runtime::Linear>, \
+                ember_runtime::Chain<ember_runtime::BatchNorm<4, 3>, \
+                ember_runtime::Upsample2d<1, 3, 4, 3, 3, 27>>>>>>>;\n";
+    assert!(src.contains(want), "{src}");
+    assert!(src.contains("pub const INPUT_LEN: usize = 90;\n") && src.contains("pub const OUTPUT_LEN: usize = 108;\n"));
 }

@@ -34,6 +34,10 @@ pub mod text;
 pub use activation::{Act, Linear, Relu, Sigmoid, Softmax, Tanh};
 pub use error::Error;
 pub use format::{Blob, Header};
+pub use layers::conv::{
+    BatchNorm, BatchNormView, Conv2d, Conv2dView, MaxPool2d, MaxPool2dView, Pad, Same, Upsample2d, Upsample2dView,
+    Valid,
+};
 pub use layers::dense::{Dense, DenseView};
 pub use layers::embedding::{Embedding, EmbeddingView};
 pub use layers::flatten::{Dropout, Flatten};

@@ -15,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 
 pub use ember_trainer::verify::F32_PARITY;
 
+pub mod conv;
 pub mod seq;
 
 /// Relative tolerance of a gradient check: the trainer's analytic `f32`

@@ -9,8 +9,11 @@
 
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::model::Model as RtModel;
-use ember_runtime::spec::{Activation, Dims, IoSpec, ValueKind};
-use ember_runtime::{Blob, Chain, Dense, Error, Forward, Linear, Relu, SVector, Softmax, dynamic};
+use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
+use ember_runtime::{
+    BatchNorm, Blob, Chain, Conv2d, Dense, Error, Forward, Linear, MaxPool2d, Relu, SMatrix, SVector, Same, Softmax,
+    Upsample2d, dynamic,
+};
 use ember_tests::{OffsetBuf, crc32_bitwise, dense, input_spec, random_params, rng};
 use rand::RngExt;
 
@@ -38,12 +41,13 @@ struct WireIo {
     range: Option<[f32; 2]>,
 }
 
-#[derive(Clone, Copy, Debug)]
+/// A `LayerSpec` as it travels: the variant's discriminant, then its fields
+/// in order, each a varint here: `u32`s and enum discriminants are varints,
+/// and a `bool` or a `Dims` rank (one byte below 128) is the same byte.
+#[derive(Clone, Debug)]
 struct WireLayer {
     variant: u32,
-    inputs: u32,
-    units: u32,
-    activation: u32,
+    fields: Vec<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -125,9 +129,8 @@ impl WireHeader {
         self.output.encode(&mut out);
         varint(&mut out, self.layers.len() as u64);
         for l in &self.layers {
-            for v in [l.variant, l.inputs, l.units, l.activation] {
-                varint(&mut out, v as u64);
-            }
+            varint(&mut out, l.variant as u64);
+            l.fields.iter().for_each(|&v| varint(&mut out, v as u64));
         }
         varint(&mut out, self.tensors.len() as u64);
         for t in &self.tensors {
@@ -222,8 +225,9 @@ struct Fixture {
 
 type FixtureType = Chain<Dense<3, 4, Relu>, Dense<4, 2, Softmax>>;
 
+/// `Dense` (0): inputs, units, activation.
 fn layer(inputs: u32, units: u32, activation: u32) -> WireLayer {
-    WireLayer { variant: 0, inputs, units, activation }
+    WireLayer { variant: 0, fields: vec![inputs, units, activation] }
 }
 
 fn tensor(name: &str, dims: &[u32]) -> WireTensor {
@@ -595,12 +599,12 @@ fn rejects_header_decode() {
     // An empty header.
     let b = with_header_bytes(|h| h.clear());
     assert_rejects(&b, Error::HeaderDecode);
-    // Unknown enum discriminants: ValueKind 2, LayerSpec 6, Activation 5, DType 2.
+    // Unknown enum discriminants: ValueKind 2, LayerSpec 10, Activation 5, DType 2.
     let name_len = 1 + b"fixture".len();
     assert_rejects(&with_header_bytes(|h| h[name_len] = 2), Error::HeaderDecode);
     let layers_at = name_len + 7 + 15; // input 7 bytes, output 7 + 8 (range)
     assert_eq!(Fixture::new().header.encode()[layers_at], 2, "layer count byte");
-    assert_rejects(&with_header_bytes(|h| h[layers_at + 1] = 6), Error::HeaderDecode);
+    assert_rejects(&with_header_bytes(|h| h[layers_at + 1] = 10), Error::HeaderDecode);
     assert_rejects(&with_header_bytes(|h| h[layers_at + 4] = 5), Error::HeaderDecode);
     let tensors_at = layers_at + 1 + 2 * 4;
     let dtype_at = tensors_at + 1 + 1 + b"dense_0.weight".len();
@@ -731,9 +735,9 @@ fn rejects_bad_layer() {
 
 #[test]
 fn rejects_layer_chain() {
-    let b = Fixture::with(|f| f.header.layers[1].inputs = 5);
+    let b = Fixture::with(|f| f.header.layers[1].fields[0] = 5); // inputs
     assert_rejects(&b, Error::LayerChain);
-    let b = Fixture::with(|f| f.header.layers[0].units = 3);
+    let b = Fixture::with(|f| f.header.layers[0].fields[1] = 3); // units
     assert_rejects(&b, Error::LayerChain);
 }
 
@@ -859,6 +863,209 @@ fn dynamic_rejects_wrong_input_and_small_buffers() {
 }
 
 // ---------------------------------------------------------------------------
+// Image layers: Conv2d (6), MaxPool2d (7), Upsample2d (8), BatchNorm (9);
+// Padding 0 Valid, 1 Same.
+// ---------------------------------------------------------------------------
+
+const VALID: u32 = 0;
+const SAME: u32 = 1;
+/// `1e-3f32.to_bits()`.
+const EPS_BITS: u32 = 0x3A83_126F;
+
+/// `Conv2d` (6): height, width, channels, filters, kernel_h, kernel_w, padding, activation.
+fn conv_layer([h, w, c]: [u32; 3], filters: u32, [kh, kw]: [u32; 2], padding: u32, activation: u32) -> WireLayer {
+    WireLayer { variant: 6, fields: vec![h, w, c, filters, kh, kw, padding, activation] }
+}
+
+/// `MaxPool2d` (7): height, width, channels, pool, padding.
+fn pool_layer([h, w, c]: [u32; 3], pool: u32, padding: u32) -> WireLayer {
+    WireLayer { variant: 7, fields: vec![h, w, c, pool, padding] }
+}
+
+/// `Upsample2d` (8): height, width, channels, factor.
+fn upsample_layer([h, w, c]: [u32; 3], factor: u32) -> WireLayer {
+    WireLayer { variant: 8, fields: vec![h, w, c, factor] }
+}
+
+/// `BatchNorm` (9): dims (rank byte, four varints), epsilon_bits.
+fn bn_layer(dims: &[u32], epsilon_bits: u32) -> WireLayer {
+    let d = wdims(dims);
+    let mut fields = vec![d.rank as u32];
+    fields.extend(d.dims);
+    fields.push(epsilon_bits);
+    WireLayer { variant: 9, fields }
+}
+
+/// The typed model of [`Fixture::image`].
+type ImageType = Chain<
+    Conv2d<5, 5, 2, 3, 3, 3, Same, Relu, 25, 25>,
+    Chain<MaxPool2d<5, 5, 3, 2, Same, 25, 9>, Chain<Upsample2d<3, 3, 3, 2, 9, 36>, BatchNorm<3, 36>>>,
+>;
+
+/// The layers of [`Fixture::image`] as `LayerSpec`s.
+fn image_specs() -> Vec<LayerSpec> {
+    vec![
+        LayerSpec::Conv2d {
+            height: 5,
+            width: 5,
+            channels: 2,
+            filters: 3,
+            kernel_h: 3,
+            kernel_w: 3,
+            padding: Padding::Same,
+            activation: Activation::Relu,
+        },
+        LayerSpec::MaxPool2d { height: 5, width: 5, channels: 3, pool: 2, padding: Padding::Same },
+        LayerSpec::Upsample2d { height: 3, width: 3, channels: 3, factor: 2 },
+        LayerSpec::BatchNorm { dims: Dims::new(&[6, 6, 3]).unwrap(), epsilon_bits: 1e-3f32.to_bits() },
+    ]
+}
+
+/// Conv weight `[3, 3, 3, 2]` and bias; batch-norm gamma, beta, mean, var (positive).
+fn image_values() -> Vec<Vec<f32>> {
+    let mut r = rng(17);
+    let mut u = |n: usize, lo: f32, hi: f32| (0..n).map(|_| r.random_range(lo..hi)).collect::<Vec<f32>>();
+    vec![u(54, -0.5, 0.5), u(3, -0.1, 0.1), u(3, 0.5, 1.5), u(3, -0.5, 0.5), u(3, -0.5, 0.5), u(3, 0.1, 1.0)]
+}
+
+impl Fixture {
+    /// A `[5, 5, 2]` input through Conv2d (3 filters, 3x3, same, relu),
+    /// MaxPool2d (2, same: 5 → 3), Upsample2d (2: 3 → 6) and BatchNorm
+    /// (epsilon 1e-3): output `[6, 6, 3]`; tensors from offset 512.
+    fn image() -> Self {
+        let header = WireHeader {
+            name: b"image".to_vec(),
+            input: WireIo { kind: 0, dims: wdims(&[5, 5, 2]), range: None },
+            output: WireIo { kind: 0, dims: wdims(&[6, 6, 3]), range: None },
+            layers: vec![
+                conv_layer([5, 5, 2], 3, [3, 3], SAME, 1),
+                pool_layer([5, 5, 3], 2, SAME),
+                upsample_layer([3, 3, 3], 2),
+                bn_layer(&[6, 6, 3], EPS_BITS),
+            ],
+            tensors: vec![
+                tensor("conv2d_0.weight", &[3, 3, 3, 2]),
+                tensor("conv2d_0.bias", &[3]),
+                tensor("batchnorm_3.gamma", &[3]),
+                tensor("batchnorm_3.beta", &[3]),
+                tensor("batchnorm_3.mean", &[3]),
+                tensor("batchnorm_3.var", &[3]),
+            ],
+            tokenizer: None,
+            metadata: vec![],
+        };
+        let data = image_values().iter().map(|v| f32_bytes(v)).collect();
+        let mut f = Fixture { header, data, data_start: 512 };
+        f.relayout();
+        f
+    }
+
+    fn with_image(edit: impl FnOnce(&mut Fixture)) -> Vec<u8> {
+        let mut f = Fixture::image();
+        edit(&mut f);
+        f.bytes()
+    }
+}
+
+#[test]
+fn image_fixture_is_valid_and_runs() {
+    assert_eq!(1e-3f32.to_bits(), EPS_BITS);
+    let bytes = Fixture::image().bytes();
+    let aligned = AlignedBytes::new(&bytes);
+    let blob = Blob::parse(&aligned).expect("the hand-built image fixture is valid");
+    assert_eq!(blob.header().layers.as_slice(), image_specs().as_slice());
+    let x: Vec<f32> = (0..50).map(|i| (i as f32 * 0.37).sin()).collect();
+    let mut scratch = vec![0.0; dynamic::scratch_len(&blob)];
+    let mut out = [0.0f32; 108];
+    assert_eq!(dynamic::forward(&blob, &x, &mut scratch, &mut out), Ok(108));
+    let typed = <ImageType as RtModel>::load(&aligned).expect("binds to its type");
+    let y = typed.forward(&SMatrix::<f32, 2, 25>::from_column_slice(&x));
+    assert_eq!(y.as_slice(), &out[..], "typed and dynamic agree");
+}
+
+/// The header the exporter must write for the image layers, encoded by hand.
+#[test]
+fn exporter_writes_the_specified_image_layer_encoding() {
+    let input = IoSpec { kind: ValueKind::F32, dims: Dims::new(&[5, 5, 2]).unwrap(), range: None };
+    let model = Model::new("image", input, image_specs(), image_values()).unwrap();
+    let b = model.to_blob().unwrap();
+    let h = u32::from_le_bytes(b[8..12].try_into().unwrap()) as usize;
+    let mut want = Fixture::image().header;
+    let mut off = (16 + h as u32).div_ceil(16) * 16;
+    for (t, p) in want.tensors.iter_mut().zip(&model.params) {
+        t.offset = off;
+        off = (off + 4 * p.data.len() as u32).div_ceil(16) * 16;
+    }
+    assert_eq!(&b[16..16 + h], want.encode().as_slice());
+    assert_eq!(Model::from_blob(&b).unwrap(), model);
+}
+
+#[test]
+fn rejects_bad_image_layers() {
+    let bad = [
+        // A valid window larger than the input, in rows or in columns.
+        (0, conv_layer([5, 5, 2], 3, [6, 3], VALID, 1)),
+        (0, conv_layer([5, 5, 2], 3, [3, 6], VALID, 1)),
+        // Softmax after a convolution.
+        (0, conv_layer([5, 5, 2], 3, [3, 3], SAME, 4)),
+        // Zero sizes.
+        (0, conv_layer([5, 5, 2], 0, [3, 3], SAME, 1)),
+        (0, conv_layer([5, 5, 2], 3, [3, 0], SAME, 1)),
+        (0, conv_layer([0, 5, 2], 3, [3, 3], SAME, 1)),
+        (0, conv_layer([5, 5, 0], 3, [3, 3], SAME, 1)),
+        // A kernel over MAX_DIM (same padding accepts kernels larger than the input).
+        (0, conv_layer([5, 5, 2], 3, [(1 << 24) + 1, 3], SAME, 1)),
+        // A weight tensor of 2^20 x 32 x 32 x 1 = 2^30 elements.
+        (0, conv_layer([1, 1, 1], 1 << 20, [32, 32], SAME, 1)),
+        // Pooling: zero window, a valid window larger than the input, zero size.
+        (1, pool_layer([5, 5, 3], 0, SAME)),
+        (1, pool_layer([5, 5, 3], 6, VALID)),
+        (1, pool_layer([5, 0, 3], 2, SAME)),
+        // Upsampling: zero factor, rows over MAX_DIM, 2^30 output elements.
+        (2, upsample_layer([3, 3, 3], 0)),
+        (2, upsample_layer([3, 3, 3], 1 << 23)),
+        (2, upsample_layer([1 << 14, 1 << 14, 1], 2)),
+        // Batch norm: epsilon zero, negative zero, negative, NaN, infinite.
+        (3, bn_layer(&[6, 6, 3], 0)),
+        (3, bn_layer(&[6, 6, 3], (-0.0f32).to_bits())),
+        (3, bn_layer(&[6, 6, 3], (-1e-3f32).to_bits())),
+        (3, bn_layer(&[6, 6, 3], f32::NAN.to_bits())),
+        (3, bn_layer(&[6, 6, 3], f32::INFINITY.to_bits())),
+        // Batch norm over invalid dims: a zero dimension, rank 0.
+        (3, WireLayer { variant: 9, fields: vec![3, 6, 0, 3, 0, EPS_BITS] }),
+        (3, WireLayer { variant: 9, fields: vec![0, 0, 0, 0, 0, EPS_BITS] }),
+    ];
+    for (i, l) in bad {
+        let b = Fixture::with_image(|f| f.header.layers[i] = l.clone());
+        assert_eq!(parse(&b), Err(Error::BadLayer), "layer {i} = {l:?}");
+    }
+    // Boundaries that pass the layer check: a valid kernel as large as the
+    // input (1x1 output: the chain then breaks) and the smallest positive epsilon.
+    let b = Fixture::with_image(|f| f.header.layers[0] = conv_layer([5, 5, 2], 3, [5, 5], VALID, 1));
+    assert_rejects(&b, Error::LayerChain);
+    assert_eq!(parse(&Fixture::with_image(|f| f.header.layers[3] = bn_layer(&[6, 6, 3], 1))), Ok(()));
+    // An unknown padding discriminant does not decode.
+    let b = Fixture::with_image(|f| f.header.layers[0] = conv_layer([5, 5, 2], 3, [3, 3], 2, 1));
+    assert_rejects(&b, Error::HeaderDecode);
+}
+
+#[test]
+fn image_layers_chain_by_their_output_shapes() {
+    // Valid padding in the first convolution: 3x3x3 no longer feeds a 5x5x3 pooling.
+    let b = Fixture::with_image(|f| f.header.layers[0] = conv_layer([5, 5, 2], 3, [3, 3], VALID, 1));
+    assert_rejects(&b, Error::LayerChain);
+    // Valid pooling: 5 → 2, not 3.
+    let b = Fixture::with_image(|f| f.header.layers[1] = pool_layer([5, 5, 3], 2, VALID));
+    assert_rejects(&b, Error::LayerChain);
+    // Batch-norm channels decide its parameter dims.
+    let b = Fixture::with_image(|f| f.header.layers[3] = bn_layer(&[6, 3, 6], EPS_BITS));
+    assert_rejects(&b, Error::TensorShape);
+    // The conv weight is OHWI: [filters, kh, kw, channels].
+    let b = Fixture::with_image(|f| f.header.tensors[0].dims = wdims(&[3, 2, 3, 3]));
+    assert_rejects(&b, Error::TensorShape);
+}
+
+// ---------------------------------------------------------------------------
 // Robustness.
 // ---------------------------------------------------------------------------
 
@@ -875,13 +1082,14 @@ fn exercise(bytes: &[u8]) -> Result<(), Error> {
     assert_eq!(n, out.len());
     let _ = <FixtureType as RtModel>::load(&aligned).map(|m| m.forward(&SVector::zeros()));
     let _ = <Dense<3, 4, Relu> as RtModel>::load(&aligned).map(|m| m.forward(&SVector::zeros()));
+    let _ = <ImageType as RtModel>::load(&aligned).map(|m| m.forward(&SMatrix::zeros()));
     let _ = Model::from_blob(bytes);
     Ok(())
 }
 
 #[test]
 fn every_truncation_is_rejected() {
-    for good in [Fixture::new().bytes(), exported().1, hand_written_blob()] {
+    for good in [Fixture::new().bytes(), exported().1, hand_written_blob(), Fixture::image().bytes()] {
         assert_eq!(exercise(&good), Ok(()));
         for n in 0..good.len() {
             assert!(exercise(&good[..n]).is_err(), "a {n}-byte prefix of a {}-byte blob was accepted", good.len());
@@ -891,7 +1099,7 @@ fn every_truncation_is_rejected() {
 
 #[test]
 fn random_mutations_never_panic() {
-    let seeds = [Fixture::new().bytes(), exported().1, hand_written_blob()];
+    let seeds = [Fixture::new().bytes(), exported().1, hand_written_blob(), Fixture::image().bytes()];
     let mut r = rng(2024);
     let mut seen = std::collections::HashSet::new();
     let mut accepted = 0;

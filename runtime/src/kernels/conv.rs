@@ -96,8 +96,8 @@ pub fn upsample2d(h: usize, w: usize, c: usize, factor: usize, x: &[f32], y: &mu
 }
 
 /// Batch normalisation in inference form, per channel `k` (the innermost
-/// index): `y = x · s + t` with `s = gamma / sqrt(var + eps)` and
-/// `t = beta - mean · s`, computed once per channel.
+/// index): `y = (x - mean) · s + beta` with `s = gamma / sqrt(var + eps)`
+/// computed once per channel.
 ///
 /// # Shapes
 /// `x`, `y`: `[n, C]` (any `n`); `gamma`, `beta`, `mean`, `var`: `[C]`.
@@ -109,9 +109,8 @@ pub fn batch_norm(gamma: &[f32], beta: &[f32], mean: &[f32], var: &[f32], eps: f
     let params = gamma.iter().zip(beta).zip(mean).zip(var);
     for (k, (((&gamma, &beta), &mean), &var)) in params.enumerate() {
         let s = gamma / libm::sqrtf(var + eps);
-        let t = beta - mean * s;
         for (o, &v) in y.iter_mut().skip(k).step_by(c).zip(x.iter().skip(k).step_by(c)) {
-            *o = v * s + t;
+            *o = (v - mean) * s + beta;
         }
     }
 }

@@ -8,7 +8,8 @@ use crate::model::{Forward, Layer};
 use crate::spec::LayerSpec;
 
 /// Flattens an `R x C` matrix (`C` steps of `R` features, time-major in
-/// memory) into a vector of `N = R * C` values (ONNX `Flatten`, axis 1).
+/// memory, or `C = h·w` pixels of `R` channels of an HWC map) into a vector
+/// of `N = R * C` values (ONNX `Flatten`, axis 1).
 /// `N` is checked at compile time.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Flatten<const R: usize, const C: usize, const N: usize>;
@@ -29,10 +30,12 @@ impl<const R: usize, const C: usize, const N: usize> Layer for Flatten<R, C, N> 
         let entry = cursor.next_layer()?;
         match entry.spec {
             LayerSpec::Flatten { dims } => {
+                // A vector `[N]`, or any shape whose innermost dimension is
+                // `R` (a sequence `[C, R]`, an image map `[h, w, R]` with `C = h·w`).
                 let ok = match dims.as_slice() {
                     [n] => *n as usize == N && C == 1,
-                    [c, r] => (*r as usize, *c as usize) == (R, C),
-                    _ => false,
+                    [.., r] => *r as usize == R && dims.elements() == N,
+                    [] => false,
                 };
                 if !ok {
                     return Err(Error::LayerShape);

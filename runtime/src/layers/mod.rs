@@ -1,6 +1,7 @@
 //! Typed layers. Each binds its tensors in place from a blob and implements
 //! [`crate::Forward`] with const-generic sizes.
 
+pub mod conv;
 pub mod dense;
 pub mod embedding;
 pub mod flatten;
