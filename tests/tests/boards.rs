@@ -1,5 +1,5 @@
 //! Board runs under QEMU: the firmware of each emulated board runs the MNIST
-//! encoder on real digits, and the IMDB-shaped LSTM classifier (5000 x 32
+//! encoder and the convolutional encoder (28x28x1 → 4x4x8) on real digits, and the IMDB-shaped LSTM classifier (5000 x 32
 //! embedding table in flash, 400 steps) on fixed token sequences and on raw
 //! text through the device tokenizer. Every output must match the host
 //! runtime, and the device's token ids must equal golden ids written here.
@@ -15,7 +15,8 @@ use std::fs;
 use anyhow::{Context, Result, ensure};
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::{
-    Chain, Dense, Embedding, Forward, Last, Lstm, Model as _, Recurrent, Relu, SVector, Sigmoid, TokenIds,
+    Chain, Conv2d, Dense, Embedding, Forward, Last, Lstm, MaxPool2d, Model as _, Recurrent, Relu, Same, Sample,
+    Sigmoid, TokenIds,
 };
 use ember_trainer::board::{Board, BoardRun, qemu_available, run_board, run_board_with_texts};
 use ember_trainer::fit::{FitOptions, TrainData, fit};
@@ -35,6 +36,21 @@ const CODE: usize = 32;
 /// The encoder's type on the host: the same type the board's `model.rs` names.
 type Encoder = Chain<Dense<INPUTS, HIDDEN, Relu>, Dense<HIDDEN, CODE, Relu>>;
 
+/// The encoder of the `conv-ae` preset: 28x28x1 → 4x4x8 (128 values).
+type ConvEncoder = Chain<
+    Conv2d<28, 28, 1, 16, 3, 3, Same, Relu, 784, 784>,
+    Chain<
+        MaxPool2d<28, 28, 16, 2, Same, 784, 196>,
+        Chain<
+            Conv2d<14, 14, 16, 8, 3, 3, Same, Relu, 196, 196>,
+            Chain<
+                MaxPool2d<14, 14, 8, 2, Same, 196, 49>,
+                Chain<Conv2d<7, 7, 8, 8, 3, 3, Same, Relu, 49, 49>, MaxPool2d<7, 7, 8, 2, Same, 49, 16>>,
+            >,
+        >,
+    >,
+>;
+
 /// The IMDB-shaped classifier of the `lstm` preset.
 const VOCAB: usize = 5000;
 const STEPS: usize = 400;
@@ -52,6 +68,18 @@ fn encoder() -> Result<Model> {
     let mut net = Network::init("mnist_ae", cfg.input_spec()?, &cfg.layer_specs()?, cfg.train.seed);
     fit(&mut net, TrainData { x: &ds.x, y: &ds.x }, &cfg.fit_config()?, FitOptions::default())?;
     Ok(net.to_model()?.sub_model("mnist_ae_encoder", 0..2)?)
+}
+
+/// The encoder of the `conv-ae` preset, trained for one epoch on 600 of the
+/// bundled digits (real, non-random weights).
+fn conv_encoder() -> Result<Model> {
+    let mut cfg = presets::preset("conv-ae").context("preset")?;
+    cfg.train.epochs = 1;
+    cfg.train.seed = 5;
+    let ds = data::load_mnist_csv(&data::bundled_mnist_path())?.take(600);
+    let mut net = Network::init("conv_ae", cfg.input_spec()?, &cfg.layer_specs()?, cfg.train.seed);
+    fit(&mut net, TrainData { x: &ds.x, y: &ds.x }, &cfg.fit_config()?, FitOptions::default())?;
+    Ok(net.to_model()?.sub_model("conv_ae_encoder", 0..6)?)
 }
 
 /// Four real digits (classes 0 to 3) from the bundled MNIST data.
@@ -81,11 +109,18 @@ fn print_run(board: Board, run: &BoardRun, max_diff: f32) {
     );
 }
 
-fn check_board(board: Board) -> Result<()> {
+/// Runs `model` (whose typed form is `M`) on the four digits on `board` and
+/// checks every output against the host runtime's `M`.
+fn check_image_model<M>(board: Board, model: Model, dir_name: &str) -> Result<()>
+where
+    M: ember_runtime::Model,
+    M::Input: Sample,
+    M::Output: Sample,
+    for<'a> M::Bound<'a>: Forward<Input = M::Input, Output = M::Output>,
+{
     if let Err(msg) = qemu_available(board) {
         panic!("{msg}");
     }
-    let model = encoder()?;
     let blob = model.to_blob()?;
     let dir = tempfile::tempdir()?;
     let (blob_path, rs_path) = (dir.path().join("model.emb"), dir.path().join("model.rs"));
@@ -94,35 +129,37 @@ fn check_board(board: Board) -> Result<()> {
     let x = inputs()?;
     let run = {
         let _one_at_a_time = BOARD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        run_board(board, &blob_path, &rs_path, &x, &board.model_dir("mnist_encoder"))?
+        run_board(board, &blob_path, &rs_path, &x, &board.model_dir(dir_name))?
     };
 
     let aligned = AlignedBytes::new(&blob);
-    let host = Encoder::load(&aligned).context("host runtime rejects the blob")?;
+    let host = M::load(&aligned).context("host runtime rejects the blob")?;
     ensure!(run.outputs.len() == SAMPLES, "{} outputs for {SAMPLES} samples", run.outputs.len());
     let mut max_diff = 0.0f32;
     for (i, (sample, got)) in x.chunks_exact(INPUTS).zip(&run.outputs).enumerate() {
-        let want: SVector<f32, CODE> = host.forward(&SVector::from_column_slice(sample));
-        ensure!(got.len() == CODE, "sample {i}: {} outputs, expected {CODE}", got.len());
-        for (j, (&g, &w)) in got.iter().zip(want.iter()).enumerate() {
-            let diff = (g - w).abs();
-            ensure!(
-                f64::from(diff) <= F32_PARITY + F32_PARITY * f64::from(w.abs()),
-                "{} sample {i} output {j}: board {g} host {w} (diff {diff:e})",
-                board.name()
-            );
-            max_diff = max_diff.max(diff);
-        }
+        let mut want = Vec::new();
+        host.forward(&M::Input::from_values(sample.iter().copied())?).for_each_value(|v| want.push(v));
+        ensure!(got.len() == want.len(), "sample {i}: {} outputs, expected {}", got.len(), want.len());
+        max_diff = max_diff.max(close(&format!("{} {dir_name} sample {i}", board.name()), got, &want)?);
     }
     ensure!(run.instructions.iter().all(|&n| n > 0), "instruction counts {:?}", run.instructions);
     ensure!(
-        run.activation_bytes == Encoder::ACTIVATION_BYTES,
+        run.activation_bytes == M::ACTIVATION_BYTES,
         "board reports {} activation bytes, host type {}",
         run.activation_bytes,
-        Encoder::ACTIVATION_BYTES
+        M::ACTIVATION_BYTES
     );
+    println!("{dir_name}:");
     print_run(board, &run, max_diff);
     Ok(())
+}
+
+fn check_board(board: Board) -> Result<()> {
+    check_image_model::<Encoder>(board, encoder()?, "mnist_encoder")
+}
+
+fn check_conv_encoder(board: Board) -> Result<()> {
+    check_image_model::<ConvEncoder>(board, conv_encoder()?, "conv_encoder")
 }
 
 /// `|board - host| <= F32_PARITY (1 + |host|)` for every value.
@@ -228,6 +265,16 @@ fn cortex_m4_matches_host() -> Result<()> {
 #[test]
 fn riscv32_matches_host() -> Result<()> {
     check_board(Board::Riscv32)
+}
+
+#[test]
+fn cortex_m4_conv_encoder_matches_host() -> Result<()> {
+    check_conv_encoder(Board::CortexM4)
+}
+
+#[test]
+fn riscv32_conv_encoder_matches_host() -> Result<()> {
+    check_conv_encoder(Board::Riscv32)
 }
 
 #[test]
