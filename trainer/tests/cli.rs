@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::{Blob, dynamic};
 
+#[path = "cli/conv.rs"]
+mod conv;
 #[path = "cli/text.rs"]
 mod text;
 
