@@ -41,7 +41,7 @@ enum Command {
     Classify(classify::ClassifyArgs),
     /// Print a blob's header, tensor table, sizes and CRC; non-zero exit on any defect.
     Inspect(inspect::InspectArgs),
-    /// The main job: train the 3-D and MNIST autoencoders, export, verify and run on the QEMU boards.
+    /// The main job: train the 3-D, MNIST and convolutional autoencoders and a text classifier, export, verify and run on the QEMU boards.
     Quickstart(quickstart::QuickstartArgs),
     /// List the presets, or print one as a TOML model file.
     Presets {

@@ -22,6 +22,9 @@ pub struct QuickstartArgs {
     /// Epochs of the MNIST autoencoder.
     #[arg(long, default_value_t = 20)]
     mnist_epochs: usize,
+    /// Epochs of the convolutional autoencoder.
+    #[arg(long, default_value_t = 5)]
+    conv_epochs: usize,
     /// Do not build and run the QEMU boards.
     #[arg(long)]
     no_boards: bool,
@@ -32,7 +35,13 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let mut summary = Vec::new();
     let mut dirs = Vec::new();
-    for (name, epochs) in [("blobs-ae", None), ("mnist-ae", Some(a.mnist_epochs)), ("bag-of-embeddings", None)] {
+    let models = [
+        ("blobs-ae", None),
+        ("mnist-ae", Some(a.mnist_epochs)),
+        ("bag-of-embeddings", None),
+        ("conv-ae", Some(a.conv_epochs)),
+    ];
+    for (name, epochs) in models {
         let mut cfg = presets::preset(name).context("built-in preset")?;
         if let Some(e) = epochs {
             cfg.train.epochs = e;
@@ -69,8 +78,10 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
     } else {
         let enc_blob = dirs[1].join("mnist_ae_encoder.emb");
         let bag_blob = dirs[2].join("bag_of_embeddings.emb");
+        let conv_blob = dirs[3].join("conv_ae_encoder.emb");
         for b in [Board::CortexM4, Board::Riscv32] {
-            summary.push(run_on_board(b, &enc_blob, &a.out)?);
+            summary.push(run_on_board(b, "MNIST encoder", &enc_blob, &a.out)?);
+            summary.push(run_on_board(b, "conv encoder", &conv_blob, &a.out)?);
             summary.push(classify_on_board(b, &bag_blob, &a.out)?);
         }
     }
@@ -82,14 +93,16 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
     Ok(if verified { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn run_on_board(b: Board, blob_path: &std::path::Path, out: &std::path::Path) -> anyhow::Result<String> {
+/// Runs an image encoder (`what`) on four digits on board `b` and compares
+/// with the host runtime.
+fn run_on_board(b: Board, what: &str, blob_path: &std::path::Path, out: &std::path::Path) -> anyhow::Result<String> {
     if let Err(why) = board::qemu_available(b) {
         return Ok(format!("{:<10} skipped: {why}", b.name()));
     }
-    println!("== building and running the MNIST encoder on {} under QEMU", b.name());
+    println!("== building and running the {what} on {} under QEMU", b.name());
     let blob = std::fs::read(blob_path)?;
     let model = ember_export::Model::from_blob(&blob)?;
-    let work = out.join("boards").join(b.name());
+    let work = out.join("boards").join(b.name()).join(what.replace(' ', "_"));
     let model_rs = work.join("model.rs");
     write_bytes(&model_rs, model.to_rust("model.emb")?.as_bytes())?;
     let ds = ember_trainer::data::load_mnist_csv(&ember_trainer::data::bundled_mnist_path())?;
@@ -104,7 +117,7 @@ fn run_on_board(b: Board, blob_path: &std::path::Path, out: &std::path::Path) ->
     }
     let instr = run.instructions.iter().copied().max().unwrap_or(0);
     Ok(format!(
-        "{:<10} 4 digits match the host (max abs {:.1e}); {} instructions per inference; flash {} B (.text {} + .rodata {}), RAM {} B (.data + .bss), activations {} B",
+        "{:<10} {what}: 4 digits match the host (max abs {:.1e}); {} instructions per inference; flash {} B (.text {} + .rodata {}), RAM {} B (.data + .bss), activations {} B",
         b.name(),
         cmp.max_abs,
         instr,

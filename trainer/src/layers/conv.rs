@@ -112,7 +112,8 @@ fn row(g: &Window2d, oy: usize, ky: usize) -> Option<usize> {
 /// `x`: `[samples, h, w, c]` → `patches`: `[samples · oh · ow, kh · kw · c]`.
 fn im2col(g: &Window2d, x: &[f32], samples: usize, patches: &mut Vec<f32>) {
     let (in_len, row_len) = (g.h * g.w * g.c, g.kw * g.c);
-    patches.clear();
+    // Every value is written below (zeros for cells outside the input), so
+    // the buffer is not cleared first.
     patches.resize(samples * g.oh * g.ow * g.kh * row_len, 0.0);
     let mut rows = patches.chunks_exact_mut(g.kh * row_len);
     for xs in x.chunks_exact(in_len).take(samples) {
@@ -121,11 +122,17 @@ fn im2col(g: &Window2d, x: &[f32], samples: usize, patches: &mut Vec<f32>) {
                 let patch = rows.next().expect("one patch row per output pixel");
                 let (kx0, kx1, ix0) = columns(g, ox);
                 let span = (kx1 - kx0) * g.c;
-                for ky in 0..g.kh {
-                    if let Some(iy) = row(g, oy, ky) {
-                        let at = (iy * g.w + ix0) * g.c;
-                        let to = ky * row_len + kx0 * g.c;
-                        patch[to..to + span].copy_from_slice(&xs[at..at + span]);
+                for (ky, dst) in patch.chunks_exact_mut(row_len).enumerate() {
+                    let (before, rest) = dst.split_at_mut(kx0 * g.c);
+                    let (inside, after) = rest.split_at_mut(span);
+                    before.fill(0.0);
+                    after.fill(0.0);
+                    match row(g, oy, ky) {
+                        Some(iy) => {
+                            let at = (iy * g.w + ix0) * g.c;
+                            inside.copy_from_slice(&xs[at..at + span]);
+                        }
+                        None => inside.fill(0.0),
                     }
                 }
             }
@@ -158,6 +165,9 @@ fn col2im(g: &Window2d, patches: &[f32], dx: &mut [f32]) {
         }
     }
 }
+
+/// Samples per rayon task for copies and element-wise passes.
+const COPY_GROUP: usize = 16;
 
 /// Samples per rayon task on the thin paths.
 const THIN_GROUP: usize = 8;
@@ -208,23 +218,13 @@ impl Thin {
     #[inline(always)]
     fn forward(self, g: &Window2d, wt: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
         match self {
-            Thin::OneFilter => ember_runtime::kernels::conv2d(g, wt, bias, x, y),
-            Thin::OneChannel => {
-                let f = bias.len();
-                for (p, out) in y.chunks_exact_mut(f).enumerate() {
-                    let (oy, ox) = (p / g.ow, p % g.ow);
-                    out.copy_from_slice(bias);
-                    let (kx0, kx1, ix0) = columns(g, ox);
-                    for ky in 0..g.kh {
-                        let Some(iy) = row(g, oy, ky) else { continue };
-                        let xs = &x[iy * g.w + ix0..][..kx1 - kx0];
-                        for (kx, &v) in (kx0..kx1).zip(xs) {
-                            let w = &wt[(ky * g.kw + kx) * f..][..f];
-                            out.iter_mut().zip(w).for_each(|(o, w)| *o += v * w);
-                        }
-                    }
-                }
-            }
+            Thin::OneFilter => one_filter_forward(g, wt, bias[0], x, y),
+            Thin::OneChannel => match bias.len() {
+                8 => one_channel_forward::<8>(g, wt, bias, x, y),
+                16 => one_channel_forward::<16>(g, wt, bias, x, y),
+                32 => one_channel_forward::<32>(g, wt, bias, x, y),
+                _ => one_channel_forward_any(g, wt, bias, x, y),
+            },
         }
     }
 
@@ -269,6 +269,86 @@ impl Thin {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// `Σ a[i]·b[i]` in 8 interleaved partial sums, exactly as the runtime's
+/// `kernels::dot` (same order, so the same bits), inlined into the SIMD build.
+#[inline(always)]
+fn dot8(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ta, tb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let mut sum = acc.iter().sum::<f32>();
+    for (x, y) in ta.iter().zip(tb) {
+        sum += x * y;
+    }
+    sum
+}
+
+/// One output channel: one [`dot8`] per window row inside the input, the
+/// runtime kernel's order.
+#[inline(always)]
+fn one_filter_forward(g: &Window2d, w: &[f32], bias: f32, x: &[f32], y: &mut [f32]) {
+    for (p, out) in y.iter_mut().enumerate() {
+        let (oy, ox) = (p / g.ow, p % g.ow);
+        let (kx0, kx1, ix0) = columns(g, ox);
+        let span = (kx1 - kx0) * g.c;
+        let mut acc = bias;
+        for ky in 0..g.kh {
+            let Some(iy) = row(g, oy, ky) else { continue };
+            let at = (iy * g.w + ix0) * g.c;
+            let wo = (ky * g.kw + kx0) * g.c;
+            acc += dot8(&w[wo..wo + span], &x[at..at + span]);
+        }
+        *out = acc;
+    }
+}
+
+/// One input channel, `F` filters held in registers: each input pixel under
+/// the window scales a row of the `[kh·kw, F]` weights.
+#[inline(always)]
+fn one_channel_forward<const F: usize>(g: &Window2d, wt: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+    let bias: &[f32; F] = bias.try_into().expect("F biases");
+    for (p, out) in y.chunks_exact_mut(F).enumerate() {
+        let (oy, ox) = (p / g.ow, p % g.ow);
+        let mut acc = *bias;
+        let (kx0, kx1, ix0) = columns(g, ox);
+        for ky in 0..g.kh {
+            let Some(iy) = row(g, oy, ky) else { continue };
+            let xs = &x[iy * g.w + ix0..][..kx1 - kx0];
+            for (kx, &v) in (kx0..kx1).zip(xs) {
+                let w: &[f32; F] = wt[(ky * g.kw + kx) * F..][..F].try_into().expect("F weights");
+                for k in 0..F {
+                    acc[k] += v * w[k];
+                }
+            }
+        }
+        out.copy_from_slice(&acc);
+    }
+}
+
+/// [`one_channel_forward`] for any number of filters.
+#[inline(always)]
+fn one_channel_forward_any(g: &Window2d, wt: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+    let f = bias.len();
+    for (p, out) in y.chunks_exact_mut(f).enumerate() {
+        let (oy, ox) = (p / g.ow, p % g.ow);
+        out.copy_from_slice(bias);
+        let (kx0, kx1, ix0) = columns(g, ox);
+        for ky in 0..g.kh {
+            let Some(iy) = row(g, oy, ky) else { continue };
+            let xs = &x[iy * g.w + ix0..][..kx1 - kx0];
+            for (kx, &v) in (kx0..kx1).zip(xs) {
+                let w = &wt[(ky * g.kw + kx) * f..][..f];
+                out.iter_mut().zip(w).for_each(|(o, w)| *o += v * w);
             }
         }
     }
@@ -345,8 +425,9 @@ impl TrainLayer for Conv2dLayer {
         let (in_len, out_len, k, f) = (self.in_len(), self.out_len(), self.window_len(), self.filters);
         assert_eq!(x.len(), batch * in_len, "conv input must be [batch, h, w, c]");
         if train {
-            self.x.clear();
-            self.x.extend_from_slice(x);
+            self.x.resize(x.len(), 0.0);
+            let chunk = COPY_GROUP * in_len;
+            self.x.par_chunks_mut(chunk).zip(x.par_chunks(chunk)).for_each(|(d, s)| d.copy_from_slice(s));
         }
         self.y.resize(batch * out_len, 0.0);
         let group = self.group();
@@ -380,14 +461,30 @@ impl TrainLayer for Conv2dLayer {
         let (in_len, out_len, k, f) = (self.in_len(), self.out_len(), self.window_len(), self.filters);
         assert_eq!(dy.len(), batch * out_len, "conv output gradient must be [batch, oh, ow, filters]");
         assert_eq!(self.x.len(), batch * in_len, "backward needs a training forward pass first");
-        self.dz.clear();
-        self.dz.extend_from_slice(dy);
-        if !dy_is_preactivation {
-            activation::backward(self.activation, &self.y, &mut self.dz, f);
-        }
+        // dZ and the bias gradient, per fixed group of samples in parallel,
+        // the groups' sums then added in order.
+        self.dz.resize(dy.len(), 0.0);
+        let (act, chunk) = (self.activation, COPY_GROUP * out_len);
+        let bias_parts: Vec<Vec<f32>> = self
+            .dz
+            .par_chunks_mut(chunk)
+            .zip(dy.par_chunks(chunk))
+            .zip(self.y.par_chunks(chunk))
+            .map(|((dz, dy), y)| {
+                dz.copy_from_slice(dy);
+                if !dy_is_preactivation {
+                    activation::backward(act, y, dz, f);
+                }
+                let mut gb = vec![0.0; f];
+                for row in dz.chunks_exact(f) {
+                    gb.iter_mut().zip(row).for_each(|(g, d)| *g += d);
+                }
+                gb
+            })
+            .collect();
         self.grad_b.fill(0.0);
-        for row in self.dz.chunks_exact(f) {
-            self.grad_b.iter_mut().zip(row).for_each(|(g, d)| *g += d);
+        for part in &bias_parts {
+            self.grad_b.iter_mut().zip(part).for_each(|(g, d)| *g += d);
         }
         let group = self.group();
         self.dx.clear();
