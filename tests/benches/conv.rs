@@ -13,26 +13,14 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
 use ember_export::AlignedBytes;
-use ember_runtime::{Chain, Conv2d, Forward, MaxPool2d, Model as _, Relu, SMatrix, Same};
+use ember_runtime::{Forward, Model as _, SMatrix};
 use ember_trainer::backends::{OrtModel, TractModel};
 use ember_trainer::data;
 use ember_trainer::fit::{FitOptions, TrainData, fit};
 use ember_trainer::network::Network;
 use ember_trainer::presets;
 
-type Encoder = Chain<
-    Conv2d<28, 28, 1, 16, 3, 3, Same, Relu, 784, 784>,
-    Chain<
-        MaxPool2d<28, 28, 16, 2, Same, 784, 196>,
-        Chain<
-            Conv2d<14, 14, 16, 8, 3, 3, Same, Relu, 196, 196>,
-            Chain<
-                MaxPool2d<14, 14, 8, 2, Same, 196, 49>,
-                Chain<Conv2d<7, 7, 8, 8, 3, 3, Same, Relu, 49, 49>, MaxPool2d<7, 7, 8, 2, Same, 49, 16>>,
-            >,
-        >,
-    >,
->;
+use ember_tests::ConvAeEncoder as Encoder;
 
 const IMAGES: usize = 10_000;
 

@@ -223,6 +223,26 @@ impl OffsetBuf {
     }
 }
 
+/// The typed encoder of the `conv-ae` preset (28x28x1 → 4x4x8), as
+/// `ember export --rust` names it; shared by the runtime tests, the board
+/// tests and the benchmark.
+pub type ConvAeEncoder = ember_runtime::Chain<
+    ember_runtime::Conv2d<28, 28, 1, 16, 3, 3, ember_runtime::Same, ember_runtime::Relu, 784, 784>,
+    ember_runtime::Chain<
+        ember_runtime::MaxPool2d<28, 28, 16, 2, ember_runtime::Same, 784, 196>,
+        ember_runtime::Chain<
+            ember_runtime::Conv2d<14, 14, 16, 8, 3, 3, ember_runtime::Same, ember_runtime::Relu, 196, 196>,
+            ember_runtime::Chain<
+                ember_runtime::MaxPool2d<14, 14, 8, 2, ember_runtime::Same, 196, 49>,
+                ember_runtime::Chain<
+                    ember_runtime::Conv2d<7, 7, 8, 8, 3, 3, ember_runtime::Same, ember_runtime::Relu, 49, 49>,
+                    ember_runtime::MaxPool2d<7, 7, 8, 2, ember_runtime::Same, 49, 16>,
+                >,
+            >,
+        >,
+    >,
+>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,8 +15,7 @@ use std::fs;
 use anyhow::{Context, Result, ensure};
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::{
-    Chain, Conv2d, Dense, Embedding, Forward, Last, Lstm, MaxPool2d, Model as _, Recurrent, Relu, Same, Sample,
-    Sigmoid, TokenIds,
+    Chain, Dense, Embedding, Forward, Last, Lstm, Model as _, Recurrent, Relu, Sample, Sigmoid, TokenIds,
 };
 use ember_trainer::board::{Board, BoardRun, qemu_available, run_board, run_board_with_texts};
 use ember_trainer::fit::{FitOptions, TrainData, fit};
@@ -36,20 +35,8 @@ const CODE: usize = 32;
 /// The encoder's type on the host: the same type the board's `model.rs` names.
 type Encoder = Chain<Dense<INPUTS, HIDDEN, Relu>, Dense<HIDDEN, CODE, Relu>>;
 
-/// The encoder of the `conv-ae` preset: 28x28x1 → 4x4x8 (128 values).
-type ConvEncoder = Chain<
-    Conv2d<28, 28, 1, 16, 3, 3, Same, Relu, 784, 784>,
-    Chain<
-        MaxPool2d<28, 28, 16, 2, Same, 784, 196>,
-        Chain<
-            Conv2d<14, 14, 16, 8, 3, 3, Same, Relu, 196, 196>,
-            Chain<
-                MaxPool2d<14, 14, 8, 2, Same, 196, 49>,
-                Chain<Conv2d<7, 7, 8, 8, 3, 3, Same, Relu, 49, 49>, MaxPool2d<7, 7, 8, 2, Same, 49, 16>>,
-            >,
-        >,
-    >,
->;
+// The encoder of the `conv-ae` preset: 28x28x1 → 4x4x8 (128 values).
+use ember_tests::ConvAeEncoder as ConvEncoder;
 
 /// The IMDB-shaped classifier of the `lstm` preset.
 const VOCAB: usize = 5000;

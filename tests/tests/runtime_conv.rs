@@ -319,19 +319,7 @@ fn encoder_layers() -> Vec<LayerSpec> {
     ]
 }
 
-type Encoder = Chain<
-    Conv2d<28, 28, 1, 16, 3, 3, Same, Relu, 784, 784>,
-    Chain<
-        MaxPool2d<28, 28, 16, 2, Same, 784, 196>,
-        Chain<
-            Conv2d<14, 14, 16, 8, 3, 3, Same, Relu, 196, 196>,
-            Chain<
-                MaxPool2d<14, 14, 8, 2, Same, 196, 49>,
-                Chain<Conv2d<7, 7, 8, 8, 3, 3, Same, Relu, 49, 49>, MaxPool2d<7, 7, 8, 2, Same, 49, 16>>,
-            >,
-        >,
-    >,
->;
+use ember_tests::ConvAeEncoder as Encoder;
 
 #[test]
 fn conv_ae_encoder_28x28_to_4x4x8() {

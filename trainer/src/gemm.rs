@@ -23,16 +23,7 @@ const MIN_ROWS_PER_TASK: usize = 16;
 /// for [`Op::N`] and `[k, m]` for [`Op::T`]; likewise `B`.
 #[allow(clippy::too_many_arguments)]
 pub fn matmul(m: usize, n: usize, k: usize, a: &[f32], op_a: Op, b: &[f32], op_b: Op, c: &mut [f32], accumulate: bool) {
-    assert_eq!(a.len(), m * k, "A has the wrong length");
-    assert_eq!(b.len(), k * n, "B has the wrong length");
-    assert_eq!(c.len(), m * n, "C has the wrong length");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c.fill(0.0);
-        }
+    if trivial(m, n, k, a, b, c, accumulate) {
         return;
     }
     let tasks = (m / MIN_ROWS_PER_TASK).clamp(1, rayon::current_num_threads());
@@ -47,6 +38,18 @@ pub fn matmul(m: usize, n: usize, k: usize, a: &[f32], op_a: Op, b: &[f32], op_b
         // SAFETY: see `gemm_rows`; the rows of this chunk lie inside A.
         unsafe { gemm_rows(chunk.len() / n, n, k, a_rows, op_a, m, b, op_b, chunk, accumulate) };
     });
+}
+
+/// Checks the lengths (panics on a mismatch) and handles the empty
+/// products; `true` when nothing is left to compute.
+fn trivial(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32], accumulate: bool) -> bool {
+    assert_eq!(a.len(), m * k, "A has the wrong length");
+    assert_eq!(b.len(), k * n, "B has the wrong length");
+    assert_eq!(c.len(), m * n, "C has the wrong length");
+    if k == 0 && !accumulate {
+        c.fill(0.0);
+    }
+    m == 0 || n == 0 || k == 0
 }
 
 /// [`matmul`] on the calling thread only: for callers that already run in
@@ -66,16 +69,7 @@ pub fn matmul_serial(
     c: &mut [f32],
     accumulate: bool,
 ) {
-    assert_eq!(a.len(), m * k, "A has the wrong length");
-    assert_eq!(b.len(), k * n, "B has the wrong length");
-    assert_eq!(c.len(), m * n, "C has the wrong length");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c.fill(0.0);
-        }
+    if trivial(m, n, k, a, b, c, accumulate) {
         return;
     }
     // SAFETY: lengths asserted above.
