@@ -1,5 +1,6 @@
 //! Board runs under QEMU: the firmware of each emulated board runs the MNIST
-//! encoder and the convolutional encoder (28x28x1 → 4x4x8) on real digits, and the IMDB-shaped LSTM classifier (5000 x 32
+//! encoder and the encoders of both convolutional presets (`conv-ae`,
+//! `conv-denoise`: 28x28x1 → 4x4x8) on real digits, and the IMDB-shaped LSTM classifier (5000 x 32
 //! embedding table in flash, 400 steps) on fixed token sequences and on raw
 //! text through the device tokenizer. Every output must match the host
 //! runtime, and the device's token ids must equal golden ids written here.
@@ -57,16 +58,25 @@ fn encoder() -> Result<Model> {
     Ok(net.to_model()?.sub_model("mnist_ae_encoder", 0..2)?)
 }
 
-/// The encoder of the `conv-ae` preset, trained for one epoch on 600 of the
-/// bundled digits (real, non-random weights).
-fn conv_encoder() -> Result<Model> {
-    let mut cfg = presets::preset("conv-ae").context("preset")?;
+/// The encoder of the `conv-ae` or `conv-denoise` preset, trained for one
+/// epoch on 600 of the bundled digits (real, non-random weights); the
+/// denoising one sees inputs with Gaussian noise 0.5 and clean targets.
+fn conv_encoder(preset: &str) -> Result<Model> {
+    let mut cfg = presets::preset(preset).context("preset")?;
     cfg.train.epochs = 1;
     cfg.train.seed = 5;
     let ds = data::load_mnist_csv(&data::bundled_mnist_path())?.take(600);
-    let mut net = Network::init("conv_ae", cfg.input_spec()?, &cfg.layer_specs()?, cfg.train.seed);
-    fit(&mut net, TrainData { x: &ds.x, y: &ds.x }, &cfg.fit_config()?, FitOptions::default())?;
-    Ok(net.to_model()?.sub_model("conv_ae_encoder", 0..6)?)
+    let mut net = Network::init(&cfg.name, cfg.input_spec()?, &cfg.layer_specs()?, cfg.train.seed);
+    let noise = |x: &mut [f32], seed: u64| {
+        let noisy = data::noise::gaussian(x, 0.5, seed);
+        x.copy_from_slice(&noisy);
+    };
+    let opts = FitOptions {
+        input_transform: (preset == "conv-denoise").then_some(&noise as ember_trainer::fit::InputTransform<'_>),
+        ..FitOptions::default()
+    };
+    fit(&mut net, TrainData { x: &ds.x, y: &ds.x }, &cfg.fit_config()?, opts)?;
+    Ok(net.to_model()?.sub_model(format!("{}_encoder", cfg.name), 0..6)?)
 }
 
 /// Four real digits (classes 0 to 3) from the bundled MNIST data.
@@ -145,8 +155,8 @@ fn check_board(board: Board) -> Result<()> {
     check_image_model::<Encoder>(board, encoder()?, "mnist_encoder")
 }
 
-fn check_conv_encoder(board: Board) -> Result<()> {
-    check_image_model::<ConvEncoder>(board, conv_encoder()?, "conv_encoder")
+fn check_conv_encoder(board: Board, preset: &str) -> Result<()> {
+    check_image_model::<ConvEncoder>(board, conv_encoder(preset)?, &format!("{}_encoder", preset.replace('-', "_")))
 }
 
 /// `|board - host| <= F32_PARITY (1 + |host|)` for every value.
@@ -256,12 +266,22 @@ fn riscv32_matches_host() -> Result<()> {
 
 #[test]
 fn cortex_m4_conv_encoder_matches_host() -> Result<()> {
-    check_conv_encoder(Board::CortexM4)
+    check_conv_encoder(Board::CortexM4, "conv-ae")
 }
 
 #[test]
 fn riscv32_conv_encoder_matches_host() -> Result<()> {
-    check_conv_encoder(Board::Riscv32)
+    check_conv_encoder(Board::Riscv32, "conv-ae")
+}
+
+#[test]
+fn cortex_m4_conv_denoise_encoder_matches_host() -> Result<()> {
+    check_conv_encoder(Board::CortexM4, "conv-denoise")
+}
+
+#[test]
+fn riscv32_conv_denoise_encoder_matches_host() -> Result<()> {
+    check_conv_encoder(Board::Riscv32, "conv-denoise")
 }
 
 #[test]
