@@ -260,6 +260,22 @@ impl Window2d {
         Some(Window2d { h, w, c, kh, kw, stride, oh, ow, pad_top, pad_left })
     }
 
+    /// For output column `ox`: the window columns `kx0..kx1` that fall inside
+    /// the input (padding excluded) and the input column under `kx0`.
+    #[inline(always)]
+    pub fn columns(&self, ox: usize) -> (usize, usize, usize) {
+        let left = ox * self.stride; // input column of kx = 0, plus pad_left
+        let kx0 = self.pad_left.saturating_sub(left);
+        let kx1 = self.kw.min((self.w + self.pad_left).saturating_sub(left));
+        (kx0, kx1.max(kx0), (left + kx0).saturating_sub(self.pad_left))
+    }
+
+    /// The input row under window row `ky` for output row `oy`, if inside.
+    #[inline(always)]
+    pub fn row(&self, oy: usize, ky: usize) -> Option<usize> {
+        (oy * self.stride + ky).checked_sub(self.pad_top).filter(|&iy| iy < self.h)
+    }
+
     /// Padding rows after the last input row (ONNX `pads` end value).
     pub const fn pad_bottom(&self) -> usize {
         let need = (self.oh - 1) * self.stride + self.kh;

@@ -4,22 +4,6 @@
 use super::dot;
 use crate::spec::Window2d;
 
-/// The columns `kx0..kx1` of window column range that fall inside the input
-/// for output column `ox`, and the first input column they read.
-#[inline]
-fn columns(g: &Window2d, ox: usize) -> (usize, usize, usize) {
-    let left = ox * g.stride; // input column of kx = 0, plus pad_left
-    let kx0 = g.pad_left.saturating_sub(left);
-    let kx1 = g.kw.min((g.w + g.pad_left).saturating_sub(left));
-    (kx0, kx1.max(kx0), (left + kx0).saturating_sub(g.pad_left))
-}
-
-/// The input row under window row `ky` for output row `oy`, if inside.
-#[inline]
-fn row(g: &Window2d, oy: usize, ky: usize) -> Option<usize> {
-    (oy * g.stride + ky).checked_sub(g.pad_top).filter(|&iy| iy < g.h)
-}
-
 /// 2-D convolution (no activation): `y[oy, ox, f] = bias[f] + Σ` over the
 /// window rows inside the input of one [`dot`] over the window row's inside
 /// columns and all channels (padding contributes zeros). The summation order
@@ -35,13 +19,13 @@ pub fn conv2d(g: &Window2d, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f3
     for (p, out) in y.chunks_exact_mut(f.max(1)).enumerate().take(g.oh * g.ow) {
         let (oy, ox) = (p / g.ow, p % g.ow);
         out.copy_from_slice(bias);
-        let (kx0, kx1, ix0) = columns(g, ox);
+        let (kx0, kx1, ix0) = g.columns(ox);
         let span = (kx1 - kx0) * g.c;
         if span == 0 {
             continue;
         }
         for ky in 0..g.kh {
-            let Some(iy) = row(g, oy, ky) else { continue };
+            let Some(iy) = g.row(oy, ky) else { continue };
             let at = (iy * g.w + ix0) * g.c;
             let Some(xs) = x.get(at..at + span) else { continue };
             let w0 = (ky * g.kw + kx0) * g.c;
@@ -63,9 +47,9 @@ pub fn max_pool2d(g: &Window2d, x: &[f32], y: &mut [f32]) {
     for (p, out) in y.chunks_exact_mut(c.max(1)).enumerate().take(g.oh * g.ow) {
         let (oy, ox) = (p / g.ow, p % g.ow);
         out.fill(f32::NEG_INFINITY);
-        let (kx0, kx1, ix0) = columns(g, ox);
+        let (kx0, kx1, ix0) = g.columns(ox);
         for ky in 0..g.kh {
-            let Some(iy) = row(g, oy, ky) else { continue };
+            let Some(iy) = g.row(oy, ky) else { continue };
             let at = (iy * g.w + ix0) * c;
             let Some(xs) = x.get(at..at + (kx1 - kx0) * c) else { continue };
             for cell in xs.chunks_exact(c.max(1)) {

@@ -15,7 +15,7 @@ const LANES: usize = 8;
 /// partial sums (element `i` goes to sum `i % LANES`), then the partial sums
 /// in order, then the tail. The order is fixed, so every target computes the
 /// same bits.
-#[inline]
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);

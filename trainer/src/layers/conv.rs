@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use super::{ParamMut, TrainLayer, activation};
 use crate::gemm::{Op, matmul_serial};
+use ember_runtime::kernels::dot;
 
 /// Most `f32` values of one group's patch matrix (1 MiB: stays in L2).
 const PATCH_BUDGET: usize = 1 << 18;
@@ -92,19 +93,6 @@ impl Conv2dLayer {
     }
 }
 
-/// For output column `ox`: the window columns `kx0..kx1` inside the input and
-/// the input column of `kx0`.
-fn columns(g: &Window2d, ox: usize) -> (usize, usize, usize) {
-    let kx0 = g.pad_left.saturating_sub(ox);
-    let kx1 = g.kw.min((g.w + g.pad_left).saturating_sub(ox)).max(kx0);
-    (kx0, kx1, (ox + kx0).saturating_sub(g.pad_left))
-}
-
-/// The input row under window row `ky` for output row `oy`, if inside.
-fn row(g: &Window2d, oy: usize, ky: usize) -> Option<usize> {
-    (oy + ky).checked_sub(g.pad_top).filter(|&iy| iy < g.h)
-}
-
 /// Patch matrix of `samples` HWC samples: row `(s, oy, ox)` holds the window
 /// `[kh, kw, c]` under that output pixel (zeros outside the input).
 ///
@@ -120,14 +108,14 @@ fn im2col(g: &Window2d, x: &[f32], samples: usize, patches: &mut Vec<f32>) {
         for oy in 0..g.oh {
             for ox in 0..g.ow {
                 let patch = rows.next().expect("one patch row per output pixel");
-                let (kx0, kx1, ix0) = columns(g, ox);
+                let (kx0, kx1, ix0) = g.columns(ox);
                 let span = (kx1 - kx0) * g.c;
                 for (ky, dst) in patch.chunks_exact_mut(row_len).enumerate() {
                     let (before, rest) = dst.split_at_mut(kx0 * g.c);
                     let (inside, after) = rest.split_at_mut(span);
                     before.fill(0.0);
                     after.fill(0.0);
-                    match row(g, oy, ky) {
+                    match g.row(oy, ky) {
                         Some(iy) => {
                             let at = (iy * g.w + ix0) * g.c;
                             inside.copy_from_slice(&xs[at..at + span]);
@@ -152,10 +140,10 @@ fn col2im(g: &Window2d, patches: &[f32], dx: &mut [f32]) {
         for oy in 0..g.oh {
             for ox in 0..g.ow {
                 let patch = rows.next().expect("one patch row per output pixel");
-                let (kx0, kx1, ix0) = columns(g, ox);
+                let (kx0, kx1, ix0) = g.columns(ox);
                 let span = (kx1 - kx0) * g.c;
                 for ky in 0..g.kh {
-                    if let Some(iy) = row(g, oy, ky) {
+                    if let Some(iy) = g.row(oy, ky) {
                         let at = (iy * g.w + ix0) * g.c;
                         let from = ky * row_len + kx0 * g.c;
                         dxs[at..at + span].iter_mut().zip(&patch[from..from + span]).for_each(|(d, p)| *d += p);
@@ -242,9 +230,9 @@ impl Thin {
         let f = gw.len() / (g.kh * g.kw * g.c);
         for (p, d) in dz.chunks_exact(f).enumerate() {
             let (oy, ox) = (p / g.ow, p % g.ow);
-            let (kx0, kx1, ix0) = columns(g, ox);
+            let (kx0, kx1, ix0) = g.columns(ox);
             for ky in 0..g.kh {
-                let Some(iy) = row(g, oy, ky) else { continue };
+                let Some(iy) = g.row(oy, ky) else { continue };
                 match self {
                     Thin::OneFilter => {
                         let d = d[0];
@@ -274,39 +262,20 @@ impl Thin {
     }
 }
 
-/// `Σ a[i]·b[i]` in 8 interleaved partial sums, exactly as the runtime's
-/// `kernels::dot` (same order, so the same bits), inlined into the SIMD build.
-#[inline(always)]
-fn dot8(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ta, tb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut sum = acc.iter().sum::<f32>();
-    for (x, y) in ta.iter().zip(tb) {
-        sum += x * y;
-    }
-    sum
-}
-
-/// One output channel: one [`dot8`] per window row inside the input, the
-/// runtime kernel's order.
+/// One output channel: one runtime `dot` per window row inside the input,
+/// the runtime kernel's order (so the same bits), inlined into the SIMD build.
 #[inline(always)]
 fn one_filter_forward(g: &Window2d, w: &[f32], bias: f32, x: &[f32], y: &mut [f32]) {
     for (p, out) in y.iter_mut().enumerate() {
         let (oy, ox) = (p / g.ow, p % g.ow);
-        let (kx0, kx1, ix0) = columns(g, ox);
+        let (kx0, kx1, ix0) = g.columns(ox);
         let span = (kx1 - kx0) * g.c;
         let mut acc = bias;
         for ky in 0..g.kh {
-            let Some(iy) = row(g, oy, ky) else { continue };
+            let Some(iy) = g.row(oy, ky) else { continue };
             let at = (iy * g.w + ix0) * g.c;
             let wo = (ky * g.kw + kx0) * g.c;
-            acc += dot8(&w[wo..wo + span], &x[at..at + span]);
+            acc += dot(&w[wo..wo + span], &x[at..at + span]);
         }
         *out = acc;
     }
@@ -320,9 +289,9 @@ fn one_channel_forward<const F: usize>(g: &Window2d, wt: &[f32], bias: &[f32], x
     for (p, out) in y.chunks_exact_mut(F).enumerate() {
         let (oy, ox) = (p / g.ow, p % g.ow);
         let mut acc = *bias;
-        let (kx0, kx1, ix0) = columns(g, ox);
+        let (kx0, kx1, ix0) = g.columns(ox);
         for ky in 0..g.kh {
-            let Some(iy) = row(g, oy, ky) else { continue };
+            let Some(iy) = g.row(oy, ky) else { continue };
             let xs = &x[iy * g.w + ix0..][..kx1 - kx0];
             for (kx, &v) in (kx0..kx1).zip(xs) {
                 let w: &[f32; F] = wt[(ky * g.kw + kx) * F..][..F].try_into().expect("F weights");
@@ -342,9 +311,9 @@ fn one_channel_forward_any(g: &Window2d, wt: &[f32], bias: &[f32], x: &[f32], y:
     for (p, out) in y.chunks_exact_mut(f).enumerate() {
         let (oy, ox) = (p / g.ow, p % g.ow);
         out.copy_from_slice(bias);
-        let (kx0, kx1, ix0) = columns(g, ox);
+        let (kx0, kx1, ix0) = g.columns(ox);
         for ky in 0..g.kh {
-            let Some(iy) = row(g, oy, ky) else { continue };
+            let Some(iy) = g.row(oy, ky) else { continue };
             let xs = &x[iy * g.w + ix0..][..kx1 - kx0];
             for (kx, &v) in (kx0..kx1).zip(xs) {
                 let w = &wt[(ky * g.kw + kx) * f..][..f];

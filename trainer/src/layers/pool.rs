@@ -40,15 +40,14 @@ fn pool_sample(g: &Window2d, x: &[f32], y: &mut [f32], arg: &mut [u32]) {
     let c = g.c;
     for (p, (out, arg)) in y.chunks_exact_mut(c).zip(arg.chunks_exact_mut(c)).enumerate() {
         let (oy, ox) = (p / g.ow, p % g.ow);
-        let ix0 = (ox * g.stride).saturating_sub(g.pad_left);
-        let ix1 = (ox * g.stride + g.kw).saturating_sub(g.pad_left).min(g.w);
-        let iy0 = (oy * g.stride).saturating_sub(g.pad_top);
-        let iy1 = (oy * g.stride + g.kh).saturating_sub(g.pad_top).min(g.h);
-        let first = (iy0 * g.w + ix0) * c;
+        let (kx0, kx1, ix0) = g.columns(ox);
+        let rows = (0..g.kh).filter_map(|ky| g.row(oy, ky));
+        // Every window holds at least one input cell: start from the first.
+        let first = (rows.clone().next().unwrap_or(0) * g.w + ix0) * c;
         out.copy_from_slice(&x[first..first + c]);
         arg.iter_mut().zip(first as u32..).for_each(|(a, i)| *a = i);
-        for iy in iy0..iy1 {
-            for ix in ix0..ix1 {
+        for iy in rows {
+            for ix in ix0..ix0 + (kx1 - kx0) {
                 let at = (iy * g.w + ix) * c;
                 let cell = &x[at..at + c];
                 for (k, ((o, a), &v)) in out.iter_mut().zip(arg.iter_mut()).zip(cell).enumerate() {
