@@ -1,6 +1,7 @@
 //! Board runs under QEMU: the firmware of each emulated board runs the MNIST
 //! encoder and the encoders of both convolutional presets (`conv-ae`,
-//! `conv-denoise`: 28x28x1 → 4x4x8) on real digits, and the IMDB-shaped LSTM classifier (5000 x 32
+//! `conv-denoise`: 28x28x1 → 4x4x8) and a small autoencoder with every image
+//! layer kind (Conv2d, BatchNorm, MaxPool2d, Upsample2d) on real digits, and the IMDB-shaped LSTM classifier (5000 x 32
 //! embedding table in flash, 400 steps) on fixed token sequences and on raw
 //! text through the device tokenizer. Every output must match the host
 //! runtime, and the device's token ids must equal golden ids written here.
@@ -16,7 +17,8 @@ use std::fs;
 use anyhow::{Context, Result, ensure};
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::{
-    Chain, Dense, Embedding, Forward, Last, Lstm, Model as _, Recurrent, Relu, Sample, Sigmoid, TokenIds,
+    BatchNorm, Chain, Conv2d, Dense, Embedding, Forward, Last, Lstm, MaxPool2d, Model as _, Recurrent, Relu, Same,
+    Sample, Sigmoid, TokenIds, Upsample2d, Valid,
 };
 use ember_trainer::board::{Board, BoardRun, qemu_available, run_board, run_board_with_texts};
 use ember_trainer::fit::{FitOptions, TrainData, fit};
@@ -78,6 +80,54 @@ fn conv_encoder(preset: &str) -> Result<Model> {
     fit(&mut net, TrainData { x: &ds.x, y: &ds.x }, &cfg.fit_config()?, opts)?;
     Ok(net.to_model()?.sub_model(format!("{}_encoder", cfg.name), 0..6)?)
 }
+
+/// A small image autoencoder with every image layer kind — Conv2d,
+/// BatchNorm (moving statistics from training), MaxPool2d, Upsample2d — as
+/// a model file would declare it, trained for one epoch on 600 digits.
+fn image_layers_model() -> Result<Model> {
+    let toml = r#"
+        name = "image_layers"
+        task = "autoencoder"
+        input = [28, 28, 1]
+        input_range = [0.0, 1.0]
+        [[layers]]
+        type = "conv2d"
+        filters = 8
+        activation = "relu"
+        [[layers]]
+        type = "batchnorm"
+        [[layers]]
+        type = "maxpool2d"
+        [[layers]]
+        type = "upsample2d"
+        [[layers]]
+        type = "conv2d"
+        filters = 1
+        activation = "sigmoid"
+        [train]
+        epochs = 1
+        batch_size = 64
+        loss = "bce"
+        seed = 9
+    "#;
+    let cfg = ember_trainer::config::ModelConfig::from_toml(toml)?;
+    let ds = data::load_mnist_csv(&data::bundled_mnist_path())?.take(600);
+    let mut net = Network::init(&cfg.name, cfg.input_spec()?, &cfg.layer_specs()?, cfg.train.seed);
+    fit(&mut net, TrainData { x: &ds.x, y: &ds.x }, &cfg.fit_config()?, FitOptions::default())?;
+    Ok(net.to_model()?)
+}
+
+/// The typed form of [`image_layers_model`].
+type ImageLayers = Chain<
+    Conv2d<28, 28, 1, 8, 3, 3, Same, Relu, 784, 784>,
+    Chain<
+        BatchNorm<8, 784>,
+        Chain<
+            MaxPool2d<28, 28, 8, 2, Valid, 784, 196>,
+            Chain<Upsample2d<14, 14, 8, 2, 196, 784>, Conv2d<28, 28, 8, 1, 3, 3, Same, Sigmoid, 784, 784>>,
+        >,
+    >,
+>;
 
 /// Four real digits (classes 0 to 3) from the bundled MNIST data.
 fn inputs() -> Result<Vec<f32>> {
@@ -272,6 +322,16 @@ fn cortex_m4_conv_encoder_matches_host() -> Result<()> {
 #[test]
 fn riscv32_conv_encoder_matches_host() -> Result<()> {
     check_conv_encoder(Board::Riscv32, "conv-ae")
+}
+
+#[test]
+fn cortex_m4_every_image_layer_matches_host() -> Result<()> {
+    check_image_model::<ImageLayers>(Board::CortexM4, image_layers_model()?, "image_layers")
+}
+
+#[test]
+fn riscv32_every_image_layer_matches_host() -> Result<()> {
+    check_image_model::<ImageLayers>(Board::Riscv32, image_layers_model()?, "image_layers")
 }
 
 #[test]
