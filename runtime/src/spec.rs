@@ -496,6 +496,31 @@ pub enum LayerSpec {
         /// `epsilon` as IEEE-754 bits (`f32::to_bits`); finite and positive.
         epsilon_bits: u32,
     },
+    /// Entity embeddings of categorical columns and their pairwise
+    /// interactions (a factorisation machine over batch-normalised
+    /// embeddings). The input is one row id per column, `[columns]` token
+    /// ids, each the row of that column's category in the shared table
+    /// (column `k`'s categories are rows `offset_k .. offset_k + count_k`, in
+    /// column order; the blob's `columns` asset holds the counts). Row `id_k`
+    /// is looked up (`e_k = weight[id_k]`), normalised with column `k`'s
+    /// statistics in inference form, `n_k = (e_k - mean_k) / sqrt(var_k + epsilon)
+    /// · gamma_k + beta_k` (ONNX `BatchNormalization`), and the output `[1]`
+    /// is `Σ_{j<k} n_j · n_k + Σ_k bias[id_k]`: every pairwise dot product
+    /// plus one learned bias per category. Put a `Dense` after it to scale
+    /// and clip the prediction.
+    ///
+    /// Parameters: `weight` `[rows, dim]`, `bias` `[rows]`, and `gamma`,
+    /// `beta`, `mean` (moving mean), `var` (moving variance), each `[columns, dim]`.
+    EntityDot {
+        /// Categorical columns (ids per sample).
+        columns: u32,
+        /// Rows of the shared table (categories of every column).
+        rows: u32,
+        /// Embedding length.
+        dim: u32,
+        /// Batch-norm `epsilon` as IEEE-754 bits; finite and positive.
+        epsilon_bits: u32,
+    },
 }
 
 /// The sizes shared by the recurrent layers ([`LayerSpec::SimpleRnn`], [`LayerSpec::Lstm`]).
@@ -549,6 +574,7 @@ impl LayerSpec {
             LayerSpec::MaxPool2d { .. } => "maxpool2d",
             LayerSpec::Upsample2d { .. } => "upsample2d",
             LayerSpec::BatchNorm { .. } => "batchnorm",
+            LayerSpec::EntityDot { .. } => "entitydot",
         }
     }
 
@@ -575,10 +601,12 @@ impl LayerSpec {
         }
     }
 
-    /// Epsilon of a [`LayerSpec::BatchNorm`].
+    /// Epsilon of a [`LayerSpec::BatchNorm`] or [`LayerSpec::EntityDot`].
     pub fn batch_norm_epsilon(&self) -> Option<f32> {
         match *self {
-            LayerSpec::BatchNorm { epsilon_bits, .. } => Some(f32::from_bits(epsilon_bits)),
+            LayerSpec::BatchNorm { epsilon_bits, .. } | LayerSpec::EntityDot { epsilon_bits, .. } => {
+                Some(f32::from_bits(epsilon_bits))
+            }
             _ => None,
         }
     }
@@ -620,6 +648,7 @@ impl LayerSpec {
                 height as usize * width as usize * channels as usize
             }
             LayerSpec::BatchNorm { dims, .. } => dims.elements(),
+            LayerSpec::EntityDot { columns, .. } => columns as usize,
         }
     }
 
@@ -647,6 +676,7 @@ impl LayerSpec {
                     .unwrap_or(Dims::d1(u32::MAX))
             }
             LayerSpec::BatchNorm { dims, .. } => dims,
+            LayerSpec::EntityDot { .. } => Dims::d1(1),
         }
     }
 
@@ -658,7 +688,7 @@ impl LayerSpec {
     /// What the layer's input holds.
     pub fn input_kind(&self) -> ValueKind {
         match self {
-            LayerSpec::Embedding { .. } => ValueKind::TokenIds,
+            LayerSpec::Embedding { .. } | LayerSpec::EntityDot { .. } => ValueKind::TokenIds,
             _ => ValueKind::F32,
         }
     }
@@ -686,6 +716,7 @@ impl LayerSpec {
             LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => 3,
             LayerSpec::Conv2d { .. } => 2,
             LayerSpec::BatchNorm { .. } => 4,
+            LayerSpec::EntityDot { .. } => 6,
         }
     }
 
@@ -720,6 +751,13 @@ impl LayerSpec {
                 let name = ["gamma", "beta", "mean", "var"].get(i)?;
                 f32_param(name, c, false)
             }
+            LayerSpec::EntityDot { columns, rows, dim, .. } => match i {
+                // Not regularised, as for Embedding (sparse updates).
+                0 => f32_param("weight", Dims::d2(rows, dim), false),
+                1 => f32_param("bias", Dims::d1(rows), false),
+                2..=5 => f32_param(["gamma", "beta", "mean", "var"][i - 2], Dims::d2(columns, dim), false),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -751,6 +789,10 @@ impl LayerSpec {
             LayerSpec::BatchNorm { dims, epsilon_bits } => {
                 let eps = f32::from_bits(epsilon_bits);
                 dims.validate().is_ok() && eps.is_finite() && eps > 0.0
+            }
+            LayerSpec::EntityDot { columns, rows, dim, epsilon_bits } => {
+                let eps = f32::from_bits(epsilon_bits);
+                [columns, rows, dim].into_iter().all(in_range) && columns <= rows && eps.is_finite() && eps > 0.0
             }
         };
         if !ok {
@@ -794,6 +836,7 @@ impl LayerSpec {
             LayerSpec::Upsample2d { height, width, channels, factor } => {
                 product(&[height, factor, width, factor, channels])
             }
+            LayerSpec::EntityDot { .. } => 1,
         }
     }
 }
