@@ -170,6 +170,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
         val_mse: brier,
         pca_mse: None,
         classification: Some(report),
+        summary: Vec::new(),
         files,
     };
     write_bytes(&report_path, markdown(cfg, &summary, ds.len(), n_val > 0).as_bytes())?;

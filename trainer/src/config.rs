@@ -22,6 +22,7 @@
 
 use ember_runtime::Activation;
 use ember_runtime::spec::{Dims, IoSpec, LayerSpec, Padding, Side, TokenizerKind, TokenizerSpec, ValueKind};
+use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use crate::fit::{EarlyStopping, FitConfig};
@@ -38,6 +39,46 @@ pub enum Task {
     Denoise,
     /// Predict a class label (binary with one sigmoid unit, or one-hot with softmax).
     Classify,
+    /// Word embeddings: `words.context` word ids predict the next word (a
+    /// `[words]` section; the last layer is `Dense(words.vocab, softmax)`).
+    Ngram,
+    /// Entity embeddings of categorical columns predicting a numeric target
+    /// (an `[entity]` section; the first layer is `entitydot`).
+    Entity,
+}
+
+/// Settings of a word-embedding model (`task = "ngram"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WordsConfig {
+    /// Most words in the vocabulary (the most frequent ones of a text corpus).
+    /// A corpus with fewer distinct words gives a smaller model.
+    pub vocab: u32,
+    /// Words of context that predict the next one.
+    pub context: u32,
+}
+
+impl Default for WordsConfig {
+    fn default() -> Self {
+        WordsConfig { vocab: 250, context: 3 }
+    }
+}
+
+/// Settings of an entity-embedding model (`task = "entity"`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EntityConfig {
+    /// The categorical columns, in input order.
+    pub columns: Vec<String>,
+    /// The numeric target column.
+    pub target: String,
+    /// Fraction of the records held out as the test set (before the validation split).
+    pub test_split: f32,
+    /// Categories per column, known once the data is loaded (not part of a
+    /// model file). Until then each column counts one category, which is
+    /// enough to check the layer list.
+    #[serde(skip)]
+    pub categories: Vec<u32>,
 }
 
 /// How a text model turns text into token ids (see `ember_runtime::text`).
@@ -231,6 +272,16 @@ pub enum LayerConfig {
         #[serde(default = "bn_epsilon")]
         epsilon: f32,
     },
+    /// Entity embeddings of every `[entity]` column, batch-normalised, their
+    /// pairwise dot products plus one bias per category (must come first).
+    Entitydot {
+        /// Embedding length.
+        #[serde(default = "ten")]
+        dim: u32,
+        /// Batch-norm epsilon (Keras's default 1e-3).
+        #[serde(default = "bn_epsilon")]
+        epsilon: f32,
+    },
 }
 
 /// A convolution kernel size: square or `[rows, columns]`.
@@ -272,6 +323,10 @@ fn two() -> u32 {
     2
 }
 
+fn ten() -> u32 {
+    10
+}
+
 fn bn_epsilon() -> f32 {
     crate::layers::batchnorm::EPSILON
 }
@@ -299,8 +354,8 @@ fn layer_spec(l: &LayerConfig, dims: &[u32], input_kind: ValueKind, vocab: u32, 
             "{what} needs an image [height, width, channels] (declare input = [28, 28, 1]), got {dims:?}"
         )),
     };
-    if i == 0 && input_kind == ValueKind::TokenIds && !matches!(l, LayerConfig::Embedding { .. }) {
-        anyhow::bail!("a text model must start with an embedding layer");
+    if i == 0 && input_kind == ValueKind::TokenIds && !matches!(l, LayerConfig::Embedding { .. } | LayerConfig::Entitydot { .. }) {
+        anyhow::bail!("a text model must start with an embedding layer (an entity model with an entitydot layer)");
     }
     Ok(match l {
         LayerConfig::Dense { units, activation } => {
@@ -382,6 +437,15 @@ fn layer_spec(l: &LayerConfig, dims: &[u32], input_kind: ValueKind, vocab: u32, 
             let dims = Dims::new(dims).ok_or_else(|| anyhow::anyhow!("cannot normalise {dims:?}"))?;
             LayerSpec::BatchNorm { dims, epsilon_bits: epsilon.to_bits() }
         }
+        LayerConfig::Entitydot { dim, epsilon } => {
+            if i != 0 || input_kind != ValueKind::TokenIds || dims.len() != 1 {
+                anyhow::bail!("an entitydot layer must be the first layer of an entity model (an [entity] section)");
+            }
+            if !(epsilon.is_finite() && *epsilon > 0.0) {
+                anyhow::bail!("entitydot epsilon {epsilon} must be a positive number");
+            }
+            LayerSpec::EntityDot { columns: flat, rows: vocab, dim: *dim, epsilon_bits: epsilon.to_bits() }
+        }
     })
 }
 
@@ -459,6 +523,13 @@ pub struct ModelConfig {
     /// Tokenizer settings of a text model (its input is then `[max_len]` token ids).
     #[serde(default)]
     pub text: Option<TextConfig>,
+    /// Word-embedding settings (`task = "ngram"`; the input is `[context]` word ids).
+    #[serde(default)]
+    pub words: Option<WordsConfig>,
+    /// Entity-embedding settings (`task = "entity"`; the input is one
+    /// category id per column).
+    #[serde(default)]
+    pub entity: Option<EntityConfig>,
     /// Layers in order.
     pub layers: Vec<LayerConfig>,
     /// Training settings.
@@ -482,6 +553,21 @@ impl ModelConfig {
 
     /// The model's input description.
     pub fn input_spec(&self) -> anyhow::Result<IoSpec> {
+        let ids = |n: usize, what: &str| -> anyhow::Result<IoSpec> {
+            let dims = Dims::new(&[n as u32]).ok_or_else(|| anyhow::anyhow!("{what} {n} is invalid"))?;
+            Ok(IoSpec { kind: ValueKind::TokenIds, dims, range: None })
+        };
+        match self.task {
+            Task::Ngram => {
+                let w = self.words.as_ref().context("an ngram model needs a [words] section")?;
+                return ids(w.context as usize, "words.context");
+            }
+            Task::Entity => {
+                let e = self.entity.as_ref().context("an entity model needs an [entity] section")?;
+                return ids(e.columns.len(), "the number of entity.columns");
+            }
+            _ => {}
+        }
         if let Some(t) = &self.text {
             let dims = Dims::new(&[t.max_len]).ok_or_else(|| anyhow::anyhow!("max_len {} is invalid", t.max_len))?;
             return Ok(IoSpec { kind: ValueKind::TokenIds, dims, range: None });
@@ -497,7 +583,12 @@ impl ModelConfig {
         }
         let input = self.input_spec()?;
         let mut dims: Vec<u32> = input.dims.as_slice().to_vec();
-        let vocab = self.text.as_ref().map_or(0, |t| t.vocab);
+        let vocab = match (self.task, &self.words, &self.entity) {
+            (Task::Ngram, Some(w), _) => w.vocab,
+            (Task::Entity, _, Some(e)) if e.categories.is_empty() => e.columns.len() as u32,
+            (Task::Entity, _, Some(e)) => e.categories.iter().sum(),
+            _ => self.text.as_ref().map_or(0, |t| t.vocab),
+        };
         let mut specs = Vec::new();
         for (i, l) in self.layers.iter().enumerate() {
             let spec = layer_spec(l, &dims, input.kind, vocab, i).map_err(|e| anyhow::anyhow!("layer {i}: {e}"))?;
@@ -505,7 +596,43 @@ impl ModelConfig {
             dims = spec.output_dims().as_slice().to_vec();
             specs.push(spec);
         }
+        match (self.task, &self.words, specs.last()) {
+            (Task::Ngram, Some(w), Some(LayerSpec::Dense { units, activation: Activation::Softmax, .. }))
+                if *units == w.vocab => {}
+            (Task::Ngram, Some(w), _) => {
+                anyhow::bail!("an ngram model must end with a softmax dense layer of words.vocab = {} units", w.vocab)
+            }
+            (Task::Entity, _, Some(last)) if last.output_len() != 1 => {
+                anyhow::bail!("an entity model predicts one value: its last layer must have one output")
+            }
+            _ => {}
+        }
         Ok(specs)
+    }
+
+    /// This ngram configuration for a vocabulary of `n` words: `words.vocab`
+    /// and the units of the last (softmax) layer become `n` (a corpus may
+    /// hold fewer distinct words than the configured vocabulary).
+    pub fn with_vocab(&self, n: u32) -> Self {
+        let mut cfg = self.clone();
+        if let Some(w) = &mut cfg.words {
+            if let Some(LayerConfig::Dense { units, .. }) = cfg.layers.last_mut()
+                && *units == w.vocab
+            {
+                *units = n;
+            }
+            w.vocab = n;
+        }
+        cfg
+    }
+
+    /// This entity configuration with the number of categories of each column.
+    pub fn with_categories(&self, counts: Vec<u32>) -> Self {
+        let mut cfg = self.clone();
+        if let Some(e) = &mut cfg.entity {
+            e.categories = counts;
+        }
+        cfg
     }
 
     /// The fit settings.
@@ -531,7 +658,7 @@ impl ModelConfig {
                 min_delta: 0.0,
                 restore_best: t.restore_best,
             }),
-            accuracy: self.task == Task::Classify,
+            accuracy: matches!(self.task, Task::Classify | Task::Ngram),
         })
     }
 }

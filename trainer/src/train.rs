@@ -51,6 +51,8 @@ pub struct TrainSummary {
     /// For classifiers: the report on the validation data (the training data
     /// when there is no validation split).
     pub classification: Option<crate::metrics::ClassificationReport>,
+    /// Result lines to print (embedding models: held-out scores and baselines).
+    pub summary: Vec<String>,
     /// Every file written.
     pub files: Vec<PathBuf>,
 }
@@ -151,8 +153,11 @@ pub(crate) fn write_history(cfg: &ModelConfig, history: &History, out: &Path) ->
 
 /// Trains the model of `cfg` and writes everything into `opts.out`.
 pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSummary> {
-    if cfg.task == Task::Classify {
-        return crate::classify::train(cfg, opts);
+    match cfg.task {
+        Task::Classify => return crate::classify::train(cfg, opts),
+        Task::Ngram => return crate::ngram::train(cfg, opts),
+        Task::Entity => return crate::entity::train(cfg, opts),
+        Task::Autoencoder | Task::Denoise => {}
     }
     let ds = load_data(cfg, opts.data.as_deref())?;
     let specs = cfg.layer_specs()?;
@@ -168,7 +173,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     let (ck_path, resume) = prepare_out(opts)?;
     let noise = match cfg.task {
         Task::Denoise => Some(cfg.noise.unwrap_or(NoiseConfig::Gaussian { level: 0.5 })),
-        Task::Autoencoder | Task::Classify => None,
+        _ => None,
     };
     let transform = noise.map(|n| move |x: &mut [f32], seed: u64| apply_noise(n, x, seed));
     let fit_opts = FitOptions {
@@ -212,7 +217,8 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     files.extend(write_history(cfg, &history, &opts.out)?);
     files.extend(pictures(cfg, encoder.as_ref(), pca.as_ref(), &val_ds, &val_in, &recon, &opts.out)?);
 
-    let summary = TrainSummary { model, encoder, history, val_mse, pca_mse, classification: None, files };
+    let summary =
+        TrainSummary { model, encoder, history, val_mse, pca_mse, classification: None, summary: Vec::new(), files };
     let report_path = opts.out.join("report.md");
     write_bytes(&report_path, report(cfg, &summary, &ds).as_bytes())?;
     let mut summary = summary;
@@ -281,7 +287,7 @@ fn pictures(
         let out_imgs = &recon[..k * d];
         let rows: Vec<(&str, &[f32])> = match cfg.task {
             Task::Denoise => vec![("noisy", &val_in[..k * d]), ("denoised", out_imgs), ("clean", clean)],
-            Task::Autoencoder | Task::Classify => vec![("original", clean), ("reconstruction", out_imgs)],
+            _ => vec![("original", clean), ("reconstruction", out_imgs)],
         };
         plot::image_grid(&path, &format!("{} (validation digits)", cfg.name), &rows, 28, 28, k)?;
         files.push(path);

@@ -1,6 +1,7 @@
 //! Command-line interface of `ember` (spellings are stable: scripts rely on them).
 
 mod classify;
+mod embed;
 mod inspect;
 mod quickstart;
 mod run;
@@ -41,6 +42,18 @@ enum Command {
     Classify(classify::ClassifyArgs),
     /// Print a blob's header, tensor table, sizes and CRC; non-zero exit on any defect.
     Inspect(inspect::InspectArgs),
+    /// Words most similar (cosine) to a word of a word-embedding model.
+    Similar(embed::SimilarArgs),
+    /// Words nearest to A - B + C ("man is to king as woman is to ?": king man woman).
+    Analogy(embed::AnalogyArgs),
+    /// The most probable next words after a word-embedding model's context words.
+    Next(embed::NextArgs),
+    /// For each embedding dimension of an entity column, the categories with the lowest and highest values.
+    Dims(embed::DimsArgs),
+    /// Categories of a column nearest to one category, or to the sum of several (composite queries).
+    Nearest(embed::NearestArgs),
+    /// A labelled PNG of an embedding table projected to 2-D (PCA).
+    Project(embed::ProjectArgs),
     /// The main job: train the 3-D, MNIST and convolutional autoencoders and a text classifier, export, verify and run on the QEMU boards.
     Quickstart(quickstart::QuickstartArgs),
     /// List the presets, or print one as a TOML model file.
@@ -96,6 +109,15 @@ struct TrainArgs {
     /// Input noise for denoising: gaussian:LEVEL or salt-pepper:FRACTION.
     #[arg(long)]
     noise: Option<String>,
+    /// Entity models: the categorical columns, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+    /// Entity models: the numeric target column.
+    #[arg(long)]
+    target: Option<String>,
+    /// Word-embedding models: most words in the vocabulary.
+    #[arg(long)]
+    vocab: Option<u32>,
     /// No progress bars or per-epoch lines.
     #[arg(long, short)]
     quiet: bool,
@@ -154,6 +176,12 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run(a) => run::cmd_run(a),
         Command::Classify(a) => classify::cmd_classify(a),
         Command::Inspect(a) => inspect::cmd_inspect(a),
+        Command::Similar(a) => embed::cmd_similar(a),
+        Command::Analogy(a) => embed::cmd_analogy(a),
+        Command::Next(a) => embed::cmd_next(a),
+        Command::Dims(a) => embed::cmd_dims(a),
+        Command::Nearest(a) => embed::cmd_nearest(a),
+        Command::Project(a) => embed::cmd_project(a),
         Command::Quickstart(a) => quickstart::cmd_quickstart(a),
         Command::Presets { name } => {
             match name {
@@ -194,11 +222,27 @@ fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = a.noise {
         cfg.noise = Some(NoiseConfig::parse(&n).map_err(anyhow::Error::msg)?);
     }
+    if a.columns.is_some() || a.target.is_some() {
+        let e = cfg.entity.as_mut().context("--columns and --target are for entity models (task = \"entity\")")?;
+        if let Some(c) = a.columns {
+            cfg.input = vec![c.len() as u32];
+            e.columns = c;
+        }
+        e.target = a.target.unwrap_or(e.target.clone());
+    }
+    if let Some(v) = a.vocab {
+        let w = cfg.words.as_ref().context("--vocab is for word-embedding models (task = \"ngram\")")?.vocab;
+        cfg = cfg.with_vocab(v);
+        if v == 0 || w == 0 {
+            bail!("--vocab must be at least 1");
+        }
+    }
     cfg.fit_config()?;
     let opts = TrainOptions { data: a.data, out: a.out, resume: a.resume, verbose: !a.quiet };
     let s = train(&cfg, &opts)?;
     match &s.classification {
         Some(report) => println!("{}: classification report\n\n{report}", cfg.name),
+        None if !s.summary.is_empty() => s.summary.iter().for_each(|l| println!("{}: {l}", cfg.name)),
         None => println!("{}: validation reconstruction MSE {:.6}", cfg.name, s.val_mse),
     }
     if let Some(p) = s.pca_mse {
