@@ -7,9 +7,10 @@
 //!   right-nested in `Chain` (`Chain<A, Chain<B, C>>`), with fully qualified
 //!   `ember_runtime::` paths so it compiles with no `use`;
 //! * `const INPUT_LEN: usize` and `const OUTPUT_LEN: usize` (values per sample);
-//! * for a model that reads token ids (its first layer is an Embedding):
-//!   `const SEQ_LEN: usize` (ids per sample) and `const VOCAB: usize` (ids
-//!   must be below it);
+//! * for a model that reads token ids (its first layer is an Embedding or
+//!   an EntityDot): `const SEQ_LEN: usize` (ids per sample: the sequence
+//!   length, or the column count) and `const VOCAB: usize` (ids must be
+//!   below it: the vocabulary, or the shared table's row count);
 //! * `const BLOB_FILE: &str`: the blob file the type was generated for.
 //!
 //! Loading that blob with `<Model as ember_runtime::Model>::load` checks every
@@ -29,6 +30,7 @@
 //! | MaxPool2d | `MaxPool2d<H, W, C, POOL, Pad, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<C, OHW>` |
 //! | Upsample2d | `Upsample2d<H, W, C, FACTOR, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<C, OHW>` |
 //! | BatchNorm | `BatchNorm<R, C>` | `SMatrix<R, C>` → the same |
+//! | EntityDot | `EntityDot<C, R, D>` | `TokenIds<R, C>` → `SVector<1>` |
 //!
 //! with `Cell` = `SimpleRnn<I, H>` or `Lstm<I, H>`, `Ret` = `Last` or
 //! `Sequences`, `O = 2 * H`, `Pad` = `Same` or `Valid`. A sequence sample
@@ -38,7 +40,8 @@
 //! `HW = H * W`: one column per pixel; `OHW = oh * ow` is the output's pixel
 //! count. Flatten, Dropout and BatchNorm take the shape of the value before
 //! them: `R` is its innermost dimension, `C` the product of the others
-//! (`C = 1` for a vector, `H * W` for a map).
+//! (`C = 1` for a vector, `H * W` for a map). An EntityDot reads `C` row
+//! ids (one per categorical column) of a table of `R` rows of `D` values.
 
 use ember_runtime::spec::{Activation, Dims, LayerSpec, Padding};
 
@@ -68,7 +71,8 @@ impl Model {
         let ty = chain(&types);
         let name: String = self.name.escape_debug().collect();
         let tokens = match self.layers[0] {
-            LayerSpec::Embedding { vocab, seq_len, .. } => format!(
+            LayerSpec::Embedding { vocab, seq_len, .. }
+            | LayerSpec::EntityDot { rows: vocab, columns: seq_len, .. } => format!(
                 "/// Token ids per sample.\n\
                  pub const SEQ_LEN: usize = {seq_len};\n\
                  /// Vocabulary size: every token id must be below it.\n\
@@ -145,6 +149,7 @@ fn layer_type(i: usize, layer: &LayerSpec, input: Dims) -> Result<String, Export
             let (r, c) = matrix(dims);
             format!("{RT}::BatchNorm<{r}, {c}>")
         }
+        LayerSpec::EntityDot { columns, rows, dim, .. } => format!("{RT}::EntityDot<{columns}, {rows}, {dim}>"),
         _ => return Err(ExportError::Invalid(format!("layer {i} ({}) has no typed runtime layer", layer.kind_name()))),
     })
 }
@@ -271,8 +276,8 @@ mod tests {
             })
             .collect();
         let input = match layers[0] {
-            LayerSpec::Embedding { seq_len, .. } => {
-                IoSpec { kind: ValueKind::TokenIds, dims: Dims::d1(seq_len), range: None }
+            LayerSpec::Embedding { .. } | LayerSpec::EntityDot { .. } => {
+                IoSpec { kind: ValueKind::TokenIds, dims: Dims::d1(layers[0].input_len() as u32), range: None }
             }
             _ => IoSpec { kind: ValueKind::F32, dims: Dims::d1(layers[0].input_len() as u32), range: None },
         };
@@ -346,6 +351,23 @@ mod tests {
                     ember_runtime::Dense<10, 2, ember_runtime::Linear>>>;\n";
         assert!(src.contains(want), "{src}");
         assert!(!src.contains("SEQ_LEN") && !src.contains("VOCAB"), "{src}");
+    }
+
+    #[test]
+    fn entity_model_and_token_constants() {
+        let m = seq_model(vec![
+            LayerSpec::EntityDot { columns: 3, rows: 12, dim: 4, epsilon_bits: 1e-3f32.to_bits() },
+            LayerSpec::Dense { inputs: 1, units: 1, activation: Activation::Relu },
+        ]);
+        let src = m.to_rust("e.emb").unwrap();
+        let want = "pub type Model = ember_runtime::Chain<ember_runtime::EntityDot<3, 12, 4>, \
+                    ember_runtime::Dense<1, 1, ember_runtime::Relu>>;\n";
+        assert!(src.contains(want), "{src}");
+        assert!(src.contains("pub const INPUT_LEN: usize = 3;\n") && src.contains("OUTPUT_LEN: usize = 1;\n"), "{src}");
+        assert!(
+            src.contains("pub const SEQ_LEN: usize = 3;\n") && src.contains("pub const VOCAB: usize = 12;\n"),
+            "{src}"
+        );
     }
 
     #[test]

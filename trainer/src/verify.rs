@@ -69,11 +69,22 @@ pub fn compare(backend: &'static str, got: &[f32], want: &[f32]) -> Comparison {
 /// `n` deterministic input samples for `model`: uniform in its declared
 /// input range, or in `[-2, 2]` when it declares none; for token-id models,
 /// ids uniform below the vocabulary, each sample starting with a run of
-/// padding (id 0) of random length, as padded text has.
+/// padding (id 0) of random length, as padded text has; for entity models,
+/// each column's id uniform among that column's rows (all rows when the
+/// model names no columns).
 pub fn sample_inputs(model: &Model, n: usize, seed: u64) -> Vec<f32> {
     use rand::RngExt;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let per = model.input.dims.elements();
+    if let Some(LayerSpec::EntityDot { rows, .. }) = model.layers.first() {
+        let ranges: Vec<std::ops::Range<usize>> = match crate::embed::columns(model) {
+            Ok(cols) if cols.len() == per => cols.iter().map(|c| c.offset..c.offset + c.count).collect(),
+            _ => vec![0..*rows as usize; per],
+        };
+        return (0..n)
+            .flat_map(|_| ranges.iter().map(|r| rng.random_range(r.clone()) as f32).collect::<Vec<_>>())
+            .collect();
+    }
     if model.input.kind == ValueKind::TokenIds {
         let vocab = match model.layers.first() {
             Some(LayerSpec::Embedding { vocab, .. }) => *vocab,

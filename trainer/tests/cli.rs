@@ -13,6 +13,8 @@ use ember_runtime::{Blob, dynamic};
 
 #[path = "cli/conv.rs"]
 mod conv;
+#[path = "cli/embed.rs"]
+mod embed;
 #[path = "cli/text.rs"]
 mod text;
 

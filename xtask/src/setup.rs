@@ -26,7 +26,7 @@ pub const QEMU_BINARIES: &[&str] = &["qemu-system-arm", "qemu-system-riscv32"];
 /// The Debian sources file whose `Suites:` line gets `bookworm-backports`.
 const DEBIAN_SOURCES: &str = "/etc/apt/sources.list.d/debian.sources";
 /// Python packages of the virtual environment.
-const PY_PACKAGES: &[&str] = &["onnxruntime", "onnx", "numpy"];
+const PY_PACKAGES: &[&str] = &["onnxruntime", "onnx", "numpy", "scipy"];
 
 /// Whether QEMU must be installed or may be missing.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -11,8 +11,8 @@
 //! * one graph input [`INPUT_NAME`] of shape `[batch, ...input.dims]`, where
 //!   `batch` is the symbolic dimension [`BATCH_DIM`]; its element type is
 //!   `FLOAT`, or `INT64` when the model's input holds
-//!   [`ValueKind::TokenIds`] (then `[batch, seq_len]`, feeding the first
-//!   layer's `Gather`);
+//!   [`ValueKind::TokenIds`] (then `[batch, seq_len]` or `[batch, columns]`,
+//!   feeding the first layer's `Gather`s);
 //! * one graph output [`OUTPUT_NAME`] of element type `FLOAT` and shape
 //!   `[batch, ...output.dims]` (`Model::output`: the last layer's output
 //!   dimensions, `[seq_len, features]` for a recurrent layer's full
@@ -25,7 +25,10 @@
 //!   convolution's weight transposed to ONNX's OIHW, see `conv.rs`); constant
 //!   helper tensors are initializers named after their node: `INT64`
 //!   `Reshape` targets (`lstm_1.shape`) and `FLOAT` `Resize` scales
-//!   (`upsample2d_3.scales`);
+//!   (`upsample2d_3.scales`), an EntityDot's mask and `ReduceSum` axes
+//!   (`entitydot_0.mask`, `entitydot_0.pairs.axes`); an EntityDot's
+//!   `[columns, dim]` batch-norm statistics are written flattened to
+//!   `[columns · dim]`;
 //! * nodes and intermediate values named after their layer (`dense_0`,
 //!   `dense_0.act`, ...); the last layer's final value is named `output`.
 //!
@@ -38,7 +41,13 @@
 //! * `SimpleRnn` / `Lstm`: ONNX `RNN` / `LSTM` between transposes to and from
 //!   ONNX's time-first layout (see `recurrent.rs`);
 //! * `Conv2d`: `Conv` + activation, `MaxPool2d`: `MaxPool`, `Upsample2d`:
-//!   `Resize` (nearest), `BatchNorm`: `BatchNormalization` (see `conv.rs`).
+//!   `Resize` (nearest), `BatchNorm`: `BatchNormalization` (see `conv.rs`);
+//! * `EntityDot`: `Gather` of the embeddings, `BatchNormalization` over
+//!   the `columns · dim` values, the strictly upper triangle of the Gram
+//!   matrix (`MatMul` with its transpose, `Mul` by a constant 0/1 mask,
+//!   `ReduceSum`) plus the `ReduceSum` of the gathered biases, giving
+//!   `[batch, 1]` (`entity.rs`); must be the first layer, its `INT64` ids
+//!   `[batch, columns]` being the graph input.
 //!
 //! The exporter tracks each value's per-sample shape through the graph: a
 //! sequence is `[seq_len, features]` and a map `[H, W, C]`, as in
@@ -55,6 +64,7 @@
 mod conv;
 mod dense;
 mod embedding;
+mod entity;
 mod recurrent;
 
 use std::collections::HashSet;
@@ -147,6 +157,10 @@ impl Model {
                     conv::upsample2d(&mut b, &prefix, [height, width, channels, factor], x, &mut layout)?
                 }
                 LayerSpec::BatchNorm { .. } => conv::batch_norm(&mut b, &prefix, spec, params, x, &mut layout)?,
+                LayerSpec::EntityDot { columns, rows, dim, epsilon_bits } => {
+                    let eps = f32::from_bits(epsilon_bits);
+                    entity::export(&mut b, &prefix, [columns, rows, dim], eps, params, x)?
+                }
                 _ => return Err(ExportError::Onnx(format!("layer {i} ({}) has no ONNX export", spec.kind_name()))),
             };
         }

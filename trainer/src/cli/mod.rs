@@ -54,7 +54,7 @@ enum Command {
     Nearest(embed::NearestArgs),
     /// A labelled PNG of an embedding table projected to 2-D (PCA).
     Project(embed::ProjectArgs),
-    /// The main job: train the 3-D, MNIST and convolutional autoencoders and a text classifier, export, verify and run on the QEMU boards.
+    /// The main job: train the 3-D, MNIST and convolutional autoencoders, a text classifier, word and entity embeddings; export, verify and run on the QEMU boards.
     Quickstart(quickstart::QuickstartArgs),
     /// List the presets, or print one as a TOML model file.
     Presets {

@@ -40,6 +40,8 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
         ("mnist-ae", Some(a.mnist_epochs)),
         ("bag-of-embeddings", None),
         ("conv-ae", Some(a.conv_epochs)),
+        ("ngram-embedding", None),
+        ("entity-embedding", None),
     ];
     for (name, epochs) in models {
         let mut cfg = presets::preset(name).context("built-in preset")?;
@@ -56,6 +58,7 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
             Some(c) => {
                 format!("{name:<10} trained in {secs:5.1} s: accuracy {:.2} on its {} phrases", c.accuracy, c.samples)
             }
+            None if !s.summary.is_empty() => format!("{name:<10} trained in {secs:5.1} s: {}", s.summary.join("; ")),
             None => format!("{name:<10} trained in {secs:5.1} s: validation MSE {:.5}{pca}", s.val_mse),
         });
         dirs.push(out);

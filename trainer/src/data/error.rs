@@ -76,6 +76,23 @@ pub enum DataError {
         /// What was seen.
         message: String,
     },
+    /// A MATLAB MAT-file is malformed or of an unsupported version.
+    #[error("{}: invalid MAT-file: {message}", path.display())]
+    Mat {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and in which variable.
+        message: String,
+    },
+    /// A table (CSV or JSON records / columns) cannot be used: an unknown
+    /// column, a bad target value, a malformed record.
+    #[error("{}: {message}", path.display())]
+    Table {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the row or record and the column.
+        message: String,
+    },
     /// A dataset was built from inconsistent parts (not from a file).
     #[error("invalid dataset: {0}")]
     Invalid(String),

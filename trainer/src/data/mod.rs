@@ -9,9 +9,11 @@
 mod blobs;
 mod csv;
 mod error;
+pub mod mat;
 mod mnist;
 pub mod noise;
 pub(crate) mod rng;
+pub mod table;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -19,7 +21,9 @@ use std::path::{Path, PathBuf};
 pub use blobs::{Centers, make_blobs};
 pub use csv::load_csv;
 pub use error::DataError;
+pub use mat::{MatValue, parse_mat, read_mat};
 pub use mnist::{load_mnist_csv, load_mnist_idx};
+pub use table::{CategoryColumn, Table, load_table, synthetic_table};
 
 /// Samples stored row-major as `[n, dims...]` `f32`, with optional integer labels.
 #[derive(Debug, Clone, PartialEq)]

@@ -113,6 +113,10 @@ pub enum TextError {
         /// What is wrong.
         message: String,
     },
+    /// N-gram settings are unusable (a window shorter than 2 words, a
+    /// vocabulary size of 0 or too large).
+    #[error("invalid n-gram settings: {0}")]
+    NgramSettings(String),
     /// A data set or file was empty or could not be assembled.
     #[error(transparent)]
     Data(#[from] DataError),

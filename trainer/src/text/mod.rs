@@ -32,6 +32,7 @@ mod acl;
 mod csv;
 mod error;
 mod imdb;
+pub mod ngram;
 mod npz;
 mod pickle;
 mod synthetic;
@@ -47,6 +48,10 @@ pub use acl::load_acl_imdb;
 pub use csv::{load_text_csv, load_text_csv_like};
 pub use error::TextError;
 pub use imdb::{ImdbOptions, KERAS_IMDB_SEED, load_imdb_npz, load_imdb_word_index};
+pub use ngram::{
+    NgramData, load_ngrams, ngrams_from_mat, ngrams_from_npy, ngrams_from_npz, ngrams_from_str, ngrams_from_text,
+    synthetic_corpus,
+};
 pub use synthetic::synthetic_reviews;
 pub use vocab::{build_vocab, encode_texts, pad_ids};
 
