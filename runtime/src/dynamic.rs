@@ -8,10 +8,14 @@ use crate::kernels::{self, CellParams};
 use crate::spec::{LayerSpec, ValueKind};
 use crate::{Error, activation};
 
-/// Scratch beyond the two activation buffers: recurrent state and gates.
+/// Scratch beyond the two activation buffers: recurrent state and gates,
+/// or the normalised vectors of an entity layer (`columns * dim`).
 fn extra_len(blob: &Blob<'_>) -> usize {
-    let rec = blob.header().layers.iter().filter_map(LayerSpec::recurrent);
-    rec.map(|r| (2 + r.gates) * r.units).max().unwrap_or(0)
+    let per_layer = |l: &LayerSpec| match *l {
+        LayerSpec::EntityDot { columns, dim, .. } => columns as usize * dim as usize,
+        _ => l.recurrent().map_or(0, |r| (2 + r.gates) * r.units),
+    };
+    blob.header().layers.iter().map(per_layer).max().unwrap_or(0)
 }
 
 /// Scratch length (in `f32`) that [`forward`] needs for `blob`.
@@ -20,7 +24,7 @@ pub fn scratch_len(blob: &Blob<'_>) -> usize {
 }
 
 /// Checks the input values: finite, and for token-id models integers below
-/// the embedding's vocabulary.
+/// the embedding's vocabulary (or the entity layer's table rows).
 fn check_input(blob: &Blob<'_>, input: &[f32]) -> Result<(), Error> {
     if input.iter().any(|v| !v.is_finite()) {
         return Err(Error::NonFinite);
@@ -29,6 +33,7 @@ fn check_input(blob: &Blob<'_>, input: &[f32]) -> Result<(), Error> {
     if header.input.kind == ValueKind::TokenIds {
         let vocab = match header.layers.first() {
             Some(LayerSpec::Embedding { vocab, .. }) => *vocab as f32,
+            Some(LayerSpec::EntityDot { rows, .. }) => *rows as f32,
             _ => return Err(Error::IoMismatch),
         };
         if input.iter().any(|&v| v < 0.0 || v >= vocab || libm::truncf(v) != v) {
@@ -49,7 +54,8 @@ fn check_input(blob: &Blob<'_>, input: &[f32]) -> Result<(), Error> {
 /// # Errors
 /// [`Error::InputShape`], [`Error::BufferTooSmall`], [`Error::NonFinite`],
 /// [`Error::TokenOutOfRange`] (an id that is negative, fractional or not below
-/// the vocabulary size), or a tensor error for a blob the caller did not parse.
+/// the vocabulary size or the entity table's rows), or a tensor error for a
+/// blob the caller did not parse.
 pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut [f32]) -> Result<usize, Error> {
     let header = blob.header();
     let width = header.max_activation_len();
@@ -116,6 +122,23 @@ pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut
                 let eps = entry.spec.batch_norm_epsilon().ok_or(Error::BadLayer)?;
                 let p = |i| entry.param_f32(i);
                 kernels::batch_norm(p(0)?, p(1)?, p(2)?, p(3)?, eps, &cur[..len], &mut next[..out]);
+            }
+            LayerSpec::EntityDot { dim, .. } => {
+                let p = |i| entry.param_f32(i);
+                let eps = entry.spec.batch_norm_epsilon().ok_or(Error::BadLayer)?;
+                let params = kernels::EntityParams {
+                    weight: p(0)?,
+                    bias: p(1)?,
+                    gamma: p(2)?,
+                    beta: p(3)?,
+                    mean: p(4)?,
+                    var: p(5)?,
+                    epsilon: eps,
+                    dim: dim as usize,
+                };
+                // Ids were checked by `check_input` (only layer 0 takes ids).
+                let ids = cur[..len].iter().map(|&v| v as u32);
+                *next.first_mut().ok_or(Error::BufferTooSmall)? = kernels::entity_dot(&params, ids, extra)?;
             }
             #[allow(unreachable_patterns)]
             _ => return Err(Error::LayerKind),

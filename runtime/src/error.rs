@@ -67,6 +67,17 @@ pub enum Error {
     NoTokenizer,
     /// An input value is NaN or infinite.
     NonFinite,
+    /// A named asset, column or category is not in the model.
+    NotFound,
+    /// An asset (`vocab`, `columns`) is malformed: not UTF-8, a bad line, or
+    /// counts that do not add up to the model's table.
+    BadAsset,
+    /// Search arguments disagree: a zero dimension, a table that is not whole
+    /// rows, a row range or row past the table, a query or output of the
+    /// wrong length, or room for no result.
+    BadQuery,
+    /// A search query vector is zero or not finite (no direction to compare).
+    ZeroQuery,
 }
 
 impl Error {
@@ -102,6 +113,10 @@ impl Error {
             Error::EmptyText => "text holds no word",
             Error::NoTokenizer => "model has no tokenizer (or its word list is missing or malformed)",
             Error::NonFinite => "input holds NaN or an infinite value",
+            Error::NotFound => "no such asset, column or category in the model",
+            Error::BadAsset => "model asset is malformed (not UTF-8, a bad line, or counts that do not add up)",
+            Error::BadQuery => "search arguments are inconsistent (dimension, table, row range, query length or K = 0)",
+            Error::ZeroQuery => "query vector is zero or not finite",
         }
     }
 }

@@ -11,6 +11,8 @@
 //! * [`model`]: [`Chain`] to compose layers into a model whose activation RAM
 //!   is known at compile time, and [`Model::load`] to bind a blob to a type.
 //! * [`text`]: the tokenizer shared by host and device (hashing or word list).
+//! * [`search`]: the names stored with a model (`vocab`, `columns`) and
+//!   nearest-neighbour search over an embedding table (cosine similarity).
 //! * [`dynamic`]: an interpreter for any blob on caller-provided buffers, used
 //!   by host tools that do not know the model's type at compile time.
 #![no_std]
@@ -28,6 +30,7 @@ pub mod format;
 pub mod kernels;
 pub mod layers;
 pub mod model;
+pub mod search;
 pub mod spec;
 pub mod text;
 
@@ -40,6 +43,7 @@ pub use layers::conv::{
 };
 pub use layers::dense::{Dense, DenseView};
 pub use layers::embedding::{Embedding, EmbeddingView};
+pub use layers::entity::{EntityDot, EntityDotView};
 pub use layers::flatten::{Dropout, Flatten};
 pub use layers::recurrent::{
     Bidirectional, BidirectionalView, CellState, Last, Lstm, Recurrent, RecurrentView, Sequences, SimpleRnn,

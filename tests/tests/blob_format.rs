@@ -7,12 +7,13 @@
 //! and a bitwise CRC-32 (`ember_tests::crc32_bitwise`). The exporter's
 //! output is compared with those bytes, and the parser is fed them.
 
+use ember_export::Asset;
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::model::Model as RtModel;
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
 use ember_runtime::{
-    BatchNorm, Blob, Chain, Conv2d, Dense, Error, Forward, Linear, MaxPool2d, Relu, SMatrix, SVector, Same, Softmax,
-    Upsample2d, dynamic,
+    BatchNorm, Blob, Chain, Conv2d, Dense, EntityDot, Error, Forward, Linear, MaxPool2d, Relu, SMatrix, SVector, Same,
+    Softmax, TokenIds, Upsample2d, dynamic,
 };
 use ember_tests::{OffsetBuf, crc32_bitwise, dense, input_spec, random_params, rng};
 use rand::RngExt;
@@ -599,12 +600,13 @@ fn rejects_header_decode() {
     // An empty header.
     let b = with_header_bytes(|h| h.clear());
     assert_rejects(&b, Error::HeaderDecode);
-    // Unknown enum discriminants: ValueKind 2, LayerSpec 10, Activation 5, DType 2.
+    // Unknown enum discriminants: ValueKind 2, LayerSpec 11 (10 is EntityDot), Activation 5, DType 2.
     let name_len = 1 + b"fixture".len();
     assert_rejects(&with_header_bytes(|h| h[name_len] = 2), Error::HeaderDecode);
     let layers_at = name_len + 7 + 15; // input 7 bytes, output 7 + 8 (range)
     assert_eq!(Fixture::new().header.encode()[layers_at], 2, "layer count byte");
-    assert_rejects(&with_header_bytes(|h| h[layers_at + 1] = 10), Error::HeaderDecode);
+    assert_rejects(&with_header_bytes(|h| h[layers_at + 1] = 11), Error::HeaderDecode);
+    assert_rejects(&with_header_bytes(|h| h[layers_at + 1] = 0x7F), Error::HeaderDecode);
     assert_rejects(&with_header_bytes(|h| h[layers_at + 4] = 5), Error::HeaderDecode);
     let tensors_at = layers_at + 1 + 2 * 4;
     let dtype_at = tensors_at + 1 + 1 + b"dense_0.weight".len();
@@ -1066,6 +1068,247 @@ fn image_layers_chain_by_their_output_shapes() {
 }
 
 // ---------------------------------------------------------------------------
+// Entity embeddings: EntityDot (10).
+// ---------------------------------------------------------------------------
+
+/// `EntityDot` (10): columns, rows, dim, epsilon_bits.
+fn entity_layer(columns: u32, rows: u32, dim: u32, epsilon_bits: u32) -> WireLayer {
+    WireLayer { variant: 10, fields: vec![columns, rows, dim, epsilon_bits] }
+}
+
+/// The typed model of [`Fixture::entity`].
+type EntityType = Chain<EntityDot<3, 7, 4>, Dense<1, 1, Relu>>;
+
+/// The layers of [`Fixture::entity`] as `LayerSpec`s.
+fn entity_specs() -> Vec<LayerSpec> {
+    vec![
+        LayerSpec::EntityDot { columns: 3, rows: 7, dim: 4, epsilon_bits: 1e-3f32.to_bits() },
+        LayerSpec::Dense { inputs: 1, units: 1, activation: Activation::Relu },
+    ]
+}
+
+/// Table `[7, 4]`, biases `[7]`, gamma, beta, mean, var `[3, 4]` (var
+/// positive), then the scaling dense layer's weight `[1, 1]` and bias `[1]`.
+fn entity_values() -> Vec<Vec<f32>> {
+    let mut r = rng(19);
+    let mut u = |n: usize, lo: f32, hi: f32| (0..n).map(|_| r.random_range(lo..hi)).collect::<Vec<f32>>();
+    vec![
+        u(28, -0.5, 0.5),
+        u(7, -0.1, 0.1),
+        u(12, 0.5, 1.5),
+        u(12, -0.5, 0.5),
+        u(12, -0.5, 0.5),
+        u(12, 0.1, 1.0),
+        vec![2.0],
+        vec![3.0],
+    ]
+}
+
+/// The `vocab` and `columns` assets of [`Fixture::entity`]: columns `a` (2
+/// categories), `b` (3) and `c` (2) over the 7 table rows.
+const ENTITY_VOCAB: &[u8] = b"a0\na1\nb0\nb1\nb2\nc0\nc1";
+const ENTITY_COLUMNS: &[u8] = b"a\t2\nb\t3\nc\t2";
+
+impl Fixture {
+    /// Three category ids (a table of 7 rows of 4 values, epsilon 1e-3)
+    /// through EntityDot, then Dense 1 -> 1 (relu); the `vocab` and `columns`
+    /// assets and the `task`/`target` metadata; tensors from offset 512.
+    fn entity() -> Self {
+        let u8_tensor = |name: &str, len: usize| WireTensor {
+            name: name.as_bytes().to_vec(),
+            dtype: 1,
+            dims: wdims(&[len as u32]),
+            offset: 0,
+        };
+        let header = WireHeader {
+            name: b"entity".to_vec(),
+            input: WireIo { kind: 1, dims: wdims(&[3]), range: None },
+            output: WireIo { kind: 0, dims: wdims(&[1]), range: None },
+            layers: vec![entity_layer(3, 7, 4, EPS_BITS), layer(1, 1, 1)],
+            tensors: vec![
+                tensor("entitydot_0.weight", &[7, 4]),
+                tensor("entitydot_0.bias", &[7]),
+                tensor("entitydot_0.gamma", &[3, 4]),
+                tensor("entitydot_0.beta", &[3, 4]),
+                tensor("entitydot_0.mean", &[3, 4]),
+                tensor("entitydot_0.var", &[3, 4]),
+                tensor("dense_1.weight", &[1, 1]),
+                tensor("dense_1.bias", &[1]),
+                u8_tensor("vocab", ENTITY_VOCAB.len()),
+                u8_tensor("columns", ENTITY_COLUMNS.len()),
+            ],
+            tokenizer: None,
+            metadata: vec![(b"task".to_vec(), b"entity".to_vec()), (b"target".to_vec(), b"y".to_vec())],
+        };
+        let mut data: Vec<Vec<u8>> = entity_values().iter().map(|v| f32_bytes(v)).collect();
+        data.extend([ENTITY_VOCAB.to_vec(), ENTITY_COLUMNS.to_vec()]);
+        let mut f = Fixture { header, data, data_start: 512 };
+        f.relayout();
+        f
+    }
+
+    fn with_entity(edit: impl FnOnce(&mut Fixture)) -> Vec<u8> {
+        let mut f = Fixture::entity();
+        edit(&mut f);
+        f.bytes()
+    }
+}
+
+/// The `u8` tensor named `name`.
+fn asset<'a>(blob: &Blob<'a>, name: &str) -> &'a [u8] {
+    let i = blob.header().tensors.iter().position(|t| t.name == name).unwrap();
+    blob.tensor_u8(i).unwrap()
+}
+
+#[test]
+fn entity_fixture_is_valid_and_runs() {
+    let bytes = Fixture::entity().bytes();
+    let aligned = AlignedBytes::new(&bytes);
+    let blob = Blob::parse(&aligned).expect("the hand-built entity fixture is valid");
+    let h = blob.header();
+    assert_eq!(h.layers.as_slice(), entity_specs().as_slice());
+    assert_eq!(h.input.kind, ValueKind::TokenIds);
+    assert_eq!((h.meta("task"), h.meta("target")), (Some("entity"), Some("y")));
+    assert_eq!(asset(&blob, "vocab"), ENTITY_VOCAB);
+    assert_eq!(asset(&blob, "columns"), ENTITY_COLUMNS);
+    // Scratch: two activation buffers of 3 values plus 3 x 4 normalised values.
+    assert_eq!(dynamic::scratch_len(&blob), 2 * 3 + 12);
+    let typed = <EntityType as RtModel>::load(&aligned).expect("binds to its type");
+    for ids in [[0u32, 2, 5], [1, 4, 6], [0, 0, 0], [6, 6, 6]] {
+        let x: Vec<f32> = ids.iter().map(|&i| i as f32).collect();
+        let mut scratch = vec![f32::NAN; dynamic::scratch_len(&blob)];
+        let mut out = [f32::NAN; 1];
+        assert_eq!(dynamic::forward(&blob, &x, &mut scratch, &mut out), Ok(1));
+        let y = typed.forward(&TokenIds::new(ids).unwrap());
+        assert_eq!(y[0].to_bits(), out[0].to_bits(), "typed and dynamic agree for {ids:?}");
+        assert!(out[0].is_finite() && out[0] >= 0.0, "relu output {out:?}");
+    }
+}
+
+/// The header the exporter must write for an entity model, encoded by hand,
+/// and the EntityDot entry byte by byte.
+#[test]
+fn exporter_writes_the_specified_entity_layer_encoding() {
+    let input = IoSpec { kind: ValueKind::TokenIds, dims: Dims::d1(3), range: None };
+    let mut model = Model::new("entity", input, entity_specs(), entity_values()).unwrap();
+    model.assets.push(Asset { name: "vocab".into(), bytes: ENTITY_VOCAB.to_vec() });
+    model.assets.push(Asset { name: "columns".into(), bytes: ENTITY_COLUMNS.to_vec() });
+    model.set_meta("task", "entity");
+    model.set_meta("target", "y");
+    let b = model.to_blob().unwrap();
+    let h = u32::from_le_bytes(b[8..12].try_into().unwrap()) as usize;
+    let fixture = Fixture::entity();
+    let mut want = fixture.header;
+    let mut off = (16 + h as u32).div_ceil(16) * 16;
+    for (t, d) in want.tensors.iter_mut().zip(&fixture.data) {
+        t.offset = off;
+        off = (off + d.len() as u32).div_ceil(16) * 16;
+    }
+    let header = &b[16..16 + h];
+    assert_eq!(header, want.encode().as_slice());
+    // name "entity" (7 bytes), input (TokenIds, rank 1, [3, 0, 0, 0], None),
+    // output (F32, rank 1, [1, 0, 0, 0], None), then the layers.
+    let layers_at = 7 + 7 + 7;
+    assert_eq!(&header[7..14], &[0x01, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00]);
+    #[rustfmt::skip]
+    let layers: &[u8] = &[
+        0x02,                                   // 2 layers
+        0x0A, 0x03, 0x07, 0x04,                 // EntityDot (10) { columns 3, rows 7, dim 4,
+        0xEF, 0xA4, 0x8C, 0xD4, 0x03,           //   epsilon_bits 0x3A83126F = 1e-3 as a varint }
+        0x00, 0x01, 0x01, 0x01,                 // Dense (0) { inputs 1, units 1, Relu (1) }
+    ];
+    assert_eq!(&header[layers_at..layers_at + layers.len()], layers);
+    assert_eq!(Model::from_blob(&b).unwrap(), model);
+}
+
+#[test]
+fn rejects_bad_entity_layers() {
+    let bad = [
+        // Zero columns, rows or dim.
+        entity_layer(0, 7, 4, EPS_BITS),
+        entity_layer(3, 0, 4, EPS_BITS),
+        entity_layer(3, 7, 0, EPS_BITS),
+        // More columns than rows: a column without a category.
+        entity_layer(8, 7, 4, EPS_BITS),
+        // Epsilon zero, negative zero, negative, NaN, infinite.
+        entity_layer(3, 7, 4, 0),
+        entity_layer(3, 7, 4, (-0.0f32).to_bits()),
+        entity_layer(3, 7, 4, (-1e-3f32).to_bits()),
+        entity_layer(3, 7, 4, f32::NAN.to_bits()),
+        entity_layer(3, 7, 4, f32::INFINITY.to_bits()),
+        // Sizes over MAX_DIM.
+        entity_layer(3, (1 << 24) + 1, 4, EPS_BITS),
+        entity_layer(3, 7, (1 << 24) + 1, EPS_BITS),
+        // A table of 2^24 x 2^5 = 2^29 values, per-column parameters of
+        // 2^20 x 2^9 = 2^29 values: over the element limit.
+        entity_layer(3, 1 << 24, 1 << 5, EPS_BITS),
+        entity_layer(1 << 20, 1 << 20, 1 << 9, EPS_BITS),
+    ];
+    for l in bad {
+        let b = Fixture::with_entity(|f| f.header.layers[0] = l.clone());
+        assert_eq!(parse(&b), Err(Error::BadLayer), "{l:?}");
+    }
+    // Boundaries: as many columns as rows, the smallest positive epsilon
+    // (the tensors no longer match: a shape error, not a layer error).
+    let b = Fixture::with_entity(|f| {
+        f.header.layers[0] = entity_layer(7, 7, 4, EPS_BITS);
+        f.header.input.dims = wdims(&[7]);
+    });
+    assert_rejects(&b, Error::TensorShape);
+    assert_eq!(parse(&Fixture::with_entity(|f| f.header.layers[0] = entity_layer(3, 7, 4, 1))), Ok(()));
+}
+
+#[test]
+fn entity_layer_chain_io_and_tensor_rules() {
+    // Only the first layer takes ids: an EntityDot after a dense layer.
+    let b = Fixture::with(|f| {
+        f.header.layers.push(entity_layer(2, 2, 1, EPS_BITS));
+        f.header.output.dims = wdims(&[1]);
+    });
+    assert_rejects(&b, Error::LayerChain);
+    // The input must be token ids, `columns` of them.
+    assert_rejects(&Fixture::with_entity(|f| f.header.input.kind = 0), Error::IoMismatch);
+    assert_rejects(&Fixture::with_entity(|f| f.header.input.dims = wdims(&[4])), Error::IoMismatch);
+    // The output is one value.
+    assert_rejects(&Fixture::with_entity(|f| f.header.layers[1] = layer(2, 1, 1)), Error::LayerChain);
+    // Parameter dims: the table is [rows, dim], the biases [rows], the
+    // batch-norm parameters [columns, dim] each.
+    let shapes: [(usize, &[u32]); 6] = [(0, &[4, 7]), (0, &[28]), (1, &[3]), (2, &[4, 3]), (4, &[3, 5]), (5, &[12])];
+    for (i, d) in shapes {
+        let b = Fixture::with_entity(|f| f.header.tensors[i].dims = wdims(d));
+        assert_rejects(&b, Error::TensorShape);
+    }
+    assert_rejects(&Fixture::with_entity(|f| f.header.tensors[3].dtype = 1), Error::TensorType);
+    // Eight parameter tensors (six, then the dense layer's two): five are too few.
+    let b = Fixture::with_entity(|f| {
+        f.header.tensors.truncate(5);
+        f.data.truncate(5);
+    });
+    assert_rejects(&b, Error::TensorCount);
+}
+
+#[test]
+fn entity_binding_checks_kind_and_every_size() {
+    let b = AlignedBytes::new(&Fixture::entity().bytes());
+    let err = |r: Result<(), Error>| r.unwrap_err();
+    assert!(<EntityType as RtModel>::load(&b).is_ok());
+    let e = err(<Chain<EntityDot<2, 7, 4>, Dense<1, 1, Relu>> as RtModel>::load(&b).map(|_| ()));
+    assert_eq!(e, Error::LayerShape);
+    let e = err(<Chain<EntityDot<3, 8, 4>, Dense<1, 1, Relu>> as RtModel>::load(&b).map(|_| ()));
+    assert_eq!(e, Error::LayerShape);
+    let e = err(<Chain<EntityDot<3, 7, 5>, Dense<1, 1, Relu>> as RtModel>::load(&b).map(|_| ()));
+    assert_eq!(e, Error::LayerShape);
+    let e = err(<Chain<EntityDot<3, 7, 4>, Dense<1, 1, Linear>> as RtModel>::load(&b).map(|_| ()));
+    assert_eq!(e, Error::LayerKind);
+    let e = err(<EntityDot<3, 7, 4> as RtModel>::load(&b).map(|_| ()));
+    assert_eq!(e, Error::LayerCount);
+    // An entity type against a dense blob, and a dense type against this one.
+    let d = AlignedBytes::new(&Fixture::new().bytes());
+    assert_eq!(err(<Chain<EntityDot<3, 7, 4>, Dense<1, 1, Relu>> as RtModel>::load(&d).map(|_| ())), Error::LayerKind);
+    assert_eq!(err(<FixtureType as RtModel>::load(&b).map(|_| ())), Error::LayerKind);
+}
+
+// ---------------------------------------------------------------------------
 // Robustness.
 // ---------------------------------------------------------------------------
 
@@ -1083,13 +1326,21 @@ fn exercise(bytes: &[u8]) -> Result<(), Error> {
     let _ = <FixtureType as RtModel>::load(&aligned).map(|m| m.forward(&SVector::zeros()));
     let _ = <Dense<3, 4, Relu> as RtModel>::load(&aligned).map(|m| m.forward(&SVector::zeros()));
     let _ = <ImageType as RtModel>::load(&aligned).map(|m| m.forward(&SMatrix::zeros()));
+    let _ = <EntityType as RtModel>::load(&aligned).map(|m| m.forward(&TokenIds::new([0, 6, 3]).unwrap()));
     let _ = Model::from_blob(bytes);
     Ok(())
 }
 
 #[test]
 fn every_truncation_is_rejected() {
-    for good in [Fixture::new().bytes(), exported().1, hand_written_blob(), Fixture::image().bytes()] {
+    let seeds = [
+        Fixture::new().bytes(),
+        exported().1,
+        hand_written_blob(),
+        Fixture::image().bytes(),
+        Fixture::entity().bytes(),
+    ];
+    for good in seeds {
         assert_eq!(exercise(&good), Ok(()));
         for n in 0..good.len() {
             assert!(exercise(&good[..n]).is_err(), "a {n}-byte prefix of a {}-byte blob was accepted", good.len());
@@ -1099,7 +1350,13 @@ fn every_truncation_is_rejected() {
 
 #[test]
 fn random_mutations_never_panic() {
-    let seeds = [Fixture::new().bytes(), exported().1, hand_written_blob(), Fixture::image().bytes()];
+    let seeds = [
+        Fixture::new().bytes(),
+        exported().1,
+        hand_written_blob(),
+        Fixture::image().bytes(),
+        Fixture::entity().bytes(),
+    ];
     let mut r = rng(2024);
     let mut seen = std::collections::HashSet::new();
     let mut accepted = 0;

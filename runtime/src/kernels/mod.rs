@@ -2,8 +2,10 @@
 //! that both compute exactly the same thing.
 
 mod conv;
+mod entity;
 
 pub use conv::{batch_norm, conv2d, max_pool2d, upsample2d};
+pub use entity::{EntityParams, entity_dot};
 
 use crate::activation::sigmoid;
 
@@ -11,7 +13,7 @@ use crate::activation::sigmoid;
 /// host (two SSE registers) and to hide the latency of an MCU's FPU.
 const LANES: usize = 8;
 
-/// `Σ a[i]·b[i]` over the common length, summed in [`LANES`] interleaved
+/// `Σ a[i]·b[i]` over the common length, summed in `LANES` interleaved
 /// partial sums (element `i` goes to sum `i % LANES`), then the partial sums
 /// in order, then the tail. The order is fixed, so every target computes the
 /// same bits.

@@ -4,5 +4,6 @@
 pub mod conv;
 pub mod dense;
 pub mod embedding;
+pub mod entity;
 pub mod flatten;
 pub mod recurrent;

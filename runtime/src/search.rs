@@ -1,0 +1,374 @@
+//! Names and nearest neighbours over an embedding table, without allocation:
+//! what a device (or the host CLI) needs to answer "which words are like
+//! *king*?" or "which categories are like this one?".
+//!
+//! * [`Names`]: the `vocab` asset (one name per table row, `\n`-separated).
+//! * [`Columns`]: the `columns` asset of an entity model (`name\tcount` per
+//!   categorical column; column `k`'s categories are the rows
+//!   `offset_k .. offset_k + count_k` of the shared table).
+//! * [`nearest`]: the `K` rows most similar (cosine) to a query vector.
+//! * [`top_k`]: the `K` largest scores (next-word prediction over a softmax).
+//! * [`combine`]: a weighted sum of rows (analogies `a − b + c`, composite
+//!   queries).
+//!
+//! Every function returns an [`Error`] for any malformed input, never panics.
+//!
+//! ```
+//! use ember_runtime::search::{Names, nearest};
+//! let names = Names::new(b"cat\ndog\ncar")?;
+//! let table = [1.0, 0.0, 0.9, 0.1, 0.0, 1.0]; // [3, 2]
+//! let cat = names.position("cat").unwrap();
+//! let best = nearest::<2>(&table, 2, 0..3, &table[0..2], &[cat])?;
+//! assert_eq!(names.get(best[0].row as usize), Some("dog"));
+//! # Ok::<(), ember_runtime::Error>(())
+//! ```
+
+use core::ops::Range;
+
+use heapless::Vec;
+
+use crate::Error;
+use crate::format::Blob;
+use crate::kernels::dot;
+use crate::spec::{DType, LayerSpec};
+
+/// Name of the `u8` tensor holding an entity model's columns (`name\tcount`
+/// per line). The row names are in [`crate::text::VOCAB_TENSOR`].
+pub const COLUMNS_TENSOR: &str = "columns";
+
+/// The bytes of the `u8` tensor named `name`.
+fn asset<'a>(blob: &Blob<'a>, name: &str) -> Result<&'a [u8], Error> {
+    let tensors = &blob.header().tensors;
+    let i = tensors.iter().position(|t| t.name == name).ok_or(Error::NotFound)?;
+    if tensors[i].dtype != DType::U8 {
+        return Err(Error::BadAsset);
+    }
+    blob.tensor_u8(i).map_err(|_| Error::BadAsset)
+}
+
+// ---------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------
+
+/// A list of names separated by `\n` (UTF-8, no trailing newline): name `i`
+/// belongs to table row `i`. Empty names are allowed (an empty category).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Names<'a> {
+    text: &'a str,
+    len: usize,
+}
+
+impl<'a> Names<'a> {
+    /// Checks that `bytes` are UTF-8. An empty byte string holds no name;
+    /// otherwise there is one more name than there are `\n` bytes.
+    ///
+    /// # Errors
+    /// [`Error::BadAsset`] if `bytes` are not UTF-8.
+    pub fn new(bytes: &'a [u8]) -> Result<Self, Error> {
+        let text = core::str::from_utf8(bytes).map_err(|_| Error::BadAsset)?;
+        let len = if text.is_empty() { 0 } else { 1 + bytes.iter().filter(|&&b| b == b'\n').count() };
+        Ok(Names { text, len })
+    }
+
+    /// The `u8` tensor named `name` of `blob` (usually
+    /// [`crate::text::VOCAB_TENSOR`]).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if the blob has no such tensor;
+    /// [`Error::BadAsset`] if it is not `u8` or not UTF-8.
+    pub fn from_blob(blob: &Blob<'a>, name: &str) -> Result<Self, Error> {
+        Self::new(asset(blob, name)?)
+    }
+
+    /// Number of names.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no name.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Name `i`, `None` if `i >= len()`.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        self.iter().nth(i)
+    }
+
+    /// Index of the first name equal to `name` (exact, case-sensitive).
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.iter().position(|n| n == name)
+    }
+
+    /// The names, in row order.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let text = self.text;
+        text.split('\n').take(self.len)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Columns
+// ---------------------------------------------------------------------------
+
+/// One categorical column of an entity model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column<'a> {
+    /// Position among the columns (the input id at this index is this column's).
+    pub index: usize,
+    /// Column name.
+    pub name: &'a str,
+    /// First table row of its categories.
+    pub offset: usize,
+    /// Number of categories (at least 1).
+    pub count: usize,
+}
+
+impl Column<'_> {
+    /// The table rows of its categories, `offset .. offset + count`.
+    pub fn rows(&self) -> Range<usize> {
+        self.offset..self.offset + self.count
+    }
+
+    /// Whether global table row `row` is one of its categories.
+    pub fn contains(&self, row: usize) -> bool {
+        self.rows().contains(&row)
+    }
+}
+
+/// The `columns` asset of an entity model: one line `name\tcount` per
+/// categorical column, in input order; `count` is a decimal number of at
+/// least 1, and the counts add up to the table's rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Columns<'a> {
+    text: &'a str,
+    len: usize,
+}
+
+/// A decimal count: ASCII digits only, at least 1, no overflow.
+fn parse_count(s: &str) -> Option<usize> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add((b - b'0') as u32)?;
+    }
+    (n > 0).then_some(n as usize)
+}
+
+impl<'a> Columns<'a> {
+    /// Parses and checks the asset against a table of `rows` rows.
+    ///
+    /// # Errors
+    /// [`Error::BadAsset`] if `bytes` are not UTF-8 or empty, a line is not
+    /// `name\tcount` (a name without tab, a count that is not a decimal
+    /// number of at least 1, an empty line), or the counts do not add up to
+    /// `rows`.
+    pub fn new(bytes: &'a [u8], rows: usize) -> Result<Self, Error> {
+        let text = core::str::from_utf8(bytes).map_err(|_| Error::BadAsset)?;
+        if text.is_empty() {
+            return Err(Error::BadAsset);
+        }
+        let (mut len, mut total) = (0usize, 0usize);
+        for line in text.split('\n') {
+            let (_, count) = line.split_once('\t').ok_or(Error::BadAsset)?;
+            let count = parse_count(count).ok_or(Error::BadAsset)?;
+            total = total.checked_add(count).ok_or(Error::BadAsset)?;
+            len += 1;
+        }
+        if total != rows {
+            return Err(Error::BadAsset);
+        }
+        Ok(Columns { text, len })
+    }
+
+    /// The `columns` asset ([`COLUMNS_TENSOR`]) of a blob whose first layer
+    /// is an [`LayerSpec::EntityDot`], checked against it: one line per
+    /// column, counts adding up to its rows.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if the blob has no `columns` tensor or no
+    /// EntityDot first layer; [`Error::BadAsset`] as [`Columns::new`], or if
+    /// the tensor is not `u8` or the line count differs from the layer's columns.
+    pub fn from_blob(blob: &Blob<'a>) -> Result<Self, Error> {
+        let (columns, rows) = match blob.header().layers.first() {
+            Some(&LayerSpec::EntityDot { columns, rows, .. }) => (columns as usize, rows as usize),
+            _ => return Err(Error::NotFound),
+        };
+        let parsed = Self::new(asset(blob, COLUMNS_TENSOR)?, rows)?;
+        if parsed.len() != columns {
+            return Err(Error::BadAsset);
+        }
+        Ok(parsed)
+    }
+
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no column (never, for a parsed asset).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The columns, in input order.
+    pub fn iter(&self) -> impl Iterator<Item = Column<'a>> + 'a {
+        let mut offset = 0;
+        self.text.split('\n').take(self.len).enumerate().filter_map(move |(index, line)| {
+            let (name, count) = line.split_once('\t')?;
+            let count = parse_count(count)?;
+            let column = Column { index, name, offset, count };
+            offset += count;
+            Some(column)
+        })
+    }
+
+    /// Column `k`, `None` if `k >= len()`.
+    pub fn get(&self, k: usize) -> Option<Column<'a>> {
+        self.iter().nth(k)
+    }
+
+    /// The first column named `name`.
+    pub fn find(&self, name: &str) -> Option<Column<'a>> {
+        self.iter().find(|c| c.name == name)
+    }
+
+    /// The column whose categories include global table row `row`.
+    pub fn column_of(&self, row: usize) -> Option<Column<'a>> {
+        self.iter().find(|c| c.contains(row))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Nearest neighbours
+// ---------------------------------------------------------------------------
+
+/// One search result: a table row (or score index) and its score.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Neighbour {
+    /// Global table row (for [`top_k`], the index into the scores).
+    pub row: u32,
+    /// Cosine similarity (for [`top_k`], the score itself).
+    pub score: f32,
+}
+
+/// Inserts into a list sorted by decreasing score, keeping at most `K`;
+/// a candidate equal to an entry goes after it (earlier rows win ties).
+fn insert<const K: usize>(best: &mut Vec<Neighbour, K>, n: Neighbour) {
+    if K == 0 {
+        return;
+    }
+    let at = best.iter().position(|b| n.score > b.score).unwrap_or(best.len());
+    if at >= K {
+        return;
+    }
+    if best.is_full() {
+        best.pop();
+    }
+    // Room was made above, and `at <= best.len()`.
+    let _ = best.insert(at, n);
+}
+
+/// Checks that `table` is whole rows of `dim` values; returns the row count.
+fn table_rows(table: &[f32], dim: usize) -> Result<usize, Error> {
+    if dim == 0 || table.len() % dim != 0 {
+        return Err(Error::BadQuery);
+    }
+    Ok(table.len() / dim)
+}
+
+/// The `K` rows of `table` in `rows` most similar to `query` by cosine
+/// similarity `q · r / (|q| |r|)` (computed in `f32` with [`dot`]), best
+/// first; equal scores keep the lower row first. Rows whose index is in
+/// `skip` are left out (the query's own words), as are rows whose norm is
+/// zero or not finite. Fewer than `K` results when fewer rows qualify.
+///
+/// # Shapes
+/// `table`: `[R, dim]` row-major; `rows`: a range inside `0..R`; `query`: `[dim]`.
+///
+/// # Errors
+/// [`Error::BadQuery`] if `dim` is 0, `table` is not whole rows, `rows`
+/// reaches past the table (or starts after it ends), `query` is not `dim`
+/// long, or `K` is 0; [`Error::ZeroQuery`] if the query's norm is zero or not finite.
+pub fn nearest<const K: usize>(
+    table: &[f32],
+    dim: usize,
+    rows: Range<usize>,
+    query: &[f32],
+    skip: &[usize],
+) -> Result<Vec<Neighbour, K>, Error> {
+    let total = table_rows(table, dim)?;
+    if K == 0 || rows.start > rows.end || rows.end > total || query.len() != dim {
+        return Err(Error::BadQuery);
+    }
+    let qn = libm::sqrtf(dot(query, query));
+    if !(qn.is_finite() && qn > 0.0) {
+        return Err(Error::ZeroQuery);
+    }
+    let mut best = Vec::new();
+    for (row, r) in table.chunks_exact(dim).enumerate().take(rows.end).skip(rows.start) {
+        let Ok(id) = u32::try_from(row) else { break };
+        if skip.contains(&row) {
+            continue;
+        }
+        let rn = libm::sqrtf(dot(r, r));
+        if !(rn.is_finite() && rn > 0.0) {
+            continue;
+        }
+        let score = dot(query, r) / (qn * rn);
+        if score.is_nan() {
+            continue;
+        }
+        insert(&mut best, Neighbour { row: id, score });
+    }
+    Ok(best)
+}
+
+/// The `K` largest `scores`, largest first, equal scores keeping the lower
+/// index first; NaN scores are left out. `row` is the index into `scores`.
+/// Empty when `K` is 0.
+///
+/// # Shapes
+/// `scores`: any length (for example a softmax output `[V]`).
+pub fn top_k<const K: usize>(scores: &[f32]) -> Vec<Neighbour, K> {
+    let mut best = Vec::new();
+    for (row, &score) in scores.iter().enumerate() {
+        let Ok(row) = u32::try_from(row) else { break };
+        if !score.is_nan() {
+            insert(&mut best, Neighbour { row, score });
+        }
+    }
+    best
+}
+
+/// `out = Σ w · table[row]` over `terms` `(row, w)` in order, starting from
+/// zeros (for example `[(a, 1), (b, -1), (c, 1)]` for the analogy
+/// `a − b + c`). No terms give zeros.
+///
+/// # Shapes
+/// `table`: `[R, dim]` row-major; `out`: `[dim]`.
+///
+/// # Errors
+/// [`Error::BadQuery`] if `dim` is 0, `table` is not whole rows, `out` is
+/// not `dim` long, or a row is `>= R` (then `out` is unspecified).
+pub fn combine(table: &[f32], dim: usize, terms: &[(usize, f32)], out: &mut [f32]) -> Result<(), Error> {
+    let total = table_rows(table, dim)?;
+    if out.len() != dim {
+        return Err(Error::BadQuery);
+    }
+    out.fill(0.0);
+    for &(row, w) in terms {
+        if row >= total {
+            return Err(Error::BadQuery);
+        }
+        for (o, &v) in out.iter_mut().zip(&table[row * dim..(row + 1) * dim]) {
+            *o += w * v;
+        }
+    }
+    Ok(())
+}
