@@ -32,8 +32,7 @@ pub struct EmbeddingLayer {
 impl EmbeddingLayer {
     /// Keras's default initialiser: uniform in `[-0.05, 0.05)`.
     pub fn new(vocab: usize, dim: usize, seq_len: usize, rng: &mut impl Rng) -> Self {
-        let weight = (0..vocab * dim).map(|_| rng.random_range(-0.05f32..0.05)).collect();
-        Self::from_params(vocab, dim, seq_len, weight)
+        Self::from_params(vocab, dim, seq_len, keras_uniform(vocab * dim, rng))
     }
 
     /// A layer with the given table (`[vocab, dim]`).
@@ -54,6 +53,12 @@ impl EmbeddingLayer {
             y: Vec::new(),
         }
     }
+}
+
+/// `len` values uniform in `[-0.05, 0.05)`, Keras's default embedding
+/// initialiser (also drawn by [`super::EntityDotLayer::new`]).
+pub(super) fn keras_uniform(len: usize, rng: &mut impl Rng) -> Vec<f32> {
+    (0..len).map(|_| rng.random_range(-0.05f32..0.05)).collect()
 }
 
 impl TrainLayer for EmbeddingLayer {

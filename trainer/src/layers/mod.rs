@@ -7,6 +7,7 @@ pub mod conv;
 pub mod dense;
 pub mod dropout;
 pub mod embedding;
+pub mod entity;
 pub mod flatten;
 pub mod lstm;
 pub mod pool;
@@ -21,6 +22,7 @@ pub use conv::Conv2dLayer;
 pub use dense::DenseLayer;
 pub use dropout::DropoutLayer;
 pub use embedding::EmbeddingLayer;
+pub use entity::EntityDotLayer;
 pub use flatten::FlattenLayer;
 pub use lstm::LstmLayer;
 pub use pool::{MaxPool2dLayer, Upsample2dLayer};
@@ -105,6 +107,11 @@ pub fn from_spec(spec: &LayerSpec, params: Vec<Vec<f32>>) -> Box<dyn TrainLayer>
             let eps = spec.batch_norm_epsilon().expect("a batchnorm spec");
             Box::new(BatchNormLayer::from_params(dims, eps, [next(), next(), next(), next()]))
         }
+        LayerSpec::EntityDot { columns, rows, dim, .. } => {
+            let eps = spec.batch_norm_epsilon().expect("an entitydot spec");
+            let params = [next(), next(), next(), next(), next(), next()];
+            Box::new(EntityDotLayer::from_params(columns as usize, rows as usize, dim as usize, eps, params))
+        }
         LayerSpec::MaxPool2d { .. } | LayerSpec::Upsample2d { .. } => image_layer(spec),
         #[allow(unreachable_patterns)]
         other => panic!("layer kind {} has no trainer implementation", other.kind_name()),
@@ -129,6 +136,10 @@ pub fn init(spec: &LayerSpec, rng: &mut impl Rng) -> Box<dyn TrainLayer> {
         LayerSpec::Conv2d { .. } => Box::new(Conv2dLayer::new(spec, rng)),
         LayerSpec::BatchNorm { dims, .. } => {
             Box::new(BatchNormLayer::new(dims, spec.batch_norm_epsilon().expect("a batchnorm spec")))
+        }
+        LayerSpec::EntityDot { columns, rows, dim, .. } => {
+            let eps = spec.batch_norm_epsilon().expect("an entitydot spec");
+            Box::new(EntityDotLayer::new(columns as usize, rows as usize, dim as usize, eps, rng))
         }
         LayerSpec::MaxPool2d { .. } | LayerSpec::Upsample2d { .. } => image_layer(spec),
         #[allow(unreachable_patterns)]
