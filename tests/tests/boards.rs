@@ -6,6 +6,16 @@
 //! text through the device tokenizer. Every output must match the host
 //! runtime, and the device's token ids must equal golden ids written here.
 //!
+//! Similarity search without a host: a word-embedding (next-word) model
+//! with 250 and with 5000 named rows, and an entity-embedding model with
+//! three categorical columns, answer similarity queries (a word, an analogy
+//! `a -b c`, a composite `species=Adelie island=Dream`) on the board from
+//! the blob's own table and names; rows and score bits must equal the host's
+//! answer from the same `ember_runtime::search` functions, which is itself
+//! checked against a naive `f64` cosine ranking written here. Their model
+//! outputs must be bit-identical to the host runtime's, and an unknown name
+//! must fail the run with its error line.
+//!
 //! QEMU is required: a missing QEMU fails the test with the install command
 //! (`cargo xtask setup`), it never skips. Sizes and instruction counts are
 //! printed (`cargo test -p ember-tests --test boards -- --nocapture`). Each
@@ -14,13 +24,19 @@
 
 use std::fs;
 
-use anyhow::{Context, Result, ensure};
-use ember_export::{AlignedBytes, Model};
+use anyhow::{Context, Result, bail, ensure};
+use ember_export::{AlignedBytes, Asset, Model};
+use ember_runtime::search::{self, COLUMNS_TENSOR, Columns, Names};
+use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
+use ember_runtime::text::VOCAB_TENSOR;
 use ember_runtime::{
-    BatchNorm, Chain, Conv2d, Dense, Embedding, Forward, Last, Lstm, MaxPool2d, Model as _, Recurrent, Relu, Same,
-    Sample, Sigmoid, TokenIds, Upsample2d, Valid,
+    BatchNorm, Blob, Chain, Conv2d, Dense, Embedding, EntityDot, Flatten, Forward, Last, Lstm, MaxPool2d, Model as _,
+    Recurrent, Relu, Same, Sample, Sigmoid, Softmax, TokenIds, Upsample2d, Valid,
 };
-use ember_trainer::board::{Board, BoardRun, qemu_available, run_board, run_board_with_texts};
+use ember_trainer::board::{
+    self, Board, BoardRun, QUERY_NEIGHBOURS, Workload, qemu_available, run_board, run_board_with_texts,
+    run_board_workload,
+};
 use ember_trainer::fit::{FitOptions, TrainData, fit};
 use ember_trainer::network::Network;
 use ember_trainer::verify::F32_PARITY;
@@ -302,6 +318,377 @@ fn check_classifier(board: Board) -> Result<()> {
         );
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Similarity search on the board
+// ---------------------------------------------------------------------------
+
+/// The next-word model over `V` words: the embeddings (`[V, 5]`) of 3
+/// context words, flattened, then a softmax over the next word.
+type NextWord<const V: usize> = Chain<Embedding<V, 5, 3>, Chain<Flatten<5, 3, 15>, Dense<15, V, Softmax>>>;
+
+/// The entity model: species, island and sex of a penguin (3 categories
+/// each, 9 rows of 10 values), then the Dense that scales the prediction.
+type Penguins = Chain<EntityDot<3, 9, 10>, Dense<1, 1, Relu>>;
+
+/// The columns of [`entity_model`] and their categories, in row order
+/// (categories sorted by their text, so `(missing)` first, as the trainer sorts them).
+const PENGUIN_COLUMNS: [(&str, [&str; 3]); 3] = [
+    ("species", ["Adelie", "Chinstrap", "Gentoo"]),
+    ("island", ["Biscoe", "Dream", "Torgersen"]),
+    ("sex", ["(missing)", "female", "male"]),
+];
+
+/// `n` distinct made-up words of two or three syllables; word `i` is the
+/// same for every `n`, so the 250- and 5000-word models share their first words.
+fn words(n: usize) -> Vec<String> {
+    const SYLLABLES: [&str; 20] = [
+        "ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "da", "zu", "fe", "go", "hi", "ja", "bo", "cu", "we",
+        "xi", "yo",
+    ];
+    (0..n)
+        .map(|i| {
+            let (a, b, c) = (i % 20, (i / 20) % 20, i / 400);
+            let third = if c > 0 { SYLLABLES[c % 20] } else { "" };
+            format!("{}{}{third}", SYLLABLES[a], SYLLABLES[b])
+        })
+        .collect()
+}
+
+/// `Embedding{vocab, 5, 3} -> Flatten -> Dense{15, vocab, Softmax}` with
+/// seeded random parameters and a `vocab` asset naming every row.
+fn word_model(vocab: usize, seed: u64) -> Result<Model> {
+    let v = vocab as u32;
+    let layers = vec![
+        LayerSpec::Embedding { vocab: v, dim: 5, seq_len: 3 },
+        LayerSpec::Flatten { dims: Dims::d2(3, 5) },
+        LayerSpec::Dense { inputs: 15, units: v, activation: Activation::Softmax },
+    ];
+    let mut r = ember_tests::rng(seed);
+    let values = vec![
+        ember_tests::uniform(&mut r, vocab * 5, -1.0, 1.0),
+        ember_tests::uniform(&mut r, 15 * vocab, -0.5, 0.5),
+        ember_tests::uniform(&mut r, vocab, -0.1, 0.1),
+    ];
+    let input = IoSpec { kind: ValueKind::TokenIds, dims: Dims::d1(3), range: None };
+    let mut model = Model::new(format!("next_word_{vocab}"), input, layers, values)?;
+    model.assets.push(Asset { name: VOCAB_TENSOR.into(), bytes: words(vocab).join("\n").into_bytes() });
+    model.set_meta("task", "ngram");
+    Ok(model)
+}
+
+/// Four contexts of 3 word ids, first and last rows included.
+fn word_inputs(vocab: usize) -> Vec<f32> {
+    [[0, 1, 2], [17, 3, vocab - 1], [vocab / 2, 42, 5], [42, 42, 42]].iter().flatten().map(|&i| i as f32).collect()
+}
+
+/// The word queries: a single word, an analogy `a -b c`, and the first word.
+fn word_queries() -> Vec<String> {
+    let w = words(100);
+    vec![w[17].clone(), format!("{} -{} {}", w[3], w[40], w[99]), w[0].clone()]
+}
+
+/// `EntityDot{3 columns, 9 rows, dim 10, eps 1e-3} -> Dense{1, 1, Relu}`
+/// with seeded random embeddings and batch-norm statistics, a Dense of
+/// weight ~800 and bias ~4200 (a body mass in grams), and the `vocab` and
+/// `columns` assets.
+fn entity_model(seed: u64) -> Result<Model> {
+    let layers = vec![
+        LayerSpec::EntityDot { columns: 3, rows: 9, dim: 10, epsilon_bits: 1e-3f32.to_bits() },
+        LayerSpec::Dense { inputs: 1, units: 1, activation: Activation::Relu },
+    ];
+    let mut r = ember_tests::rng(seed);
+    let mut u = |n, lo, hi| ember_tests::uniform(&mut r, n, lo, hi);
+    let values = vec![
+        u(90, -1.0, 1.0), // weight [9, 10]
+        u(9, -0.5, 0.5),  // bias [9]
+        u(30, 0.8, 1.2),  // gamma [3, 10]
+        u(30, -0.2, 0.2), // beta
+        u(30, -0.3, 0.3), // moving mean
+        u(30, 0.5, 1.5),  // moving variance
+        vec![812.5],      // dense weight
+        vec![4201.25],    // dense bias
+    ];
+    let input = IoSpec { kind: ValueKind::TokenIds, dims: Dims::d1(3), range: None };
+    let mut model = Model::new("penguins", input, layers, values)?;
+    let names: Vec<&str> = PENGUIN_COLUMNS.iter().flat_map(|(_, c)| c.iter().copied()).collect();
+    let columns: Vec<String> = PENGUIN_COLUMNS.iter().map(|(n, c)| format!("{n}\t{}", c.len())).collect();
+    model.assets.push(Asset { name: VOCAB_TENSOR.into(), bytes: names.join("\n").into_bytes() });
+    model.assets.push(Asset { name: COLUMNS_TENSOR.into(), bytes: columns.join("\n").into_bytes() });
+    model.set_meta("task", "entity");
+    model.set_meta("target", "body_mass_g");
+    Ok(model)
+}
+
+/// Every combination of species, island and sex, as global row ids.
+fn entity_inputs() -> Vec<f32> {
+    let mut x = Vec::new();
+    for s in 0..3 {
+        for i in 3..6 {
+            for g in 6..9 {
+                x.extend([s as f32, i as f32, g as f32]);
+            }
+        }
+    }
+    x
+}
+
+/// A query's rows with their signs (`(row, ±1)`), and the rows it searches.
+type Resolved = (Vec<(usize, f32)>, std::ops::Range<usize>);
+
+/// Resolves a query on the host from the blob's `vocab` (and `columns`) assets.
+fn resolve(blob: &Blob<'_>, line: &str) -> Result<Resolved> {
+    let names = Names::from_blob(blob, VOCAB_TENSOR)?;
+    let columns = match blob.header().layers.first() {
+        Some(LayerSpec::EntityDot { .. }) => Some(Columns::from_blob(blob)?),
+        _ => None,
+    };
+    let mut terms = Vec::new();
+    let mut range = None;
+    for (name, weight) in board::query_terms(line) {
+        let (row, rows) = match &columns {
+            None => (names.position(name).with_context(|| format!("unknown word {name}"))?, 0..names.len()),
+            Some(cols) => {
+                let (column, value) = name.split_once('=').context("not column=value")?;
+                let col = cols.find(column).with_context(|| format!("unknown column {column}"))?;
+                let row = col.rows().find(|&r| names.get(r) == Some(value)).context("unknown category")?;
+                (row, col.rows())
+            }
+        };
+        range.get_or_insert(rows);
+        terms.push((row, weight));
+    }
+    Ok((terms, range.context("empty query")?))
+}
+
+/// The first layer's table, `[rows, dim]`.
+fn first_table<'a>(blob: &Blob<'a>) -> Result<(&'a [f32], usize)> {
+    let dim = match blob.header().layers.first() {
+        Some(&LayerSpec::Embedding { dim, .. } | &LayerSpec::EntityDot { dim, .. }) => dim as usize,
+        _ => bail!("no embedding table"),
+    };
+    Ok((blob.tensor_f32(0)?, dim))
+}
+
+/// The host's answer to a query: the same runtime search the firmware runs.
+fn host_answer(blob: &Blob<'_>, line: &str) -> Result<Vec<(u32, f32)>> {
+    let (terms, range) = resolve(blob, line)?;
+    let (table, dim) = first_table(blob)?;
+    let mut query = vec![0.0f32; dim];
+    search::combine(table, dim, &terms, &mut query)?;
+    let skip: Vec<usize> = terms.iter().map(|t| t.0).collect();
+    let found = search::nearest::<QUERY_NEIGHBOURS>(table, dim, range, &query, &skip)?;
+    Ok(found.iter().map(|n| (n.row, n.score)).collect())
+}
+
+/// Checks an answer against a naive `f64` cosine ranking: every reported
+/// row is searched and not the query's, its score is its cosine (to 1e-5),
+/// scores do not increase, and no row left out scores above the last one;
+/// all searched rows are reported when there are at most
+/// [`QUERY_NEIGHBOURS`].
+fn check_f64(blob: &Blob<'_>, line: &str, answer: &[(u32, f32)]) -> Result<()> {
+    let (terms, range) = resolve(blob, line)?;
+    let (table, dim) = first_table(blob)?;
+    let row = |r: usize| table[r * dim..(r + 1) * dim].iter().map(|&v| f64::from(v));
+    let q: Vec<f64> =
+        (0..dim).map(|j| terms.iter().map(|&(r, w)| f64::from(w) * f64::from(table[r * dim + j])).sum()).collect();
+    let qn = q.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let cos =
+        |r: usize| row(r).zip(&q).map(|(a, b)| a * b).sum::<f64>() / (qn * row(r).map(|v| v * v).sum::<f64>().sqrt());
+    let searched: Vec<usize> = range.filter(|r| !terms.iter().any(|t| t.0 == *r)).collect();
+    ensure!(answer.len() == searched.len().min(QUERY_NEIGHBOURS), "`{line}`: {} answers", answer.len());
+    for (i, &(r, score)) in answer.iter().enumerate() {
+        let r = r as usize;
+        ensure!(searched.contains(&r), "`{line}`: row {r} is not searched");
+        ensure!((f64::from(score) - cos(r)).abs() <= 1e-5, "`{line}`: row {r} score {score}, f64 {}", cos(r));
+        ensure!(i == 0 || score <= answer[i - 1].1, "`{line}`: scores not best first");
+    }
+    let last = answer.last().map_or(f64::INFINITY, |a| f64::from(a.1));
+    for r in searched.into_iter().filter(|r| !answer.iter().any(|a| a.0 as usize == *r)) {
+        ensure!(cos(r) <= last + 1e-5, "`{line}`: row {r} (cosine {}) beats the last answer {last}", cos(r));
+    }
+    Ok(())
+}
+
+/// Runs `model` (typed `M`) on `board` with `inputs` and `queries`: every
+/// output bit-identical to the host runtime's, every query answer equal
+/// (rows and score bits) to the host's search, itself checked in `f64`.
+/// Prints the sizes and the instructions per inference and per query.
+fn check_search_model<M>(board: Board, model: &Model, dir_name: &str, inputs: &[f32], queries: &[String]) -> Result<()>
+where
+    M: ember_runtime::Model,
+    M::Input: Sample,
+    M::Output: Sample,
+    for<'a> M::Bound<'a>: Forward<Input = M::Input, Output = M::Output>,
+{
+    if let Err(msg) = qemu_available(board) {
+        panic!("{msg}");
+    }
+    let blob = model.to_blob()?;
+    let dir = tempfile::tempdir()?;
+    let (blob_path, rs_path) = (dir.path().join("model.emb"), dir.path().join("model.rs"));
+    fs::write(&blob_path, &blob)?;
+    fs::write(&rs_path, model.to_rust("model.emb")?)?;
+    let work = Workload { inputs, texts: &[], queries };
+    let run = {
+        let _one_at_a_time = BOARD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        run_board_workload(board, &blob_path, &rs_path, &work, &board.model_dir(dir_name))?
+    };
+
+    let aligned = AlignedBytes::new(&blob);
+    let host = M::load(&aligned).context("host runtime rejects the blob")?;
+    let samples = inputs.len() / M::Input::LEN;
+    ensure!(run.outputs.len() == samples, "{} outputs for {samples} samples", run.outputs.len());
+    for (i, (sample, got)) in inputs.chunks_exact(M::Input::LEN).zip(&run.outputs).enumerate() {
+        let mut want = Vec::new();
+        host.forward(&M::Input::from_values(sample.iter().copied())?).for_each_value(|v| want.push(v.to_bits()));
+        let got: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
+        ensure!(got == want, "{} {dir_name} sample {i}: board output differs from the host in its bits", board.name());
+    }
+    let parsed = Blob::parse(&aligned)?;
+    board::check_queries(&run, queries, |q| host_answer(&parsed, q))?;
+    for (q, answer) in queries.iter().zip(&run.queries) {
+        check_f64(&parsed, q, &answer.neighbours)?;
+    }
+    ensure!(run.activation_bytes == M::ACTIVATION_BYTES, "activation bytes {}", run.activation_bytes);
+    let names = Names::from_blob(&parsed, VOCAB_TENSOR)?;
+    let rows = names.len();
+    println!("{dir_name} ({rows} rows, outputs bit-identical to the host):");
+    print_run(board, &run, 0.0);
+    for (q, answer) in queries.iter().zip(&run.queries) {
+        let best: Vec<&str> = answer.neighbours.iter().take(3).filter_map(|n| names.get(n.0 as usize)).collect();
+        println!(
+            "{}: {dir_name} query `{q}` over {rows} rows: {} instructions; best {best:?}",
+            board.name(),
+            answer.instructions
+        );
+    }
+    Ok(())
+}
+
+/// The 250-word model: outputs and queries match the host.
+fn check_words_250(board: Board) -> Result<()> {
+    check_search_model::<NextWord<250>>(
+        board,
+        &word_model(250, 11)?,
+        "next_word_250",
+        &word_inputs(250),
+        &word_queries(),
+    )
+}
+
+/// `Embedding{4, 65, 1} -> Flatten -> Dense{65, 2, Softmax}` with named
+/// rows: one value per row more than a board query can hold.
+fn wide_model() -> Result<Model> {
+    let layers = vec![
+        LayerSpec::Embedding { vocab: 4, dim: 65, seq_len: 1 },
+        LayerSpec::Flatten { dims: Dims::d2(1, 65) },
+        LayerSpec::Dense { inputs: 65, units: 2, activation: Activation::Softmax },
+    ];
+    let mut r = ember_tests::rng(14);
+    let values = vec![
+        ember_tests::uniform(&mut r, 4 * 65, -1.0, 1.0),
+        ember_tests::uniform(&mut r, 65 * 2, -0.5, 0.5),
+        vec![0.0; 2],
+    ];
+    let input = IoSpec { kind: ValueKind::TokenIds, dims: Dims::d1(1), range: None };
+    let mut model = Model::new("wide", input, layers, values)?;
+    model.assets.push(Asset { name: VOCAB_TENSOR.into(), bytes: words(4).join("\n").into_bytes() });
+    Ok(model)
+}
+
+/// Queries the firmware cannot answer stop the run with an `error:` line
+/// naming the query and the problem: an unknown word (after a good query),
+/// a zero query vector, an unknown column, a term that is not
+/// `column=value`, an unknown category, and rows too wide for the query buffer.
+fn check_query_errors(board: Board) -> Result<()> {
+    if let Err(msg) = qemu_available(board) {
+        panic!("{msg}");
+    }
+    let w = words(2);
+    let (word, entity, wide) = (word_model(250, 11)?, entity_model(13)?, wide_model()?);
+    let cases: [(&Model, Vec<String>, &str); 6] = [
+        (&word, vec![w[1].clone(), "nosuchword".into()], "error: query 1: unknown name `nosuchword`"),
+        (&word, vec![format!("{} -{}", w[0], w[0])], "error: query 0: query vector is zero or not finite"),
+        (&entity, vec!["colour=red".into()], "error: query 0: unknown column `colour`"),
+        (&entity, vec!["species".into()], "error: query 0: `species` is not column=value"),
+        (&entity, vec!["species=Emperor".into()], "error: query 0: unknown name `species=Emperor`"),
+        (
+            &wide,
+            vec![w[0].clone()],
+            "error: embedding rows of 65 values are too wide for a similarity query (at most 64)",
+        ),
+    ];
+    for (model, queries, want) in cases {
+        let dir = tempfile::tempdir()?;
+        let (blob_path, rs_path) = (dir.path().join("model.emb"), dir.path().join("model.rs"));
+        fs::write(&blob_path, model.to_blob()?)?;
+        fs::write(&rs_path, model.to_rust("model.emb")?)?;
+        let work = Workload { inputs: &[], texts: &[], queries: &queries };
+        let result = {
+            let _one_at_a_time = BOARD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+            run_board_workload(board, &blob_path, &rs_path, &work, &dir.path().join("work"))
+        };
+        let Err(err) = result else { bail!("{} {queries:?}: the run should fail with `{want}`", board.name()) };
+        let msg = format!("{err:#}");
+        ensure!(msg.contains(&format!("the firmware reported `{want}`")), "{queries:?}: unexpected failure: {msg}");
+    }
+    Ok(())
+}
+
+/// The 5000-word model (a 100 kB table and a 300 kB Dense in flash), the
+/// same contexts and queries.
+fn check_words_5000(board: Board) -> Result<()> {
+    let model = word_model(5000, 12)?;
+    check_search_model::<NextWord<5000>>(board, &model, "next_word_5000", &word_inputs(5000), &word_queries())
+}
+
+/// The entity model on every combination of its categories, and composite queries.
+fn check_entity(board: Board) -> Result<()> {
+    let queries: Vec<String> =
+        ["species=Adelie island=Dream", "island=Biscoe", "sex=female -sex=male"].map(String::from).to_vec();
+    check_search_model::<Penguins>(board, &entity_model(13)?, "penguins", &entity_inputs(), &queries)
+}
+
+#[test]
+fn cortex_m4_word_embeddings_250_match_host() -> Result<()> {
+    check_words_250(Board::CortexM4)
+}
+
+#[test]
+fn riscv32_word_embeddings_250_match_host() -> Result<()> {
+    check_words_250(Board::Riscv32)
+}
+
+#[test]
+fn cortex_m4_bad_queries_fail_with_their_error() -> Result<()> {
+    check_query_errors(Board::CortexM4)
+}
+
+#[test]
+fn riscv32_bad_queries_fail_with_their_error() -> Result<()> {
+    check_query_errors(Board::Riscv32)
+}
+
+#[test]
+fn cortex_m4_word_embeddings_5000_match_host() -> Result<()> {
+    check_words_5000(Board::CortexM4)
+}
+
+#[test]
+fn riscv32_word_embeddings_5000_match_host() -> Result<()> {
+    check_words_5000(Board::Riscv32)
+}
+
+#[test]
+fn cortex_m4_entity_embeddings_match_host() -> Result<()> {
+    check_entity(Board::CortexM4)
+}
+
+#[test]
+fn riscv32_entity_embeddings_match_host() -> Result<()> {
+    check_entity(Board::Riscv32)
 }
 
 #[test]

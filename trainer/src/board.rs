@@ -4,17 +4,32 @@
 //! model at build time from three files named by environment variables:
 //! `EMBER_BLOB` (the `.emb` blob), `EMBER_MODEL_RS` (the generated Rust type
 //! file: `Model`, `INPUT_LEN`, `OUTPUT_LEN`, `BLOB_FILE`) and `EMBER_INPUTS`
-//! (little-endian `f32` samples). [`run_board`] builds it in its own folder
-//! (each board picks its own critical-section implementation, so two boards
-//! never share one cargo invocation), runs it under QEMU with `-icount
-//! shift=0` and parses what the firmware prints:
+//! (little-endian `f32` samples), and optionally `EMBER_TEXTS` (raw texts
+//! for the device tokenizer) and `EMBER_QUERIES` (similarity queries over
+//! the first embedding table), one per line. [`run_board`] builds it in its
+//! own folder (each board picks its own critical-section implementation, so
+//! two boards never share one cargo invocation), runs it under QEMU with
+//! `-icount shift=0` and parses what the firmware prints
+//! (`boards/common/src/lib.rs` documents the protocol):
 //!
 //! ```text
 //! out <sample> <f32 bits as hex, space separated>
 //! instret <sample> <instructions for that inference>
+//! text_ids <line> <token ids>
+//! text_out <line> <f32 bits as hex>
+//! text_instret <line> <instructions to tokenize> <instructions for the inference>
+//! similar <line> <row> <score f32 bits as hex> <row> <score bits> ...
+//! similar_instret <line> <instructions for the whole query>
 //! ram_activation_bytes <bytes>
 //! done
 //! ```
+//!
+//! A similarity query ([`query_terms`]) is names separated by spaces, each
+//! optionally prefixed with `-` (`king -man woman`; `column=value` terms for
+//! entity models). The firmware answers it with `ember_runtime::search`
+//! (`combine`, then `nearest::<`[`QUERY_NEIGHBOURS`]`>` leaving out the
+//! query's rows); [`check_queries`] compares its rows and score bits with
+//! the host's answer from the same functions.
 //!
 //! Everything is deterministic: same files, same ELF, same outputs and counts.
 //!
@@ -31,6 +46,10 @@ use anyhow::{Context, Result, anyhow, bail};
 
 /// How long a firmware run may take before QEMU is killed.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Neighbours the firmware reports per similarity query
+/// (`ember_board_common::NEIGHBOURS`).
+pub const QUERY_NEIGHBOURS: usize = 10;
 
 /// Environment variables of the parent cargo that must not reach a board
 /// build (a `cargo test` leaks its flags and target into its children).
@@ -202,6 +221,64 @@ pub struct BoardRun {
     pub elf: PathBuf,
     /// One result per raw text, tokenized and classified on the board.
     pub texts: Vec<TextRun>,
+    /// One answer per similarity query, computed on the board.
+    pub queries: Vec<QueryRun>,
+}
+
+/// One similarity query answered on the board.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryRun {
+    /// The nearest rows, best first: global table row and exact cosine score
+    /// (at most [`QUERY_NEIGHBOURS`]).
+    pub neighbours: Vec<(u32, f32)>,
+    /// Instructions for the whole query: name lookups, the sum and the search.
+    pub instructions: u64,
+}
+
+/// What a firmware run is given besides the model.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Workload<'a> {
+    /// Input samples, whole samples of `INPUT_LEN` values (may be empty).
+    pub inputs: &'a [f32],
+    /// Raw texts for the device tokenizer, one line each.
+    pub texts: &'a [String],
+    /// Similarity queries ([`query_terms`]), one line each.
+    pub queries: &'a [String],
+}
+
+/// The terms of a similarity query as the firmware reads them: words
+/// separated by whitespace; a word `-name` (with a non-empty name)
+/// subtracts the row of `name` (weight `-1`), any other word adds its row
+/// (weight `1`). For entity models a name is `column=value`.
+pub fn query_terms(line: &str) -> Vec<(&str, f32)> {
+    line.split_whitespace()
+        .map(|w| match w.strip_prefix('-') {
+            Some(rest) if !rest.is_empty() => (rest, -1.0),
+            _ => (w, 1.0),
+        })
+        .collect()
+}
+
+/// Checks every query answer of `run` against `host`'s answer to the same
+/// query text (its `(row, score)` list, best first, as
+/// `ember_runtime::search::nearest::<`[`QUERY_NEIGHBOURS`]`>` gives it):
+/// the same rows in the same order with bit-identical scores.
+pub fn check_queries(
+    run: &BoardRun,
+    queries: &[String],
+    mut host: impl FnMut(&str) -> Result<Vec<(u32, f32)>>,
+) -> Result<()> {
+    if run.queries.len() != queries.len() {
+        bail!("{} query answers for {} queries", run.queries.len(), queries.len());
+    }
+    for (k, (got, query)) in run.queries.iter().zip(queries).enumerate() {
+        let want = host(query).with_context(|| format!("the host cannot answer query {k} `{query}`"))?;
+        let bits = |v: &[(u32, f32)]| v.iter().map(|&(r, s)| (r, s.to_bits())).collect::<Vec<_>>();
+        if bits(&got.neighbours) != bits(&want) {
+            bail!("query {k} `{query}`: the board answers {:?}, the host {:?}", got.neighbours, want);
+        }
+    }
+    Ok(())
 }
 
 /// One raw text tokenized and run on the board.
@@ -251,18 +328,21 @@ pub fn board_cargo(board: Board) -> Command {
 }
 
 /// Points a command at the model files of `work_dir` (`model.emb`,
-/// `model.rs`, `inputs.bin`, `texts.txt`) through `EMBER_BLOB`,
-/// `EMBER_MODEL_RS`, `EMBER_INPUTS`, `EMBER_TEXTS`, as absolute paths (board builds run in the board's folder).
+/// `model.rs`, `inputs.bin`, and `texts.txt`, `queries.txt` where present)
+/// through `EMBER_BLOB`, `EMBER_MODEL_RS`, `EMBER_INPUTS`, `EMBER_TEXTS`,
+/// `EMBER_QUERIES`, as absolute paths (board builds run in the board's folder).
 pub fn set_model_env(cmd: &mut Command, work_dir: &Path) {
     let work_dir = &std::path::absolute(work_dir).unwrap_or_else(|_| work_dir.to_path_buf());
     cmd.env("EMBER_BLOB", work_dir.join("model.emb"))
         .env("EMBER_MODEL_RS", work_dir.join("model.rs"))
         .env("EMBER_INPUTS", work_dir.join("inputs.bin"));
-    let texts = work_dir.join("texts.txt");
-    if texts.is_file() {
-        cmd.env("EMBER_TEXTS", texts);
-    } else {
-        cmd.env_remove("EMBER_TEXTS");
+    for (var, file) in [("EMBER_TEXTS", "texts.txt"), ("EMBER_QUERIES", "queries.txt")] {
+        let path = work_dir.join(file);
+        if path.is_file() {
+            cmd.env(var, path);
+        } else {
+            cmd.env_remove(var);
+        }
     }
 }
 
@@ -326,7 +406,7 @@ pub fn input_len_of(model_rs: &str) -> Result<usize> {
 /// success (any `error:` line, a missing `done`, a wrong sample count); the
 /// error then holds the whole output.
 pub fn run_board(board: Board, blob: &Path, model_rs: &Path, inputs: &[f32], work_dir: &Path) -> Result<BoardRun> {
-    run_board_with_texts(board, blob, model_rs, inputs, &[], work_dir)
+    run_board_workload(board, blob, model_rs, &Workload { inputs, ..Workload::default() }, work_dir)
 }
 
 /// [`run_board`], then also each of `texts` tokenized on the board by the
@@ -340,15 +420,35 @@ pub fn run_board_with_texts(
     texts: &[String],
     work_dir: &Path,
 ) -> Result<BoardRun> {
+    run_board_workload(board, blob, model_rs, &Workload { inputs, texts, queries: &[] }, work_dir)
+}
+
+/// Builds `board` with the given model and runs the whole `work` on it:
+/// the input samples, the texts ([`run_board_with_texts`]) and the
+/// similarity queries (`queries.txt` in `work_dir`, one per line; each is
+/// answered on the board from the blob's first embedding table and its
+/// `vocab` names, see the module docs). Any query the firmware cannot
+/// answer (an unknown name, ...) fails the run with its `error:` line.
+pub fn run_board_workload(
+    board: Board,
+    blob: &Path,
+    model_rs: &Path,
+    work: &Workload<'_>,
+    work_dir: &Path,
+) -> Result<BoardRun> {
+    let Workload { inputs, texts, queries } = *work;
     qemu_available(board).map_err(|e| anyhow!(e))?;
     let model_text = fs::read_to_string(model_rs).with_context(|| format!("cannot read {}", model_rs.display()))?;
     let input_len = input_len_of(&model_text)?;
     let samples = inputs.len().checked_div(input_len).unwrap_or(0);
-    if samples * input_len != inputs.len() || samples + texts.len() == 0 {
+    if samples * input_len != inputs.len() || samples + texts.len() + queries.len() == 0 {
         bail!("{} input values are not a whole number of samples of {input_len}, or nothing to run", inputs.len());
     }
-    if let Some(t) = texts.iter().find(|t| t.contains('\n') || t.contains('\r')) {
-        bail!("a text for the board must be one line: {t:?}");
+    if let Some(t) = texts.iter().chain(queries).find(|t| t.contains('\n') || t.contains('\r')) {
+        bail!("a text or query for the board must be one line: {t:?}");
+    }
+    if let Some(q) = queries.iter().find(|q| q.trim().is_empty()) {
+        bail!("a similarity query must name at least one row: {q:?}");
     }
     fs::create_dir_all(work_dir).with_context(|| format!("cannot create {}", work_dir.display()))?;
     // The build runs in the board's folder: hand it absolute paths.
@@ -358,11 +458,12 @@ pub fn run_board_with_texts(
     let bytes: Vec<u8> = inputs.iter().flat_map(|v| v.to_le_bytes()).collect();
     write_if_changed(&work_dir.join("inputs.bin"), &bytes)?;
     write_if_changed(&work_dir.join("texts.txt"), texts.join("\n").as_bytes())?;
+    write_if_changed(&work_dir.join("queries.txt"), queries.join("\n").as_bytes())?;
 
     let elf = build_board(board, work_dir)?;
     let (status, stdout, stderr) = run_qemu(board, &elf)?;
     let whole = || format!("--- stdout ---\n{stdout}--- stderr ---\n{stderr}");
-    let parsed = parse_output(&stdout, samples, texts.len())
+    let parsed = parse_output(&stdout, samples, texts.len(), queries.len())
         .map_err(|e| anyhow!("{} run failed: {e:#}\n{}", board.name(), whole()))?;
     if !status.success() {
         bail!("{} exited with {status}\n{}", board.name(), whole());
@@ -375,6 +476,7 @@ pub fn run_board_with_texts(
         sizes,
         elf,
         texts: parsed.texts,
+        queries: parsed.queries,
     })
 }
 
@@ -436,14 +538,17 @@ pub struct ParsedOutput {
     pub activation_bytes: usize,
     /// One result per text line.
     pub texts: Vec<TextRun>,
+    /// One answer per similarity query.
+    pub queries: Vec<QueryRun>,
 }
 
 /// Parses the firmware's output strictly: samples in order `0..samples`,
 /// each an `out` line then an `instret` line, outputs of one length, then
-/// then per text `text_ids`, `text_out` and `text_instret` lines, then
-/// `ram_activation_bytes` and `done` as the last line. Anything else,
-/// including any `error:` line, is an error.
-pub fn parse_output(text: &str, samples: usize, n_texts: usize) -> Result<ParsedOutput> {
+/// per text `text_ids`, `text_out` and `text_instret` lines, then per query
+/// a `similar` line (row and score pairs, at most [`QUERY_NEIGHBOURS`]) and
+/// a `similar_instret` line, then `ram_activation_bytes` and `done` as the
+/// last line. Anything else, including any `error:` line, is an error.
+pub fn parse_output(text: &str, samples: usize, n_texts: usize, n_queries: usize) -> Result<ParsedOutput> {
     if let Some(line) = text.lines().find(|l| l.trim_start().starts_with("error:")) {
         bail!("the firmware reported `{}`", line.trim());
     }
@@ -451,6 +556,9 @@ pub fn parse_output(text: &str, samples: usize, n_texts: usize) -> Result<Parsed
     let mut instructions = Vec::new();
     let mut activation_bytes = None;
     let mut texts: Vec<TextRun> = Vec::new();
+    let mut queries: Vec<QueryRun> = Vec::new();
+    // Whether the last query still waits for its `similar_instret` line.
+    let mut open_query = false;
     let mut done = false;
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let bad = |why: &str| anyhow!("line {}: {why}: `{line}`", n + 1);
@@ -514,6 +622,34 @@ pub fn parse_output(text: &str, samples: usize, n_texts: usize) -> Result<Parsed
                     _ => return Err(bad("text_instret out of order")),
                 }
             }
+            "similar" => {
+                if number("a query index")? != queries.len() as u64 || open_query {
+                    return Err(bad("query out of order"));
+                }
+                let rest: Vec<&str> = words.by_ref().collect();
+                if rest.len() % 2 != 0 || rest.len() / 2 > QUERY_NEIGHBOURS {
+                    return Err(bad(&format!("expected up to {QUERY_NEIGHBOURS} row and score pairs")));
+                }
+                let neighbours = rest
+                    .chunks_exact(2)
+                    .map(|p| match (p[0].parse::<u32>(), u32::from_str_radix(p[1], 16)) {
+                        (Ok(row), Ok(bits)) if p[1].len() == 8 => Ok((row, f32::from_bits(bits))),
+                        _ => Err(bad("bad row or score")),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                queries.push(QueryRun { neighbours, instructions: 0 });
+                open_query = true;
+            }
+            "similar_instret" => {
+                if number("a query index")? + 1 != queries.len() as u64 || !open_query {
+                    return Err(bad("similar_instret out of order"));
+                }
+                let count = number("an instruction count")?;
+                if let Some(q) = queries.last_mut() {
+                    q.instructions = count;
+                }
+                open_query = false;
+            }
             "ram_activation_bytes" => activation_bytes = Some(number("a byte count")? as usize),
             "done" => done = true,
             _ => return Err(bad("unexpected line")),
@@ -531,8 +667,11 @@ pub fn parse_output(text: &str, samples: usize, n_texts: usize) -> Result<Parsed
     if texts.len() != n_texts || texts.iter().any(|t| t.output.is_empty()) {
         bail!("{} complete text results for {n_texts} texts", texts.iter().filter(|t| !t.output.is_empty()).count());
     }
+    if queries.len() != n_queries || open_query {
+        bail!("{} complete query answers for {n_queries} queries", queries.len() - usize::from(open_query));
+    }
     let activation_bytes = activation_bytes.ok_or_else(|| anyhow!("no `ram_activation_bytes` line"))?;
-    Ok(ParsedOutput { outputs, instructions, activation_bytes, texts })
+    Ok(ParsedOutput { outputs, instructions, activation_bytes, texts, queries })
 }
 
 /// Path of an LLVM tool from the `llvm-tools` rustup component (`llvm-size`, ...).
@@ -591,7 +730,7 @@ mod tests {
 
     #[test]
     fn parses_what_the_firmware_prints() {
-        let p = parse_output(GOOD, 2, 0).unwrap();
+        let p = parse_output(GOOD, 2, 0, 0).unwrap();
         assert_eq!(p.outputs, vec![vec![1.0, 0.0], vec![-1.0, f32::INFINITY]]);
         assert_eq!(p.instructions, vec![1234, 1230]);
         assert_eq!(p.activation_bytes, 3648);
@@ -599,24 +738,60 @@ mod tests {
 
     #[test]
     fn rejects_errors_missing_done_and_wrong_counts() {
-        assert!(parse_output("error: CRC-32 mismatch (corrupt blob)\n", 0, 0).is_err());
-        assert!(parse_output(&GOOD.replace("done\n", ""), 2, 0).is_err());
-        assert!(parse_output(GOOD, 3, 0).is_err());
-        assert!(parse_output(&GOOD.replace("out 1", "out 2"), 2, 0).is_err());
-        assert!(parse_output(&GOOD.replace("bf800000 7f800000", "bf800000"), 2, 0).is_err());
-        assert!(parse_output(&format!("{GOOD}out 2 0\n"), 2, 0).is_err());
-        assert!(parse_output(&GOOD.replace("instret 0 1234\n", ""), 2, 0).is_err());
-        assert!(parse_output(&GOOD.replace("1234", "x"), 2, 0).is_err());
+        assert!(parse_output("error: CRC-32 mismatch (corrupt blob)\n", 0, 0, 0).is_err());
+        assert!(parse_output(&GOOD.replace("done\n", ""), 2, 0, 0).is_err());
+        assert!(parse_output(GOOD, 3, 0, 0).is_err());
+        assert!(parse_output(&GOOD.replace("out 1", "out 2"), 2, 0, 0).is_err());
+        assert!(parse_output(&GOOD.replace("bf800000 7f800000", "bf800000"), 2, 0, 0).is_err());
+        assert!(parse_output(&format!("{GOOD}out 2 0\n"), 2, 0, 0).is_err());
+        assert!(parse_output(&GOOD.replace("instret 0 1234\n", ""), 2, 0, 0).is_err());
+        assert!(parse_output(&GOOD.replace("1234", "x"), 2, 0, 0).is_err());
         let texts = GOOD
             .replace("ram_activation", "text_ids 0 0 1 7\ntext_out 0 3f800000\ntext_instret 0 90 1234\nram_activation");
-        let p = parse_output(&texts, 2, 1).unwrap();
+        let p = parse_output(&texts, 2, 1, 0).unwrap();
         assert_eq!(
             p.texts,
             vec![TextRun { ids: vec![0, 1, 7], output: vec![1.0], tokenize_instructions: 90, instructions: 1234 }]
         );
-        assert!(parse_output(&texts, 2, 0).is_err());
-        assert!(parse_output(&texts.replace("text_out 0 3f800000\n", ""), 2, 1).is_err());
-        assert!(parse_output(&texts.replace("text_instret 0", "text_instret 1"), 2, 1).is_err());
+        assert!(parse_output(&texts, 2, 0, 0).is_err());
+        assert!(parse_output(&texts.replace("text_out 0 3f800000\n", ""), 2, 1, 0).is_err());
+        assert!(parse_output(&texts.replace("text_instret 0", "text_instret 1"), 2, 1, 0).is_err());
+    }
+
+    #[test]
+    fn parses_query_answers() {
+        let queries = GOOD.replace(
+            "ram_activation",
+            "similar 0 7 3f800000 2 3f000000\nsimilar_instret 0 5000\nsimilar 1\nsimilar_instret 1 40\nram_activation",
+        );
+        let p = parse_output(&queries, 2, 0, 2).unwrap();
+        assert_eq!(
+            p.queries,
+            vec![
+                QueryRun { neighbours: vec![(7, 1.0), (2, 0.5)], instructions: 5000 },
+                QueryRun { neighbours: vec![], instructions: 40 },
+            ]
+        );
+        assert!(parse_output(&queries, 2, 0, 1).is_err());
+        assert!(parse_output(&queries, 2, 0, 3).is_err());
+        assert!(parse_output(&queries.replace(" 2 3f000000", " 2"), 2, 0, 2).is_err());
+        assert!(parse_output(&queries.replace("3f000000", "3f00"), 2, 0, 2).is_err());
+        assert!(parse_output(&queries.replace("similar 1", "similar 2"), 2, 0, 2).is_err());
+        assert!(parse_output(&queries.replace("similar_instret 0 5000\n", ""), 2, 0, 2).is_err());
+        assert!(parse_output(&queries.replace("similar_instret 1 40\n", ""), 2, 0, 2).is_err());
+        assert!(parse_output(&queries.replace("similar_instret 1 40", "similar_instret 1 40 2"), 2, 0, 2).is_err());
+        let eleven: String = (0..11).map(|r| format!(" {r} 3f800000")).collect();
+        assert!(parse_output(&queries.replace("similar 1", &format!("similar 1{eleven}")), 2, 0, 2).is_err());
+        let error = "similar 0 7 3f800000\nerror: query 1: unknown name `xyz`\n";
+        let e = parse_output(error, 0, 0, 2).unwrap_err();
+        assert!(format!("{e:#}").contains("unknown name `xyz`"), "{e:#}");
+    }
+
+    #[test]
+    fn query_terms_follow_the_firmware() {
+        assert_eq!(query_terms("king -man  woman"), vec![("king", 1.0), ("man", -1.0), ("woman", 1.0)]);
+        assert_eq!(query_terms("- species=Adelie"), vec![("-", 1.0), ("species=Adelie", 1.0)]);
+        assert!(query_terms("  ").is_empty());
     }
 
     #[test]

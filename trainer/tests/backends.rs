@@ -6,25 +6,14 @@ use ember_export::Model;
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_trainer::backends::{OrtModel, TractModel, run_ort, run_tract};
 
+mod seeded;
+use seeded::values;
+
 /// `|a - b| <= F32_PARITY + F32_PARITY * |reference|`.
 const F32_PARITY: f64 = 1e-5;
 const BATCH: usize = 5;
 const ALL: [Activation; 5] =
     [Activation::Linear, Activation::Relu, Activation::Sigmoid, Activation::Tanh, Activation::Softmax];
-
-/// Deterministic values in [-scale, scale) (xorshift64*).
-fn values(seed: u64, n: usize, scale: f64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s >> 12;
-            s ^= s << 25;
-            s ^= s >> 27;
-            let r = (s.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40) as f64 / (1u64 << 24) as f64;
-            ((r * 2.0 - 1.0) * scale) as f32
-        })
-        .collect()
-}
 
 /// A 2-layer Dense model `input → 6 (act) → 4 (act)` with seeded weights.
 fn model(input: &[u32], act: Activation, seed: u64) -> Model {

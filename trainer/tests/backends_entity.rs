@@ -15,6 +15,9 @@ use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_trainer::backends::{OrtModel, TractModel, onnx_check, run_ort, run_tract};
 use ember_trainer::verify::{F32_PARITY, compare, run_runtime};
 
+mod seeded;
+use seeded::values;
+
 /// Categories per column of the entity cases (rows `0..3`, `3..7`, `7..12`).
 const COUNTS: [u32; 3] = [3, 4, 5];
 /// Embedding length of the entity cases.
@@ -26,20 +29,6 @@ const SCALE: f32 = 800.0;
 const OFFSET: f32 = 4000.0;
 /// Samples per comparison.
 const SAMPLES: usize = 64;
-
-/// Deterministic values in [-scale, scale) (xorshift64*).
-fn values(seed: u64, n: usize, scale: f64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s >> 12;
-            s ^= s << 25;
-            s ^= s >> 27;
-            let r = (s.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40) as f64 / (1u64 << 24) as f64;
-            ((r * 2.0 - 1.0) * scale) as f32
-        })
-        .collect()
-}
 
 /// Deterministic whole numbers in `0..n` (xorshift64*).
 fn picks(seed: u64, len: usize, n: u32) -> Vec<u32> {

@@ -1,8 +1,9 @@
 //! `cargo xtask boards`: builds both QEMU boards with the current model, runs
-//! them and prints their sizes and instructions per inference.
+//! them and prints their sizes, instructions per inference and per
+//! similarity query.
 //!
 //! The models are the one in `--model DIR` (files `model.emb`, `model.rs`,
-//! `inputs.bin`, optionally `texts.txt`), else those the `boards` test last
+//! `inputs.bin`, optionally `texts.txt` and `queries.txt`), else those the `boards` test last
 //! ran (in `target/boards/<board>/<model>/`; the test is run first if there
 //! is none).
 
@@ -51,28 +52,31 @@ pub fn boards(args: &[String]) -> Result<()> {
             }
             let inputs: Vec<f32> =
                 bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-            let texts: Vec<String> = match fs::read_to_string(dir.join("texts.txt")) {
-                Ok(t) => t.lines().filter(|l| !l.is_empty()).map(str::to_string).collect(),
-                Err(_) => Vec::new(),
+            let lines = |file: &str| -> Vec<String> {
+                match fs::read_to_string(dir.join(file)) {
+                    Ok(t) => t.lines().filter(|l| !l.is_empty()).map(str::to_string).collect(),
+                    Err(_) => Vec::new(),
+                }
             };
+            let (texts, queries) = (lines("texts.txt"), lines("queries.txt"));
             let name = dir.file_name().map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
             // Run in a scratch copy so that `--model DIR` is never written to.
             let work = b.target_dir().join("xtask-run");
-            let r =
-                board::run_board_with_texts(b, &dir.join("model.emb"), &dir.join("model.rs"), &inputs, &texts, &work)?;
-            runs.push((b, name, r));
+            let job = board::Workload { inputs: &inputs, texts: &texts, queries: &queries };
+            let r = board::run_board_workload(b, &dir.join("model.emb"), &dir.join("model.rs"), &job, &work)?;
+            runs.push((b, name, r, queries));
         }
     }
     report(&runs);
     Ok(())
 }
 
-fn report(runs: &[(Board, String, BoardRun)]) {
+fn report(runs: &[(Board, String, BoardRun, Vec<String>)]) {
     println!(
         "\n{:<16} {:<14} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14}",
         "board", "model", ".text", ".rodata", ".data", ".bss", "flash", "act. RAM", "instr/infer."
     );
-    for (b, name, r) in runs {
+    for (b, name, r, _) in runs {
         let s = r.sizes;
         let counts: Vec<u64> = r.instructions.iter().copied().chain(r.texts.iter().map(|t| t.instructions)).collect();
         let mean = counts.iter().sum::<u64>() / counts.len().max(1) as u64;
@@ -90,7 +94,7 @@ fn report(runs: &[(Board, String, BoardRun)]) {
         );
     }
     println!();
-    for (b, name, r) in runs {
+    for (b, name, r, queries) in runs {
         println!("{} {name}: per sample {:?}; counted with {}", b.name(), r.instructions, b.counter());
         for (k, t) in r.texts.iter().enumerate() {
             println!(
@@ -98,6 +102,14 @@ fn report(runs: &[(Board, String, BoardRun)]) {
                 b.name(),
                 t.tokenize_instructions,
                 t.instructions
+            );
+        }
+        for (q, text) in r.queries.iter().zip(queries) {
+            println!(
+                "{} {name}: similarity query `{text}`: {} instructions ({} neighbours)",
+                b.name(),
+                q.instructions,
+                q.neighbours.len()
             );
         }
     }

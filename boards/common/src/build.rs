@@ -1,8 +1,9 @@
 //! What every board's `build.rs` does (feature `build`, host only): copy the
 //! model files named by `EMBER_BLOB`, `EMBER_MODEL_RS`, `EMBER_INPUTS` and
-//! (optionally) `EMBER_TEXTS` into `OUT_DIR` as `model.emb`, `model.rs`,
-//! `inputs.bin`, `texts.txt`, write the board's `memory.x` there, and hand
-//! the linker its scripts.
+//! (optionally) `EMBER_TEXTS` and `EMBER_QUERIES` into `OUT_DIR` as
+//! `model.emb`, `model.rs`, `inputs.bin`, `texts.txt`, `queries.txt` (the
+//! optional ones empty when unset), write the board's `memory.x` there, and
+//! hand the linker its scripts.
 
 use std::path::{Path, PathBuf};
 use std::vec::Vec;
@@ -13,6 +14,8 @@ const FILES: [(&str, &str); 3] =
     [("EMBER_BLOB", "model.emb"), ("EMBER_MODEL_RS", "model.rs"), ("EMBER_INPUTS", "inputs.bin")];
 /// Optional raw texts (one per line) for models with a tokenizer; empty when unset.
 const TEXTS: (&str, &str) = ("EMBER_TEXTS", "texts.txt");
+/// Optional similarity queries (one per line, see `ember_board_common`); empty when unset.
+const QUERIES: (&str, &str) = ("EMBER_QUERIES", "queries.txt");
 
 fn fail(msg: &str) -> ! {
     eprintln!("error: {msg}");
@@ -48,8 +51,10 @@ pub fn prepare(memory_x: &[u8], link_args: &[&str]) {
         }
         write_if_changed(&out.join(name), &bytes);
     }
-    let texts = read_named(TEXTS.0).map(|(_, b)| b).unwrap_or_default();
-    write_if_changed(&out.join(TEXTS.1), &texts);
+    for (var, name) in [TEXTS, QUERIES] {
+        let bytes = read_named(var).map(|(_, b)| b).unwrap_or_default();
+        write_if_changed(&out.join(name), &bytes);
+    }
     write_if_changed(&out.join("memory.x"), memory_x);
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");

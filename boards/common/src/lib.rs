@@ -2,7 +2,8 @@
 //!
 //! [`run`] binds the model type `M` to the blob in place, runs every sample
 //! of the fixed inputs, then tokenizes and classifies every line of the raw
-//! texts with the blob's own no_std tokenizer, and prints:
+//! texts with the blob's own no_std tokenizer, then answers every line of the
+//! similarity queries from the blob's first embedding table, and prints:
 //!
 //! ```text
 //! out <sample> <output f32 bits as 8 hex digits, space separated>
@@ -10,13 +11,40 @@
 //! text_ids <line> <token ids, space separated>
 //! text_out <line> <output f32 bits>
 //! text_instret <line> <instructions to tokenize> <instructions for the inference>
+//! similar <line> <row> <score f32 bits as 8 hex digits> <row> <score bits> ...
+//! similar_instret <line> <instructions for the whole query>
 //! ram_activation_bytes <M::ACTIVATION_BYTES>
 //! done
 //! ```
 //!
-//! The host (`ember_trainer::board`) compares the exact bits and ids with its
-//! own runtime and tokenizer. The board supplies the output stream and its
-//! instruction counter.
+//! The host (`ember_trainer::board`) compares the exact bits, ids and rows
+//! with its own runtime, tokenizer and search. The board supplies the output
+//! stream and its instruction counter.
+//!
+//! # Similarity queries
+//! Each line of the queries is answered from the blob's first tensor: the
+//! table of its first layer, an `Embedding` (`[vocab, dim]`) or an
+//! `EntityDot` (`[rows, dim]`), whose rows are named, in row order, by the
+//! blob's `vocab` asset (one name per row; a different count is an error).
+//! A query is terms separated by spaces; a term is a name, optionally
+//! prefixed with `-` to subtract its row instead of adding it:
+//!
+//! * word models (an `Embedding` first): `cat`, or the analogy `king -man
+//!   woman`; the search covers the whole table;
+//! * entity models (an `EntityDot` first, with a `columns` asset): a term is
+//!   `column=value` (a category of that column), for example `species=Adelie
+//!   island=Dream`; the search covers the rows of the first term's column.
+//!
+//! The query vector `Σ ±row` ([`search::combine`]) is built in a stack
+//! buffer of [`MAX_QUERY_DIM`] values (a wider table is an error), then the
+//! [`NEIGHBOURS`] rows most similar to it by cosine ([`search::nearest`]),
+//! leaving out the query's own rows, are printed best first as `similar`:
+//! global row indices and the exact bits of their scores (fewer when fewer
+//! rows qualify). `similar_instret` counts everything from reading the line
+//! to the last neighbour: name lookups, the sum and the search. A query that
+//! names an unknown row, column or category (or is otherwise malformed) stops
+//! the run with a [`Failure::Query`] (`error: query <line>: unknown name
+//! `<name>``).
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -26,46 +54,141 @@ extern crate std;
 #[cfg(feature = "build")]
 pub mod build;
 
-use core::fmt::Write;
+use core::fmt::{self, Write};
 use core::hint::black_box;
+use core::ops::Range;
 
+use ember_runtime::search::{self, Columns, Names};
+use ember_runtime::spec::LayerSpec;
+use ember_runtime::text::VOCAB_TENSOR;
 use ember_runtime::{Blob, Error, Forward, Model, Sample, Tokenizer};
+
+/// Most values per table row a similarity query supports: the query vector
+/// is a stack buffer of this many `f32` (256 bytes).
+pub const MAX_QUERY_DIM: usize = 64;
+/// Most terms in one similarity query (their rows are left out of the answer).
+pub const MAX_QUERY_TERMS: usize = 8;
+/// Neighbours printed per similarity query (`K` of [`search::nearest`]).
+pub const NEIGHBOURS: usize = 10;
 
 /// Why a run stopped.
 #[derive(Debug)]
-pub enum Failure {
+pub enum Failure<'q> {
     /// The runtime rejected the blob, an input or a text.
     Runtime(Error),
     /// The texts are not UTF-8.
     TextNotUtf8,
+    /// The similarity queries are not UTF-8.
+    QueriesNotUtf8,
+    /// Queries were given, but the first layer is neither an `Embedding` nor an `EntityDot`.
+    NoTable,
+    /// The table's rows are wider than [`MAX_QUERY_DIM`] (the row length).
+    DimTooLarge(usize),
+    /// The `vocab` asset does not name every row of the table: (names, rows).
+    NamesMismatch(usize, usize),
+    /// Query `line` (from 0) cannot be answered.
+    Query {
+        /// The query's line, from 0.
+        line: usize,
+        /// What is wrong with it.
+        problem: QueryProblem<'q>,
+    },
     /// Writing to the host failed.
     Output,
 }
 
-impl From<Error> for Failure {
+/// What is wrong with one similarity query.
+#[derive(Debug)]
+pub enum QueryProblem<'q> {
+    /// The line holds no term.
+    Empty,
+    /// More than [`MAX_QUERY_TERMS`] terms.
+    TooManyTerms,
+    /// No row has this name (word models), or the column has no such
+    /// category (entity models; the whole `column=value` term).
+    UnknownName(&'q str),
+    /// No categorical column has this name (entity models).
+    UnknownColumn(&'q str),
+    /// An entity model's term is not `column=value`.
+    NotColumnValue(&'q str),
+    /// The search rejected the query (for example `a -a`, a zero vector).
+    Runtime(Error),
+}
+
+impl From<Error> for Failure<'_> {
     fn from(e: Error) -> Self {
         Failure::Runtime(e)
     }
 }
 
-impl From<core::fmt::Error> for Failure {
-    fn from(_: core::fmt::Error) -> Self {
+impl From<fmt::Error> for Failure<'_> {
+    fn from(_: fmt::Error) -> Self {
         Failure::Output
     }
 }
 
-impl Failure {
-    /// A static message.
+impl Failure<'_> {
+    /// A static message (the [`fmt::Display`] form adds the details).
     pub fn message(&self) -> &'static str {
         match self {
             Failure::Runtime(e) => e.message(),
             Failure::TextNotUtf8 => "texts are not UTF-8",
+            Failure::QueriesNotUtf8 => "similarity queries are not UTF-8",
+            Failure::NoTable => "similarity queries need an Embedding or EntityDot first layer",
+            Failure::DimTooLarge(_) => "embedding rows are too wide for a similarity query",
+            Failure::NamesMismatch(..) => "the vocab asset does not name every row of the embedding table",
+            Failure::Query { problem, .. } => problem.message(),
             Failure::Output => "cannot write to the host",
         }
     }
 }
 
-fn print_sample(out: &mut impl Write, tag: &str, i: usize, s: &impl Sample, hex: bool) -> Result<(), Failure> {
+impl QueryProblem<'_> {
+    /// A static message.
+    pub fn message(&self) -> &'static str {
+        match self {
+            QueryProblem::Empty => "empty query",
+            QueryProblem::TooManyTerms => "too many terms in a query",
+            QueryProblem::UnknownName(_) => "unknown name",
+            QueryProblem::UnknownColumn(_) => "unknown column",
+            QueryProblem::NotColumnValue(_) => "an entity query term must be column=value",
+            QueryProblem::Runtime(e) => e.message(),
+        }
+    }
+}
+
+impl fmt::Display for QueryProblem<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QueryProblem::Empty => f.write_str("empty query"),
+            QueryProblem::TooManyTerms => write!(f, "more than {MAX_QUERY_TERMS} terms"),
+            QueryProblem::UnknownName(n) => write!(f, "unknown name `{n}`"),
+            QueryProblem::UnknownColumn(c) => write!(f, "unknown column `{c}`"),
+            QueryProblem::NotColumnValue(t) => write!(f, "`{t}` is not column=value"),
+            QueryProblem::Runtime(e) => f.write_str(e.message()),
+        }
+    }
+}
+
+impl fmt::Display for Failure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::DimTooLarge(dim) => {
+                write!(
+                    f,
+                    "embedding rows of {dim} values are too wide for a similarity query (at most {MAX_QUERY_DIM})"
+                )
+            }
+            Failure::NamesMismatch(names, rows) => {
+                write!(f, "the vocab asset names {names} rows, the embedding table has {rows}")
+            }
+            Failure::Query { line, problem } => write!(f, "query {line}: {problem}"),
+            other => f.write_str(other.message()),
+        }
+    }
+}
+
+fn print_sample(out: &mut impl Write, tag: &str, i: usize, s: &impl Sample, hex: bool) -> Result<(), fmt::Error> {
     write!(out, "{tag} {i}")?;
     let mut res = Ok(());
     s.for_each_value(|v| {
@@ -74,24 +197,142 @@ fn print_sample(out: &mut impl Write, tag: &str, i: usize, s: &impl Sample, hex:
         }
     });
     res?;
-    writeln!(out)?;
+    writeln!(out)
+}
+
+/// The first layer's table, searchable by name.
+struct Index<'a> {
+    /// `[rows, dim]`, row-major, in place in the blob.
+    table: &'a [f32],
+    /// Values per row.
+    dim: usize,
+    /// One name per row.
+    names: Names<'a>,
+    /// The categorical columns (entity models only).
+    columns: Option<Columns<'a>>,
+}
+
+/// A parsed query: its rows with their signs, and the rows to search.
+struct Query {
+    terms: [(usize, f32); MAX_QUERY_TERMS],
+    len: usize,
+    search: Range<usize>,
+}
+
+impl<'a> Index<'a> {
+    /// The table of `blob`'s first layer, its names and (for an EntityDot) its columns.
+    fn from_blob<'q>(blob: &Blob<'a>) -> Result<Self, Failure<'q>> {
+        let (rows, dim, entity) = match blob.header().layers.first() {
+            Some(&LayerSpec::Embedding { vocab, dim, .. }) => (vocab as usize, dim as usize, false),
+            Some(&LayerSpec::EntityDot { rows, dim, .. }) => (rows as usize, dim as usize, true),
+            _ => return Err(Failure::NoTable),
+        };
+        if dim > MAX_QUERY_DIM {
+            return Err(Failure::DimTooLarge(dim));
+        }
+        let table = blob.tensor_f32(0)?;
+        if table.len() != rows * dim {
+            return Err(Failure::Runtime(Error::TensorShape));
+        }
+        let names = Names::from_blob(blob, VOCAB_TENSOR)?;
+        if names.len() != rows {
+            return Err(Failure::NamesMismatch(names.len(), rows));
+        }
+        let columns = if entity { Some(Columns::from_blob(blob)?) } else { None };
+        Ok(Index { table, dim, names, columns })
+    }
+
+    /// The row of `term` (a name, or `column=value` for entity models) and,
+    /// for entity models, the rows of its column.
+    fn row<'q>(&self, term: &'q str) -> Result<(usize, Range<usize>), QueryProblem<'q>> {
+        let Some(columns) = &self.columns else {
+            let row = self.names.position(term).ok_or(QueryProblem::UnknownName(term))?;
+            return Ok((row, 0..self.names.len()));
+        };
+        let (column, value) = term.split_once('=').ok_or(QueryProblem::NotColumnValue(term))?;
+        let column = columns.find(column).ok_or(QueryProblem::UnknownColumn(column))?;
+        let mut names = self.names.iter().enumerate().skip(column.offset).take(column.count);
+        let (row, _) = names.find(|&(_, n)| n == value).ok_or(QueryProblem::UnknownName(term))?;
+        Ok((row, column.rows()))
+    }
+
+    /// Parses `line`: terms `name` or `-name` separated by spaces.
+    fn parse<'q>(&self, line: &'q str) -> Result<Query, QueryProblem<'q>> {
+        let mut query = Query { terms: [(0, 0.0); MAX_QUERY_TERMS], len: 0, search: 0..0 };
+        for word in line.split_whitespace() {
+            let (weight, name) = match word.strip_prefix('-') {
+                Some(rest) if !rest.is_empty() => (-1.0, rest),
+                _ => (1.0, word),
+            };
+            let (row, rows) = self.row(name)?;
+            let slot = query.terms.get_mut(query.len).ok_or(QueryProblem::TooManyTerms)?;
+            *slot = (row, weight);
+            if query.len == 0 {
+                query.search = rows;
+            }
+            query.len += 1;
+        }
+        if query.len == 0 {
+            return Err(QueryProblem::Empty);
+        }
+        Ok(query)
+    }
+}
+
+/// Answers every line of `queries` (see the module docs), printing
+/// `similar` and `similar_instret` lines.
+fn run_queries<'q>(
+    blob: &[u8],
+    queries: &'q str,
+    out: &mut impl Write,
+    instructions: &mut impl FnMut() -> u64,
+) -> Result<(), Failure<'q>> {
+    let parsed = Blob::parse(blob)?;
+    let index = Index::from_blob(&parsed)?;
+    let dim = index.dim;
+    for (line, text) in queries.lines().enumerate() {
+        let at = |problem| Failure::Query { line, problem };
+        let before = instructions();
+        let query = index.parse(black_box(text)).map_err(at)?;
+        let terms = &query.terms[..query.len];
+        let mut vector = [0.0f32; MAX_QUERY_DIM];
+        let vector = &mut vector[..dim];
+        search::combine(index.table, dim, terms, vector).map_err(|e| at(QueryProblem::Runtime(e)))?;
+        let mut skip = [0usize; MAX_QUERY_TERMS];
+        for (s, t) in skip.iter_mut().zip(terms) {
+            *s = t.0;
+        }
+        let found = search::nearest::<NEIGHBOURS>(index.table, dim, query.search, vector, &skip[..query.len])
+            .map_err(|e| at(QueryProblem::Runtime(e)))?;
+        let found = black_box(found);
+        let after = instructions();
+        write!(out, "similar {line}")?;
+        for n in &found {
+            write!(out, " {} {:08x}", n.row, n.score.to_bits())?;
+        }
+        writeln!(out)?;
+        writeln!(out, "similar_instret {line} {}", after - before)?;
+    }
     Ok(())
 }
 
 /// Runs model `M` from `blob` on `inputs` (little-endian `f32`, whole
-/// samples) and on each line of `texts`, printing results to `out` and
-/// counting instructions with `instructions`.
+/// samples) and on each line of `texts`, answers each line of `queries`
+/// (see the module docs), printing results to `out` and counting
+/// instructions with `instructions`.
 ///
 /// # Errors
 /// A [`Failure`] for a blob that does not bind to `M`, an input that is not
-/// a valid sample, a text without words, or an output error.
-pub fn run<M>(
+/// a valid sample, a text without words, a query that cannot be answered, or
+/// an output error.
+pub fn run<'q, M>(
     blob: &[u8],
     inputs: &[u8],
     texts: &[u8],
+    queries: &'q [u8],
     out: &mut impl Write,
     mut instructions: impl FnMut() -> u64,
-) -> Result<(), Failure>
+) -> Result<(), Failure<'q>>
 where
     M: Model,
     M::Input: Sample,
@@ -121,6 +362,10 @@ where
             print_sample(out, "text_out", k, &y, true)?;
             writeln!(out, "text_instret {k} {} {}", mid - before, after - mid)?;
         }
+    }
+    if !queries.is_empty() {
+        let queries = core::str::from_utf8(queries).map_err(|_| Failure::QueriesNotUtf8)?;
+        run_queries(blob, queries, out, &mut instructions)?;
     }
     writeln!(out, "ram_activation_bytes {}", M::ACTIVATION_BYTES)?;
     writeln!(out, "done")?;

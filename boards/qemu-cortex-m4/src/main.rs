@@ -1,9 +1,10 @@
 //! ember on a QEMU Cortex-M4F (`mps2-an386`).
 //!
 //! Loads the model blob from flash (in place, no copy) and hands it, with
-//! `inputs.bin` (fixed samples) and `texts.txt` (raw text, one per line), to
-//! `ember_board_common::run`, which prints every output's exact bits,
-//! token ids and instruction counts over semihosting; then exits with
+//! `inputs.bin` (fixed samples), `texts.txt` (raw text, one per line) and
+//! `queries.txt` (similarity queries, one per line), to
+//! `ember_board_common::run`, which prints every output's exact bits, token
+//! ids, nearest rows and instruction counts over semihosting; then exits with
 //! success (a failure prints `error: <message>` and exits with failure). The
 //! host (`ember_trainer::board`) compares them with its own runtime.
 //!
@@ -38,6 +39,8 @@ const INPUTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/inputs.bin"));
 const _: () = assert!(INPUTS.len() % (4 * model::INPUT_LEN) == 0, "inputs.bin must hold whole samples");
 /// Raw texts, one per line (empty for models without a tokenizer).
 const TEXTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/texts.txt"));
+/// Similarity queries over the first embedding table, one per line (often empty).
+const QUERIES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/queries.txt"));
 
 /// Instructions per SysTick tick: 1 ns per instruction (`-icount shift=0`) at a 25 MHz clock.
 const INSTRUCTIONS_PER_TICK: u64 = 40;
@@ -88,8 +91,9 @@ fn main() -> ! {
     let Ok(mut out) = hio::hstdout() else {
         exit_failure();
     };
-    if let Err(e) = ember_board_common::run::<model::Model>(&BLOB.0, INPUTS, TEXTS, &mut out, instructions) {
-        hprintln!("error: {}", e.message());
+    let result = ember_board_common::run::<model::Model>(&BLOB.0, INPUTS, TEXTS, QUERIES, &mut out, instructions);
+    if let Err(e) = result {
+        hprintln!("error: {}", e);
         exit_failure();
     }
     loop {

@@ -22,9 +22,7 @@ pub struct EmbeddingLayer {
     /// Ids of the last training batch, `[batch, seq_len]`.
     ids: Vec<u32>,
     /// Rows of `grad` that may be non-zero (the ids of the last backward pass).
-    touched: Vec<u32>,
-    /// Marks of the ids seen while collecting `touched` (all false between calls).
-    seen: Vec<bool>,
+    touched: TouchedRows,
     pending: bool,
     y: Vec<f32>,
 }
@@ -47,8 +45,7 @@ impl EmbeddingLayer {
             grad: vec![0.0; weight.len()],
             weight,
             ids: Vec::new(),
-            touched: Vec::new(),
-            seen: vec![false; vocab],
+            touched: TouchedRows::new(vocab),
             pending: false,
             y: Vec::new(),
         }
@@ -105,25 +102,13 @@ impl TrainLayer for EmbeddingLayer {
         assert_eq!(dy.len(), self.ids.len() * self.dim, "embedding output gradient must be [batch, seq_len, dim]");
         self.pending = false;
         let dim = self.dim;
-        if self.touched.len() * 2 >= self.vocab {
-            self.grad.fill(0.0);
-        } else {
-            for &id in &self.touched {
-                self.grad[id as usize * dim..][..dim].fill(0.0);
-            }
-        }
-        self.touched.clear();
+        self.touched.clear(&mut [(&mut self.grad, dim)]);
         for (&id, d) in self.ids.iter().zip(dy.chunks_exact(dim)) {
             let id = id as usize;
             self.grad[id * dim..][..dim].iter_mut().zip(d).for_each(|(g, d)| *g += d);
-            if !self.seen[id] {
-                self.seen[id] = true;
-                self.touched.push(id as u32);
-            }
+            self.touched.mark(id);
         }
-        for &id in &self.touched {
-            self.seen[id as usize] = false;
-        }
+        self.touched.done();
         &[]
     }
 
@@ -133,5 +118,51 @@ impl TrainLayer for EmbeddingLayer {
 
     fn params_mut(&mut self) -> Vec<ParamMut<'_>> {
         vec![ParamMut { value: &mut self.weight, grad: &mut self.grad, regularized: false }]
+    }
+}
+
+/// The rows of a table's gradients that may be non-zero (the ids of the
+/// last backward pass), so that a sparse update clears only those.
+pub(super) struct TouchedRows {
+    rows: Vec<u32>,
+    /// Marks of the rows collected since the last [`TouchedRows::done`] (all false between passes).
+    seen: Vec<bool>,
+}
+
+impl TouchedRows {
+    /// No row touched, in a table of `rows` rows.
+    pub(super) fn new(rows: usize) -> Self {
+        TouchedRows { rows: Vec::new(), seen: vec![false; rows] }
+    }
+
+    /// Zeroes the touched rows of each gradient (`(values, values per row)`),
+    /// or the whole gradients when most rows were touched, and forgets them.
+    pub(super) fn clear(&mut self, grads: &mut [(&mut [f32], usize)]) {
+        let whole = self.rows.len() * 2 >= self.seen.len();
+        for (g, width) in grads.iter_mut() {
+            if whole {
+                g.fill(0.0);
+            } else {
+                for &id in &self.rows {
+                    g[id as usize * *width..][..*width].fill(0.0);
+                }
+            }
+        }
+        self.rows.clear();
+    }
+
+    /// Records that row `id` received a gradient.
+    pub(super) fn mark(&mut self, id: usize) {
+        if !self.seen[id] {
+            self.seen[id] = true;
+            self.rows.push(id as u32);
+        }
+    }
+
+    /// Ends a backward pass (resets the marks, keeps the rows for the next [`TouchedRows::clear`]).
+    pub(super) fn done(&mut self) {
+        for &id in &self.rows {
+            self.seen[id as usize] = false;
+        }
     }
 }

@@ -6,7 +6,8 @@
 use ember_runtime::spec::{Dims, LayerSpec};
 use rand::Rng;
 
-use super::{BatchNormLayer, ParamMut, TrainLayer, embedding};
+use super::embedding::{self, TouchedRows};
+use super::{BatchNormLayer, ParamMut, TrainLayer};
 
 /// A trainable [`LayerSpec::EntityDot`]: one row id per column looks up
 /// `e_k = weight[id_k]`, a batch normalisation per (column, dimension) gives
@@ -47,9 +48,7 @@ pub struct EntityDotLayer {
     /// Gradient at the normalised embeddings, `[batch, columns·dim]`.
     dn: Vec<f32>,
     /// Rows of `grad_w` and `grad_b` that may be non-zero (the ids of the last backward pass).
-    touched: Vec<u32>,
-    /// Marks of the ids seen while collecting `touched` (all false between calls).
-    seen: Vec<bool>,
+    touched: TouchedRows,
     pending: bool,
     y: Vec<f32>,
 }
@@ -93,8 +92,7 @@ impl EntityDotLayer {
             e: Vec::new(),
             n: Vec::new(),
             dn: Vec::new(),
-            touched: Vec::new(),
-            seen: vec![false; rows],
+            touched: TouchedRows::new(rows),
             pending: false,
             y: Vec::new(),
         }
@@ -103,17 +101,7 @@ impl EntityDotLayer {
     /// Zeroes the rows of `grad_w` and `grad_b` touched by the previous
     /// backward pass (or the whole tables when most rows were).
     fn clear_touched(&mut self) {
-        let dim = self.dim;
-        if self.touched.len() * 2 >= self.rows {
-            self.grad_w.fill(0.0);
-            self.grad_b.fill(0.0);
-        } else {
-            for &id in &self.touched {
-                self.grad_w[id as usize * dim..][..dim].fill(0.0);
-                self.grad_b[id as usize] = 0.0;
-            }
-        }
-        self.touched.clear();
+        self.touched.clear(&mut [(&mut self.grad_w, self.dim), (&mut self.grad_b, 1)]);
     }
 }
 
@@ -217,15 +205,10 @@ impl TrainLayer for EntityDotLayer {
                 let id = id as usize;
                 self.grad_w[id * dim..][..dim].iter_mut().zip(dek).for_each(|(g, d)| *g += d);
                 self.grad_b[id] += d;
-                if !self.seen[id] {
-                    self.seen[id] = true;
-                    self.touched.push(id as u32);
-                }
+                self.touched.mark(id);
             }
         }
-        for &id in &self.touched {
-            self.seen[id as usize] = false;
-        }
+        self.touched.done();
         &[]
     }
 
