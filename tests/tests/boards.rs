@@ -37,6 +37,7 @@ use ember_trainer::board::{
     self, Board, BoardRun, QUERY_NEIGHBOURS, Workload, qemu_available, run_board, run_board_with_texts,
     run_board_workload,
 };
+use ember_trainer::embed;
 use ember_trainer::fit::{FitOptions, TrainData, fit};
 use ember_trainer::network::Network;
 use ember_trainer::verify::F32_PARITY;
@@ -434,62 +435,14 @@ fn entity_inputs() -> Vec<f32> {
     x
 }
 
-/// A query's rows with their signs (`(row, ±1)`), and the rows it searches.
-type Resolved = (Vec<(usize, f32)>, std::ops::Range<usize>);
-
-/// Resolves a query on the host from the blob's `vocab` (and `columns`) assets.
-fn resolve(blob: &Blob<'_>, line: &str) -> Result<Resolved> {
-    let names = Names::from_blob(blob, VOCAB_TENSOR)?;
-    let columns = match blob.header().layers.first() {
-        Some(LayerSpec::EntityDot { .. }) => Some(Columns::from_blob(blob)?),
-        _ => None,
-    };
-    let mut terms = Vec::new();
-    let mut range = None;
-    for (name, weight) in board::query_terms(line) {
-        let (row, rows) = match &columns {
-            None => (names.position(name).with_context(|| format!("unknown word {name}"))?, 0..names.len()),
-            Some(cols) => {
-                let (column, value) = name.split_once('=').context("not column=value")?;
-                let col = cols.find(column).with_context(|| format!("unknown column {column}"))?;
-                let row = col.rows().find(|&r| names.get(r) == Some(value)).context("unknown category")?;
-                (row, col.rows())
-            }
-        };
-        range.get_or_insert(rows);
-        terms.push((row, weight));
-    }
-    Ok((terms, range.context("empty query")?))
-}
-
-/// The first layer's table, `[rows, dim]`.
-fn first_table<'a>(blob: &Blob<'a>) -> Result<(&'a [f32], usize)> {
-    let dim = match blob.header().layers.first() {
-        Some(&LayerSpec::Embedding { dim, .. } | &LayerSpec::EntityDot { dim, .. }) => dim as usize,
-        _ => bail!("no embedding table"),
-    };
-    Ok((blob.tensor_f32(0)?, dim))
-}
-
-/// The host's answer to a query: the same runtime search the firmware runs.
-fn host_answer(blob: &Blob<'_>, line: &str) -> Result<Vec<(u32, f32)>> {
-    let (terms, range) = resolve(blob, line)?;
-    let (table, dim) = first_table(blob)?;
-    let mut query = vec![0.0f32; dim];
-    search::combine(table, dim, &terms, &mut query)?;
-    let skip: Vec<usize> = terms.iter().map(|t| t.0).collect();
-    let found = search::nearest::<QUERY_NEIGHBOURS>(table, dim, range, &query, &skip)?;
-    Ok(found.iter().map(|n| (n.row, n.score)).collect())
-}
-
 /// Checks an answer against a naive `f64` cosine ranking: every reported
 /// row is searched and not the query's, its score is its cosine (to 1e-5),
 /// scores do not increase, and no row left out scores above the last one;
 /// all searched rows are reported when there are at most
 /// [`QUERY_NEIGHBOURS`].
 fn check_f64(blob: &Blob<'_>, line: &str, answer: &[(u32, f32)]) -> Result<()> {
-    let (terms, range) = resolve(blob, line)?;
-    let (table, dim) = first_table(blob)?;
+    let (terms, range) = embed::resolve_query(blob, line)?;
+    let (table, dim) = embed::first_table(blob)?;
     let row = |r: usize| table[r * dim..(r + 1) * dim].iter().map(|&v| f64::from(v));
     let q: Vec<f64> =
         (0..dim).map(|j| terms.iter().map(|&(r, w)| f64::from(w) * f64::from(table[r * dim + j])).sum()).collect();
@@ -547,7 +500,7 @@ where
         ensure!(got == want, "{} {dir_name} sample {i}: board output differs from the host in its bits", board.name());
     }
     let parsed = Blob::parse(&aligned)?;
-    board::check_queries(&run, queries, |q| host_answer(&parsed, q))?;
+    board::check_queries(&run, queries, |q| embed::answer_query(&parsed, q))?;
     for (q, answer) in queries.iter().zip(&run.queries) {
         check_f64(&parsed, q, &answer.neighbours)?;
     }

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use ember_export::Model;
-use ember_runtime::search::{self, COLUMNS_TENSOR};
+use ember_runtime::format::Blob;
+use ember_runtime::search::{self, COLUMNS_TENSOR, Columns, Names};
 use ember_runtime::spec::LayerSpec;
 use ember_runtime::text::VOCAB_TENSOR;
 
@@ -202,4 +203,53 @@ pub fn plot_projection_of(
 pub fn plot_projection(path: &Path, title: &str, table: &Table, names: &[String]) -> anyhow::Result<()> {
     let rows: Vec<usize> = (0..table.rows).collect();
     plot_projection_of(path, title, table, &rows, names, None)
+}
+
+/// A query's rows with their signs (`(row, ±1)`), and the rows it searches.
+pub type Resolved = (Vec<(usize, f32)>, std::ops::Range<usize>);
+
+/// Resolves a query on the host from the blob's `vocab` (and `columns`) assets.
+pub fn resolve_query(blob: &Blob<'_>, line: &str) -> anyhow::Result<Resolved> {
+    let names = Names::from_blob(blob, VOCAB_TENSOR)?;
+    let columns = match blob.header().layers.first() {
+        Some(LayerSpec::EntityDot { .. }) => Some(Columns::from_blob(blob)?),
+        _ => None,
+    };
+    let mut terms = Vec::new();
+    let mut range = None;
+    for (name, weight) in crate::board::query_terms(line) {
+        let (row, rows) = match &columns {
+            None => (names.position(name).with_context(|| format!("unknown word {name}"))?, 0..names.len()),
+            Some(cols) => {
+                let (column, value) = name.split_once('=').context("not column=value")?;
+                let col = cols.find(column).with_context(|| format!("unknown column {column}"))?;
+                let row = col.rows().find(|&r| names.get(r) == Some(value)).context("unknown category")?;
+                (row, col.rows())
+            }
+        };
+        range.get_or_insert(rows);
+        terms.push((row, weight));
+    }
+    Ok((terms, range.context("empty query")?))
+}
+
+/// The first layer's table, `[rows, dim]`.
+pub fn first_table<'a>(blob: &Blob<'a>) -> anyhow::Result<(&'a [f32], usize)> {
+    let dim = match blob.header().layers.first() {
+        Some(&LayerSpec::Embedding { dim, .. } | &LayerSpec::EntityDot { dim, .. }) => dim as usize,
+        _ => bail!("no embedding table"),
+    };
+    Ok((blob.tensor_f32(0)?, dim))
+}
+
+/// The host's answer to a board query line (terms as [`crate::crate::board::query_terms`]
+/// reads them): the same runtime search, with the same `K`, that the firmware runs.
+pub fn answer_query(blob: &Blob<'_>, line: &str) -> anyhow::Result<Vec<(u32, f32)>> {
+    let (terms, range) = resolve_query(blob, line)?;
+    let (table, dim) = first_table(blob)?;
+    let mut query = vec![0.0f32; dim];
+    search::combine(table, dim, &terms, &mut query)?;
+    let skip: Vec<usize> = terms.iter().map(|t| t.0).collect();
+    let found = search::nearest::<{ crate::board::QUERY_NEIGHBOURS }>(table, dim, range, &query, &skip)?;
+    Ok(found.iter().map(|n| (n.row, n.score)).collect())
 }

@@ -86,6 +86,8 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
             summary.push(run_on_board(b, "MNIST encoder", &enc_blob, &a.out)?);
             summary.push(run_on_board(b, "conv encoder", &conv_blob, &a.out)?);
             summary.push(classify_on_board(b, &bag_blob, &a.out)?);
+            summary.push(embeddings_on_board(b, &dirs[4].join("ngram_embedding.emb"), &a.out)?);
+            summary.push(embeddings_on_board(b, &dirs[5].join("entity_embedding.emb"), &a.out)?);
         }
     }
     println!("\n== summary ({:.1} s)", start.elapsed().as_secs_f64());
@@ -169,5 +171,77 @@ fn classify_on_board(b: Board, blob_path: &std::path::Path, out: &std::path::Pat
         "{:<10} raw text classified on the device, ids and outputs match the host: {}",
         b.name(),
         lines.join(", ")
+    ))
+}
+
+/// Rows of `names` (the blob's `vocab` asset) as model inputs.
+fn rows_of(names: &[String], wanted: &[&str]) -> anyhow::Result<Vec<f32>> {
+    wanted
+        .iter()
+        .map(|w| {
+            let r = names.iter().position(|n| n == w).with_context(|| format!("{w:?} is not in the model"))?;
+            Ok(r as f32)
+        })
+        .collect()
+}
+
+/// Runs a word-embedding or entity model on board `b`: predictions (next
+/// words, or masses from categories) and most-similar queries answered on
+/// the device from the blob, compared bit for bit with the host.
+fn embeddings_on_board(b: Board, blob_path: &std::path::Path, out: &std::path::Path) -> anyhow::Result<String> {
+    if let Err(why) = board::qemu_available(b) {
+        return Ok(format!("{:<10} skipped: {why}", b.name()));
+    }
+    let blob = std::fs::read(blob_path)?;
+    let model = ember_export::Model::from_blob(&blob)?;
+    let names = ember_trainer::embed::row_names(&model)?;
+    let entity = matches!(model.layers.first(), Some(ember_runtime::LayerSpec::EntityDot { .. }));
+    let (what, inputs, queries) = if entity {
+        // Category names sit in column order: species, island, sex.
+        let inputs = [["Adelie", "Dream", "female"], ["Gentoo", "Biscoe", "male"]]
+            .iter()
+            .map(|r| rows_of(&names, r))
+            .collect::<anyhow::Result<Vec<_>>>()?
+            .concat();
+        (
+            "entity model",
+            inputs,
+            vec!["species=Adelie".to_string(), "species=Gentoo island=Biscoe".into(), "sex=male -sex=female".into()],
+        )
+    } else {
+        let inputs = [["the", "cat", "eats"], ["we", "found", "some"]]
+            .iter()
+            .map(|r| rows_of(&names, r))
+            .collect::<anyhow::Result<Vec<_>>>()?
+            .concat();
+        ("word model", inputs, vec!["cat".to_string(), "bread".into(), "cat -dog bread".into()])
+    };
+    println!("== running the {what} on {} and answering most-similar queries there", b.name());
+    let work = out.join("boards").join(b.name()).join(&model.name);
+    let model_rs = work.join("model.rs");
+    write_bytes(&model_rs, model.to_rust("model.emb")?.as_bytes())?;
+    let load = board::Workload { inputs: &inputs, texts: &[], queries: &queries };
+    let run = board::run_board_workload(b, blob_path, &model_rs, &load, &work)?;
+    let host = verify::run_runtime(&blob, &inputs)?;
+    let cmp = verify::compare("board", &run.outputs.concat(), &host);
+    if !cmp.ok || cmp.max_abs != 0.0 {
+        anyhow::bail!("{} {what} outputs differ from the host runtime (max abs {:.3e})", b.name(), cmp.max_abs);
+    }
+    let aligned = ember_export::AlignedBytes::new(&blob);
+    let parsed = ember_runtime::Blob::parse(&aligned).map_err(|e| anyhow::anyhow!("{e}"))?;
+    board::check_queries(&run, &queries, |q| ember_trainer::embed::answer_query(&parsed, q))?;
+    let first = |k: usize| {
+        run.queries[k].neighbours.iter().take(3).map(|&(r, _)| names[r as usize].as_str()).collect::<Vec<_>>().join(" ")
+    };
+    let per_query: Vec<String> = run.queries.iter().map(|q| q.instructions.to_string()).collect();
+    Ok(format!(
+        "{:<10} {what}: predictions and {} queries match the host bit for bit (`{}` -> {}); {} instructions per prediction, {} per query; flash {} B",
+        b.name(),
+        queries.len(),
+        queries[0],
+        first(0),
+        run.instructions.iter().copied().max().unwrap_or(0),
+        per_query.join("/"),
+        run.sizes.flash()
     ))
 }
