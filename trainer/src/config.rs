@@ -20,9 +20,9 @@
 //! optimizer = "adam"
 //! ```
 
+use anyhow::Context as _;
 use ember_runtime::Activation;
 use ember_runtime::spec::{Dims, IoSpec, LayerSpec, Padding, Side, TokenizerKind, TokenizerSpec, ValueKind};
-use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use crate::fit::{EarlyStopping, FitConfig};
@@ -354,7 +354,10 @@ fn layer_spec(l: &LayerConfig, dims: &[u32], input_kind: ValueKind, vocab: u32, 
             "{what} needs an image [height, width, channels] (declare input = [28, 28, 1]), got {dims:?}"
         )),
     };
-    if i == 0 && input_kind == ValueKind::TokenIds && !matches!(l, LayerConfig::Embedding { .. } | LayerConfig::Entitydot { .. }) {
+    if i == 0
+        && input_kind == ValueKind::TokenIds
+        && !matches!(l, LayerConfig::Embedding { .. } | LayerConfig::Entitydot { .. })
+    {
         anyhow::bail!("a text model must start with an embedding layer (an entity model with an entitydot layer)");
     }
     Ok(match l {

@@ -267,7 +267,10 @@ pub fn preset(name: &str) -> Option<ModelConfig> {
                 test_split: 0.2,
                 categories: Vec::new(),
             }),
-            layers: vec![LayerConfig::Entitydot { dim: 10, epsilon: crate::layers::batchnorm::EPSILON }, dense(1, "relu")],
+            layers: vec![
+                LayerConfig::Entitydot { dim: 10, epsilon: crate::layers::batchnorm::EPSILON },
+                dense(1, "relu"),
+            ],
             train: TrainConfig {
                 epochs: 100,
                 batch_size: 32,
