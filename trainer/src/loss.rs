@@ -87,7 +87,10 @@ impl Loss {
                 let b = batch.max(1) as f32;
                 for ((g, &y), &t) in grad.iter_mut().zip(y).zip(t) {
                     let p = y.clamp(EPS, 1.0 - EPS);
-                    sum -= t as f64 * (p as f64).ln();
+                    // Zero targets (all but one of a one-hot row) add nothing: skip their log.
+                    if t != 0.0 {
+                        sum -= t as f64 * (p as f64).ln();
+                    }
                     *g = if fused { (y - t) / b } else { -t / p / b };
                 }
                 sum / b as f64

@@ -194,3 +194,54 @@ fn entity_embedding_reads_csv_and_json_tables() {
     args2.extend(["--out", s(&out), "-q"]);
     fails(&args2, &["weather"]);
 }
+
+#[test]
+fn entity_embedding_trains_targets_of_any_scale() {
+    let dir = scratch("entity_scales");
+    let t = ember_trainer::data::synthetic_table(344, 11);
+    let mut ratios = Vec::new();
+    // The same masses in tonnes and in milligrams: the standardised
+    // training must not care, and predictions come out in the file's units.
+    for (unit, factor) in [("tonnes", 1e-6f64), ("milligrams", 1e3)] {
+        let mut csv = String::from("species,island,sex,mass\n");
+        for r in 0..t.len() {
+            let cat = |k: usize| t.columns[k].categories[t.columns[k].ids[r] as usize].clone();
+            let sex = if cat(2) == "(missing)" { String::new() } else { cat(2) };
+            csv.push_str(&format!("{},{},{sex},{}\n", cat(0), cat(1), t.target[r] as f64 * factor));
+        }
+        let data = dir.join(format!("{unit}.csv"));
+        std::fs::write(&data, csv).unwrap();
+        let out = dir.join(unit);
+        let printed = succeeds(&[
+            "train",
+            "entity-embedding",
+            "--data",
+            s(&data),
+            "--columns",
+            "species,island,sex",
+            "--target",
+            "mass",
+            "--out",
+            s(&out),
+            "--epochs",
+            "60",
+            "-q",
+        ]);
+        let value = |key: &str| -> f64 {
+            let line = printed.lines().find(|l| l.contains(key)).unwrap_or_else(|| panic!("no {key:?} in {printed}"));
+            line.rsplit(": ").next().unwrap().split_whitespace().next().unwrap().parse().unwrap()
+        };
+        let (model, mean) = (value("test MAE"), value("the training mean"));
+        // Body masses vary by ~800 g around ~4200 g: a test MAE near 200 g.
+        let grams = model / factor;
+        assert!((100.0..400.0).contains(&grams), "{unit}: test MAE {model} ({grams} g)\n{printed}");
+        ratios.push(model / mean);
+        let pred = ember_trainer::verify::run_runtime(
+            &std::fs::read(out.join("entity_embedding.emb")).unwrap(),
+            &[0.0, 3.0, 7.0],
+        )
+        .unwrap();
+        assert!((2000.0..7000.0).contains(&(pred[0] as f64 / factor)), "{unit}: prediction {pred:?}");
+    }
+    assert!(ratios.iter().all(|r| *r < 0.6), "model MAE over the mean baseline: {ratios:?}");
+}
