@@ -260,7 +260,7 @@ pub struct Neighbour {
 /// Inserts into a list sorted by decreasing `key`, keeping at most `K`;
 /// a candidate equal to an entry goes after it (earlier rows win ties).
 fn insert<T, const K: usize>(best: &mut Vec<T, K>, n: T, key: impl Fn(&T) -> f32) {
-    if K == 0 || best.last().is_some_and(|last| best.is_full() && !(key(&n) > key(last))) {
+    if K == 0 || best.last().is_some_and(|last| best.is_full() && key(&n) <= key(last)) {
         return; // most rows of a long table stop here, after one comparison
     }
     let at = best.iter().position(|b| key(&n) > key(b)).unwrap_or(best.len());
