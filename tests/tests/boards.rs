@@ -26,7 +26,7 @@ use std::fs;
 
 use anyhow::{Context, Result, bail, ensure};
 use ember_export::{AlignedBytes, Asset, Model};
-use ember_runtime::search::{self, COLUMNS_TENSOR, Columns, Names};
+use ember_runtime::search::{COLUMNS_TENSOR, Names};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_runtime::text::VOCAB_TENSOR;
 use ember_runtime::{
