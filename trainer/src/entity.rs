@@ -91,6 +91,15 @@ fn select_columns(mut t: Table, columns: &[String], target: &str) -> anyhow::Res
     Ok(t)
 }
 
+/// `v` with 5 significant digits, whatever its scale (tonnes or milligrams).
+fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decimals = (4 - v.abs().log10().floor() as i32).clamp(0, 15) as usize;
+    format!("{v:.decimals$}")
+}
+
 fn mean(v: impl Iterator<Item = f64>) -> f64 {
     let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
     s / n.max(1) as f64
@@ -206,10 +215,10 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     files.push(png);
 
     let unit = &table.target_name;
-    let mut lines = vec![format!("{eval_name} MAE of {unit}: {test_mae:.3} ({} records)", eval_rows.len())];
-    lines.push(format!("baseline, the training mean: {constant:.3}"));
+    let mut lines = vec![format!("{eval_name} MAE of {unit}: {} ({} records)", significant(test_mae), eval_rows.len())];
+    lines.push(format!("baseline, the training mean: {}", significant(constant)));
     if let Some((col, err)) = &best {
-        lines.push(format!("baseline, the per-category mean of the best column ({col}): {err:.3}"));
+        lines.push(format!("baseline, the per-category mean of the best column ({col}): {}", significant(*err)));
     }
     let report_path = opts.out.join("report.md");
     let mut r = String::new();
@@ -226,7 +235,8 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     );
     let _ = writeln!(
         r,
-        "- target scale {scale:.4} (standard deviation of the training targets), folded into the last layer"
+        "- target scale {} (standard deviation of the training targets), folded into the last layer",
+        significant(scale)
     );
     let _ = writeln!(r, "- loss {}, optimizer {}, batch {}, seed {}", t.loss, t.optimizer, t.batch_size, t.seed);
     if let Some(last) = history.epochs.last() {
