@@ -51,6 +51,10 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// (`ember_board_common::NEIGHBOURS`).
 pub const QUERY_NEIGHBOURS: usize = 10;
 
+/// The folder under `target/boards/<name>/` where `cargo xtask boards`
+/// re-runs a model (a scratch copy, so it is not listed as a model).
+pub const SCRATCH_DIR: &str = "xtask-run";
+
 /// Environment variables of the parent cargo that must not reach a board
 /// build (a `cargo test` leaks its flags and target into its children).
 const LEAKED_ENV_PREFIXES: &[&str] = &["CARGO_TARGET_", "CARGO_BUILD_", "CARGO_ENCODED_", "CARGO_PROFILE_"];
@@ -147,12 +151,14 @@ impl Board {
     }
 
     /// Every work folder under `target/boards/<name>/` that holds a model
-    /// (`model.emb`, `model.rs`, `inputs.bin`), sorted.
+    /// (`model.emb`, `model.rs`, `inputs.bin`), sorted; not [`SCRATCH_DIR`].
     pub fn model_dirs(self) -> Vec<PathBuf> {
         let mut dirs: Vec<PathBuf> = fs::read_dir(self.target_dir())
             .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
-        dirs.retain(|d| ["model.emb", "model.rs", "inputs.bin"].iter().all(|f| d.join(f).is_file()));
+        dirs.retain(|d| {
+            !d.ends_with(SCRATCH_DIR) && ["model.emb", "model.rs", "inputs.bin"].iter().all(|f| d.join(f).is_file())
+        });
         dirs.sort();
         dirs
     }

@@ -61,7 +61,7 @@ pub fn boards(args: &[String]) -> Result<()> {
             let (texts, queries) = (lines("texts.txt"), lines("queries.txt"));
             let name = dir.file_name().map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
             // Run in a scratch copy so that `--model DIR` is never written to.
-            let work = b.target_dir().join("xtask-run");
+            let work = b.target_dir().join(board::SCRATCH_DIR);
             let job = board::Workload { inputs: &inputs, texts: &texts, queries: &queries };
             let r = board::run_board_workload(b, &dir.join("model.emb"), &dir.join("model.rs"), &job, &work)?;
             runs.push((b, name, r, queries));
