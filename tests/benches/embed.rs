@@ -96,6 +96,28 @@ fn entity_model() -> Model {
     Model::new("entity", input, layers, values).expect("model")
 }
 
+/// A record of the entity model: one row per column.
+const ENTITY_INPUT: [f32; 3] = [0.0, 4.0, 8.0];
+
+/// The entity model's blob and its tract and ONNX Runtime sessions.
+struct EntitySetup {
+    blob: AlignedBytes,
+    tract: TractModel,
+    ort: OrtModel,
+}
+
+impl EntitySetup {
+    fn new() -> Self {
+        let m = entity_model();
+        let onnx = m.to_onnx().expect("onnx");
+        EntitySetup {
+            blob: AlignedBytes::new(&m.to_blob().expect("blob")),
+            tract: TractModel::load(&onnx, &[3], 1).expect("tract"),
+            ort: OrtModel::load(&onnx, &[3], 1).expect("ONNX Runtime (run `cargo xtask setup`)"),
+        }
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let (x, y) = windows();
     let mut g = c.benchmark_group("ngram_epoch");
@@ -110,15 +132,10 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
-    let m = entity_model();
-    let blob = AlignedBytes::new(&m.to_blob().expect("blob"));
-    let onnx = m.to_onnx().expect("onnx");
-    let parsed = ember_runtime::format::Blob::parse(&blob).expect("blob");
+    let s = EntitySetup::new();
+    let parsed = ember_runtime::format::Blob::parse(&s.blob).expect("blob");
     let mut scratch = vec![0f32; ember_runtime::dynamic::scratch_len(&parsed)];
-    let mut out = [0f32; 1];
-    let input = [0.0f32, 4.0, 8.0];
-    let tract = TractModel::load(&onnx, &[3], 1).expect("tract");
-    let mut ort = OrtModel::load(&onnx, &[3], 1).expect("ONNX Runtime (run `cargo xtask setup`)");
+    let (mut out, input, tract, mut ort) = ([0f32; 1], ENTITY_INPUT, s.tract, s.ort);
     let mut g = c.benchmark_group("entity_prediction");
     g.bench_function("ember dynamic", |b| {
         b.iter(|| ember_runtime::dynamic::forward(&parsed, black_box(&input), &mut scratch, &mut out).expect("run"))
@@ -157,15 +174,10 @@ fn summary() {
         });
         println!("cosine top-10 over {rows} rows x 5: {us:.2} us per query");
     }
-    let m = entity_model();
-    let blob = AlignedBytes::new(&m.to_blob().expect("blob"));
-    let onnx = m.to_onnx().expect("onnx");
-    let parsed = ember_runtime::format::Blob::parse(&blob).expect("blob");
+    let s = EntitySetup::new();
+    let parsed = ember_runtime::format::Blob::parse(&s.blob).expect("blob");
     let mut scratch = vec![0f32; ember_runtime::dynamic::scratch_len(&parsed)];
-    let mut out = [0f32; 1];
-    let input = [0.0f32, 4.0, 8.0];
-    let tract = TractModel::load(&onnx, &[3], 1).expect("tract");
-    let mut ort = OrtModel::load(&onnx, &[3], 1).expect("ort");
+    let (mut out, input, tract, mut ort) = ([0f32; 1], ENTITY_INPUT, s.tract, s.ort);
     let e = median_us(|| {
         ember_runtime::dynamic::forward(&parsed, black_box(&input), &mut scratch, &mut out).expect("run");
     });

@@ -34,8 +34,7 @@ use ember_runtime::{
     Recurrent, Relu, Same, Sample, Sigmoid, Softmax, TokenIds, Upsample2d, Valid,
 };
 use ember_trainer::board::{
-    self, Board, BoardRun, QUERY_NEIGHBOURS, Workload, qemu_available, run_board, run_board_with_texts,
-    run_board_workload,
+    self, Board, BoardRun, QUERY_NEIGHBOURS, Workload, qemu_available, run_board_with_texts, run_board_workload,
 };
 use ember_trainer::embed;
 use ember_trainer::fit::{FitOptions, TrainData, fit};
@@ -173,6 +172,23 @@ fn print_run(board: Board, run: &BoardRun, max_diff: f32) {
     );
 }
 
+/// Builds `model` for `board` (its blob and Rust type in a temporary
+/// folder; the firmware's work folder `target/boards/<board>/<dir_name>`)
+/// and runs `work` on it, one board run at a time; returns the blob and the run.
+fn run_on(board: Board, model: &Model, dir_name: &str, work: &Workload<'_>) -> Result<(Vec<u8>, BoardRun)> {
+    if let Err(msg) = qemu_available(board) {
+        panic!("{msg}");
+    }
+    let blob = model.to_blob()?;
+    let dir = tempfile::tempdir()?;
+    let (blob_path, rs_path) = (dir.path().join("model.emb"), dir.path().join("model.rs"));
+    fs::write(&blob_path, &blob)?;
+    fs::write(&rs_path, model.to_rust("model.emb")?)?;
+    let _one_at_a_time = BOARD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let run = run_board_workload(board, &blob_path, &rs_path, work, &board.model_dir(dir_name))?;
+    Ok((blob, run))
+}
+
 /// Runs `model` (whose typed form is `M`) on the four digits on `board` and
 /// checks every output against the host runtime's `M`.
 fn check_image_model<M>(board: Board, model: Model, dir_name: &str) -> Result<()>
@@ -182,19 +198,8 @@ where
     M::Output: Sample,
     for<'a> M::Bound<'a>: Forward<Input = M::Input, Output = M::Output>,
 {
-    if let Err(msg) = qemu_available(board) {
-        panic!("{msg}");
-    }
-    let blob = model.to_blob()?;
-    let dir = tempfile::tempdir()?;
-    let (blob_path, rs_path) = (dir.path().join("model.emb"), dir.path().join("model.rs"));
-    fs::write(&blob_path, &blob)?;
-    fs::write(&rs_path, model.to_rust("model.emb")?)?;
     let x = inputs()?;
-    let run = {
-        let _one_at_a_time = BOARD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        run_board(board, &blob_path, &rs_path, &x, &board.model_dir(dir_name))?
-    };
+    let (blob, run) = run_on(board, &model, dir_name, &Workload { inputs: &x, texts: &[], queries: &[] })?;
 
     let aligned = AlignedBytes::new(&blob);
     let host = M::load(&aligned).context("host runtime rejects the blob")?;
@@ -475,19 +480,7 @@ where
     M::Output: Sample,
     for<'a> M::Bound<'a>: Forward<Input = M::Input, Output = M::Output>,
 {
-    if let Err(msg) = qemu_available(board) {
-        panic!("{msg}");
-    }
-    let blob = model.to_blob()?;
-    let dir = tempfile::tempdir()?;
-    let (blob_path, rs_path) = (dir.path().join("model.emb"), dir.path().join("model.rs"));
-    fs::write(&blob_path, &blob)?;
-    fs::write(&rs_path, model.to_rust("model.emb")?)?;
-    let work = Workload { inputs, texts: &[], queries };
-    let run = {
-        let _one_at_a_time = BOARD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        run_board_workload(board, &blob_path, &rs_path, &work, &board.model_dir(dir_name))?
-    };
+    let (blob, run) = run_on(board, model, dir_name, &Workload { inputs, texts: &[], queries })?;
 
     let aligned = AlignedBytes::new(&blob);
     let host = M::load(&aligned).context("host runtime rejects the blob")?;
