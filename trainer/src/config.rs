@@ -65,7 +65,7 @@ impl Default for WordsConfig {
 }
 
 /// Settings of an entity-embedding model (`task = "entity"`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EntityConfig {
     /// The categorical columns, in input order.
@@ -79,6 +79,12 @@ pub struct EntityConfig {
     /// enough to check the layer list.
     #[serde(skip)]
     pub categories: Vec<u32>,
+}
+
+impl Default for EntityConfig {
+    fn default() -> Self {
+        EntityConfig { columns: Vec::new(), target: String::new(), test_split: 0.2, categories: Vec::new() }
+    }
 }
 
 /// How a text model turns text into token ids (see `ember_runtime::text`).

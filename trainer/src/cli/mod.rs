@@ -231,11 +231,11 @@ fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         e.target = a.target.unwrap_or(e.target.clone());
     }
     if let Some(v) = a.vocab {
-        let w = cfg.words.as_ref().context("--vocab is for word-embedding models (task = \"ngram\")")?.vocab;
-        cfg = cfg.with_vocab(v);
-        if v == 0 || w == 0 {
+        cfg.words.as_ref().context("--vocab is for word-embedding models (task = \"ngram\")")?;
+        if v == 0 {
             bail!("--vocab must be at least 1");
         }
+        cfg = cfg.with_vocab(v);
     }
     cfg.fit_config()?;
     let opts = TrainOptions { data: a.data, out: a.out, resume: a.resume, verbose: !a.quiet };
