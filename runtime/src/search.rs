@@ -309,6 +309,20 @@ pub fn nearest<const K: usize>(
     query: &[f32],
     skip: &[usize],
 ) -> Result<Vec<Neighbour, K>, Error> {
+    scan(table, dim, rows, query, skip, |_, v| v)
+}
+
+/// [`nearest`] with every row element mapped by `map(j, v)` (dimension `j`)
+/// before it is compared.
+#[inline(always)]
+fn scan<const K: usize>(
+    table: &[f32],
+    dim: usize,
+    rows: Range<usize>,
+    query: &[f32],
+    skip: &[usize],
+    map: impl Fn(usize, f32) -> f32,
+) -> Result<Vec<Neighbour, K>, Error> {
     let total = table_rows(table, dim)?;
     if K == 0 || rows.start > rows.end || rows.end > total || query.len() != dim {
         return Err(Error::BadQuery);
@@ -327,7 +341,8 @@ pub fn nearest<const K: usize>(
         // One pass for both sums (rows are short: a 5-long row cost ~200
         // instructions on a Cortex-M4 through two calls of the 8-lane `dot`).
         let (mut d, mut r2) = (0.0f32, 0.0f32);
-        for (&q, &v) in query.iter().zip(r) {
+        for (j, (&q, &v)) in query.iter().zip(r).enumerate() {
+            let v = map(j, v);
             d += q * v;
             r2 += v * v;
         }
@@ -392,4 +407,130 @@ pub fn combine(table: &[f32], dim: usize, terms: &[(usize, f32)], out: &mut [f32
         }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Entity models: similarity between the normalised embeddings
+// ---------------------------------------------------------------------------
+
+/// The per-column batch normalisation of an entity model's table (the
+/// EntityDot layer's `gamma`, `beta`, `mean`, `var`, each `[C, dim]`, and
+/// its epsilon). Entity similarity compares the normalised rows
+/// `n = (e − mean_k) · s_k + beta_k`, `s_k = gamma_k / sqrt(var_k + ε)`
+/// (exactly the model's normalisation, so the vectors the model multiplies):
+/// raw rows carry each column's common offset, which would dominate the
+/// cosine.
+#[derive(Clone, Copy, Debug)]
+pub struct ColumnNorm<'a> {
+    /// The categorical columns (their rows in the table).
+    pub columns: Columns<'a>,
+    /// `[C, dim]` scale.
+    pub gamma: &'a [f32],
+    /// `[C, dim]` shift.
+    pub beta: &'a [f32],
+    /// `[C, dim]` moving mean.
+    pub mean: &'a [f32],
+    /// `[C, dim]` moving variance.
+    pub var: &'a [f32],
+    /// Variance offset.
+    pub epsilon: f32,
+    /// Values per row.
+    pub dim: usize,
+}
+
+impl<'a> ColumnNorm<'a> {
+    /// The normalisation of a blob whose first layer is an EntityDot, with its `columns` asset.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] if the first layer is not an EntityDot or the
+    /// asset is missing; [`Error::BadAsset`]; a tensor error.
+    pub fn from_blob(blob: &Blob<'a>) -> Result<Self, Error> {
+        let Some(&LayerSpec::EntityDot { columns, dim, epsilon_bits, .. }) = blob.header().layers.first() else {
+            return Err(Error::NotFound);
+        };
+        let (c, dim) = (columns as usize, dim as usize);
+        let t = |i: usize| -> Result<&'a [f32], Error> {
+            let v = blob.tensor_f32(i)?;
+            if v.len() == c * dim { Ok(v) } else { Err(Error::TensorShape) }
+        };
+        let cols = Columns::from_blob(blob)?;
+        Ok(ColumnNorm {
+            columns: cols,
+            gamma: t(2)?,
+            beta: t(3)?,
+            mean: t(4)?,
+            var: t(5)?,
+            epsilon: f32::from_bits(epsilon_bits),
+            dim,
+        })
+    }
+
+    /// Column `k`'s `s_k` into `scale[..dim]`; its mean and beta.
+    fn column(&self, k: usize, scale: &mut [f32]) -> Result<(&'a [f32], &'a [f32]), Error> {
+        let d = self.dim;
+        let part = |t: &'a [f32]| k.checked_mul(d).and_then(|a| t.get(a..a.checked_add(d)?)).ok_or(Error::BadQuery);
+        let (gamma, beta, mean, var) = (part(self.gamma)?, part(self.beta)?, part(self.mean)?, part(self.var)?);
+        let scale = scale.get_mut(..d).ok_or(Error::BufferTooSmall)?;
+        for ((s, &g), &v) in scale.iter_mut().zip(gamma).zip(var) {
+            // As the batch-norm kernel computes it, so the bits agree.
+            *s = g / libm::sqrtf(v + self.epsilon);
+        }
+        Ok((mean, beta))
+    }
+}
+
+/// `out = Σ w · n(table[row])` over `terms`, each row normalised with its
+/// own column's statistics ([`ColumnNorm`]); for composite entity queries.
+///
+/// # Shapes
+/// `table`: `[R, dim]`; `out`, `scratch`: at least `[dim]`.
+///
+/// # Errors
+/// As [`combine`]; [`Error::BadQuery`] for a row in no column;
+/// [`Error::BufferTooSmall`] for a short `scratch`.
+pub fn combine_normalised(
+    table: &[f32],
+    norm: &ColumnNorm<'_>,
+    terms: &[(usize, f32)],
+    out: &mut [f32],
+    scratch: &mut [f32],
+) -> Result<(), Error> {
+    let dim = norm.dim;
+    let total = table_rows(table, dim)?;
+    if out.len() != dim {
+        return Err(Error::BadQuery);
+    }
+    out.fill(0.0);
+    for &(row, w) in terms {
+        let col = norm.columns.column_of(row).filter(|_| row < total).ok_or(Error::BadQuery)?;
+        let (mean, beta) = norm.column(col.index, scratch)?;
+        for (j, (o, &v)) in out.iter_mut().zip(&table[row * dim..(row + 1) * dim]).enumerate() {
+            *o += w * ((v - mean[j]) * scratch[j] + beta[j]);
+        }
+    }
+    Ok(())
+}
+
+/// [`nearest`] among column `column`'s rows, each normalised with that
+/// column's statistics ([`ColumnNorm`]) before the cosine with `query`
+/// (itself built by [`combine_normalised`]).
+///
+/// # Shapes
+/// `table`: `[R, dim]`; `query`: `[dim]`; `scratch`: at least `[dim]`.
+///
+/// # Errors
+/// As [`nearest`]; [`Error::BadQuery`] for a column past the last;
+/// [`Error::BufferTooSmall`] for a short `scratch`.
+pub fn nearest_normalised<const K: usize>(
+    table: &[f32],
+    norm: &ColumnNorm<'_>,
+    column: usize,
+    query: &[f32],
+    skip: &[usize],
+    scratch: &mut [f32],
+) -> Result<Vec<Neighbour, K>, Error> {
+    let rows = norm.columns.get(column).ok_or(Error::BadQuery)?.rows();
+    let (mean, beta) = norm.column(column, scratch)?;
+    let scale = &scratch[..norm.dim];
+    scan(table, norm.dim, rows, query, skip, |j, v| (v - mean[j]) * scale[j] + beta[j])
 }

@@ -26,7 +26,7 @@ use std::fs;
 
 use anyhow::{Context, Result, bail, ensure};
 use ember_export::{AlignedBytes, Asset, Model};
-use ember_runtime::search::{COLUMNS_TENSOR, Names};
+use ember_runtime::search::{COLUMNS_TENSOR, ColumnNorm, Names};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_runtime::text::VOCAB_TENSOR;
 use ember_runtime::{
@@ -448,9 +448,21 @@ fn entity_inputs() -> Vec<f32> {
 fn check_f64(blob: &Blob<'_>, line: &str, answer: &[(u32, f32)]) -> Result<()> {
     let (terms, range) = embed::resolve_query(blob, line)?;
     let (table, dim) = embed::first_table(blob)?;
-    let row = |r: usize| table[r * dim..(r + 1) * dim].iter().map(|&v| f64::from(v));
-    let q: Vec<f64> =
-        (0..dim).map(|j| terms.iter().map(|&(r, w)| f64::from(w) * f64::from(table[r * dim + j])).sum()).collect();
+    // Entity rows are compared after their column's normalisation, in f64.
+    let norm = ColumnNorm::from_blob(blob).ok();
+    let value = |r: usize, j: usize| -> f64 {
+        let v = f64::from(table[r * dim + j]);
+        match &norm {
+            None => v,
+            Some(n) => {
+                let k = n.columns.column_of(r).expect("a row of a column").index * dim + j;
+                let s = f64::from(n.gamma[k]) / (f64::from(n.var[k]) + f64::from(n.epsilon)).sqrt();
+                (v - f64::from(n.mean[k])) * s + f64::from(n.beta[k])
+            }
+        }
+    };
+    let row = |r: usize| (0..dim).map(move |j| value(r, j));
+    let q: Vec<f64> = (0..dim).map(|j| terms.iter().map(|&(r, w)| f64::from(w) * value(r, j)).sum()).collect();
     let qn = q.iter().map(|v| v * v).sum::<f64>().sqrt();
     let cos =
         |r: usize| row(r).zip(&q).map(|(a, b)| a * b).sum::<f64>() / (qn * row(r).map(|v| v * v).sum::<f64>().sqrt());

@@ -657,3 +657,58 @@ fn search_over_an_entity_models_table() {
     assert_ranking("column 1", &got, &want, table, 5, &table[row * 5..(row + 1) * 5]);
     assert!(got.iter().all(|n| names.get(n.row as usize).is_some() && col.contains(n.row as usize)));
 }
+
+#[test]
+fn normalised_search_compares_what_the_model_multiplies() {
+    // Entity similarity normalises each row with its column's statistics
+    // (the model's batch norm, inference form); checked in f64.
+    let counts = [4, 6, 3];
+    let (dim, eps) = (5, 1e-3f32);
+    let m = entity_model(&counts, dim, eps, Some((1.0, 0.0)), 91);
+    let b = AlignedBytes::new(&m.to_blob().unwrap());
+    let blob = Blob::parse(&b).unwrap();
+    let norm = search::ColumnNorm::from_blob(&blob).unwrap();
+    let table = blob.tensor_f32(0).unwrap();
+    let p = |i: usize| &m.params[i].data;
+    let normalised = |r: usize| -> Vec<f64> {
+        let k = norm.columns.column_of(r).unwrap().index;
+        (0..dim)
+            .map(|j| {
+                let c = k * dim + j;
+                let s = f64::from(p(2)[c]) / (f64::from(p(5)[c]) + f64::from(eps)).sqrt();
+                (f64::from(table[r * dim + j]) - f64::from(p(4)[c])) * s + f64::from(p(3)[c])
+            })
+            .collect()
+    };
+    // A composite query: a row of column 1 plus a row of column 0, minus one of column 2.
+    let terms = [(4 + 2, 1.0f32), (1, 1.0), (4 + 6 + 1, -1.0)];
+    let mut q = [0f32; 5];
+    let mut scratch = [0f32; 5];
+    search::combine_normalised(table, &norm, &terms, &mut q, &mut scratch).unwrap();
+    let q64: Vec<f64> = (0..dim).map(|j| terms.iter().map(|&(r, w)| f64::from(w) * normalised(r)[j]).sum()).collect();
+    for (a, b) in q.iter().zip(&q64) {
+        assert!((f64::from(*a) - b).abs() < 1e-5, "query {q:?} vs {q64:?}");
+    }
+    let cos = |r: usize| {
+        let n = normalised(r);
+        let dot: f64 = n.iter().zip(&q64).map(|(a, b)| a * b).sum();
+        dot / (n.iter().map(|v| v * v).sum::<f64>().sqrt() * q64.iter().map(|v| v * v).sum::<f64>().sqrt())
+    };
+    let got = search::nearest_normalised::<6>(table, &norm, 1, &q, &[6], &mut scratch).unwrap();
+    let mut want: Vec<(usize, f64)> = (4..10).filter(|&r| r != 6).map(|r| (r, cos(r))).collect();
+    want.sort_by(|a, b| b.1.total_cmp(&a.1));
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g.row as usize, w.0, "{got:?} vs {want:?}");
+        assert!((f64::from(g.score) - w.1).abs() < 1e-5, "{got:?} vs {want:?}");
+    }
+    assert!(
+        search::nearest_normalised::<1>(table, &norm, 3, &q, &[], &mut scratch).is_err(),
+        "column 3 does not exist"
+    );
+    assert!(
+        search::combine_normalised(table, &norm, &[(13, 1.0)], &mut q, &mut scratch).is_err(),
+        "row 13 is past the table"
+    );
+    assert!(search::combine_normalised(table, &norm, &[(0, 1.0)], &mut q, &mut [0f32; 4]).is_err(), "short scratch");
+}

@@ -242,14 +242,34 @@ pub fn first_table<'a>(blob: &Blob<'a>) -> anyhow::Result<(&'a [f32], usize)> {
     Ok((blob.tensor_f32(0)?, dim))
 }
 
-/// The host's answer to a board query line (terms as [`crate::crate::board::query_terms`]
+/// The `K` rows of `range` most similar to `Σ w · row` over `terms`, as the
+/// firmware answers: cosine between raw rows for word models, between
+/// rows normalised by their column's statistics for entity models
+/// ([`search::ColumnNorm`]); the query's own rows left out.
+pub fn search_blob<const K: usize>(
+    blob: &Blob<'_>,
+    terms: &[(usize, f32)],
+    range: std::ops::Range<usize>,
+) -> anyhow::Result<Vec<(u32, f32)>> {
+    let (table, dim) = first_table(blob)?;
+    let mut query = vec![0.0f32; dim];
+    let skip: Vec<usize> = terms.iter().map(|t| t.0).collect();
+    let found = if matches!(blob.header().layers.first(), Some(LayerSpec::EntityDot { .. })) {
+        let norm = search::ColumnNorm::from_blob(blob)?;
+        let mut scratch = vec![0.0f32; dim];
+        search::combine_normalised(table, &norm, terms, &mut query, &mut scratch)?;
+        let col = norm.columns.column_of(range.start).context("the searched rows are in no column")?;
+        search::nearest_normalised::<K>(table, &norm, col.index, &query, &skip, &mut scratch)?
+    } else {
+        search::combine(table, dim, terms, &mut query)?;
+        search::nearest::<K>(table, dim, range, &query, &skip)?
+    };
+    Ok(found.iter().map(|n| (n.row, n.score)).collect())
+}
+
+/// The host's answer to a board query line (terms as [`crate::board::query_terms`]
 /// reads them): the same runtime search, with the same `K`, that the firmware runs.
 pub fn answer_query(blob: &Blob<'_>, line: &str) -> anyhow::Result<Vec<(u32, f32)>> {
     let (terms, range) = resolve_query(blob, line)?;
-    let (table, dim) = first_table(blob)?;
-    let mut query = vec![0.0f32; dim];
-    search::combine(table, dim, &terms, &mut query)?;
-    let skip: Vec<usize> = terms.iter().map(|t| t.0).collect();
-    let found = search::nearest::<{ crate::board::QUERY_NEIGHBOURS }>(table, dim, range, &query, &skip)?;
-    Ok(found.iter().map(|n| (n.row, n.score)).collect())
+    search_blob::<{ crate::board::QUERY_NEIGHBOURS }>(blob, &terms, range)
 }

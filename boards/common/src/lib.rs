@@ -38,7 +38,10 @@
 //! The query vector `Σ ±row` ([`search::combine`]) is built in a stack
 //! buffer of [`MAX_QUERY_DIM`] values (a wider table is an error), then the
 //! [`NEIGHBOURS`] rows most similar to it by cosine ([`search::nearest`]),
-//! leaving out the query's own rows, are printed best first as `similar`:
+//! leaving out the query's own rows, are printed best first as `similar`
+//! (entity models compare rows normalised by their column's batch-norm
+//! statistics, [`search::combine_normalised`] and
+//! [`search::nearest_normalised`]):
 //! global row indices and the exact bits of their scores (fewer when fewer
 //! rows qualify). `similar_instret` counts everything from reading the line
 //! to the last neighbour: name lookups, the sum and the search. A query that
@@ -210,6 +213,9 @@ struct Index<'a> {
     names: Names<'a>,
     /// The categorical columns (entity models only).
     columns: Option<Columns<'a>>,
+    /// The columns' normalisation (entity models only): entity similarity
+    /// compares normalised rows, as the model multiplies them.
+    norm: Option<search::ColumnNorm<'a>>,
 }
 
 /// A parsed query: its rows with their signs, and the rows to search.
@@ -239,7 +245,8 @@ impl<'a> Index<'a> {
             return Err(Failure::NamesMismatch(names.len(), rows));
         }
         let columns = if entity { Some(Columns::from_blob(blob)?) } else { None };
-        Ok(Index { table, dim, names, columns })
+        let norm = if entity { Some(search::ColumnNorm::from_blob(blob)?) } else { None };
+        Ok(Index { table, dim, names, columns, norm })
     }
 
     /// The row of `term` (a name, or `column=value` for entity models) and,
@@ -297,13 +304,21 @@ fn run_queries<'q>(
         let terms = &query.terms[..query.len];
         let mut vector = [0.0f32; MAX_QUERY_DIM];
         let vector = &mut vector[..dim];
-        search::combine(index.table, dim, terms, vector).map_err(|e| at(QueryProblem::Runtime(e)))?;
+        let mut scratch = [0.0f32; MAX_QUERY_DIM];
         let mut skip = [0usize; MAX_QUERY_TERMS];
         for (s, t) in skip.iter_mut().zip(terms) {
             *s = t.0;
         }
-        let found = search::nearest::<NEIGHBOURS>(index.table, dim, query.search, vector, &skip[..query.len])
-            .map_err(|e| at(QueryProblem::Runtime(e)))?;
+        let skip = &skip[..query.len];
+        let found = match &index.norm {
+            None => search::combine(index.table, dim, terms, vector)
+                .and_then(|()| search::nearest::<NEIGHBOURS>(index.table, dim, query.search, vector, skip)),
+            Some(norm) => search::combine_normalised(index.table, norm, terms, vector, &mut scratch).and_then(|()| {
+                let col = norm.columns.column_of(query.search.start).ok_or(Error::BadQuery)?;
+                search::nearest_normalised::<NEIGHBOURS>(index.table, norm, col.index, vector, skip, &mut scratch)
+            }),
+        }
+        .map_err(|e| at(QueryProblem::Runtime(e)))?;
         let found = black_box(found);
         let after = instructions();
         write!(out, "similar {line}")?;

@@ -215,7 +215,7 @@ pub fn cmd_dims(a: DimsArgs) -> anyhow::Result<ExitCode> {
 
 /// `ember nearest`: categories of a column nearest to a sum of categories.
 pub fn cmd_nearest(a: NearestArgs) -> anyhow::Result<ExitCode> {
-    let (_, table, names, cols) = entity_model(&a.model)?;
+    let (_, _, names, cols) = entity_model(&a.model)?;
     let col = embed::find_column(&cols, &a.column)?;
     let range = col.offset..col.offset + col.count;
     let mut terms = Vec::new();
@@ -228,11 +228,19 @@ pub fn cmd_nearest(a: NearestArgs) -> anyhow::Result<ExitCode> {
         let r = other.offset..other.offset + other.count;
         terms.push((embed::find_row(&names, r, v, &format!("{} value", other.name))?, 1.0));
     }
-    let found = embed::nearest_rows(&table, range, &terms, a.k)?;
+    if a.k == 0 || a.k > embed::MAX_K {
+        bail!("k must be between 1 and {}, not {}", embed::MAX_K, a.k);
+    }
+    // Similarity between the normalised embeddings, as a board computes it.
+    let raw = std::fs::read(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
+    let bytes = ember_export::AlignedBytes::new(&raw);
+    let blob = ember_runtime::Blob::parse(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", a.model.display()))?;
+    let mut found = embed::search_blob::<{ embed::MAX_K }>(&blob, &terms, range)?;
+    found.truncate(a.k);
     if found.is_empty() {
         bail!("column {} has no other category to compare with", col.name);
     }
-    let found: Vec<(String, f32)> = found.into_iter().map(|(r, s)| (names[r].clone(), s)).collect();
+    let found: Vec<(String, f32)> = found.into_iter().map(|(r, s)| (names[r as usize].clone(), s)).collect();
     print_neighbours(&found);
     Ok(ExitCode::SUCCESS)
 }

@@ -136,6 +136,10 @@ fn entity_queries_inspect_dimensions_and_neighbours() {
     let m = s(&model);
     let dims = succeeds(&["dims", m, "species", "-n", "1"]);
     assert_eq!(dims.lines().filter(|l| l.starts_with("dim ")).count(), 10, "{dims}");
+    // The planted pair: Adelie and Chinstrap have the same mass, Gentoo is heavier.
+    let [a, b] = ember_trainer::data::table::SIMILAR_SPECIES;
+    let species = listed_words(&succeeds(&["nearest", m, "species", a, "-k", "2"]));
+    assert_eq!(species.first().map(String::as_str), Some(b), "{species:?}");
     let near = succeeds(&["nearest", m, "island", "Biscoe", "-k", "2"]);
     assert_eq!(near.lines().count(), 2, "{near}");
     assert!(!near.contains("Biscoe"), "{near}");
