@@ -6,8 +6,8 @@ use ember_export::Model;
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_trainer::backends::{OrtModel, TractModel, run_ort, run_tract};
 
-mod seeded;
-use seeded::values;
+mod support;
+use support::values;
 
 /// `|a - b| <= F32_PARITY + F32_PARITY * |reference|`.
 const F32_PARITY: f64 = 1e-5;

@@ -11,8 +11,8 @@ use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKin
 use ember_trainer::backends::{onnx_check, run_ort, run_tract};
 use ember_trainer::verify::{F32_PARITY, compare, run_runtime};
 
-mod seeded;
-use seeded::values;
+mod support;
+use support::values;
 
 const BATCH: usize = 3;
 

@@ -15,8 +15,8 @@ use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_trainer::backends::{OrtModel, TractModel, onnx_check, run_ort, run_tract};
 use ember_trainer::verify::{F32_PARITY, compare, run_runtime};
 
-mod seeded;
-use seeded::values;
+mod support;
+use support::values;
 
 /// Categories per column of the entity cases (rows `0..3`, `3..7`, `7..12`).
 const COUNTS: [u32; 3] = [3, 4, 5];

@@ -10,8 +10,8 @@ use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_trainer::backends::{OrtModel, TractModel, run_ort, run_tract};
 use ember_trainer::verify::F32_PARITY;
 
-mod seeded;
-use seeded::values;
+mod support;
+use support::values;
 
 const BATCH: usize = 3;
 

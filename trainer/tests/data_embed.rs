@@ -7,8 +7,9 @@
 //! and table files are written here and their expected contents worked out
 //! by hand. Nothing expected comes from the code under test.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ember_trainer::data::{DataError, MatValue, load_table, parse_mat, read_mat, synthetic_table, table};
@@ -39,33 +40,10 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) {
     std::fs::write(path, bytes).expect("write test file");
 }
 
-/// The venv's Python with numpy and scipy: `EMBER_PYTHON`, else
-/// `.venv/bin/python` of the workspace. Fails (never skips) when neither
-/// has them.
-fn python() -> PathBuf {
-    let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(".venv").join("bin").join("python");
-    let candidates: Vec<PathBuf> =
-        std::env::var_os("EMBER_PYTHON").map(PathBuf::from).into_iter().chain([fallback]).collect();
-    for p in &candidates {
-        let ok = Command::new(p).args(["-c", "import numpy, scipy.io"]).output().is_ok_and(|o| o.status.success());
-        if ok {
-            return p.clone();
-        }
-    }
-    panic!(
-        "no Python with numpy and scipy found (tried EMBER_PYTHON and {}): run `cargo xtask setup` to create .venv",
-        candidates.last().map_or(String::new(), |p| p.display().to_string())
-    );
-}
-
-/// Runs a Python script in `dir` with `args`; returns its standard output
-/// parsed as JSON.
+/// Runs a Python script (numpy and scipy available) in `dir` with `args`;
+/// returns its standard output parsed as JSON.
 fn run_python(dir: &Path, script: &str, args: &[&str]) -> Value {
-    let file = dir.join("script.py");
-    write(&file, script);
-    let out = Command::new(python()).arg(&file).args(args).current_dir(dir).output().expect("run python");
-    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("python prints JSON")
+    serde_json::from_slice(&support::run_python("numpy, scipy.io", dir, script, args)).expect("python prints JSON")
 }
 
 fn floats(v: &Value) -> Vec<f64> {

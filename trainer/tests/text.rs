@@ -11,13 +11,14 @@ mod acl;
 mod csv;
 #[path = "text/imdb.rs"]
 mod imdb;
+#[path = "support/mod.rs"]
+mod support;
 #[path = "text/synthetic.rs"]
 mod synthetic;
 #[path = "text/tokenizer.rs"]
 mod tokenizer;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ember_runtime::spec::{Side, TokenizerKind, TokenizerSpec};
@@ -44,32 +45,9 @@ pub fn write(path: &Path, bytes: impl AsRef<[u8]>) {
     std::fs::write(path, bytes).expect("write test file");
 }
 
-/// The venv's Python with numpy: `EMBER_PYTHON` (set by `cargo xtask
-/// test`), else `.venv/bin/python` of the workspace. Fails (never skips)
-/// when neither runs numpy.
-pub fn python() -> PathBuf {
-    let fallback = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(".venv").join("bin").join("python");
-    let candidates: Vec<PathBuf> =
-        std::env::var_os("EMBER_PYTHON").map(PathBuf::from).into_iter().chain([fallback]).collect();
-    for p in &candidates {
-        let ok = Command::new(p).args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
-        if ok {
-            return p.clone();
-        }
-    }
-    panic!(
-        "no Python with numpy found (tried EMBER_PYTHON and {}): run `cargo xtask setup` to create .venv",
-        candidates.last().map_or(String::new(), |p| p.display().to_string())
-    );
-}
-
-/// Runs a Python script with `args`; returns its standard output.
+/// Runs a Python script (numpy available) in `dir` with `args`; returns its standard output.
 pub fn run_python(dir: &Path, script: &str, args: &[&str]) -> String {
-    let file = dir.join("script.py");
-    write(&file, script);
-    let out = Command::new(python()).arg(&file).args(args).output().expect("run python");
-    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("python output is UTF-8")
+    String::from_utf8(support::run_python("numpy", dir, script, args)).expect("python output is UTF-8")
 }
 
 /// Settings for tests.
