@@ -29,7 +29,7 @@ use heapless::Vec;
 
 use crate::Error;
 use crate::format::Blob;
-use crate::kernels::dot;
+use crate::kernels::{EntityParams, dot};
 use crate::spec::{DType, LayerSpec};
 
 /// Name of the `u8` tensor holding an entity model's columns (`name\tcount`
@@ -424,18 +424,9 @@ pub fn combine(table: &[f32], dim: usize, terms: &[(usize, f32)], out: &mut [f32
 pub struct ColumnNorm<'a> {
     /// The categorical columns (their rows in the table).
     pub columns: Columns<'a>,
-    /// `[C, dim]` scale.
-    pub gamma: &'a [f32],
-    /// `[C, dim]` shift.
-    pub beta: &'a [f32],
-    /// `[C, dim]` moving mean.
-    pub mean: &'a [f32],
-    /// `[C, dim]` moving variance.
-    pub var: &'a [f32],
-    /// Variance offset.
-    pub epsilon: f32,
-    /// Values per row.
-    pub dim: usize,
+    /// The EntityDot layer's parameters (the normalisation uses `gamma`,
+    /// `beta`, `mean`, `var`, `epsilon` and `dim`).
+    pub params: EntityParams<'a>,
 }
 
 impl<'a> ColumnNorm<'a> {
@@ -448,54 +439,54 @@ impl<'a> ColumnNorm<'a> {
         let Some(&LayerSpec::EntityDot { columns, dim, epsilon_bits, .. }) = blob.header().layers.first() else {
             return Err(Error::NotFound);
         };
-        let (c, dim) = (columns as usize, dim as usize);
-        let t = |i: usize| -> Result<&'a [f32], Error> {
-            let v = blob.tensor_f32(i)?;
-            if v.len() == c * dim { Ok(v) } else { Err(Error::TensorShape) }
-        };
-        let cols = Columns::from_blob(blob)?;
-        Ok(ColumnNorm {
-            columns: cols,
+        let t = |i: usize| blob.tensor_f32(i);
+        let params = EntityParams {
+            weight: t(0)?,
+            bias: t(1)?,
             gamma: t(2)?,
             beta: t(3)?,
             mean: t(4)?,
             var: t(5)?,
             epsilon: f32::from_bits(epsilon_bits),
-            dim,
-        })
+            dim: dim as usize,
+        };
+        if params.columns() != columns as usize || params.scratch_len() != params.mean.len() {
+            return Err(Error::TensorShape);
+        }
+        Ok(ColumnNorm { columns: Columns::from_blob(blob)?, params })
     }
 
     /// Column `k`'s `s_k` into `scale[..dim]`; its mean and beta.
     fn column(&self, k: usize, scale: &mut [f32]) -> Result<(&'a [f32], &'a [f32]), Error> {
-        let d = self.dim;
+        let p = &self.params;
+        let d = p.dim;
         let part = |t: &'a [f32]| k.checked_mul(d).and_then(|a| t.get(a..a.checked_add(d)?)).ok_or(Error::BadQuery);
-        let (gamma, beta, mean, var) = (part(self.gamma)?, part(self.beta)?, part(self.mean)?, part(self.var)?);
+        let (gamma, beta, mean, var) = (part(p.gamma)?, part(p.beta)?, part(p.mean)?, part(p.var)?);
         let scale = scale.get_mut(..d).ok_or(Error::BufferTooSmall)?;
         for ((s, &g), &v) in scale.iter_mut().zip(gamma).zip(var) {
             // As the batch-norm kernel computes it, so the bits agree.
-            *s = g / libm::sqrtf(v + self.epsilon);
+            *s = g / libm::sqrtf(v + p.epsilon);
         }
         Ok((mean, beta))
     }
 }
 
-/// `out = Σ w · n(table[row])` over `terms`, each row normalised with its
+/// `out = Σ w · n(weight[row])` over `terms` (the model's table), each row normalised with its
 /// own column's statistics ([`ColumnNorm`]); for composite entity queries.
 ///
 /// # Shapes
-/// `table`: `[R, dim]`; `out`, `scratch`: at least `[dim]`.
+/// `out`: `[dim]`; `scratch`: at least `[dim]`.
 ///
 /// # Errors
 /// As [`combine`]; [`Error::BadQuery`] for a row in no column;
 /// [`Error::BufferTooSmall`] for a short `scratch`.
 pub fn combine_normalised(
-    table: &[f32],
     norm: &ColumnNorm<'_>,
     terms: &[(usize, f32)],
     out: &mut [f32],
     scratch: &mut [f32],
 ) -> Result<(), Error> {
-    let dim = norm.dim;
+    let (table, dim) = (norm.params.weight, norm.params.dim);
     let total = table_rows(table, dim)?;
     if out.len() != dim {
         return Err(Error::BadQuery);
@@ -516,13 +507,12 @@ pub fn combine_normalised(
 /// (itself built by [`combine_normalised`]).
 ///
 /// # Shapes
-/// `table`: `[R, dim]`; `query`: `[dim]`; `scratch`: at least `[dim]`.
+/// `query`: `[dim]`; `scratch`: at least `[dim]`.
 ///
 /// # Errors
 /// As [`nearest`]; [`Error::BadQuery`] for a column past the last;
 /// [`Error::BufferTooSmall`] for a short `scratch`.
 pub fn nearest_normalised<const K: usize>(
-    table: &[f32],
     norm: &ColumnNorm<'_>,
     column: usize,
     query: &[f32],
@@ -531,6 +521,6 @@ pub fn nearest_normalised<const K: usize>(
 ) -> Result<Vec<Neighbour, K>, Error> {
     let rows = norm.columns.get(column).ok_or(Error::BadQuery)?.rows();
     let (mean, beta) = norm.column(column, scratch)?;
-    let scale = &scratch[..norm.dim];
-    scan(table, norm.dim, rows, query, skip, |j, v| (v - mean[j]) * scale[j] + beta[j])
+    let scale = &scratch[..norm.params.dim];
+    scan(norm.params.weight, norm.params.dim, rows, query, skip, |j, v| (v - mean[j]) * scale[j] + beta[j])
 }

@@ -456,8 +456,9 @@ fn check_f64(blob: &Blob<'_>, line: &str, answer: &[(u32, f32)]) -> Result<()> {
             None => v,
             Some(n) => {
                 let k = n.columns.column_of(r).expect("a row of a column").index * dim + j;
-                let s = f64::from(n.gamma[k]) / (f64::from(n.var[k]) + f64::from(n.epsilon)).sqrt();
-                (v - f64::from(n.mean[k])) * s + f64::from(n.beta[k])
+                let p = &n.params;
+                let s = f64::from(p.gamma[k]) / (f64::from(p.var[k]) + f64::from(p.epsilon)).sqrt();
+                (v - f64::from(p.mean[k])) * s + f64::from(p.beta[k])
             }
         }
     };

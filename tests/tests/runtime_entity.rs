@@ -684,7 +684,7 @@ fn normalised_search_compares_what_the_model_multiplies() {
     let terms = [(4 + 2, 1.0f32), (1, 1.0), (4 + 6 + 1, -1.0)];
     let mut q = [0f32; 5];
     let mut scratch = [0f32; 5];
-    search::combine_normalised(table, &norm, &terms, &mut q, &mut scratch).unwrap();
+    search::combine_normalised(&norm, &terms, &mut q, &mut scratch).unwrap();
     let q64: Vec<f64> = (0..dim).map(|j| terms.iter().map(|&(r, w)| f64::from(w) * normalised(r)[j]).sum()).collect();
     for (a, b) in q.iter().zip(&q64) {
         assert!((f64::from(*a) - b).abs() < 1e-5, "query {q:?} vs {q64:?}");
@@ -694,7 +694,7 @@ fn normalised_search_compares_what_the_model_multiplies() {
         let dot: f64 = n.iter().zip(&q64).map(|(a, b)| a * b).sum();
         dot / (n.iter().map(|v| v * v).sum::<f64>().sqrt() * q64.iter().map(|v| v * v).sum::<f64>().sqrt())
     };
-    let got = search::nearest_normalised::<6>(table, &norm, 1, &q, &[6], &mut scratch).unwrap();
+    let got = search::nearest_normalised::<6>(&norm, 1, &q, &[6], &mut scratch).unwrap();
     let mut want: Vec<(usize, f64)> = (4..10).filter(|&r| r != 6).map(|r| (r, cos(r))).collect();
     want.sort_by(|a, b| b.1.total_cmp(&a.1));
     assert_eq!(got.len(), want.len());
@@ -702,13 +702,7 @@ fn normalised_search_compares_what_the_model_multiplies() {
         assert_eq!(g.row as usize, w.0, "{got:?} vs {want:?}");
         assert!((f64::from(g.score) - w.1).abs() < 1e-5, "{got:?} vs {want:?}");
     }
-    assert!(
-        search::nearest_normalised::<1>(table, &norm, 3, &q, &[], &mut scratch).is_err(),
-        "column 3 does not exist"
-    );
-    assert!(
-        search::combine_normalised(table, &norm, &[(13, 1.0)], &mut q, &mut scratch).is_err(),
-        "row 13 is past the table"
-    );
-    assert!(search::combine_normalised(table, &norm, &[(0, 1.0)], &mut q, &mut [0f32; 4]).is_err(), "short scratch");
+    assert!(search::nearest_normalised::<1>(&norm, 3, &q, &[], &mut scratch).is_err(), "column 3 does not exist");
+    assert!(search::combine_normalised(&norm, &[(13, 1.0)], &mut q, &mut scratch).is_err(), "row 13 is past the table");
+    assert!(search::combine_normalised(&norm, &[(0, 1.0)], &mut q, &mut [0f32; 4]).is_err(), "short scratch");
 }

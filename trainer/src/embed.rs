@@ -257,9 +257,9 @@ pub fn search_blob<const K: usize>(
     let found = if matches!(blob.header().layers.first(), Some(LayerSpec::EntityDot { .. })) {
         let norm = search::ColumnNorm::from_blob(blob)?;
         let mut scratch = vec![0.0f32; dim];
-        search::combine_normalised(table, &norm, terms, &mut query, &mut scratch)?;
+        search::combine_normalised(&norm, terms, &mut query, &mut scratch)?;
         let col = norm.columns.column_of(range.start).context("the searched rows are in no column")?;
-        search::nearest_normalised::<K>(table, &norm, col.index, &query, &skip, &mut scratch)?
+        search::nearest_normalised::<K>(&norm, col.index, &query, &skip, &mut scratch)?
     } else {
         search::combine(table, dim, terms, &mut query)?;
         search::nearest::<K>(table, dim, range, &query, &skip)?

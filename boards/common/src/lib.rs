@@ -313,9 +313,9 @@ fn run_queries<'q>(
         let found = match &index.norm {
             None => search::combine(index.table, dim, terms, vector)
                 .and_then(|()| search::nearest::<NEIGHBOURS>(index.table, dim, query.search, vector, skip)),
-            Some(norm) => search::combine_normalised(index.table, norm, terms, vector, &mut scratch).and_then(|()| {
+            Some(norm) => search::combine_normalised(norm, terms, vector, &mut scratch).and_then(|()| {
                 let col = norm.columns.column_of(query.search.start).ok_or(Error::BadQuery)?;
-                search::nearest_normalised::<NEIGHBOURS>(index.table, norm, col.index, vector, skip, &mut scratch)
+                search::nearest_normalised::<NEIGHBOURS>(norm, col.index, vector, skip, &mut scratch)
             }),
         }
         .map_err(|e| at(QueryProblem::Runtime(e)))?;
