@@ -193,7 +193,8 @@ pub fn layer_f64(spec: &LayerSpec, params: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
     }
 }
 
-/// The naive `f64` forward pass of any layer list over a batch.
+/// The naive `f64` forward pass of any layer list over a batch (every layer
+/// kind: image layers here, the others through [`crate::seq::layer_f64`]).
 ///
 /// # Shapes
 /// `params`: every tensor in spec order; `x`: `[batch, input_len]` → `[batch, output_len]`.

@@ -68,22 +68,3 @@ pub fn layer_f64(spec: &LayerSpec, params: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
         _ => panic!("no f64 reference for {spec:?}"),
     }
 }
-
-/// The naive `f64` forward pass of any layer list over a batch.
-///
-/// # Shapes
-/// `params`: every tensor in spec order; `x`: `[batch, input_len]` → `[batch, output_len]`.
-pub fn model_f64(layers: &[LayerSpec], params: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
-    let n_in = layers[0].input_len();
-    let mut out = Vec::new();
-    for sample in x.chunks(n_in) {
-        let mut cur = sample.to_vec();
-        let mut p = 0;
-        for spec in layers {
-            cur = layer_f64(spec, &params[p..p + spec.param_count()], &cur);
-            p += spec.param_count();
-        }
-        out.extend(cur);
-    }
-    out
-}

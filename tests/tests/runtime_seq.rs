@@ -10,7 +10,7 @@ use ember_runtime::{
     Bidirectional, Blob, CellState, Chain, Dense, Embedding, Error, Flatten, Last, Lstm, Recurrent, SMatrix, SVector,
     Sequences, Sigmoid, SimpleRnn, TokenIds, dynamic,
 };
-use ember_tests::seq::model_f64;
+use ember_tests::conv::model_f64;
 use ember_tests::{assert_parity, rng, to_f64, uniform};
 use rand::RngExt;
 
