@@ -17,29 +17,19 @@ mod pca;
 #[path = "data/plot.rs"]
 mod plot;
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ember_trainer::data::Dataset;
 
 /// A fresh, empty directory for one test.
 pub fn scratch_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("data-tests").join(format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
+    support::scratch_dir("data-tests", name)
 }
 
-/// Writes `bytes` to `path`.
-pub fn write(path: &Path, bytes: &[u8]) {
-    std::fs::write(path, bytes).expect("write test file");
-}
+pub use support::write;
 
 /// gzip-compresses `bytes`.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {

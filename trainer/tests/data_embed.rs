@@ -10,7 +10,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ember_trainer::data::{DataError, MatValue, load_table, parse_mat, read_mat, synthetic_table, table};
 use ember_trainer::text::ngram::{ANIMALS, FOODS, PLACES, WORD_GROUPS};
@@ -22,23 +21,10 @@ use serde_json::Value;
 
 /// A fresh, empty directory for one test.
 fn scratch_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("data-embed-tests").join(format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
+    support::scratch_dir("data-embed-tests", name)
 }
 
-fn write(path: &Path, bytes: impl AsRef<[u8]>) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("create parent dir");
-    }
-    std::fs::write(path, bytes).expect("write test file");
-}
+use support::write;
 
 /// Runs a Python script (numpy and scipy available) in `dir` with `args`;
 /// returns its standard output parsed as JSON.

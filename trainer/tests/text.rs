@@ -19,31 +19,16 @@ mod synthetic;
 mod tokenizer;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ember_runtime::spec::{Side, TokenizerKind, TokenizerSpec};
 use ember_trainer::text::TextData;
 
 /// A fresh, empty directory for one test.
 pub fn scratch_dir(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("text-tests").join(format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
+    support::scratch_dir("text-tests", name)
 }
 
-/// Writes `bytes` to `path`, creating parent folders.
-pub fn write(path: &Path, bytes: impl AsRef<[u8]>) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("create parent dir");
-    }
-    std::fs::write(path, bytes).expect("write test file");
-}
+pub use support::write;
 
 /// Runs a Python script (numpy available) in `dir` with `args`; returns its standard output.
 pub fn run_python(dir: &Path, script: &str, args: &[&str]) -> String {

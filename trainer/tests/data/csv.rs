@@ -19,7 +19,7 @@ fn float_csv_with_header_and_label() {
     let dir = scratch_dir("csv");
     let text = "a, b ,label\n1.5,-2,3\n\n0,1e-3,\"0\"\r\n";
     write(&dir.join("plain.csv"), text.as_bytes());
-    write(&dir.join("zipped.csv.gz"), &gzip(text.as_bytes()));
+    write(&dir.join("zipped.csv.gz"), gzip(text.as_bytes()));
     for name in ["plain.csv", "zipped.csv.gz"] {
         for label in ["label", "2", "-1"] {
             let d = load_csv(&dir.join(name), Some(label)).expect("valid CSV");

@@ -25,8 +25,8 @@ fn idx_round_trip_raw_and_gzip() {
     // Raw files, and gzip files named without `.gz`: detection is by magic bytes.
     write(&dir.join("raw-images"), &images);
     write(&dir.join("raw-labels"), &labels);
-    write(&dir.join("gz-images"), &gzip(&images));
-    write(&dir.join("gz-labels.bin"), &gzip(&labels));
+    write(&dir.join("gz-images"), gzip(&images));
+    write(&dir.join("gz-labels.bin"), gzip(&labels));
     for (i, l) in [("raw-images", "raw-labels"), ("gz-images", "gz-labels.bin"), ("raw-images", "gz-labels.bin")] {
         let d = load_mnist_idx(&dir.join(i), Some(&dir.join(l))).expect("valid IDX");
         assert_eq!((d.n, d.dims.as_slice()), (3, &[2, 2][..]));
@@ -41,8 +41,8 @@ fn idx_round_trip_raw_and_gzip() {
 #[test]
 fn load_auto_finds_sibling_labels() {
     let dir = scratch_dir("idx-auto");
-    write(&dir.join("t10k-images-idx3-ubyte.gz"), &gzip(&idx(3, &[3, 2, 2], &PIXELS)));
-    write(&dir.join("t10k-labels-idx1-ubyte"), &idx(1, &[3], &[1, 2, 3]));
+    write(&dir.join("t10k-images-idx3-ubyte.gz"), gzip(&idx(3, &[3, 2, 2], &PIXELS)));
+    write(&dir.join("t10k-labels-idx1-ubyte"), idx(1, &[3], &[1, 2, 3]));
     let d = load_auto(&dir.join("t10k-images-idx3-ubyte.gz")).expect("auto IDX");
     assert_eq!(d.labels, Some(vec![1, 2, 3]));
     let err = load_auto(&dir.join("t10k-labels-idx1-ubyte")).expect_err("labels alone");
@@ -85,8 +85,8 @@ fn corrupt_idx_headers_are_errors() {
 #[test]
 fn idx_label_problems_are_errors() {
     let dir = scratch_dir("idx-labels");
-    write(&dir.join("images"), &idx(3, &[3, 2, 2], &PIXELS));
-    write(&dir.join("labels2"), &idx(1, &[2], &[1, 2]));
+    write(&dir.join("images"), idx(3, &[3, 2, 2], &PIXELS));
+    write(&dir.join("labels2"), idx(1, &[2], &[1, 2]));
     write(&dir.join("corrupt.gz"), &gzip(&idx(1, &[3], &[1, 2, 3]))[..20]);
     let err = load_mnist_idx(&dir.join("images"), Some(&dir.join("labels2"))).expect_err("count mismatch");
     assert!(err.to_string().contains("3 samples") && err.to_string().contains("2 labels"), "{err}");

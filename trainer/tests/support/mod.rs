@@ -3,6 +3,30 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A fresh, empty directory for one test: `<target tmp>/<suite>/<name>-<pid>-<n>`.
+#[allow(dead_code)]
+pub fn scratch_dir(suite: &str, name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(suite).join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Writes `bytes` to `path`, creating parent folders.
+#[allow(dead_code)]
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create parent dir");
+    }
+    std::fs::write(path, bytes).expect("write test file");
+}
 
 /// Deterministic values in [-scale, scale) (xorshift64*).
 #[allow(dead_code)]
@@ -45,7 +69,7 @@ pub fn python(imports: &str) -> PathBuf {
 #[allow(dead_code)]
 pub fn run_python(imports: &str, dir: &Path, script: &str, args: &[&str]) -> Vec<u8> {
     let file = dir.join("script.py");
-    std::fs::write(&file, script).expect("write script.py");
+    write(&file, script);
     let out = Command::new(python(imports)).arg(&file).args(args).current_dir(dir).output().expect("run python");
     assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
