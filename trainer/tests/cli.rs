@@ -394,3 +394,19 @@ fn verify_fails_when_the_onnx_and_blob_disagree() {
     assert!(text(&out.stdout).contains("FAIL"), "{}", text(&out.stdout));
     fails(&["verify", s(&scratch("verify-empty"))], &["no NAME.onnx"]);
 }
+
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    // `ember presets | head -0`: the reader is gone before the first line.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_ember"))
+        .arg("presets")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("the ember binary runs");
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "ember panicked on a closed pipe: {err}");
+    assert_eq!(out.status.code(), Some(141), "stderr: {err}");
+}
