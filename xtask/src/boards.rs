@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::board::{self, Board, BoardRun};
 use crate::setup::{self, Qemu};
 use crate::test::test_env;
 use crate::util::{self, cargo, run};
+use ember_board_host::{self as board, Board, BoardRun};
 
 const FILES: [&str; 3] = ["model.emb", "model.rs", "inputs.bin"];
 
@@ -38,7 +38,7 @@ pub fn boards(args: &[String]) -> Result<()> {
     } else if Board::ALL.iter().any(|b| b.model_dirs().is_empty()) {
         println!("boards: no current model yet; running the boards test to make one");
         let mut cmd = cargo();
-        cmd.current_dir(util::repo_root()).args(["test", "-p", "ember-tests", "--test", "boards"]);
+        cmd.current_dir(util::repo_root()).args(["test", "-p", "ember-conformance", "--test", "boards"]);
         run(test_env(&mut cmd, &setup))?;
     }
     let mut runs = Vec::new();

@@ -8,9 +8,6 @@
 //!   runs them and prints sizes and instructions per inference.
 //! * `quickstart [ARGS]`: setup (QEMU optional), then `ember quickstart`.
 
-#[allow(dead_code)] // shared with ember-trainer; xtask uses part of it
-#[path = "../../trainer/src/board.rs"]
-mod board;
 mod boards;
 mod setup;
 mod test;
@@ -26,7 +23,7 @@ commands:
                       stops at the first failure unless --keep-going
   boards [--model D]  build and run both QEMU boards with the current model (or model.emb, model.rs, inputs.bin
                       from folder D); print sizes and instructions per inference
-  quickstart [ARGS]   setup (QEMU optional), then `cargo run --release -p ember-trainer -- quickstart --out
+  quickstart [ARGS]   setup (QEMU optional), then `cargo run --release -p ember-cli -- quickstart --out
                       out/quickstart ARGS`";
 
 fn main() -> ExitCode {

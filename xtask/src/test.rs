@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::board::{self, Board};
 use crate::setup::{self, Qemu, Setup};
 use crate::util::{self, cargo, run};
+use ember_board_host::{self as board, Board};
 
 /// Targets the no_std runtime must build for (no atomics/FPU, FPU, RISC-V).
 const NO_STD_TARGETS: &[&str] = &["thumbv6m-none-eabi", "thumbv7em-none-eabihf", "riscv32imc-unknown-none-elf"];
@@ -104,7 +104,7 @@ pub fn test(keep_going: bool) -> Result<()> {
 fn board_clippy(b: Board) -> Result<()> {
     let Some(dir) = b.model_dirs().into_iter().next() else {
         bail!(
-            "{} holds no model: the `boards` test (cargo test -p ember-tests --test boards) writes one",
+            "{} holds no model: the `boards` test (cargo test -p ember-conformance --test boards) writes one",
             b.target_dir().display()
         );
     };
@@ -134,7 +134,7 @@ pub fn quickstart(args: &[String]) -> Result<()> {
         println!("quickstart: the board step will be skipped: {reason}");
     }
     let mut cmd =
-        cargo_in(&root, &["run", "--release", "-p", "ember-trainer", "--", "quickstart", "--out", "out/quickstart"]);
+        cargo_in(&root, &["run", "--release", "-p", "ember-cli", "--", "quickstart", "--out", "out/quickstart"]);
     cmd.args(args);
     run(test_env(&mut cmd, &setup)).context("ember quickstart failed")
 }

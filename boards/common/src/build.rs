@@ -9,13 +9,7 @@ use std::path::{Path, PathBuf};
 use std::vec::Vec;
 use std::{env, eprintln, format, fs, println, process};
 
-/// The environment variables naming the model files, and their names in `OUT_DIR`.
-const FILES: [(&str, &str); 3] =
-    [("EMBER_BLOB", "model.emb"), ("EMBER_MODEL_RS", "model.rs"), ("EMBER_INPUTS", "inputs.bin")];
-/// Optional raw texts (one per line) for models with a tokenizer; empty when unset.
-const TEXTS: (&str, &str) = ("EMBER_TEXTS", "texts.txt");
-/// Optional similarity queries (one per line, see `ember_board_common`); empty when unset.
-const QUERIES: (&str, &str) = ("EMBER_QUERIES", "queries.txt");
+use crate::protocol::{FILE_INPUTS, OPTIONAL_FILES, REQUIRED_FILES};
 
 fn fail(msg: &str) -> ! {
     eprintln!("error: {msg}");
@@ -42,16 +36,16 @@ fn read_named(var: &str) -> Option<(PathBuf, Vec<u8>)> {
 /// `-Tlink.x`) to the linker; exits with a message on any missing file.
 pub fn prepare(memory_x: &[u8], link_args: &[&str]) {
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_else(|| fail("OUT_DIR is not set")));
-    for (var, name) in FILES {
+    for (var, name) in REQUIRED_FILES {
         let Some((src, bytes)) = read_named(var) else {
             fail("set EMBER_BLOB, EMBER_MODEL_RS, EMBER_INPUTS (cargo xtask boards does this)");
         };
-        if name == "inputs.bin" && bytes.len() % 4 != 0 {
+        if name == FILE_INPUTS && bytes.len() % 4 != 0 {
             fail(&format!("EMBER_INPUTS: {} holds {} bytes, not a whole number of f32", src.display(), bytes.len()));
         }
         write_if_changed(&out.join(name), &bytes);
     }
-    for (var, name) in [TEXTS, QUERIES] {
+    for (var, name) in OPTIONAL_FILES {
         let bytes = read_named(var).map(|(_, b)| b).unwrap_or_default();
         write_if_changed(&out.join(name), &bytes);
     }

@@ -17,7 +17,7 @@
 //! done
 //! ```
 //!
-//! The host (`ember_trainer::board`) compares the exact bits, ids and rows
+//! The host (`ember_board_host`) compares the exact bits, ids and rows
 //! with its own runtime, tokenizer and search. The board supplies the output
 //! stream and its instruction counter.
 //!
@@ -56,6 +56,7 @@ extern crate std;
 
 #[cfg(feature = "build")]
 pub mod build;
+pub mod protocol;
 
 use core::fmt::{self, Write};
 use core::hint::black_box;
@@ -71,8 +72,7 @@ use ember_runtime::{Blob, Error, Forward, Model, Sample, Tokenizer};
 pub const MAX_QUERY_DIM: usize = 64;
 /// Most terms in one similarity query (their rows are left out of the answer).
 pub const MAX_QUERY_TERMS: usize = 8;
-/// Neighbours printed per similarity query (`K` of [`search::nearest`]).
-pub const NEIGHBOURS: usize = 10;
+pub use protocol::NEIGHBOURS;
 
 /// Why a run stopped.
 #[derive(Debug)]
@@ -266,11 +266,7 @@ impl<'a> Index<'a> {
     /// Parses `line`: terms `name` or `-name` separated by spaces.
     fn parse<'q>(&self, line: &'q str) -> Result<Query, QueryProblem<'q>> {
         let mut query = Query { terms: [(0, 0.0); MAX_QUERY_TERMS], len: 0, search: 0..0 };
-        for word in line.split_whitespace() {
-            let (weight, name) = match word.strip_prefix('-') {
-                Some(rest) if !rest.is_empty() => (-1.0, rest),
-                _ => (1.0, word),
-            };
+        for (name, weight) in protocol::query_terms(line) {
             let (row, rows) = self.row(name)?;
             let slot = query.terms.get_mut(query.len).ok_or(QueryProblem::TooManyTerms)?;
             *slot = (row, weight);

@@ -6,7 +6,7 @@
 //! `ember_board_common::run`, which prints every output's exact bits, token
 //! ids, nearest rows and instruction counts over semihosting; then exits with
 //! success (a failure prints `error: <message>` and exits with failure). The
-//! host (`ember_trainer::board`) compares them with its own runtime.
+//! host (`ember_board_host`) compares them with its own runtime.
 //!
 //! # Counting instructions
 //! The `minstret` CSR is read right before and after each inference. QEMU

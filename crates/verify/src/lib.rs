@@ -1,0 +1,173 @@
+//! Cross-backend verification: the same inputs through the host runtime (on
+//! the blob), the trainer's forward pass, tract and ONNX Runtime (on the ONNX
+//! file), compared element by element.
+#![warn(missing_docs)]
+
+pub mod backends;
+
+use anyhow::{Context, bail};
+use ember_export::{AlignedBytes, Model};
+use ember_runtime::format::Blob;
+use ember_runtime::spec::{LayerSpec, ValueKind};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use ember_nn::network::Network;
+
+/// Absolute and relative tolerance for `f32` parity between backends:
+/// `|a - b| <= F32_PARITY + F32_PARITY * |b|` for every element.
+pub const F32_PARITY: f64 = 1e-5;
+
+/// How one backend compares with the reference (the host runtime).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// Backend name.
+    pub backend: &'static str,
+    /// Largest `|a - b|`.
+    pub max_abs: f64,
+    /// Largest `|a - b| / |b|` over elements with `|b| >= 1e-6`.
+    pub max_rel: f64,
+    /// Whether every element is within [`F32_PARITY`].
+    pub ok: bool,
+}
+
+/// The result of [`verify`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct VerifyReport {
+    /// Model name.
+    pub model: String,
+    /// Samples compared.
+    pub samples: usize,
+    /// Output values per sample.
+    pub output_len: usize,
+    /// One comparison per backend.
+    pub comparisons: Vec<Comparison>,
+}
+
+impl VerifyReport {
+    /// Whether every backend is within tolerance.
+    pub fn ok(&self) -> bool {
+        self.comparisons.iter().all(|c| c.ok)
+    }
+}
+
+/// Compares `got` with the reference `want`.
+pub fn compare(backend: &'static str, got: &[f32], want: &[f32]) -> Comparison {
+    let (mut max_abs, mut max_rel, mut ok) = (0f64, 0f64, got.len() == want.len());
+    for (&g, &w) in got.iter().zip(want) {
+        let (g, w) = (g as f64, w as f64);
+        let d = (g - w).abs();
+        if d.is_nan() || d > F32_PARITY + F32_PARITY * w.abs() {
+            ok = false;
+        }
+        max_abs = max_abs.max(if d.is_nan() { f64::INFINITY } else { d });
+        if w.abs() >= 1e-6 {
+            max_rel = max_rel.max(d / w.abs());
+        }
+    }
+    Comparison { backend, max_abs, max_rel, ok }
+}
+
+/// `n` deterministic input samples for `model`: uniform in its declared
+/// input range, or in `[-2, 2]` when it declares none; for token-id models,
+/// ids uniform below the vocabulary, each sample starting with a run of
+/// padding (id 0) of random length, as padded text has; for entity models,
+/// each column's id uniform among that column's rows (all rows when the
+/// model names no columns).
+pub fn sample_inputs(model: &Model, n: usize, seed: u64) -> Vec<f32> {
+    use rand::RngExt;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let per = model.input.dims.elements();
+    if let Some(LayerSpec::EntityDot { rows, .. }) = model.layers.first() {
+        let columns = model.assets.iter().find(|a| a.name == ember_runtime::search::COLUMNS_TENSOR);
+        let columns = columns.and_then(|a| ember_runtime::search::Columns::new(&a.bytes, *rows as usize).ok());
+        let ranges: Vec<std::ops::Range<usize>> = match columns {
+            Some(cols) if cols.len() == per => cols.iter().map(|c| c.offset..c.offset + c.count).collect(),
+            _ => vec![0..*rows as usize; per],
+        };
+        return (0..n)
+            .flat_map(|_| ranges.iter().map(|r| rng.random_range(r.clone()) as f32).collect::<Vec<_>>())
+            .collect();
+    }
+    if model.input.kind == ValueKind::TokenIds {
+        let vocab = match model.layers.first() {
+            Some(LayerSpec::Embedding { vocab, .. }) => *vocab,
+            _ => 1,
+        };
+        let mut x = Vec::with_capacity(per * n);
+        for _ in 0..n {
+            let pad = rng.random_range(0..per);
+            x.extend((0..per).map(|t| if t < pad { 0.0 } else { rng.random_range(0..vocab) as f32 }));
+        }
+        return x;
+    }
+    let [lo, hi] = model.input.range.unwrap_or([-2.0, 2.0]);
+    (0..per * n).map(|_| if hi > lo { rng.random_range(lo..=hi) } else { lo }).collect()
+}
+
+/// Runs `inputs` (`[n, input_len]`) through the host runtime's interpreter on a blob.
+///
+/// # Shapes
+/// `inputs`: `[n, input_len]` → `[n, output_len]`.
+pub fn run_runtime(blob: &[u8], inputs: &[f32]) -> anyhow::Result<Vec<f32>> {
+    let aligned = AlignedBytes::new(blob);
+    let blob = Blob::parse(&aligned).map_err(|e| anyhow::anyhow!("blob rejected: {e}"))?;
+    let h = blob.header();
+    let (in_len, out_len) = (h.input.dims.elements(), h.output.dims.elements());
+    if inputs.len() % in_len != 0 {
+        bail!("input holds {} values, not a whole number of {in_len}-value samples", inputs.len());
+    }
+    if h.input.kind == ValueKind::F32
+        && let Some(i) = inputs.iter().position(|v| !v.is_finite())
+    {
+        bail!("input value {i} is {} (NaN and infinities are rejected)", inputs[i]);
+    }
+    let mut scratch = vec![0f32; ember_runtime::dynamic::scratch_len(&blob)];
+    let mut out = vec![0f32; inputs.len() / in_len * out_len];
+    for (x, y) in inputs.chunks(in_len).zip(out.chunks_mut(out_len)) {
+        ember_runtime::dynamic::forward(&blob, x, &mut scratch, y).map_err(|e| anyhow::anyhow!("runtime: {e}"))?;
+    }
+    Ok(out)
+}
+
+/// Runs the same inputs on every backend and compares each with the host runtime.
+pub fn verify(blob: &[u8], onnx: &[u8], inputs: &[f32]) -> anyhow::Result<VerifyReport> {
+    let model = Model::from_blob(blob).context("reading the blob")?;
+    let in_dims: Vec<usize> = model.input.dims.as_slice().iter().map(|&d| d as usize).collect();
+    let in_len = model.input.dims.elements();
+    let n = inputs.len() / in_len.max(1);
+    let reference = run_runtime(blob, inputs)?;
+    let trainer = Network::from_model(&model).predict(inputs);
+    let round_trip = run_runtime(&model.to_blob()?, inputs)?;
+    let tract = backends::run_tract(onnx, &in_dims, n, inputs).context("tract")?;
+    let ort = backends::run_ort(onnx, &in_dims, n, inputs).context("ONNX Runtime")?;
+    Ok(VerifyReport {
+        model: model.name.clone(),
+        samples: n,
+        output_len: model.output().dims.elements(),
+        comparisons: vec![
+            compare("trainer", &trainer, &reference),
+            compare("blob round trip", &round_trip, &reference),
+            compare("tract", &tract, &reference),
+            compare("onnxruntime", &ort, &reference),
+        ],
+    })
+}
+
+/// A printable table of a report.
+pub fn format_report(r: &VerifyReport) -> String {
+    let mut s = format!(
+        "{}: {} samples x {} outputs, reference = ember runtime (tolerance {:e} abs + rel)\n",
+        r.model, r.samples, r.output_len, F32_PARITY
+    );
+    for c in &r.comparisons {
+        s += &format!(
+            "  {:<16} max abs {:>10.3e}  max rel {:>10.3e}  {}\n",
+            c.backend,
+            c.max_abs,
+            c.max_rel,
+            if c.ok { "ok" } else { "FAIL" }
+        );
+    }
+    s
+}
