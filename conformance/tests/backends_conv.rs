@@ -207,7 +207,7 @@ fn inputs(m: &Model, seed: u64) -> Vec<f32> {
 
 /// Number of nodes of type `op` in the model's ONNX graph.
 fn count_ops(m: &Model, op: &str) -> usize {
-    m.to_onnx_proto().unwrap().graph.node.iter().filter(|n| n.op_type == op).count()
+    m.to_onnx_proto().unwrap().graph.unwrap().node.iter().filter(|n| n.op_type == op).count()
 }
 
 #[test]
@@ -252,9 +252,9 @@ fn a_run_of_image_layers_has_one_transpose_in_and_one_out() {
     for (op, n) in [("Transpose", 2), ("Conv", 7), ("MaxPool", 3), ("Resize", 3), ("Relu", 6), ("Sigmoid", 1)] {
         assert_eq!(count_ops(&ae, op), n, "{op} nodes");
     }
-    let proto = ae.to_onnx_proto().unwrap();
+    let graph = ae.to_onnx_proto().unwrap().graph.unwrap();
     let transposes: Vec<&str> =
-        proto.graph.node.iter().filter(|n| n.op_type == "Transpose").map(|n| n.name.as_str()).collect();
+        graph.node.iter().filter(|n| n.op_type == "Transpose").map(|n| n.name.as_str()).collect();
     assert_eq!(transposes, ["conv2d_0.nchw", "output.nhwc"]);
     // The encoder + Dense leaves the run before its Flatten.
     assert_eq!(count_ops(&encoder_dense(), "Transpose"), 2);

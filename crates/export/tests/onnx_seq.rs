@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use ember_export::Model;
+use ember_export::onnx::proto::tensor_proto::DataType;
+use ember_export::onnx::proto::tensor_shape_proto::dimension;
+use ember_export::onnx::proto::type_proto;
+use ember_export::onnx::proto::{GraphProto, ModelProto, NodeProto, ValueInfoProto};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
-use onnx_protobuf::tensor_proto::DataType;
-use onnx_protobuf::tensor_shape_proto::dimension;
-use onnx_protobuf::type_proto;
-use onnx_protobuf::{Message, ModelProto, NodeProto, ValueInfoProto};
+use prost::Message;
 
 fn rnn(inputs: u32, units: u32, seq_len: u32, return_sequences: bool, bidirectional: bool) -> LayerSpec {
     LayerSpec::SimpleRnn { inputs, units, seq_len, return_sequences, bidirectional }
@@ -92,16 +93,17 @@ fn cases() -> Vec<Model> {
     ]
 }
 
-fn decode(m: &Model) -> ModelProto {
-    ModelProto::parse_from_bytes(&m.to_onnx().unwrap()).unwrap()
+/// The graph of `m`'s ONNX bytes, decoded.
+fn decode(m: &Model) -> GraphProto {
+    ModelProto::decode(&m.to_onnx().unwrap()[..]).unwrap().graph.unwrap()
 }
 
-fn node<'a>(p: &'a ModelProto, name: &str) -> &'a NodeProto {
-    p.graph.node.iter().find(|n| n.name == name).unwrap_or_else(|| panic!("no node {name}"))
+fn node<'a>(p: &'a GraphProto, name: &str) -> &'a NodeProto {
+    p.node.iter().find(|n| n.name == name).unwrap_or_else(|| panic!("no node {name}"))
 }
 
-fn ops(p: &ModelProto) -> Vec<&str> {
-    p.graph.node.iter().map(|n| n.op_type.as_str()).collect()
+fn ops(p: &GraphProto) -> Vec<&str> {
+    p.node.iter().map(|n| n.op_type.as_str()).collect()
 }
 
 fn int_attr(n: &NodeProto, name: &str) -> i64 {
@@ -117,18 +119,16 @@ fn str_attr(n: &NodeProto, name: &str) -> String {
 }
 
 /// The `INT64` initializer `name`'s values.
-fn i64_init(p: &ModelProto, name: &str) -> Vec<i64> {
-    let t = p.graph.initializer.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no initializer {name}"));
-    assert_eq!(t.data_type, DataType::INT64 as i32);
+fn i64_init(p: &GraphProto, name: &str) -> Vec<i64> {
+    let t = p.initializer.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no initializer {name}"));
+    assert_eq!(t.data_type, DataType::Int64 as i32);
     t.raw_data.chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect()
 }
 
 /// Element type and shape (`-1` for the symbolic batch) of a graph value.
 fn io(v: &ValueInfoProto) -> (i32, Vec<i64>) {
-    let Some(type_proto::Value::TensorType(t)) = &v.type_.value else { panic!("not a tensor") };
-    let dims = t
-        .shape
-        .dim
+    let Some(type_proto::Value::TensorType(t)) = &v.r#type.as_ref().unwrap().value else { panic!("not a tensor") };
+    let dims = (t.shape.as_ref().unwrap().dim)
         .iter()
         .map(|d| match &d.value {
             Some(dimension::Value::DimValue(v)) => *v,
@@ -142,8 +142,8 @@ fn io(v: &ValueInfoProto) -> (i32, Vec<i64>) {
 #[test]
 fn token_input_feeds_gather_and_dropout_emits_nothing() {
     let p = decode(&cases()[0]);
-    assert_eq!(io(&p.graph.input[0]), (DataType::INT64 as i32, vec![-1, 6]));
-    assert_eq!(io(&p.graph.output[0]), (DataType::FLOAT as i32, vec![-1, 4]));
+    assert_eq!(io(&p.input[0]), (DataType::Int64 as i32, vec![-1, 6]));
+    assert_eq!(io(&p.output[0]), (DataType::Float as i32, vec![-1, 4]));
     assert_eq!(ops(&p), ["Gather", "Flatten", "Gemm", "Softmax"]);
     let gather = node(&p, "embedding_0");
     assert_eq!(gather.input, ["embedding_0.weight", "input"]);
@@ -151,7 +151,7 @@ fn token_input_feeds_gather_and_dropout_emits_nothing() {
     let flatten = node(&p, "flatten_1");
     assert_eq!((flatten.input[0].as_str(), int_attr(flatten, "axis")), ("embedding_0", 1));
     assert_eq!(node(&p, "dense_3").input[0], "flatten_1");
-    let weight = &p.graph.initializer[0];
+    let weight = &p.initializer[0];
     assert_eq!((weight.name.as_str(), weight.dims.as_slice()), ("embedding_0.weight", &[11i64, 3][..]));
     let m = &cases()[0];
     let want: Vec<u8> = m.params[0].data.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -173,7 +173,7 @@ fn last_state_rnn_reads_y_h_batch_first() {
     assert_eq!(ints_attr(node(&p, "rnn_1.t"), "perm"), [1, 0, 2]);
     assert_eq!(node(&p, "rnn_1").input, ["rnn_1.t", "rnn_1.shape"]);
     assert_eq!(i64_init(&p, "rnn_1.shape"), [0, 5]);
-    let inits: Vec<_> = p.graph.initializer.iter().map(|t| (t.name.as_str(), t.dims.clone())).collect();
+    let inits: Vec<_> = p.initializer.iter().map(|t| (t.name.as_str(), t.dims.clone())).collect();
     assert!(inits.contains(&("rnn_1.w", vec![1, 5, 4])) && inits.contains(&("rnn_1.r", vec![1, 5, 5])));
     assert!(inits.contains(&("rnn_1.b", vec![1, 10])));
 }
@@ -191,8 +191,8 @@ fn sequences_are_transposed_back_and_stack() {
     assert_eq!(lstm.op_type, "LSTM");
     assert_eq!(lstm.output, ["", "lstm_3.y_h"]);
     assert!(lstm.attribute.iter().all(|a| a.name != "activations"), "default LSTM activations");
-    assert!(p.graph.node.iter().all(|n| !n.name.starts_with("dropout")));
-    assert_eq!(io(&p.graph.output[0]), (DataType::FLOAT as i32, vec![-1, 2]));
+    assert!(p.node.iter().all(|n| !n.name.starts_with("dropout")));
+    assert_eq!(io(&p.output[0]), (DataType::Float as i32, vec![-1, 2]));
 }
 
 #[test]
@@ -205,20 +205,20 @@ fn bidirectional_layers_concatenate_directions() {
     assert_eq!(i64_init(&p, "rnn_1.shape"), [0, 6, 8]);
     // A sequence at the end of the graph is the declared output, `[batch, seq_len, 2 * units]`.
     assert_eq!(node(&p, "rnn_1").output, ["output"]);
-    assert_eq!(io(&p.graph.output[0]).1, [-1, 6, 8]);
+    assert_eq!(io(&p.output[0]).1, [-1, 6, 8]);
 
     let p = decode(&cases()[6]);
     let cell = node(&p, "lstm_1.cell");
     assert_eq!((str_attr(cell, "direction").as_str(), int_attr(cell, "hidden_size")), ("bidirectional", 5));
     assert_eq!(i64_init(&p, "lstm_1.shape"), [0, 10]);
-    let w = p.graph.initializer.iter().find(|t| t.name == "lstm_1.w").unwrap();
+    let w = p.initializer.iter().find(|t| t.name == "lstm_1.w").unwrap();
     assert_eq!(w.dims, [2, 20, 3]);
 }
 
 #[test]
 fn a_flat_value_is_reshaped_into_steps() {
     let p = decode(&cases()[7]);
-    assert_eq!(io(&p.graph.input[0]), (DataType::FLOAT as i32, vec![-1, 4]));
+    assert_eq!(io(&p.input[0]), (DataType::Float as i32, vec![-1, 4]));
     assert_eq!(node(&p, "lstm_1.reshape").input[0], "dense_0.act");
     assert_eq!(i64_init(&p, "lstm_1.reshape.shape"), [0, 5, 2]);
     assert_eq!(node(&p, "lstm_1.x").input, ["lstm_1.reshape"]);
@@ -227,13 +227,13 @@ fn a_flat_value_is_reshaped_into_steps() {
 #[test]
 fn a_last_value_of_another_shape_is_reshaped_to_the_declared_output() {
     let p = decode(&cases()[9]);
-    assert_eq!(io(&p.graph.input[0]).1, [-1, 2, 3]);
+    assert_eq!(io(&p.input[0]).1, [-1, 2, 3]);
     assert_eq!(ops(&p), ["Flatten"]);
     assert_eq!(node(&p, "output.flatten").output, ["output"]);
-    assert_eq!(io(&p.graph.output[0]).1, [-1, 6]);
+    assert_eq!(io(&p.output[0]).1, [-1, 6]);
     let p = decode(&cases()[8]);
     assert_eq!(ops(&p), ["Gather"]);
-    assert_eq!(io(&p.graph.output[0]).1, [-1, 5, 2]);
+    assert_eq!(io(&p.output[0]).1, [-1, 5, 2]);
 }
 
 #[test]
@@ -249,7 +249,7 @@ fn python() -> PathBuf {
     let p = std::env::var_os("EMBER_PYTHON")
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"));
     assert!(p.exists(), "{} not found: run `cargo xtask setup` (creates .venv with onnx and onnxruntime)", p.display());
     p
 }

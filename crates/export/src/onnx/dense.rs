@@ -57,10 +57,11 @@ pub(super) fn export(
 #[cfg(test)]
 mod tests {
     use ember_runtime::spec::{Dims, IoSpec, LayerSpec, ValueKind};
-    use onnx_protobuf::{Message, ModelProto};
+    use prost::Message;
 
     use super::*;
     use crate::Model;
+    use crate::onnx::proto::{GraphProto, ModelProto};
 
     fn model(input: &[u32], layers: &[(u32, u32, Activation)]) -> Model {
         let specs: Vec<LayerSpec> =
@@ -72,11 +73,15 @@ mod tests {
     }
 
     fn decode(m: &Model) -> ModelProto {
-        ModelProto::parse_from_bytes(&m.to_onnx().unwrap()).unwrap()
+        ModelProto::decode(&m.to_onnx().unwrap()[..]).unwrap()
+    }
+
+    fn graph(p: &ModelProto) -> &GraphProto {
+        p.graph.as_ref().unwrap()
     }
 
     fn ops(p: &ModelProto) -> Vec<(String, String, Vec<String>, Vec<String>)> {
-        p.graph.node.iter().map(|n| (n.op_type.clone(), n.name.clone(), n.input.clone(), n.output.clone())).collect()
+        graph(p).node.iter().map(|n| (n.op_type.clone(), n.name.clone(), n.input.clone(), n.output.clone())).collect()
     }
 
     fn s(v: &[&str]) -> Vec<String> {
@@ -102,7 +107,7 @@ mod tests {
                 ),
             ]
         );
-        let inits: Vec<_> = p.graph.initializer.iter().map(|t| (t.name.as_str(), t.dims.clone())).collect();
+        let inits: Vec<_> = graph(&p).initializer.iter().map(|t| (t.name.as_str(), t.dims.clone())).collect();
         assert_eq!(
             inits,
             vec![
@@ -112,8 +117,8 @@ mod tests {
                 ("dense_1.bias", vec![2])
             ]
         );
-        assert_eq!(p.graph.initializer[0].raw_data.len(), 12 * 4);
-        let gemm = &p.graph.node[0].attribute[0];
+        assert_eq!(graph(&p).initializer[0].raw_data.len(), 12 * 4);
+        let gemm = &graph(&p).node[0].attribute[0];
         assert_eq!((gemm.name.as_str(), gemm.i), ("transB", 1));
     }
 
@@ -126,21 +131,21 @@ mod tests {
             (Activation::Softmax, "Softmax"),
         ] {
             let p = decode(&model(&[2], &[(2, 3, act)]));
-            let last = p.graph.node.last().unwrap();
+            let last = graph(&p).node.last().unwrap();
             assert_eq!((last.op_type.as_str(), last.output[0].as_str()), (op, "output"));
             if act == Activation::Softmax {
                 assert_eq!((last.attribute[0].name.as_str(), last.attribute[0].i), ("axis", -1));
             }
         }
         let p = decode(&model(&[2], &[(2, 3, Activation::Linear)]));
-        assert_eq!(p.graph.node.len(), 1);
-        assert_eq!(p.graph.node[0].output, s(&["output"]));
+        assert_eq!(graph(&p).node.len(), 1);
+        assert_eq!(graph(&p).node[0].output, s(&["output"]));
     }
 
     #[test]
     fn multi_dimensional_input_is_flattened() {
         let p = decode(&model(&[2, 3], &[(6, 2, Activation::Tanh)]));
-        assert_eq!(p.graph.node[0].op_type, "Flatten");
-        assert_eq!(p.graph.node[1].input[0], "dense_0.flatten");
+        assert_eq!(graph(&p).node[0].op_type, "Flatten");
+        assert_eq!(graph(&p).node[1].input[0], "dense_0.flatten");
     }
 }

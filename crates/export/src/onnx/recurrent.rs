@@ -1,5 +1,7 @@
-//! [`LayerSpec::SimpleRnn`](ember_runtime::spec::LayerSpec::SimpleRnn) and
-//! [`LayerSpec::Lstm`](ember_runtime::spec::LayerSpec::Lstm) as ONNX `RNN` and `LSTM`.
+//! What [`LayerSpec::SimpleRnn`](ember_runtime::spec::LayerSpec::SimpleRnn)
+//! (`rnn.rs`) and [`LayerSpec::Lstm`](ember_runtime::spec::LayerSpec::Lstm)
+//! (`lstm.rs`) share as ONNX `RNN` and `LSTM`: the layouts and the nodes
+//! around the cell.
 //!
 //! Layout: the spec's parameter layouts are ONNX's own (`W` `[dirs, G*H, I]`,
 //! `R` `[dirs, G*H, H]`, `B` `[dirs, 2*G*H]` = `Wb` then `Rb`, LSTM gate
@@ -13,8 +15,8 @@
 //! * `rnn_1.reshape` (only when the input is not already `[seq_len, I]` per
 //!   sample, for example after a Dense layer);
 //! * `rnn_1.x`: `Transpose(perm = [1, 0, 2])` to `[seq_len, batch, I]`;
-//! * `rnn_1.cell`: the `RNN` (`activations = Tanh` per direction) or `LSTM`
-//!   (default activations) node, `hidden_size = H`,
+//! * `rnn_1.cell`: the `RNN` or `LSTM` node with its own attributes (see
+//!   `rnn.rs` and `lstm.rs`), then `hidden_size = H`,
 //!   `direction = forward | bidirectional`, no initial states, no
 //!   `sequence_lens`;
 //! * every state (`return_sequences`): output `Y` named `rnn_1.y`, then
@@ -31,11 +33,14 @@
 
 use ember_runtime::spec::RecurrentDims;
 
-use super::{GraphBuilder, Value, attr_int, attr_ints, attr_string, attr_strings, check_len};
+use super::proto::AttributeProto;
+use super::{GraphBuilder, Value, attr_int, attr_ints, attr_string, check_len};
 use crate::{ExportError, Tensor};
 
 /// Emits the nodes of one recurrent layer named `prefix` (`rnn_0`,
-/// `lstm_1`) after `x` (see the module docs for the node list).
+/// `lstm_1`) after `x` (see the module docs for the node list): the cell is
+/// an `op` node (`RNN`, `LSTM`) with `attributes` followed by `hidden_size`
+/// and `direction`.
 ///
 /// Initializers: the layer's `w`, `r` and `b`, unchanged, plus the `INT64`
 /// shape constants of the `Reshape` nodes.
@@ -50,6 +55,8 @@ pub(super) fn export(
     b: &mut GraphBuilder,
     prefix: &str,
     d: &RecurrentDims,
+    op: &str,
+    mut attributes: Vec<AttributeProto>,
     params: &[Tensor],
     x: Value,
 ) -> Result<Value, ExportError> {
@@ -73,8 +80,6 @@ pub(super) fn export(
     }
     let x_tm = b.node("Transpose", &format!("{prefix}.x"), &[&x_name], vec![attr_ints("perm", &[1, 0, 2])])?;
 
-    let (op, mut attributes) =
-        if d.gates == 4 { ("LSTM", vec![]) } else { ("RNN", vec![attr_strings("activations", &vec!["Tanh"; d.dirs])]) };
     attributes.push(attr_int("hidden_size", d.units as i64));
     attributes.push(attr_string("direction", if d.dirs == 2 { "bidirectional" } else { "forward" }));
     let (w, r, bias) = (b.initializer(w)?, b.initializer(r)?, b.initializer(bias)?);

@@ -116,8 +116,10 @@ pub(super) fn export(
 
 #[cfg(test)]
 mod tests {
+    use crate::onnx::proto::tensor_proto::DataType;
+    use crate::onnx::proto::type_proto::Value as TypeValue;
+    use crate::onnx::proto::{GraphProto, TensorProto};
     use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
-    use onnx_protobuf::ModelProto;
 
     use super::*;
     use crate::Model;
@@ -127,7 +129,7 @@ mod tests {
     }
 
     /// A model whose parameter `p` (in spec order) holds `p + 0.5` everywhere.
-    fn model(layers: Vec<LayerSpec>) -> ModelProto {
+    fn model(layers: Vec<LayerSpec>) -> GraphProto {
         let mut p = 0.0;
         let values = layers
             .iter()
@@ -141,22 +143,22 @@ mod tests {
             })
             .collect();
         let ids = IoSpec { kind: ValueKind::TokenIds, dims: Dims::d1(layers[0].input_len() as u32), range: None };
-        Model::new("t", ids, layers, values).unwrap().to_onnx_proto().unwrap()
+        Model::new("t", ids, layers, values).unwrap().to_onnx_proto().unwrap().graph.unwrap()
     }
 
-    fn nodes(p: &ModelProto) -> Vec<(&str, &str)> {
-        p.graph.node.iter().map(|n| (n.op_type.as_str(), n.name.as_str())).collect()
+    fn nodes(p: &GraphProto) -> Vec<(&str, &str)> {
+        p.node.iter().map(|n| (n.op_type.as_str(), n.name.as_str())).collect()
     }
 
-    fn init<'a>(p: &'a ModelProto, name: &str) -> &'a onnx_protobuf::TensorProto {
-        p.graph.initializer.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no initializer {name}"))
+    fn init<'a>(p: &'a GraphProto, name: &str) -> &'a TensorProto {
+        p.initializer.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no initializer {name}"))
     }
 
-    fn floats(t: &onnx_protobuf::TensorProto) -> Vec<f32> {
+    fn floats(t: &TensorProto) -> Vec<f32> {
         t.raw_data.chunks(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
     }
 
-    fn i64s(t: &onnx_protobuf::TensorProto) -> Vec<i64> {
+    fn i64s(t: &TensorProto) -> Vec<i64> {
         t.raw_data.chunks(8).map(|b| i64::from_le_bytes(b.try_into().unwrap())).collect()
     }
 
@@ -183,7 +185,7 @@ mod tests {
                 ("Relu", "dense_1.act"),
             ]
         );
-        let n = &p.graph.node;
+        let n = &p.node;
         assert_eq!(n[0].input, ["entitydot_0.weight", "input"]);
         assert_eq!(n[8].input, ["entitydot_0.bias", "input"]);
         assert_eq!(n[2].input[1..], ["entitydot_0.gamma", "entitydot_0.beta", "entitydot_0.mean", "entitydot_0.var"]);
@@ -191,7 +193,10 @@ mod tests {
         assert_eq!(n[2].attribute[0].f, 1e-3);
         assert_eq!(n[12].input[0], "entitydot_0");
         assert_eq!(n[13].output[0], "output");
-        assert_eq!(p.graph.input[0].type_.tensor_type().elem_type, onnx_protobuf::tensor_proto::DataType::INT64 as i32);
+        let Some(TypeValue::TensorType(input)) = &p.input[0].r#type.as_ref().unwrap().value else {
+            panic!("not a tensor")
+        };
+        assert_eq!(input.elem_type, DataType::Int64 as i32);
 
         assert_eq!(init(&p, "entitydot_0.weight").dims, [12, 4]);
         assert_eq!(init(&p, "entitydot_0.bias").dims, [12]);
@@ -211,7 +216,7 @@ mod tests {
     #[test]
     fn alone_its_last_node_is_the_output() {
         let p = model(vec![entity(1, 2, 3)]);
-        let last = p.graph.node.last().unwrap();
+        let last = p.node.last().unwrap();
         assert_eq!((last.op_type.as_str(), last.output[0].as_str()), ("Reshape", "output"));
         assert_eq!(floats(init(&p, "entitydot_0.mask")), [0.0]);
     }
