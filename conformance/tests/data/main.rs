@@ -82,3 +82,11 @@ fn split_tail_has_keras_validation_split_semantics() {
     assert_eq!(d.split_tail(1.0).0.n, 0);
     assert_eq!(d.split_tail(f64::NAN).0.n, 10);
 }
+
+#[test]
+fn dataset_shapes_that_overflow_are_errors() {
+    let err = Dataset::new(Vec::new(), vec![usize::MAX, 2], None).expect_err("the shape overflows");
+    assert!(err.to_string().contains("are too large: their number of values overflows"), "{err}");
+    assert!(numbered(3).reshaped(vec![usize::MAX, 2, 2]).is_err());
+    assert!(numbered(3).reshaped(vec![usize::MAX / 2 + 1, 2]).is_err());
+}

@@ -1,6 +1,7 @@
 //! `.npy` files: bytes built by hand per the NumPy format specification
 //! (`numpy/lib/format.py`), round trips and rejected files.
 
+use ember_data::load_auto;
 use ember_data::npy::{NpyError, read_npy, write_npy};
 
 use crate::{files_in, scratch_dir, write};
@@ -143,4 +144,17 @@ fn write_errors_leave_no_file() {
     let err = write_npy(&blocked.join("file").join("x.npy"), &[1], &[1.0]).expect_err("a file is in the way");
     assert!(matches!(err, NpyError::Io { .. }), "{err:?}");
     assert_eq!(files_in(&blocked).len(), 1, "{:?}", files_in(&blocked));
+}
+
+#[test]
+fn load_auto_refuses_a_sample_shape_that_overflows() {
+    // No values at all, so the data size matches, but one sample of shape
+    // [2^33, 2^33] would hold 2^66 values: an error naming the file, not an
+    // overflow panic.
+    let dir = scratch_dir("npy-overflow");
+    let path = dir.join("huge.npy");
+    write(&path, npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 8589934592, 8589934592), }", &[]));
+    let err = load_auto(&path).expect_err("the sample shape overflows");
+    let msg = err.to_string();
+    assert!(msg.contains("huge.npy") && msg.contains("are too large: their number of values overflows"), "{msg}");
 }

@@ -77,6 +77,12 @@ fn bad_csv_files_are_errors() {
     assert!(msg.contains("no data rows after the header"), "{msg}");
     let msg = csv_error(b"", "text", "label");
     assert!(msg.contains("the file is empty"), "{msg}");
+    // A huge class number is an error naming its line, not billions of class names.
+    let msg = csv_error(b"text,label\nhi,1\nthere,4000000000\n", "text", "label");
+    assert!(
+        msg.ends_with("bad.csv, line 3: label 4000000000 is not below 65536 (the most classes a data set may have)"),
+        "{msg}"
+    );
     let msg = csv_error(b"text,label\ncaf\xe9,1\n", "text", "label");
     assert!(msg.ends_with("bad.csv, line 2: not valid UTF-8 text"), "{msg}");
     let err = load_text_csv(std::path::Path::new("/nonexistent/x.csv"), "t", "l", &keras_imdb_spec(100, 8));

@@ -79,6 +79,17 @@ write_zip("mismatch.npz", dict(valid, y_train=npy_bytes(y_train[:-1])))
 write_zip("missing.npz", {k: v for k, v in valid.items() if k != "x_test"})
 write_zip("float_x.npz", dict(valid, x_train=npy_bytes(np.full((37, 2), 0.5))))
 write_zip("two_d_object.npz", dict(valid, x_train=npy_bytes(np.array([[[1], [2]], [[3], [4]]], dtype=object))))
+# A header shape with no data to bound it, a huge class number, a member
+# whose directory entry claims far more bytes than it holds.
+write_zip("empty_rows.npz", dict(valid, x_train=npy_bytes(np.zeros((10 ** 15, 0), dtype=np.int64))))
+write_zip("huge_label.npz", dict(valid, y_train=npy_bytes(np.where(np.arange(37) == 5, 4_000_000_000, y_train))))
+write_zip("size_lie.npz", valid)
+with open(f"{out}/size_lie.npz", "r+b") as f:
+    z = bytearray(f.read())
+    at = z.find(b"PK\x01\x02")  # the central directory entry of x_train.npy
+    z[at + 24:at + 28] = (0x7fff_ffff).to_bytes(4, "little")  # its uncompressed size
+    f.seek(0)
+    f.write(z)
 
 with open(f"{out}/word_index.json", "w") as f:
     json.dump({f"word{r}": r for r in range(1, 80)}, f)
@@ -243,6 +254,17 @@ fn bad_npz_files_are_errors() {
     assert!(msg.contains("float_x.npz:x_train.npy: value 0.5 is not an integer"), "{msg}");
     let msg = error("two_d_object.npz");
     assert!(msg.contains("object array of shape [2, 2, 1]; expected one dimension"), "{msg}");
+    let msg = error("empty_rows.npz");
+    assert!(
+        msg.contains(
+            "empty_rows.npz:x_train.npy: numeric array of shape [1000000000000000, 0] has samples of length 0"
+        ),
+        "{msg}"
+    );
+    let msg = error("huge_label.npz");
+    assert!(msg.contains("huge_label.npz:y_train.npy: label 4000000000 at index 5 is not below 65536"), "{msg}");
+    let msg = error("size_lie.npz");
+    assert!(msg.contains("size_lie.npz:x_train.npy") && msg.contains("its directory entry says 2147483647"), "{msg}");
 
     // Truncated and corrupt archives.
     let good = std::fs::read(dir.join("imdb.npz")).expect("read fixture");

@@ -26,7 +26,7 @@ pub use csv::load_csv;
 pub use error::DataError;
 pub use mat::{MatValue, parse_mat, read_mat};
 pub use mnist::{load_mnist_csv, load_mnist_idx};
-pub use table::{CategoryColumn, Table, load_table, synthetic_table};
+pub use table::{CategoryColumn, CategoryTable, load_table, synthetic_table};
 
 /// Samples stored row-major as `[n, dims...]` `f32`, with optional integer labels.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,8 +45,12 @@ impl Dataset {
     /// Builds a data set, checking that `x` holds `n` samples of shape `dims`
     /// (with `n = x.len() / product(dims)`) and that there is one label per sample.
     pub fn new(x: Vec<f32>, dims: Vec<usize>, labels: Option<Vec<u32>>) -> Result<Self, DataError> {
-        let size: usize = dims.iter().product();
-        if size == 0 || x.len() % size != 0 {
+        let Some(size) = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) else {
+            return Err(DataError::Invalid(format!(
+                "samples of shape {dims:?} are too large: their number of values overflows"
+            )));
+        };
+        if size == 0 || !x.len().is_multiple_of(size) {
             return Err(DataError::Invalid(format!("{} values do not split into samples of shape {dims:?}", x.len())));
         }
         let n = x.len() / size;
@@ -132,7 +136,7 @@ impl Dataset {
     /// The same samples seen with another per-sample shape (for example
     /// `[784]` as `[1, 28, 28]`); the product of the dimensions must not change.
     pub fn reshaped(mut self, dims: Vec<usize>) -> Result<Dataset, DataError> {
-        if dims.iter().product::<usize>() != self.sample_len() {
+        if dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(self.sample_len()) {
             return Err(DataError::Invalid(format!("cannot view samples of shape {:?} as {dims:?}", self.dims)));
         }
         self.dims = dims;

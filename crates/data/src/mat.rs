@@ -183,7 +183,7 @@ pub fn read_mat(path: &Path) -> Result<Vec<(String, MatValue)>, DataError> {
 /// unknown type or class, or nesting deeper than [`MAX_DEPTH`].
 pub fn parse_mat(path: &Path, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, DataError> {
     let err = |message: String| DataError::Mat { path: path.to_path_buf(), message };
-    let big = check_header(bytes).map_err(err)?;
+    let big = check_header(bytes).map_err(|e| err(e.0))?;
     let mut r = Reader { bytes, pos: HEADER_LEN, big };
     let mut vars = Vec::new();
     while r.remaining() > 0 {
@@ -191,7 +191,7 @@ pub fn parse_mat(path: &Path, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, D
             break;
         }
         let at = r.pos;
-        let where_ = |e: String| {
+        let where_ = |e: Malformed| {
             let n = vars.len() + 1;
             err(format!("top-level element {n} (at byte {at}): {e}"))
         };
@@ -202,10 +202,12 @@ pub fn parse_mat(path: &Path, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, D
                 let mut ir = Reader { bytes: &inner, pos: 0, big };
                 match ir.element()? {
                     (MI_MATRIX, d) => parse_matrix(d, big, 0),
-                    (t, _) => Err(format!("the compressed element holds a {} element, not a matrix", type_name(t))),
+                    (t, _) => {
+                        Err(Malformed(format!("the compressed element holds a {} element, not a matrix", type_name(t))))
+                    }
                 }
             }),
-            t => Err(format!("expected a matrix or compressed element, found {}", type_name(t))),
+            t => Err(Malformed(format!("expected a matrix or compressed element, found {}", type_name(t)))),
         }
         .map_err(where_)?;
         vars.push((name, value));
@@ -214,41 +216,45 @@ pub fn parse_mat(path: &Path, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, D
 }
 
 /// Checks the 128-byte header; `true` for a big-endian file.
-fn check_header(bytes: &[u8]) -> Result<bool, String> {
+fn check_header(bytes: &[u8]) -> Result<bool, Malformed> {
     if bytes.starts_with(b"\x89HDF") {
-        return Err("this is an HDF5 file (MATLAB v7.3), which is not supported; save with -v7 or -v6".into());
+        return Err(Malformed(
+            "this is an HDF5 file (MATLAB v7.3), which is not supported; save with -v7 or -v6".into(),
+        ));
     }
     if bytes.len() < HEADER_LEN {
-        return Err(format!(
+        return Err(Malformed(format!(
             "the file is {} bytes, shorter than the 128-byte header of a MATLAB 5 MAT-file",
             bytes.len()
-        ));
+        )));
     }
     let big = match &bytes[126..128] {
         b"IM" => false,
         b"MI" => true,
         other => {
-            return Err(format!(
+            return Err(Malformed(format!(
                 "no endian indicator at bytes 126-127 (found {other:02x?}, expected \"IM\" or \"MI\"): \
                  not a MATLAB 5 MAT-file (v4 and text files are not supported)"
-            ));
+            )));
         }
     };
     let version =
         if big { u16::from_be_bytes([bytes[124], bytes[125]]) } else { u16::from_le_bytes([bytes[124], bytes[125]]) };
     match version {
         0x0100 => Ok(big),
-        0x0200 => Err("this is a MATLAB v7.3 (HDF5) MAT-file, which is not supported; save with -v7 or -v6".into()),
-        v => Err(format!("unsupported MAT-file version 0x{v:04x} (expected 0x0100)")),
+        0x0200 => {
+            Err(Malformed("this is a MATLAB v7.3 (HDF5) MAT-file, which is not supported; save with -v7 or -v6".into()))
+        }
+        v => Err(Malformed(format!("unsupported MAT-file version 0x{v:04x} (expected 0x0100)"))),
     }
 }
 
 /// Decompresses an `miCOMPRESSED` element's zlib stream: exactly the one
 /// element it holds (tag and announced data), nothing more.
-fn decompress(data: &[u8], big: bool) -> Result<Vec<u8>, String> {
+fn decompress(data: &[u8], big: bool) -> Result<Vec<u8>, Malformed> {
     let mut z = flate2::read::ZlibDecoder::new(data);
     let mut tag = [0u8; 8];
-    z.read_exact(&mut tag).map_err(|e| format!("bad zlib stream in a compressed element: {e}"))?;
+    z.read_exact(&mut tag).map_err(|e| Malformed(format!("bad zlib stream in a compressed element: {e}")))?;
     let first = read_u32(&tag[..4], big);
     let total = if first >> 16 != 0 { 8 } else { 8 + u64::from(read_u32(&tag[4..], big)) };
     let mut out = Vec::with_capacity(total.min(1 << 24) as usize);
@@ -256,14 +262,28 @@ fn decompress(data: &[u8], big: bool) -> Result<Vec<u8>, String> {
     (&mut z)
         .take(total - 8)
         .read_to_end(&mut out)
-        .map_err(|e| format!("bad zlib stream in a compressed element: {e}"))?;
+        .map_err(|e| Malformed(format!("bad zlib stream in a compressed element: {e}")))?;
     if (out.len() as u64) < total {
-        return Err(format!(
+        return Err(Malformed(format!(
             "the compressed element ends after {} bytes but its inner element announces {total}",
             out.len()
-        ));
+        )));
     }
     Ok(out)
+}
+
+/// What is wrong inside a MAT-file, before the file's name is added
+/// ([`DataError::Mat`]); each level of nesting puts its place in front
+/// (`variable `x`: cell 2: ...`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Malformed(String);
+
+impl Malformed {
+    /// The same fault, placed: `place: fault`.
+    fn context(self, place: impl std::fmt::Display) -> Self {
+        Malformed(format!("{place}: {}", self.0))
+    }
 }
 
 /// Reads data elements from a byte slice.
@@ -279,27 +299,30 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element: its type and data (padding skipped).
-    fn element(&mut self) -> Result<(u32, &'a [u8]), String> {
+    fn element(&mut self) -> Result<(u32, &'a [u8]), Malformed> {
         let rest = &self.bytes[self.pos..];
         if rest.len() < 8 {
-            return Err(format!("truncated: {} bytes left where an 8-byte element tag was expected", rest.len()));
+            return Err(Malformed(format!(
+                "truncated: {} bytes left where an 8-byte element tag was expected",
+                rest.len()
+            )));
         }
         let first = read_u32(&rest[..4], self.big);
         if first >> 16 != 0 {
             let (ty, n) = (first & 0xffff, (first >> 16) as usize);
             if n > 4 {
-                return Err(format!("small element of {} claims {n} bytes (at most 4 fit)", type_name(ty)));
+                return Err(Malformed(format!("small element of {} claims {n} bytes (at most 4 fit)", type_name(ty))));
             }
             self.pos += 8;
             return Ok((ty, &rest[4..4 + n]));
         }
         let n = read_u32(&rest[4..8], self.big) as usize;
         if n > rest.len() - 8 {
-            return Err(format!(
+            return Err(Malformed(format!(
                 "truncated: an element of type {} and {n} bytes but only {} bytes remain",
                 type_name(first),
                 rest.len() - 8
-            ));
+            )));
         }
         self.pos += 8 + n;
         if first != MI_COMPRESSED {
@@ -309,12 +332,12 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element, which must be of type `want` (`what` names it).
-    fn expect(&mut self, want: &[u32], what: &str) -> Result<&'a [u8], String> {
-        let (ty, data) = self.element().map_err(|e| format!("{what}: {e}"))?;
+    fn expect(&mut self, want: &[u32], what: &str) -> Result<&'a [u8], Malformed> {
+        let (ty, data) = self.element().map_err(|e| e.context(what))?;
         if want.contains(&ty) {
             Ok(data)
         } else {
-            Err(format!("{what}: expected {}, found {}", type_name(want[0]), type_name(ty)))
+            Err(Malformed(format!("{what}: expected {}, found {}", type_name(want[0]), type_name(ty))))
         }
     }
 }
@@ -348,9 +371,9 @@ fn type_name(ty: u32) -> String {
 }
 
 /// The contents of an `miMATRIX` element: its name and value.
-fn parse_matrix(data: &[u8], big: bool, depth: usize) -> Result<(String, MatValue), String> {
+fn parse_matrix(data: &[u8], big: bool, depth: usize) -> Result<(String, MatValue), Malformed> {
     if depth > MAX_DEPTH {
-        return Err(format!("cells and structs nested deeper than {MAX_DEPTH} levels"));
+        return Err(Malformed(format!("cells and structs nested deeper than {MAX_DEPTH} levels")));
     }
     if data.is_empty() {
         // MATLAB writes empty fields and cells as an empty miMATRIX.
@@ -359,28 +382,31 @@ fn parse_matrix(data: &[u8], big: bool, depth: usize) -> Result<(String, MatValu
     let mut r = Reader { bytes: data, pos: 0, big };
     let flags = r.expect(&[MI_UINT32], "array flags")?;
     if flags.len() < 4 {
-        return Err(format!("array flags of {} bytes (expected 8)", flags.len()));
+        return Err(Malformed(format!("array flags of {} bytes (expected 8)", flags.len())));
     }
     let flags = read_u32(flags, big);
     let (class, complex) = (flags & 0xff, flags & 0x800 != 0);
     let dims_data = r.expect(&[MI_INT32], "dimensions")?;
     if dims_data.len() % 4 != 0 || dims_data.is_empty() {
-        return Err(format!("dimensions element of {} bytes (expected a positive multiple of 4)", dims_data.len()));
+        return Err(Malformed(format!(
+            "dimensions element of {} bytes (expected a positive multiple of 4)",
+            dims_data.len()
+        )));
     }
     let dims = dims_data
         .chunks_exact(4)
         .map(|c| {
             let d = read_u32(c, big) as i32;
-            usize::try_from(d).map_err(|_| format!("negative dimension {d}"))
+            usize::try_from(d).map_err(|_| Malformed(format!("negative dimension {d}")))
         })
-        .collect::<Result<Vec<usize>, String>>()?;
+        .collect::<Result<Vec<usize>, Malformed>>()?;
     let count = dims
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| format!("dimensions {dims:?} overflow"))?;
+        .ok_or_else(|| Malformed(format!("dimensions {dims:?} overflow")))?;
     let name_bytes = r.expect(&[MI_INT8, MI_UINT8], "array name")?;
     let name = String::from_utf8_lossy(name_bytes).trim_end_matches('\0').to_string();
-    let in_var = |e: String| if name.is_empty() { e } else { format!("variable `{name}`: {e}") };
+    let in_var = |e: Malformed| if name.is_empty() { e } else { e.context(format_args!("variable `{name}`")) };
     let value = match class {
         MX_DOUBLE..=MX_UINT64 if complex => {
             let class = format!("complex {}", class_name(class));
@@ -393,7 +419,7 @@ fn parse_matrix(data: &[u8], big: bool, depth: usize) -> Result<(String, MatValu
         MX_OBJECT | MX_SPARSE | MX_FUNCTION | MX_OPAQUE => {
             Ok(MatValue::Unsupported { dims, class: class_name(class).to_string() })
         }
-        c => Err(format!("unknown array class {c}")),
+        c => Err(Malformed(format!("unknown array class {c}"))),
     }
     .map_err(in_var)?;
     Ok((name, value))
@@ -423,22 +449,25 @@ fn class_name(class: u32) -> &'static str {
 }
 
 /// The real part of a numeric array.
-fn numeric(r: &mut Reader<'_>, dims: Vec<usize>, count: usize, class: u32) -> Result<MatValue, String> {
+fn numeric(r: &mut Reader<'_>, dims: Vec<usize>, count: usize, class: u32) -> Result<MatValue, Malformed> {
     let what = format!("{} data", class_name(class));
-    let (ty, bytes) = r.element().map_err(|e| format!("{what}: {e}"))?;
-    let data = numbers(ty, bytes, r.big).map_err(|e| format!("{what}: {e}"))?;
+    let (ty, bytes) = r.element().map_err(|e| e.context(&what))?;
+    let data = numbers(ty, bytes, r.big).map_err(|e| e.context(&what))?;
     if data.len() != count {
-        return Err(format!("{what}: dimensions {dims:?} need {count} values but {} are stored", data.len()));
+        return Err(Malformed(format!(
+            "{what}: dimensions {dims:?} need {count} values but {} are stored",
+            data.len()
+        )));
     }
     Ok(MatValue::Numeric { dims, data })
 }
 
 /// The values of a numeric element as `f64`.
-fn numbers(ty: u32, b: &[u8], big: bool) -> Result<Vec<f64>, String> {
+fn numbers(ty: u32, b: &[u8], big: bool) -> Result<Vec<f64>, Malformed> {
     macro_rules! conv {
         ($t:ty, $n:expr) => {{
             if b.len() % $n != 0 {
-                return Err(format!("{} bytes are not a whole number of {}", b.len(), type_name(ty)));
+                return Err(Malformed(format!("{} bytes are not a whole number of {}", b.len(), type_name(ty))));
             }
             b.chunks_exact($n)
                 .map(|c| {
@@ -459,22 +488,22 @@ fn numbers(ty: u32, b: &[u8], big: bool) -> Result<Vec<f64>, String> {
         MI_DOUBLE => conv!(f64, 8),
         MI_INT64 => conv!(i64, 8),
         MI_UINT64 => conv!(u64, 8),
-        t => return Err(format!("{} is not a numeric type", type_name(t))),
+        t => return Err(Malformed(format!("{} is not a numeric type", type_name(t)))),
     })
 }
 
 /// A character array: rows of characters.
-fn chars(r: &mut Reader<'_>, dims: Vec<usize>, count: usize) -> Result<MatValue, String> {
+fn chars(r: &mut Reader<'_>, dims: Vec<usize>, count: usize) -> Result<MatValue, Malformed> {
     if count == 0 {
         return Ok(MatValue::Char { dims, text: Vec::new() });
     }
-    let (ty, b) = r.element().map_err(|e| format!("char data: {e}"))?;
+    let (ty, b) = r.element().map_err(|e| e.context("char data"))?;
     let big = r.big;
     let whole = |n: usize| {
         if b.len() % n == 0 {
             Ok(())
         } else {
-            Err(format!("char data of {} bytes is not a whole number of {}", b.len(), type_name(ty)))
+            Err(Malformed(format!("char data of {} bytes is not a whole number of {}", b.len(), type_name(ty))))
         }
     };
     // Code units: UTF-16 units (decoded per row) or whole characters.
@@ -495,10 +524,13 @@ fn chars(r: &mut Reader<'_>, dims: Vec<usize>, count: usize) -> Result<MatValue,
             whole(4)?;
             (b.chunks_exact(4).map(|c| read_u32(c, big)).collect(), false)
         }
-        t => return Err(format!("char data: {} is not a character type", type_name(t))),
+        t => return Err(Malformed(format!("char data: {} is not a character type", type_name(t)))),
     };
     if units.len() != count {
-        return Err(format!("char data: dimensions {dims:?} need {count} characters but {} are stored", units.len()));
+        return Err(Malformed(format!(
+            "char data: dimensions {dims:?} need {count} characters but {} are stored",
+            units.len()
+        )));
     }
     let rows = dims[0];
     let cols = count / rows;
@@ -517,45 +549,50 @@ fn chars(r: &mut Reader<'_>, dims: Vec<usize>, count: usize) -> Result<MatValue,
 
 /// Checks that `n` more elements can be present (each takes at least an
 /// 8-byte tag) before allocating room for them.
-fn room(r: &Reader<'_>, n: usize, what: &str) -> Result<(), String> {
+fn room(r: &Reader<'_>, n: usize, what: &str) -> Result<(), Malformed> {
     match n.checked_mul(8) {
         Some(bytes) if bytes <= r.remaining() => Ok(()),
-        _ => Err(format!("truncated: {n} {what} cannot fit in the {} bytes that remain", r.remaining())),
+        _ => Err(Malformed(format!("truncated: {n} {what} cannot fit in the {} bytes that remain", r.remaining()))),
     }
 }
 
 /// The next element as a nested array (its own name is ignored).
-fn nested(r: &mut Reader<'_>, depth: usize) -> Result<MatValue, String> {
+fn nested(r: &mut Reader<'_>, depth: usize) -> Result<MatValue, Malformed> {
     let big = r.big;
     match r.element()? {
         (MI_MATRIX, d) => parse_matrix(d, big, depth + 1).map(|(_, v)| v),
         // Only whole variables are compressed; refusing nested streams also
         // keeps the memory a file can claim bounded.
-        (MI_COMPRESSED, _) => Err("a compressed element inside a variable (only whole variables may be)".into()),
-        (t, _) => Err(format!("expected a matrix element, found {}", type_name(t))),
+        (MI_COMPRESSED, _) => {
+            Err(Malformed("a compressed element inside a variable (only whole variables may be)".into()))
+        }
+        (t, _) => Err(Malformed(format!("expected a matrix element, found {}", type_name(t)))),
     }
 }
 
-fn cell(r: &mut Reader<'_>, dims: Vec<usize>, count: usize, depth: usize) -> Result<MatValue, String> {
+fn cell(r: &mut Reader<'_>, dims: Vec<usize>, count: usize, depth: usize) -> Result<MatValue, Malformed> {
     room(r, count, "cells")?;
     let items = (0..count)
-        .map(|i| nested(r, depth).map_err(|e| format!("cell {}: {e}", i + 1)))
-        .collect::<Result<Vec<_>, String>>()?;
+        .map(|i| nested(r, depth).map_err(|e| e.context(format_args!("cell {}", i + 1))))
+        .collect::<Result<Vec<_>, Malformed>>()?;
     Ok(MatValue::Cell { dims, items })
 }
 
-fn structure(r: &mut Reader<'_>, dims: Vec<usize>, count: usize, depth: usize) -> Result<MatValue, String> {
+fn structure(r: &mut Reader<'_>, dims: Vec<usize>, count: usize, depth: usize) -> Result<MatValue, Malformed> {
     let len = r.expect(&[MI_INT32], "field name length")?;
     if len.len() != 4 {
-        return Err(format!("field name length element of {} bytes (expected 4)", len.len()));
+        return Err(Malformed(format!("field name length element of {} bytes (expected 4)", len.len())));
     }
     let len = read_u32(len, r.big) as usize;
     let names = r.expect(&[MI_INT8, MI_UINT8], "field names")?;
     if len == 0 {
-        return Err("field name length is 0".into());
+        return Err(Malformed("field name length is 0".into()));
     }
     if names.len() % len != 0 {
-        return Err(format!("field names of {} bytes are not a whole number of {len}-byte names", names.len()));
+        return Err(Malformed(format!(
+            "field names of {} bytes are not a whole number of {len}-byte names",
+            names.len()
+        )));
     }
     let names: Vec<String> = names
         .chunks_exact(len)
@@ -564,16 +601,16 @@ fn structure(r: &mut Reader<'_>, dims: Vec<usize>, count: usize, depth: usize) -
             String::from_utf8_lossy(&n[..end]).into_owned()
         })
         .collect();
-    let total = count.checked_mul(names.len()).ok_or("struct dimensions overflow")?;
+    let total = count.checked_mul(names.len()).ok_or_else(|| Malformed("struct dimensions overflow".into()))?;
     room(r, total, "struct field values")?;
     let mut values: Vec<Vec<MatValue>> = names.iter().map(|_| Vec::with_capacity(count)).collect();
     for e in 0..count {
         for (f, name) in names.iter().enumerate() {
             let v = nested(r, depth).map_err(|err| {
                 if count == 1 {
-                    format!("field `{name}`: {err}")
+                    err.context(format_args!("field `{name}`"))
                 } else {
-                    format!("element {}, field `{name}`: {err}", e + 1)
+                    err.context(format_args!("element {}, field `{name}`", e + 1))
                 }
             })?;
             values[f].push(v);

@@ -15,7 +15,7 @@
 //!
 //! The target column holds numbers (JSON numbers or text that parses as
 //! one). A record whose target is missing is skipped (and counted in
-//! [`Table::skipped`]); a target that is not a number, or is infinite or
+//! [`CategoryTable::skipped`]); a target that is not a number, or is infinite or
 //! beyond the `f32` range, is an error naming its row.
 
 use std::collections::BTreeSet;
@@ -55,7 +55,7 @@ impl CategoryColumn {
 /// Categorical columns and a numeric target, one entry per record (records
 /// without a target left out).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Table {
+pub struct CategoryTable {
     /// The categorical columns, in the order asked for.
     pub columns: Vec<CategoryColumn>,
     /// The target of each record.
@@ -66,7 +66,7 @@ pub struct Table {
     pub skipped: usize,
 }
 
-impl Table {
+impl CategoryTable {
     /// Number of records.
     pub fn len(&self) -> usize {
         self.target.len()
@@ -117,7 +117,7 @@ impl Table {
 /// no or repeated categorical columns, the target among them, malformed JSON,
 /// a bad JSON value (naming the record), a line break in a category or a
 /// tab or line break in a column name, or no record with a target.
-pub fn load_table(path: &Path, columns: &[String], target: &str) -> Result<Table, DataError> {
+pub fn load_table(path: &Path, columns: &[String], target: &str) -> Result<CategoryTable, DataError> {
     let bad = |m: String| DataError::Table { path: path.to_path_buf(), message: m };
     if columns.is_empty() {
         return Err(bad("no categorical column given".into()));
@@ -158,28 +158,33 @@ fn is_missing(s: &str) -> bool {
     MISSING_VALUES.contains(&s)
 }
 
+/// Why one cell cannot be used, before the file, row and column are added.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BadCell(String);
+
 /// A target cell as a number (`None` if missing); `Err` says why not.
-fn target_value(cell: &str) -> Result<Option<f32>, String> {
+fn target_value(cell: &str) -> Result<Option<f32>, BadCell> {
     let cell = cell.trim();
     if is_missing(cell) {
         return Ok(None);
     }
-    let v: f64 = cell.parse().map_err(|_| format!("{cell:?} is not a number"))?;
+    let v: f64 = cell.parse().map_err(|_| BadCell(format!("{cell:?} is not a number")))?;
     let f = v as f32;
     if !f.is_finite() {
-        return Err(format!("{cell:?} is infinite or beyond the f32 range"));
+        return Err(BadCell(format!("{cell:?} is infinite or beyond the f32 range")));
     }
     Ok(Some(f))
 }
 
 /// A category cell: `None` if missing; an error for a line break.
-fn category(cell: &str) -> Result<Option<String>, String> {
+fn category(cell: &str) -> Result<Option<String>, BadCell> {
     let cell = cell.trim();
     if is_missing(cell) {
         return Ok(None);
     }
     if cell.contains(['\n', '\r']) {
-        return Err(format!("value {cell:?} contains a line break"));
+        return Err(BadCell(format!("value {cell:?} contains a line break")));
     }
     Ok(Some(cell.to_string()))
 }
@@ -216,7 +221,7 @@ fn read_csv(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Resu
     while reader.read_record(&mut record).map_err(csv_err)? {
         let line = record.position().map_or(0, |p| p.line() as usize);
         for (k, &i) in wanted.iter().enumerate() {
-            let v = category(&record[i]).map_err(|m| DataError::csv(path, line, Some(i + 1), m))?;
+            let v = category(&record[i]).map_err(|m| DataError::csv(path, line, Some(i + 1), m.0))?;
             raw.cells[k].push(v);
         }
         let t = target_value(&record[ti])
@@ -230,23 +235,23 @@ fn read_csv(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Resu
 }
 
 /// A JSON value as a category cell.
-fn json_category(v: Option<&Value>) -> Result<Option<String>, String> {
+fn json_category(v: Option<&Value>) -> Result<Option<String>, BadCell> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => category(s),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-        Some(other) => Err(format!("value {other} is not a string, number, boolean or null")),
+        Some(other) => Err(BadCell(format!("value {other} is not a string, number, boolean or null"))),
     }
 }
 
 /// A JSON value as a target.
-fn json_target(v: Option<&Value>) -> Result<Option<f32>, String> {
+fn json_target(v: Option<&Value>) -> Result<Option<f32>, BadCell> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => target_value(s),
         Some(Value::Number(n)) => target_value(&n.to_string()),
-        Some(other) => Err(format!("{other} is not a number")),
+        Some(other) => Err(BadCell(format!("{other} is not a number"))),
     }
 }
 
@@ -279,7 +284,7 @@ fn read_json(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Res
             for (r, rec) in records.iter().enumerate() {
                 let at = |c: &str, m: String| bad(format!("record {}, column {c:?}: {m}", r + 1));
                 for (k, c) in columns.iter().enumerate() {
-                    raw.cells[k].push(json_category(rec.get(c)).map_err(|m| at(c, m))?);
+                    raw.cells[k].push(json_category(rec.get(c)).map_err(|m| at(c, m.0))?);
                 }
                 raw.target.push(json_target(rec.get(target)).map_err(|m| at(target, format!("target {m}")))?);
             }
@@ -320,7 +325,7 @@ fn read_json(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Res
 }
 
 /// Drops the records without a target and numbers the categories.
-fn build(path: &Path, columns: &[String], target: &str, raw: Raw) -> Result<Table, DataError> {
+fn build(path: &Path, columns: &[String], target: &str, raw: Raw) -> Result<CategoryTable, DataError> {
     let keep: Vec<usize> = (0..raw.target.len()).filter(|&r| raw.target[r].is_some()).collect();
     if keep.is_empty() {
         let n = raw.target.len();
@@ -339,7 +344,7 @@ fn build(path: &Path, columns: &[String], target: &str, raw: Raw) -> Result<Tabl
             column(name, &values)
         })
         .collect();
-    Ok(Table { columns, target: target_values, target_name: target.to_string(), skipped })
+    Ok(CategoryTable { columns, target: target_values, target_name: target.to_string(), skipped })
 }
 
 /// A column from its values (one per record).
@@ -393,7 +398,7 @@ pub const MASS_NOISE_G: f64 = 200.0;
 /// [`SEX_HALF_GAP_G`] (male +, female −, missing 0) + [`ISLAND_MASS_G`] +
 /// normal noise of [`MASS_NOISE_G`], clamped to 2700–6300 g and rounded to
 /// 25 g.
-pub fn synthetic_table(n: usize, seed: u64) -> Table {
+pub fn synthetic_table(n: usize, seed: u64) -> CategoryTable {
     let mut rng = Stream::new(seed);
     let pick = |rng: &mut Stream, probs: &[f64; 3]| {
         let u = rng.uniform();
@@ -424,7 +429,7 @@ pub fn synthetic_table(n: usize, seed: u64) -> Table {
         sexes.push(sex);
         target.push(((mass.clamp(2700.0, 6300.0) / 25.0).round() * 25.0) as f32);
     }
-    Table {
+    CategoryTable {
         columns: vec![column("species", &species), column("island", &islands), column("sex", &sexes)],
         target,
         target_name: "body_mass_g".into(),

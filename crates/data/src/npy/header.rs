@@ -29,8 +29,8 @@ pub(super) fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header, NpyError
     };
     let end = start.checked_add(len).filter(|&e| e <= bytes.len()).ok_or_else(|| bad("truncated header"))?;
     let text = std::str::from_utf8(&bytes[start..end]).map_err(|_| bad("header is not text"))?;
-    let mut p = Lexer { s: text.trim_end().as_bytes(), i: 0, depth: 0 };
-    let Lit::Dict(entries) = p.value().map_err(|m| bad(&m))? else {
+    let mut p = Lexer { path, s: text.trim_end().as_bytes(), i: 0, depth: 0 };
+    let Lit::Dict(entries) = p.value()? else {
         return Err(bad("header is not a dictionary"));
     };
     let (mut descr, mut fortran, mut shape) = (None, None, None);
@@ -91,12 +91,19 @@ enum Lit {
 
 /// A recursive-descent reader of the Python literals in a `.npy` header.
 struct Lexer<'a> {
+    /// The file, for errors.
+    path: &'a Path,
     s: &'a [u8],
     i: usize,
     depth: usize,
 }
 
 impl Lexer<'_> {
+    /// A [`NpyError::BadHeader`] saying `message`.
+    fn bad(&self, message: impl Into<String>) -> NpyError {
+        NpyError::BadHeader { path: self.path.to_path_buf(), message: message.into() }
+    }
+
     fn peek(&mut self) -> Option<u8> {
         while self.s.get(self.i).is_some_and(u8::is_ascii_whitespace) {
             self.i += 1;
@@ -110,11 +117,12 @@ impl Lexer<'_> {
         hit
     }
 
-    fn value(&mut self) -> Result<Lit, String> {
+    fn value(&mut self) -> Result<Lit, NpyError> {
         match self.peek() {
             Some(q @ (b'\'' | b'"')) => {
                 self.i += 1;
-                let len = self.s[self.i..].iter().position(|&c| c == q).ok_or("unterminated string")?;
+                let len =
+                    self.s[self.i..].iter().position(|&c| c == q).ok_or_else(|| self.bad("unterminated string"))?;
                 let text = String::from_utf8_lossy(&self.s[self.i..self.i + len]).into_owned();
                 self.i += len + 1;
                 Ok(Lit::Str(text))
@@ -123,7 +131,7 @@ impl Lexer<'_> {
                 self.i += 1;
                 self.depth += 1;
                 if self.depth > 4 {
-                    return Err("nested too deeply".into());
+                    return Err(self.bad("nested too deeply"));
                 }
                 let close = match open {
                     b'(' => b')',
@@ -134,16 +142,16 @@ impl Lexer<'_> {
                 while !self.eat(close) {
                     let v = self.value()?;
                     if open == b'{' {
-                        let Lit::Str(key) = v else { return Err("dictionary key is not a string".into()) };
+                        let Lit::Str(key) = v else { return Err(self.bad("dictionary key is not a string")) };
                         if !self.eat(b':') {
-                            return Err("expected ':' after a key".into());
+                            return Err(self.bad("expected ':' after a key"));
                         }
                         entries.push((key, self.value()?));
                     } else {
                         items.push(v);
                     }
                     if !self.eat(b',') && self.peek() != Some(close) {
-                        return Err(format!("expected ',' or '{}'", close as char));
+                        return Err(self.bad(format!("expected ',' or '{}'", close as char)));
                     }
                 }
                 self.depth -= 1;
@@ -151,9 +159,9 @@ impl Lexer<'_> {
             }
             Some(b'0'..=b'9') => {
                 let len = self.s[self.i..].iter().take_while(|c| c.is_ascii_digit()).count();
-                let digits = std::str::from_utf8(&self.s[self.i..self.i + len]).map_err(|e| e.to_string())?;
+                let digits = std::str::from_utf8(&self.s[self.i..self.i + len]).map_err(|e| self.bad(e.to_string()))?;
                 self.i += len;
-                digits.parse().map(Lit::Int).map_err(|_| format!("size {digits} is too large"))
+                digits.parse().map(Lit::Int).map_err(|_| self.bad(format!("size {digits} is too large")))
             }
             Some(_) if self.s[self.i..].starts_with(b"True") => {
                 self.i += 4;
@@ -163,8 +171,8 @@ impl Lexer<'_> {
                 self.i += 5;
                 Ok(Lit::Bool(false))
             }
-            Some(c) => Err(format!("unexpected character {:?}", c as char)),
-            None => Err("unexpected end of header".into()),
+            Some(c) => Err(self.bad(format!("unexpected character {:?}", c as char))),
+            None => Err(self.bad("unexpected end of header")),
         }
     }
 }

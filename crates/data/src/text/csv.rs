@@ -5,7 +5,7 @@ use std::path::Path;
 use ember_runtime::spec::{TokenizerKind, TokenizerSpec};
 
 use super::vocab::{build_vocab, encode_all};
-use super::{TextData, TextError, check_spec};
+use super::{MAX_CLASSES, TextData, TextError, check_spec};
 use crate::read_bytes;
 
 /// Loads a CSV file (plain or gzip) of labelled texts, tokenized by `spec`.
@@ -15,15 +15,17 @@ use crate::read_bytes;
 ///   double-quoted fields may hold commas, line breaks and doubled quotes
 ///   (`""`). Every record must have as many fields as the header.
 /// - **Labels**: when every label cell (trimmed) is a non-negative integer,
-///   the labels are those numbers and the classes are `"0"` to the largest;
+///   the labels are those numbers (each below [`MAX_CLASSES`]) and the
+///   classes are `"0"` to the largest;
 ///   otherwise the classes are the distinct label strings, sorted (bytes),
 ///   and each label is its class's index.
 /// - With [`TokenizerKind::Vocabulary`] the word list is built from these
-///   texts ([`build_vocab`](super::build_vocab)).
+///   texts ([`build_vocab`]).
 ///
 /// # Errors
 /// [`TextError::Csv`] for a malformed file, a missing column (the message
-/// lists the header) or an empty label; [`TextError::NoWords`] /
+/// lists the header), an empty label or a class number of [`MAX_CLASSES`]
+/// or more (naming its line); [`TextError::NoWords`] /
 /// [`TextError::NotUtf8`] naming the file and line of a text;
 /// [`TextError::Data`] if the file cannot be read.
 pub fn load_text_csv(
@@ -37,6 +39,11 @@ pub fn load_text_csv(
     let all_numbers: Option<Vec<u32>> = rows.labels.iter().map(|l| l.parse::<u32>().ok()).collect();
     let (labels, classes) = match all_numbers {
         Some(labels) => {
+            if let Some(i) = labels.iter().position(|&l| l >= MAX_CLASSES) {
+                let msg =
+                    format!("label {} is not below {MAX_CLASSES} (the most classes a data set may have)", labels[i]);
+                return Err(TextError::csv(path, Some(rows.lines[i]), msg));
+            }
             let max = labels.iter().copied().max().unwrap_or(0);
             (labels, (0..=max).map(|c| c.to_string()).collect())
         }

@@ -58,6 +58,11 @@ pub use vocab::{build_vocab, encode_texts, pad_ids};
 /// The largest vocabulary: ids must be exact in `f32`.
 pub const MAX_VOCAB: u32 = 1 << 24;
 
+/// The most classes a text data set may have: a label given as a number
+/// (a class number) must be below this, so that a stray huge label is an
+/// error naming it rather than billions of class names.
+pub const MAX_CLASSES: u32 = 1 << 16;
+
 /// Tokenized, labelled text: the samples, the tokenizer that produced them
 /// and its word list, and the class names.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,7 +118,8 @@ impl TextData {
     }
 
     /// Assembles a data set from rows of `max_len` ids (checked to be below
-    /// `spec.vocab`), one label per row, each below `classes.len()`.
+    /// `spec.vocab`), one label per row, each below `classes.len()`; an
+    /// error names the first sample (0-based) at fault.
     pub(crate) fn from_ids(
         ids: Vec<u32>,
         labels: Vec<u32>,
@@ -121,12 +127,15 @@ impl TextData {
         spec: TokenizerSpec,
         vocab: Option<Vec<String>>,
     ) -> Result<TextData, TextError> {
-        if let Some(&bad) = labels.iter().find(|&&l| l as usize >= classes.len()) {
-            let msg = format!("label {bad} is not below the number of classes {}", classes.len());
+        if let Some(row) = labels.iter().position(|&l| l as usize >= classes.len()) {
+            let msg =
+                format!("label {} is not below the number of classes {} (sample {row})", labels[row], classes.len());
             return Err(crate::DataError::Invalid(msg).into());
         }
-        if let Some(&bad) = ids.iter().find(|&&i| i >= spec.vocab) {
-            return Err(TextError::Spec(format!("id {bad} is not below the vocabulary size {}", spec.vocab)));
+        if let Some(at) = ids.iter().position(|&i| i >= spec.vocab) {
+            let row = at / (spec.max_len as usize).max(1);
+            let msg = format!("id {} is not below the vocabulary size {} (sample {row})", ids[at], spec.vocab);
+            return Err(TextError::Spec(msg));
         }
         let x = ids.into_iter().map(|i| i as f32).collect();
         let data = Dataset::new(x, vec![spec.max_len as usize], Some(labels))?;

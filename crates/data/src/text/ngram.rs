@@ -241,7 +241,7 @@ pub fn ngrams_from_mat(path: &Path, n: usize) -> Result<NgramData, TextError> {
         _ => format!("variables: {}", vars.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(", ")),
     };
     let vocab = get("vocab").ok_or_else(|| layout(format!("no `vocab` ({})", found())))?;
-    let words = mat_words(vocab).map_err(|m| layout(format!("vocab: {m}")))?;
+    let words = mat_words(vocab, |m| layout(format!("vocab: {m}")))?;
     let v = words.len();
     let train_value = get("trainData").ok_or_else(|| layout(format!("no `trainData` ({})", found())))?;
     let n = if n == 0 { train_value.dims().first().copied().unwrap_or(0) } else { n };
@@ -250,7 +250,7 @@ pub fn ngrams_from_mat(path: &Path, n: usize) -> Result<NgramData, TextError> {
     }
     let split = |name: &str| -> Result<Vec<u32>, TextError> {
         let Some(value) = get(name) else { return Ok(Vec::new()) };
-        let ids = mat_windows(value, n).map_err(|m| layout(format!("{name}: {m}")))?;
+        let ids = mat_windows(value, n, |m| layout(format!("{name}: {m}")))?;
         ids.into_iter()
             .enumerate()
             .map(|(i, id)| {
@@ -272,48 +272,50 @@ pub fn ngrams_from_mat(path: &Path, n: usize) -> Result<NgramData, TextError> {
     Ok(NgramData { words, train, valid, test, n })
 }
 
-/// The words of a MAT `vocab`: a cell of char arrays or a char matrix.
-fn mat_words(vocab: &MatValue) -> Result<Vec<String>, String> {
+/// The words of a MAT `vocab`: a cell of char arrays or a char matrix;
+/// `fail` turns what is wrong into the error.
+fn mat_words(vocab: &MatValue, fail: impl Fn(String) -> TextError) -> Result<Vec<String>, TextError> {
     let words: Vec<String> = match vocab {
         MatValue::Cell { items, .. } => items
             .iter()
             .enumerate()
             .map(|(i, item)| match item {
                 MatValue::Char { .. } => Ok(item.as_text().unwrap_or_default()),
-                other => Err(format!("cell {} is {} (expected char)", i + 1, other.kind())),
+                other => Err(fail(format!("cell {} is {} (expected char)", i + 1, other.kind()))),
             })
             .collect::<Result<_, _>>()?,
         MatValue::Char { text, .. } => text.iter().map(|r| r.trim_end_matches(' ').to_string()).collect(),
-        other => return Err(format!("is {} (expected a cell of char or a char matrix)", other.kind())),
+        other => return Err(fail(format!("is {} (expected a cell of char or a char matrix)", other.kind()))),
     };
-    check_words(&words)?;
+    check_words(&words, fail)?;
     Ok(words)
 }
 
 /// Checks that a vocabulary is usable: not empty, not too large, no word
-/// with a line break (the blob stores one word per line).
-fn check_words(words: &[String]) -> Result<(), String> {
+/// with a line break (the blob stores one word per line); `fail` turns
+/// what is wrong into the error.
+fn check_words(words: &[String], fail: impl Fn(String) -> TextError) -> Result<(), TextError> {
     if words.is_empty() {
-        return Err("the vocabulary is empty".into());
+        return Err(fail("the vocabulary is empty".into()));
     }
     if words.len() > MAX_VOCAB as usize {
-        return Err(format!("{} words are more than {MAX_VOCAB}", words.len()));
+        return Err(fail(format!("{} words are more than {MAX_VOCAB}", words.len())));
     }
     if let Some(w) = words.iter().find(|w| w.contains(['\n', '\r'])) {
-        return Err(format!("word {w:?} contains a line break"));
+        return Err(fail(format!("word {w:?} contains a line break")));
     }
     Ok(())
 }
 
 /// The ids of a numeric MAT array, window after window (`[n, N]` columns or
-/// `[N, n]` rows).
-fn mat_windows(value: &MatValue, n: usize) -> Result<Vec<f64>, String> {
+/// `[N, n]` rows); `fail` turns what is wrong into the error.
+fn mat_windows(value: &MatValue, n: usize, fail: impl Fn(String) -> TextError) -> Result<Vec<f64>, TextError> {
     let MatValue::Numeric { dims, data } = value else {
-        return Err(format!("is {} (expected a numeric array of ids)", value.kind()));
+        return Err(fail(format!("is {} (expected a numeric array of ids)", value.kind())));
     };
     let shape_err = || format!("shape {dims:?} is neither [{n}, N] (one column per n-gram) nor [N, {n}]");
     if n == 0 || dims.len() < 2 || dims[2..].iter().any(|&d| d != 1) {
-        return Err(shape_err());
+        return Err(fail(shape_err()));
     }
     let (rows, cols) = (dims[0], dims[1]);
     if rows == n {
@@ -322,7 +324,7 @@ fn mat_windows(value: &MatValue, n: usize) -> Result<Vec<f64>, String> {
     } else if cols == n {
         Ok((0..rows).flat_map(|i| (0..n).map(move |k| data[i + k * rows])).collect())
     } else {
-        Err(shape_err())
+        Err(fail(shape_err()))
     }
 }
 
@@ -403,7 +405,7 @@ pub fn ngrams_from_npz(path: &Path, n: usize) -> Result<NgramData, TextError> {
         true => {
             let vp = member_path("vocab");
             let words = npy_strings(&vp, &member("vocab")?)?;
-            check_words(&words).map_err(|m| TextError::layout(&vp, m))?;
+            check_words(&words, |m| TextError::layout(&vp, m))?;
             for (split, ids) in [("train", &train), ("valid", &valid), ("test", &test)] {
                 if let Some(pos) = ids.iter().position(|&id| id as usize >= words.len()) {
                     return Err(TextError::layout(

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use zip::ZipArchive;
 
-use super::TextError;
 use super::pickle::read_object_sequences;
+use super::{MAX_CLASSES, TextError};
 use crate::npy::{NpyError, parse_npy};
 
 /// An open `.npz` archive.
@@ -56,7 +56,9 @@ impl Npz {
         let zip_err = |m: String| TextError::Zip { path: member_path.clone(), message: m };
         let mut f = self.archive.by_name(found).map_err(|e| zip_err(e.to_string()))?;
         let size = f.size();
-        let mut out = Vec::with_capacity(size.min(1 << 30) as usize);
+        // The directory entry's size is only a claim: reserve at most 64 MiB
+        // up front, the rest grows with the bytes that really decompress.
+        let mut out = Vec::with_capacity(size.min(1 << 26) as usize);
         let read = (&mut f).take(size).read_to_end(&mut out);
         drop(f);
         read.map_err(|e| zip_err(format!("cannot decompress: {e}")))?;
@@ -82,8 +84,15 @@ impl Npz {
                         ),
                     ));
                 };
+                if len == 0 && n > 0 {
+                    // No data bounds `n` then: refuse rather than make `n` empty samples.
+                    return Err(TextError::layout(
+                        &path,
+                        format!("numeric array of shape {shape:?} has samples of length 0; expected [samples, length]"),
+                    ));
+                }
                 let ints = integers(&path, &values)?;
-                Ok(if len == 0 { vec![Vec::new(); n] } else { ints.chunks(len).map(<[i64]>::to_vec).collect() })
+                Ok(if len == 0 { Vec::new() } else { ints.chunks(len).map(<[i64]>::to_vec).collect() })
             }
             Err(NpyError::UnsupportedDtype { descr, .. }) if descr == "|O" => {
                 read_object_sequences(&path, &bytes[data_offset(&bytes)..])
@@ -93,7 +102,7 @@ impl Npz {
     }
 
     /// Array `name` as labels: a one-dimensional (or `[n, 1]`) array of
-    /// non-negative integers.
+    /// class numbers (non-negative integers below [`MAX_CLASSES`]).
     pub(crate) fn labels(&mut self, name: &str) -> Result<Vec<u32>, TextError> {
         let bytes = self.member(name)?;
         let path = self.member_path(name);
@@ -103,7 +112,15 @@ impl Npz {
         }
         integers(&path, &values)?
             .into_iter()
-            .map(|v| u32::try_from(v).map_err(|_| TextError::layout(&path, format!("label {v} is not a class number"))))
+            .enumerate()
+            .map(|(i, v)| match u32::try_from(v) {
+                Ok(label) if label < MAX_CLASSES => Ok(label),
+                Ok(_) => Err(TextError::layout(
+                    &path,
+                    format!("label {v} at index {i} is not below {MAX_CLASSES} (the most classes a data set may have)"),
+                )),
+                Err(_) => Err(TextError::layout(&path, format!("label {v} is not a class number"))),
+            })
             .collect()
     }
 }
