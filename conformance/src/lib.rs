@@ -1,11 +1,12 @@
-//! Shared helpers of the ember conformance tests: seeded random models, a
-//! naive `f64` reference forward pass and losses, central finite differences,
-//! an independent bitwise CRC-32 and tolerance checks.
+//! Shared helpers of the ember conformance tests: seeded random models, the
+//! naive `f64` references of every layer kind ([`reference`], one file per
+//! kind) and of the losses, central finite differences, an independent
+//! bitwise CRC-32 and tolerance checks.
 //!
-//! Everything here is written from the specifications (`DESIGN.md`,
-//! `runtime/FORMAT.md`, the ONNX and Keras definitions), never by calling
-//! the code under test, so that the tests compare against an independent
-//! reference.
+//! Everything here is written from the specifications
+//! (`docs/ARCHITECTURE.md`, `crates/runtime/FORMAT.md`, the ONNX and Keras
+//! definitions), never by calling the code under test, so that the tests
+//! compare against an independent reference.
 
 use ember_export::Model;
 use ember_nn::loss::Loss;
@@ -15,9 +16,11 @@ use rand_chacha::ChaCha8Rng;
 
 pub use ember_verify::F32_PARITY;
 
-pub mod conv;
-pub mod seq;
+pub mod reference;
 pub mod support;
+
+pub use reference::act_f64;
+pub use reference::dense::{dense_pre_f64, forward_f64};
 
 /// Relative tolerance of a gradient check: the trainer's analytic `f32`
 /// gradient against central differences of the `f64` reference,
@@ -73,52 +76,6 @@ pub fn random_model(name: &str, layers: &[(usize, usize, Activation)], seed: u64
     let specs: Vec<LayerSpec> = layers.iter().map(|&(i, o, a)| dense(i, o, a)).collect();
     let values = random_params(&specs, &mut rng(seed));
     Model::new(name, input_spec(specs[0].input_len()), specs, values).expect("a valid random model")
-}
-
-/// Applies an activation in `f64` to one sample's pre-activations (softmax
-/// shifted by the maximum, as the exact result does not depend on it).
-pub fn act_f64(act: Activation, z: &mut [f64]) {
-    match act {
-        Activation::Linear => {}
-        Activation::Relu => z.iter_mut().for_each(|v| *v = v.max(0.0)),
-        Activation::Sigmoid => z.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp())),
-        Activation::Tanh => z.iter_mut().for_each(|v| *v = v.tanh()),
-        Activation::Softmax => {
-            let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = z.iter().map(|v| (v - max).exp()).sum();
-            z.iter_mut().for_each(|v| *v = (*v - max).exp() / sum);
-        }
-    }
-}
-
-/// Pre-activations of one dense layer for one sample, in `f64`:
-/// `z[o] = b[o] + Σ_i W[o, i] x[i]` with `W` row-major `[units, inputs]`.
-pub fn dense_pre_f64(w: &[f64], b: &[f64], x: &[f64]) -> Vec<f64> {
-    let n_in = x.len();
-    b.iter()
-        .enumerate()
-        .map(|(o, &bo)| bo + w[o * n_in..(o + 1) * n_in].iter().zip(x).map(|(w, x)| w * x).sum::<f64>())
-        .collect()
-}
-
-/// The naive `f64` forward pass of dense layers over a batch.
-///
-/// # Shapes
-/// `params`: per layer `[units, inputs]` weight then `[units]` bias;
-/// `x`: `[batch, inputs of layer 0]` → `[batch, units of the last layer]`.
-pub fn forward_f64(layers: &[LayerSpec], params: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
-    let n_in = layers[0].input_len();
-    let mut out = Vec::new();
-    for sample in x.chunks(n_in) {
-        let mut cur = sample.to_vec();
-        for (l, spec) in layers.iter().enumerate() {
-            let mut z = dense_pre_f64(&params[2 * l], &params[2 * l + 1], &cur);
-            act_f64(spec.activation(), &mut z);
-            cur = z;
-        }
-        out.extend(cur);
-    }
-    out
 }
 
 /// `f32` values widened to `f64`.
