@@ -435,7 +435,7 @@ fn cols(names: &[&str]) -> Vec<String> {
 }
 
 /// The categories and ids of the kept records (1, 2, 3, 5), worked out by hand.
-fn check_table(t: &table::Table, year_2008: &str) {
+fn check_table(t: &table::CategoryTable, year_2008: &str) {
     assert_eq!(t.target, [3750.0, 5000.0, 3400.0, 5550.5]);
     assert_eq!(t.target_name, "body_mass_g");
     assert_eq!(t.skipped, 1);

@@ -19,15 +19,26 @@
 //! loss = "bce"
 //! optimizer = "adam"
 //! ```
+//!
+//! The presets (`crates/train/presets/*.toml`) write their layers as one
+//! array of inline tables, `layers = [{ type = "dense", units = 128 }, ...]`,
+//! which TOML reads as the same list.
 
-use anyhow::Context as _;
+mod layers;
+mod sections;
+
 use ember_runtime::Activation;
-use ember_runtime::spec::{Dims, IoSpec, LayerSpec, Padding, Side, TokenizerKind, TokenizerSpec, ValueKind};
+use ember_runtime::spec::{Dims, IoSpec, LayerSpec, ValueKind};
 use serde::{Deserialize, Serialize};
 
 use ember_nn::fit::{EarlyStopping, FitConfig};
 use ember_nn::loss::Loss;
 use ember_nn::optim::OptimizerConfig;
+
+use crate::error::{Result, TrainError, bad_config};
+
+pub use layers::{Kernel, LayerConfig};
+pub use sections::{EntityConfig, NoiseConfig, TextConfig, WordsConfig};
 
 /// What the model learns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,417 +56,6 @@ pub enum Task {
     /// Entity embeddings of categorical columns predicting a numeric target
     /// (an `[entity]` section; the first layer is `entitydot`).
     Entity,
-}
-
-/// Settings of a word-embedding model (`task = "ngram"`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct WordsConfig {
-    /// Most words in the vocabulary (the most frequent ones of a text corpus).
-    /// A corpus with fewer distinct words gives a smaller model.
-    pub vocab: u32,
-    /// Words of context that predict the next one.
-    pub context: u32,
-}
-
-impl Default for WordsConfig {
-    fn default() -> Self {
-        WordsConfig { vocab: 250, context: 3 }
-    }
-}
-
-/// Settings of an entity-embedding model (`task = "entity"`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EntityConfig {
-    /// The categorical columns, in input order.
-    pub columns: Vec<String>,
-    /// The numeric target column.
-    pub target: String,
-    /// Fraction of the records held out as the test set (before the validation split).
-    pub test_split: f32,
-    /// Categories per column, known once the data is loaded (not part of a
-    /// model file). Until then each column counts one category, which is
-    /// enough to check the layer list.
-    #[serde(skip)]
-    pub categories: Vec<u32>,
-}
-
-impl Default for EntityConfig {
-    fn default() -> Self {
-        EntityConfig { columns: Vec::new(), target: String::new(), test_split: 0.2, categories: Vec::new() }
-    }
-}
-
-/// How a text model turns text into token ids (see `ember_runtime::text`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TextConfig {
-    /// `hashing` (stable FNV-1a, no word list) or `vocabulary` (the most frequent words).
-    pub tokenizer: String,
-    /// Vocabulary size, reserved ids 0 (padding), 1 (start), 2 (out of vocabulary) included.
-    pub vocab: u32,
-    /// Ids per sequence after padding and truncation.
-    pub max_len: u32,
-    /// `pre` or `post`.
-    pub padding: String,
-    /// `pre` or `post`.
-    pub truncating: String,
-    /// Put the start id 1 first (Keras IMDB convention).
-    pub start_token: bool,
-    /// Lower-case ASCII letters.
-    pub lowercase: bool,
-    /// CSV data: the column holding the text.
-    pub text_column: Option<String>,
-    /// CSV data: the column holding the label.
-    pub label_column: Option<String>,
-}
-
-impl Default for TextConfig {
-    fn default() -> Self {
-        TextConfig {
-            tokenizer: "vocabulary".into(),
-            vocab: 5000,
-            max_len: 400,
-            padding: "pre".into(),
-            truncating: "pre".into(),
-            start_token: true,
-            lowercase: true,
-            text_column: None,
-            label_column: None,
-        }
-    }
-}
-
-fn side(s: &str) -> anyhow::Result<Side> {
-    match s {
-        "pre" => Ok(Side::Pre),
-        "post" => Ok(Side::Post),
-        _ => anyhow::bail!("padding/truncating must be \"pre\" or \"post\", not {s:?}"),
-    }
-}
-
-impl TextConfig {
-    /// The tokenizer settings.
-    pub fn tokenizer_spec(&self) -> anyhow::Result<TokenizerSpec> {
-        let kind = match self.tokenizer.as_str() {
-            "hashing" => TokenizerKind::Hashing,
-            "vocabulary" => TokenizerKind::Vocabulary,
-            t => anyhow::bail!("unknown tokenizer {t:?} (hashing, vocabulary)"),
-        };
-        if self.vocab <= 3 || self.max_len == 0 {
-            anyhow::bail!("a text model needs vocab > 3 (3 ids are reserved) and max_len > 0");
-        }
-        Ok(TokenizerSpec {
-            kind,
-            vocab: self.vocab,
-            reserved: 3,
-            lowercase: self.lowercase,
-            start_token: self.start_token,
-            max_len: self.max_len,
-            padding: side(&self.padding)?,
-            truncating: side(&self.truncating)?,
-        })
-    }
-}
-
-/// Noise added to the inputs of a denoising autoencoder.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum NoiseConfig {
-    /// `x + level · N(0, 1)`, clipped to the input range.
-    Gaussian {
-        /// Noise factor.
-        level: f32,
-    },
-    /// A fraction `level` of the values set to 0 or 1 at random.
-    SaltPepper {
-        /// Fraction of values replaced.
-        level: f32,
-    },
-}
-
-impl NoiseConfig {
-    /// Parses `gaussian:0.5` or `salt-pepper:0.2` (level defaults to 0.5 / 0.2).
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let (kind, level) = s.split_once(':').map_or((s, None), |(k, l)| (k, Some(l)));
-        let level =
-            level.map(|l| l.parse::<f32>().map_err(|_| format!("noise level {l:?} is not a number"))).transpose()?;
-        if let Some(l) = level
-            && !(0.0..=10.0).contains(&l)
-        {
-            return Err(format!("noise level {l} is outside [0, 10]"));
-        }
-        match kind {
-            "gaussian" => Ok(NoiseConfig::Gaussian { level: level.unwrap_or(0.5) }),
-            "salt-pepper" | "salt_pepper" | "saltpepper" => Ok(NoiseConfig::SaltPepper { level: level.unwrap_or(0.2) }),
-            _ => Err(format!("unknown noise {kind:?}: use gaussian:LEVEL or salt-pepper:FRACTION")),
-        }
-    }
-}
-
-/// One layer of a model file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum LayerConfig {
-    /// A dense layer.
-    Dense {
-        /// Output units.
-        units: u32,
-        /// Activation name (`linear`, `relu`, `sigmoid`, `tanh`, `softmax`).
-        #[serde(default = "linear")]
-        activation: String,
-    },
-    /// A token embedding (must come first; the input is `[text.max_len]` ids).
-    Embedding {
-        /// Vector length.
-        dim: u32,
-    },
-    /// Flattens a sequence to one vector.
-    Flatten,
-    /// Inverted dropout while training.
-    Dropout {
-        /// Fraction dropped, in `[0, 1)`.
-        rate: f32,
-    },
-    /// A tanh RNN (Keras `SimpleRNN`).
-    Rnn {
-        /// State size (per direction).
-        units: u32,
-        /// Output every step (to stack another recurrent layer).
-        #[serde(default)]
-        return_sequences: bool,
-        /// Run both ways and concatenate (Keras `Bidirectional`).
-        #[serde(default)]
-        bidirectional: bool,
-    },
-    /// An LSTM.
-    Lstm {
-        /// State size (per direction).
-        units: u32,
-        /// Output every step.
-        #[serde(default)]
-        return_sequences: bool,
-        /// Run both ways and concatenate.
-        #[serde(default)]
-        bidirectional: bool,
-    },
-    /// A 2-D convolution with stride 1 on an image `[height, width, channels]`.
-    #[serde(alias = "conv")]
-    Conv2d {
-        /// Output channels.
-        filters: u32,
-        /// Kernel size: `3` or `[rows, columns]`.
-        #[serde(default = "three")]
-        kernel: Kernel,
-        /// `same` (the default) or `valid`.
-        #[serde(default = "same")]
-        padding: String,
-        /// Activation name.
-        #[serde(default = "linear")]
-        activation: String,
-    },
-    /// Max pooling with a square window and the same stride.
-    #[serde(alias = "maxpool")]
-    Maxpool2d {
-        /// Window size and stride.
-        #[serde(default = "two")]
-        pool: u32,
-        /// `valid` (the default, as in Keras) or `same` (7 rows → 4).
-        #[serde(default = "valid")]
-        padding: String,
-    },
-    /// Nearest-neighbour upsampling (Keras `UpSampling2D`).
-    #[serde(alias = "upsampling")]
-    Upsample2d {
-        /// Scale in both directions.
-        #[serde(default = "two")]
-        factor: u32,
-    },
-    /// Batch normalisation over the last dimension.
-    Batchnorm {
-        /// Added to the variance (Keras's default 1e-3).
-        #[serde(default = "bn_epsilon")]
-        epsilon: f32,
-    },
-    /// Entity embeddings of every `[entity]` column, batch-normalised, their
-    /// pairwise dot products plus one bias per category (must come first).
-    Entitydot {
-        /// Embedding length.
-        #[serde(default = "ten")]
-        dim: u32,
-        /// Batch-norm epsilon (Keras's default 1e-3).
-        #[serde(default = "bn_epsilon")]
-        epsilon: f32,
-    },
-}
-
-/// A convolution kernel size: square or `[rows, columns]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Kernel {
-    /// `k x k`.
-    Square(u32),
-    /// `[rows, columns]`.
-    Rect([u32; 2]),
-}
-
-impl Kernel {
-    fn rows_cols(self) -> (u32, u32) {
-        match self {
-            Kernel::Square(k) => (k, k),
-            Kernel::Rect([r, c]) => (r, c),
-        }
-    }
-}
-
-fn linear() -> String {
-    "linear".into()
-}
-
-fn same() -> String {
-    "same".into()
-}
-
-fn valid() -> String {
-    "valid".into()
-}
-
-fn three() -> Kernel {
-    Kernel::Square(3)
-}
-
-fn two() -> u32 {
-    2
-}
-
-fn ten() -> u32 {
-    10
-}
-
-fn bn_epsilon() -> f32 {
-    ember_nn::layers::batchnorm::EPSILON
-}
-
-fn padding(s: &str) -> anyhow::Result<Padding> {
-    match s {
-        "same" => Ok(Padding::Same),
-        "valid" => Ok(Padding::Valid),
-        _ => anyhow::bail!("padding must be \"same\" or \"valid\", not {s:?}"),
-    }
-}
-
-/// The spec of layer `i` given the shape `dims` of its input.
-fn layer_spec(l: &LayerConfig, dims: &[u32], input_kind: ValueKind, vocab: u32, i: usize) -> anyhow::Result<LayerSpec> {
-    let flat: u32 = dims.iter().product();
-    let sequence = |what: &str| match *dims {
-        [t, f] => Ok((t, f)),
-        _ => Err(anyhow::anyhow!(
-            "{what} needs a sequence [steps, features] (after an embedding or a recurrent layer with return_sequences), got {dims:?}"
-        )),
-    };
-    let image = |what: &str| match *dims {
-        [h, w, c] => Ok((h, w, c)),
-        _ => Err(anyhow::anyhow!(
-            "{what} needs an image [height, width, channels] (declare input = [28, 28, 1]), got {dims:?}"
-        )),
-    };
-    if i == 0
-        && input_kind == ValueKind::TokenIds
-        && !matches!(l, LayerConfig::Embedding { .. } | LayerConfig::Entitydot { .. })
-    {
-        anyhow::bail!("a text model must start with an embedding layer (an entity model with an entitydot layer)");
-    }
-    Ok(match l {
-        LayerConfig::Dense { units, activation } => {
-            let activation = Activation::from_name(activation)
-                .ok_or_else(|| anyhow::anyhow!("unknown activation {activation:?}"))?;
-            if *units == 0 {
-                anyhow::bail!("a dense layer needs at least one unit");
-            }
-            if dims.len() != 1 {
-                anyhow::bail!("a dense layer takes a vector; put a flatten layer before it (input {dims:?})");
-            }
-            LayerSpec::Dense { inputs: flat, units: *units, activation }
-        }
-        LayerConfig::Embedding { dim } => {
-            if i != 0 || input_kind != ValueKind::TokenIds {
-                anyhow::bail!("an embedding must be the first layer of a text model (a [text] section)");
-            }
-            LayerSpec::Embedding { vocab, dim: *dim, seq_len: flat }
-        }
-        LayerConfig::Flatten => {
-            LayerSpec::Flatten { dims: Dims::new(dims).ok_or_else(|| anyhow::anyhow!("cannot flatten {dims:?}"))? }
-        }
-        LayerConfig::Dropout { rate } => {
-            if !(0.0..1.0).contains(rate) {
-                anyhow::bail!("dropout rate {rate} is outside [0, 1)");
-            }
-            LayerSpec::Dropout { len: flat, rate_ppm: (*rate as f64 * 1e6).round() as u32 }
-        }
-        LayerConfig::Rnn { units, return_sequences, bidirectional } => {
-            let (seq_len, inputs) = sequence("an rnn layer")?;
-            let (units, return_sequences, bidirectional) = (*units, *return_sequences, *bidirectional);
-            LayerSpec::SimpleRnn { inputs, units, seq_len, return_sequences, bidirectional }
-        }
-        LayerConfig::Lstm { units, return_sequences, bidirectional } => {
-            let (seq_len, inputs) = sequence("an lstm layer")?;
-            let (units, return_sequences, bidirectional) = (*units, *return_sequences, *bidirectional);
-            LayerSpec::Lstm { inputs, units, seq_len, return_sequences, bidirectional }
-        }
-        LayerConfig::Conv2d { filters, kernel, padding: pad, activation } => {
-            let (height, width, channels) = image("a conv2d layer")?;
-            let activation = Activation::from_name(activation)
-                .filter(|a| *a != Activation::Softmax)
-                .ok_or_else(|| anyhow::anyhow!("activation {activation:?} is not allowed on a conv2d layer"))?;
-            let (kernel_h, kernel_w) = kernel.rows_cols();
-            let spec = LayerSpec::Conv2d {
-                height,
-                width,
-                channels,
-                filters: *filters,
-                kernel_h,
-                kernel_w,
-                padding: padding(pad)?,
-                activation,
-            };
-            if *filters == 0 || kernel_h == 0 || kernel_w == 0 || spec.window().is_none() {
-                anyhow::bail!("a {kernel_h}x{kernel_w} {pad} convolution with {filters} filters does not fit {dims:?}");
-            }
-            spec
-        }
-        LayerConfig::Maxpool2d { pool, padding: pad } => {
-            let (height, width, channels) = image("a maxpool2d layer")?;
-            let spec = LayerSpec::MaxPool2d { height, width, channels, pool: *pool, padding: padding(pad)? };
-            if spec.window().is_none() {
-                anyhow::bail!("a {pool}x{pool} {pad} pooling window does not fit {dims:?}");
-            }
-            spec
-        }
-        LayerConfig::Upsample2d { factor } => {
-            let (height, width, channels) = image("an upsample2d layer")?;
-            if *factor == 0 {
-                anyhow::bail!("an upsampling factor must be at least 1");
-            }
-            LayerSpec::Upsample2d { height, width, channels, factor: *factor }
-        }
-        LayerConfig::Batchnorm { epsilon } => {
-            if !(epsilon.is_finite() && *epsilon > 0.0) {
-                anyhow::bail!("batchnorm epsilon {epsilon} must be a positive number");
-            }
-            let dims = Dims::new(dims).ok_or_else(|| anyhow::anyhow!("cannot normalise {dims:?}"))?;
-            LayerSpec::BatchNorm { dims, epsilon_bits: epsilon.to_bits() }
-        }
-        LayerConfig::Entitydot { dim, epsilon } => {
-            if i != 0 || input_kind != ValueKind::TokenIds || dims.len() != 1 {
-                anyhow::bail!("an entitydot layer must be the first layer of an entity model (an [entity] section)");
-            }
-            if !(epsilon.is_finite() && *epsilon > 0.0) {
-                anyhow::bail!("entitydot epsilon {epsilon} must be a positive number");
-            }
-            LayerSpec::EntityDot { columns: flat, rows: vocab, dim: *dim, epsilon_bits: epsilon.to_bits() }
-        }
-    })
 }
 
 /// Training settings of a model file; every field has a default.
@@ -548,7 +148,7 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     /// Parses a TOML model file.
-    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+    pub fn from_toml(text: &str) -> Result<Self> {
         let cfg: ModelConfig = toml::from_str(text)?;
         cfg.layer_specs()?;
         cfg.fit_config()?;
@@ -561,34 +161,40 @@ impl ModelConfig {
     }
 
     /// The model's input description.
-    pub fn input_spec(&self) -> anyhow::Result<IoSpec> {
-        let ids = |n: usize, what: &str| -> anyhow::Result<IoSpec> {
-            let dims = Dims::new(&[n as u32]).ok_or_else(|| anyhow::anyhow!("{what} {n} is invalid"))?;
+    pub fn input_spec(&self) -> Result<IoSpec> {
+        let ids = |n: usize, what: &str| -> Result<IoSpec> {
+            let dims = Dims::new(&[n as u32]).ok_or_else(|| TrainError::config(format!("{what} {n} is invalid")))?;
             Ok(IoSpec { kind: ValueKind::TokenIds, dims, range: None })
         };
         match self.task {
             Task::Ngram => {
-                let w = self.words.as_ref().context("an ngram model needs a [words] section")?;
+                let w =
+                    self.words.as_ref().ok_or_else(|| TrainError::config("an ngram model needs a [words] section"))?;
                 return ids(w.context as usize, "words.context");
             }
             Task::Entity => {
-                let e = self.entity.as_ref().context("an entity model needs an [entity] section")?;
+                let e = self
+                    .entity
+                    .as_ref()
+                    .ok_or_else(|| TrainError::config("an entity model needs an [entity] section"))?;
                 return ids(e.columns.len(), "the number of entity.columns");
             }
             _ => {}
         }
         if let Some(t) = &self.text {
-            let dims = Dims::new(&[t.max_len]).ok_or_else(|| anyhow::anyhow!("max_len {} is invalid", t.max_len))?;
+            let dims = Dims::new(&[t.max_len])
+                .ok_or_else(|| TrainError::config(format!("max_len {} is invalid", t.max_len)))?;
             return Ok(IoSpec { kind: ValueKind::TokenIds, dims, range: None });
         }
-        let dims = Dims::new(&self.input).ok_or_else(|| anyhow::anyhow!("input dims {:?} are invalid", self.input))?;
+        let dims = Dims::new(&self.input)
+            .ok_or_else(|| TrainError::config(format!("input dims {:?} are invalid", self.input)))?;
         Ok(IoSpec { kind: ValueKind::F32, dims, range: self.input_range })
     }
 
     /// The layer specs, shapes chained from the input.
-    pub fn layer_specs(&self) -> anyhow::Result<Vec<LayerSpec>> {
+    pub fn layer_specs(&self) -> Result<Vec<LayerSpec>> {
         if self.layers.is_empty() {
-            anyhow::bail!("model {} has no layers", self.name);
+            bad_config!("model {} has no layers", self.name);
         }
         let input = self.input_spec()?;
         let mut dims: Vec<u32> = input.dims.as_slice().to_vec();
@@ -600,21 +206,35 @@ impl ModelConfig {
         };
         let mut specs = Vec::new();
         for (i, l) in self.layers.iter().enumerate() {
-            let spec = layer_spec(l, &dims, input.kind, vocab, i).map_err(|e| anyhow::anyhow!("layer {i}: {e}"))?;
-            spec.validate().map_err(|_| anyhow::anyhow!("layer {i} ({}): sizes out of range", spec.kind_name()))?;
+            let spec = layers::layer_spec(l, &dims, input.kind, vocab, i)
+                .map_err(|e| TrainError::config(format!("layer {i}: {e}")))?;
+            spec.validate()
+                .map_err(|_| TrainError::config(format!("layer {i} ({}): sizes out of range", spec.kind_name())))?;
             dims = spec.output_dims().as_slice().to_vec();
             specs.push(spec);
         }
-        match (self.task, &self.words, specs.last()) {
-            (Task::Ngram, Some(w), Some(LayerSpec::Dense { units, activation: Activation::Softmax, .. }))
-                if *units == w.vocab => {}
-            (Task::Ngram, Some(w), _) => {
-                anyhow::bail!("an ngram model must end with a softmax dense layer of words.vocab = {} units", w.vocab)
+        let last = specs.last();
+        match self.task {
+            Task::Ngram => {
+                let w =
+                    self.words.as_ref().ok_or_else(|| TrainError::config("an ngram model needs a [words] section"))?;
+                let softmax_of_vocab = matches!(
+                    last,
+                    Some(LayerSpec::Dense { units, activation: Activation::Softmax, .. }) if *units == w.vocab
+                );
+                if !softmax_of_vocab {
+                    bad_config!(
+                        "an ngram model must end with a softmax dense layer of words.vocab = {} units",
+                        w.vocab
+                    );
+                }
             }
-            (Task::Entity, _, Some(last)) if last.output_len() != 1 => {
-                anyhow::bail!("an entity model predicts one value: its last layer must have one output")
+            Task::Entity => {
+                if last.is_some_and(|l| l.output_len() != 1) {
+                    bad_config!("an entity model predicts one value: its last layer must have one output");
+                }
             }
-            _ => {}
+            Task::Autoencoder | Task::Denoise | Task::Classify => {}
         }
         Ok(specs)
     }
@@ -645,12 +265,13 @@ impl ModelConfig {
     }
 
     /// The fit settings.
-    pub fn fit_config(&self) -> anyhow::Result<FitConfig> {
+    pub fn fit_config(&self) -> Result<FitConfig> {
         let t = &self.train;
         let loss = Loss::from_name(&t.loss)
-            .ok_or_else(|| anyhow::anyhow!("unknown loss {:?} (mse, mae, bce, cce)", t.loss))?;
-        let mut optimizer = OptimizerConfig::from_name(&t.optimizer, t.learning_rate)
-            .ok_or_else(|| anyhow::anyhow!("unknown optimizer {:?} (sgd, adam, rmsprop, adadelta)", t.optimizer))?;
+            .ok_or_else(|| TrainError::config(format!("unknown loss {:?} (mse, mae, bce, cce)", t.loss)))?;
+        let mut optimizer = OptimizerConfig::from_name(&t.optimizer, t.learning_rate).ok_or_else(|| {
+            TrainError::config(format!("unknown optimizer {:?} (sgd, adam, rmsprop, adadelta)", t.optimizer))
+        })?;
         if let OptimizerConfig::Sgd { momentum, .. } = &mut optimizer {
             *momentum = t.momentum;
         }

@@ -5,22 +5,25 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
 use ember_export::Model;
-use ember_runtime::format::Blob;
-use ember_runtime::search::{self, COLUMNS_TENSOR, Columns, Names};
+use ember_runtime::search::{self, COLUMNS_TENSOR};
 use ember_runtime::spec::LayerSpec;
 use ember_runtime::text::VOCAB_TENSOR;
 
+use crate::error::{Result, TrainError, invalid};
 use crate::pca::Pca;
 use crate::plot;
+
+mod query;
+
+pub use query::{Resolved, answer_query, first_table, resolve_query, search_blob};
 
 /// Most results one query returns.
 pub const MAX_K: usize = 256;
 
 /// An embedding table with a name per row.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Table {
+pub struct EmbeddingTable {
     /// Rows.
     pub rows: usize,
     /// Values per row.
@@ -29,16 +32,43 @@ pub struct Table {
     pub data: Vec<f32>,
 }
 
-impl Table {
+impl EmbeddingTable {
     /// Row `i`.
     pub fn row(&self, i: usize) -> &[f32] {
         &self.data[i * self.dim..(i + 1) * self.dim]
     }
 }
 
+/// The kind of embedding table a layer holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableKind {
+    /// A word embedding's (`Embedding`): one row per word.
+    Words,
+    /// An entity model's (`EntityDot`): the rows of every column's categories.
+    Entities,
+}
+
+/// The embedding table a layer holds, `(kind, rows, dim)`; `None` for the
+/// kinds that hold none.
+pub fn table_of(spec: &LayerSpec) -> Option<(TableKind, usize, usize)> {
+    match *spec {
+        LayerSpec::Embedding { vocab, dim, .. } => Some((TableKind::Words, vocab as usize, dim as usize)),
+        LayerSpec::EntityDot { rows, dim, .. } => Some((TableKind::Entities, rows as usize, dim as usize)),
+        LayerSpec::Dense { .. }
+        | LayerSpec::Flatten { .. }
+        | LayerSpec::Dropout { .. }
+        | LayerSpec::SimpleRnn { .. }
+        | LayerSpec::Lstm { .. }
+        | LayerSpec::Conv2d { .. }
+        | LayerSpec::MaxPool2d { .. }
+        | LayerSpec::Upsample2d { .. }
+        | LayerSpec::BatchNorm { .. } => None,
+    }
+}
+
 /// One categorical column of an entity model: its rows in the shared table.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Column {
+pub struct EntityColumn {
     /// Column name.
     pub name: String,
     /// First row.
@@ -49,61 +79,58 @@ pub struct Column {
 
 /// Joins names into a `vocab`/`columns` asset, refusing names that would
 /// break the one-per-line format.
-pub fn join_names(names: &[String]) -> anyhow::Result<String> {
+pub fn join_names(names: &[String]) -> Result<String> {
     if let Some(bad) = names.iter().find(|n| n.contains('\n') || n.contains('\t') || n.is_empty()) {
-        bail!("name {bad:?} cannot be stored: names must be non-empty and hold no tab or newline");
+        invalid!("name {bad:?} cannot be stored: names must be non-empty and hold no tab or newline");
     }
     Ok(names.join("\n"))
 }
 
 /// The first layer's table: an `Embedding`'s or an `EntityDot`'s weight.
-pub fn embedding_table(model: &Model) -> anyhow::Result<Table> {
-    let (rows, dim) = match model.layers.first() {
-        Some(LayerSpec::Embedding { vocab, dim, .. }) => (*vocab as usize, *dim as usize),
-        Some(LayerSpec::EntityDot { rows, dim, .. }) => (*rows as usize, *dim as usize),
-        _ => bail!("model {} has no embedding table (its first layer is not an embedding)", model.name),
+pub fn embedding_table(model: &Model) -> Result<EmbeddingTable> {
+    let Some((_, rows, dim)) = model.layers.first().and_then(table_of) else {
+        invalid!("model {} has no embedding table (its first layer is not an embedding)", model.name);
     };
-    let t = model.params.first().context("the embedding layer has no weight tensor")?;
+    let t = model.params.first().ok_or_else(|| TrainError::invalid("the embedding layer has no weight tensor"))?;
     if t.data.len() != rows * dim {
-        bail!("the embedding weight holds {} values, not {rows} x {dim}", t.data.len());
+        invalid!("the embedding weight holds {} values, not {rows} x {dim}", t.data.len());
     }
-    Ok(Table { rows, dim, data: t.data.clone() })
+    Ok(EmbeddingTable { rows, dim, data: t.data.clone() })
 }
 
 /// The names of the table's rows (the `vocab` asset).
-pub fn row_names(model: &Model) -> anyhow::Result<Vec<String>> {
-    let asset = model
-        .assets
-        .iter()
-        .find(|a| a.name == VOCAB_TENSOR)
-        .with_context(|| format!("model {} stores no names for its embedding rows (no vocab asset)", model.name))?;
+pub fn row_names(model: &Model) -> Result<Vec<String>> {
+    let asset = model.assets.iter().find(|a| a.name == VOCAB_TENSOR).ok_or_else(|| {
+        TrainError::invalid(format!("model {} stores no names for its embedding rows (no vocab asset)", model.name))
+    })?;
     let names = search::Names::new(&asset.bytes)?;
     Ok(names.iter().map(str::to_string).collect())
 }
 
 /// The categorical columns of an entity model (the `columns` asset).
-pub fn columns(model: &Model) -> anyhow::Result<Vec<Column>> {
-    let asset = model
-        .assets
-        .iter()
-        .find(|a| a.name == COLUMNS_TENSOR)
-        .with_context(|| format!("model {} is not an entity model (no columns asset)", model.name))?;
+pub fn columns(model: &Model) -> Result<Vec<EntityColumn>> {
+    let asset = model.assets.iter().find(|a| a.name == COLUMNS_TENSOR).ok_or_else(|| {
+        TrainError::invalid(format!("model {} is not an entity model (no columns asset)", model.name))
+    })?;
     let rows = embedding_table(model)?.rows;
     let cols = search::Columns::new(&asset.bytes, rows)?;
-    Ok(cols.iter().map(|c| Column { name: c.name.to_string(), offset: c.offset, count: c.count }).collect())
+    Ok(cols.iter().map(|c| EntityColumn { name: c.name.to_string(), offset: c.offset, count: c.count }).collect())
 }
 
 /// The column named `name`, or an error listing the columns.
-pub fn find_column<'c>(cols: &'c [Column], name: &str) -> anyhow::Result<&'c Column> {
-    cols.iter().find(|c| c.name == name).with_context(|| {
-        let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
-        format!("no column {name:?} in the model (columns: {})", names.join(", "))
+pub fn find_column<'c>(cols: &'c [EntityColumn], name: &str) -> Result<&'c EntityColumn> {
+    cols.iter().find(|c| c.name == name).ok_or_else(|| {
+        TrainError::invalid({
+            let names: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
+            format!("no column {name:?} in the model (columns: {})", names.join(", "))
+        })
     })
 }
 
 /// The row of `name` among `names[range]`, or an error naming a few choices.
-pub fn find_row(names: &[String], range: std::ops::Range<usize>, name: &str, what: &str) -> anyhow::Result<usize> {
-    let slice = names.get(range.clone()).context("the model's names do not cover its table")?;
+pub fn find_row(names: &[String], range: std::ops::Range<usize>, name: &str, what: &str) -> Result<usize> {
+    let slice =
+        names.get(range.clone()).ok_or_else(|| TrainError::invalid("the model's names do not cover its table"))?;
     if let Some(i) = slice.iter().position(|n| n == name) {
         return Ok(range.start + i);
     }
@@ -113,19 +140,19 @@ pub fn find_row(names: &[String], range: std::ops::Range<usize>, name: &str, wha
     }
     let some: Vec<&str> = slice.iter().take(12).map(String::as_str).collect();
     let more = if slice.len() > 12 { ", ..." } else { "" };
-    bail!("{name:?} is not a known {what} (known: {}{more})", some.join(", "))
+    invalid!("{name:?} is not a known {what} (known: {}{more})", some.join(", "))
 }
 
 /// The `k` rows of `range` most similar (cosine) to `Σ weight · row(term)`,
 /// leaving out the query's own rows, best first, with their scores.
 pub fn nearest_rows(
-    table: &Table,
+    table: &EmbeddingTable,
     range: std::ops::Range<usize>,
     terms: &[(usize, f32)],
     k: usize,
-) -> anyhow::Result<Vec<(usize, f32)>> {
+) -> Result<Vec<(usize, f32)>> {
     if k == 0 || k > MAX_K {
-        bail!("k must be between 1 and {MAX_K}, not {k}");
+        invalid!("k must be between 1 and {MAX_K}, not {k}");
     }
     let mut query = vec![0.0f32; table.dim];
     search::combine(&table.data, table.dim, terms, &mut query)?;
@@ -137,15 +164,15 @@ pub fn nearest_rows(
 /// Most similar words to a sum of words (`[("king", 1.0), ("man", -1.0),
 /// ("woman", 1.0)]` is the analogy), over the whole table.
 pub fn most_similar(
-    table: &Table,
+    table: &EmbeddingTable,
     names: &[String],
     terms: &[(&str, f32)],
     k: usize,
-) -> anyhow::Result<Vec<(String, f32)>> {
+) -> Result<Vec<(String, f32)>> {
     let rows = terms
         .iter()
         .map(|&(w, s)| find_row(names, 0..names.len(), w, "word").map(|r| (r, s)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let found = nearest_rows(table, 0..table.rows, &rows, k)?;
     Ok(found.into_iter().map(|(r, s)| (names[r].clone(), s)).collect())
 }
@@ -154,18 +181,20 @@ pub fn most_similar(
 /// normalisation (inference form, as the model computes it), row-major.
 pub fn normalised_rows(
     model: &Model,
-    table: &Table,
+    table: &EmbeddingTable,
     k: usize,
     range: std::ops::Range<usize>,
-) -> anyhow::Result<Vec<f32>> {
+) -> Result<Vec<f32>> {
     let Some(spec @ LayerSpec::EntityDot { .. }) = model.layers.first() else {
-        bail!("model {} is not an entity model", model.name);
+        invalid!("model {} is not an entity model", model.name);
     };
-    let eps = spec.batch_norm_epsilon().context("entitydot has an epsilon")?;
+    let eps = spec.batch_norm_epsilon().ok_or_else(|| TrainError::invalid("entitydot has an epsilon"))?;
     let d = table.dim;
-    let param = |i: usize| -> anyhow::Result<&[f32]> {
-        let t = model.params.get(i).context("missing batch-norm parameter")?;
-        t.data.get(k * d..(k + 1) * d).context("batch-norm parameter shorter than the columns")
+    let param = |i: usize| -> Result<&[f32]> {
+        let t = model.params.get(i).ok_or_else(|| TrainError::invalid("missing batch-norm parameter"))?;
+        t.data
+            .get(k * d..(k + 1) * d)
+            .ok_or_else(|| TrainError::invalid("batch-norm parameter shorter than the columns"))
     };
     let (gamma, beta, mean, var) = (param(2)?, param(3)?, param(4)?, param(5)?);
     let mut out = Vec::with_capacity(range.len() * d);
@@ -183,13 +212,13 @@ pub fn normalised_rows(
 pub fn plot_projection_of(
     path: &Path,
     title: &str,
-    table: &Table,
+    table: &EmbeddingTable,
     rows: &[usize],
     labels: &[String],
     groups: Option<&[u32]>,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     if rows.len() < 2 || table.dim < 2 {
-        bail!("a 2-D projection needs at least two rows of at least two values");
+        invalid!("a 2-D projection needs at least two rows of at least two values");
     }
     let data: Vec<f32> = rows.iter().flat_map(|&r| table.row(r).iter().copied()).collect();
     let pca = Pca::fit(&data, rows.len(), table.dim, 2);
@@ -200,76 +229,7 @@ pub fn plot_projection_of(
 }
 
 /// Writes a labelled 2-D PCA picture of the whole table.
-pub fn plot_projection(path: &Path, title: &str, table: &Table, names: &[String]) -> anyhow::Result<()> {
+pub fn plot_projection(path: &Path, title: &str, table: &EmbeddingTable, names: &[String]) -> Result<()> {
     let rows: Vec<usize> = (0..table.rows).collect();
     plot_projection_of(path, title, table, &rows, names, None)
-}
-
-/// A query's rows with their signs (`(row, ±1)`), and the rows it searches.
-pub type Resolved = (Vec<(usize, f32)>, std::ops::Range<usize>);
-
-/// Resolves a query on the host from the blob's `vocab` (and `columns`) assets.
-pub fn resolve_query(blob: &Blob<'_>, line: &str) -> anyhow::Result<Resolved> {
-    let names = Names::from_blob(blob, VOCAB_TENSOR)?;
-    let columns = match blob.header().layers.first() {
-        Some(LayerSpec::EntityDot { .. }) => Some(Columns::from_blob(blob)?),
-        _ => None,
-    };
-    let mut terms = Vec::new();
-    let mut range = None;
-    for (name, weight) in ember_board_common::protocol::query_terms(line) {
-        let (row, rows) = match &columns {
-            None => (names.position(name).with_context(|| format!("unknown word {name}"))?, 0..names.len()),
-            Some(cols) => {
-                let (column, value) = name.split_once('=').context("not column=value")?;
-                let col = cols.find(column).with_context(|| format!("unknown column {column}"))?;
-                let row = col.rows().find(|&r| names.get(r) == Some(value)).context("unknown category")?;
-                (row, col.rows())
-            }
-        };
-        range.get_or_insert(rows);
-        terms.push((row, weight));
-    }
-    Ok((terms, range.context("empty query")?))
-}
-
-/// The first layer's table, `[rows, dim]`.
-pub fn first_table<'a>(blob: &Blob<'a>) -> anyhow::Result<(&'a [f32], usize)> {
-    let dim = match blob.header().layers.first() {
-        Some(&LayerSpec::Embedding { dim, .. } | &LayerSpec::EntityDot { dim, .. }) => dim as usize,
-        _ => bail!("no embedding table"),
-    };
-    Ok((blob.tensor_f32(0)?, dim))
-}
-
-/// The `K` rows of `range` most similar to `Σ w · row` over `terms`, as the
-/// firmware answers: cosine between raw rows for word models, between
-/// rows normalised by their column's statistics for entity models
-/// ([`search::ColumnNorm`]); the query's own rows left out.
-pub fn search_blob<const K: usize>(
-    blob: &Blob<'_>,
-    terms: &[(usize, f32)],
-    range: std::ops::Range<usize>,
-) -> anyhow::Result<Vec<(u32, f32)>> {
-    let (table, dim) = first_table(blob)?;
-    let mut query = vec![0.0f32; dim];
-    let skip: Vec<usize> = terms.iter().map(|t| t.0).collect();
-    let found = if matches!(blob.header().layers.first(), Some(LayerSpec::EntityDot { .. })) {
-        let norm = search::ColumnNorm::from_blob(blob)?;
-        let mut scratch = vec![0.0f32; dim];
-        search::combine_normalised(&norm, terms, &mut query, &mut scratch)?;
-        let col = norm.columns.column_of(range.start).context("the searched rows are in no column")?;
-        search::nearest_normalised::<K>(&norm, col.index, &query, &skip, &mut scratch)?
-    } else {
-        search::combine(table, dim, terms, &mut query)?;
-        search::nearest::<K>(table, dim, range, &query, &skip)?
-    };
-    Ok(found.iter().map(|n| (n.row, n.score)).collect())
-}
-
-/// The host's answer to a board query line (terms as [`ember_board_common::protocol::query_terms`]
-/// reads them): the same runtime search, with the same `K`, that the firmware runs.
-pub fn answer_query(blob: &Blob<'_>, line: &str) -> anyhow::Result<Vec<(u32, f32)>> {
-    let (terms, range) = resolve_query(blob, line)?;
-    search_blob::<{ ember_board_common::protocol::NEIGHBOURS }>(blob, &terms, range)
 }

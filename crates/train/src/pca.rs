@@ -95,7 +95,11 @@ impl Pca {
     /// If `codes.len()` is not a multiple of `k` (with `k > 0`).
     pub fn inverse_transform(&self, codes: &[f32]) -> Vec<f32> {
         let n = codes.len().checked_div(self.k).unwrap_or(0);
-        assert!(self.k == 0 || codes.len() % self.k == 0, "Pca::inverse_transform: codes are not rows of {}", self.k);
+        assert!(
+            self.k == 0 || codes.len().is_multiple_of(self.k),
+            "Pca::inverse_transform: codes are not rows of {}",
+            self.k
+        );
         let mut out = Vec::with_capacity(n * self.d);
         let mut acc = vec![0f64; self.d];
         for code in codes.chunks_exact(self.k.max(1)).take(n) {

@@ -66,13 +66,25 @@ pub enum PlotError {
 }
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
-type DrawResult = Result<(), String>;
+
+/// The plotting library's message when drawing fails (the file is added by
+/// [`render`], which turns it into a [`PlotError::Draw`]).
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+struct DrawFailure(String);
+
+/// The [`DrawFailure`] of any plotters error.
+fn drawing(e: impl std::fmt::Display) -> DrawFailure {
+    DrawFailure(e.to_string())
+}
+
+type DrawResult = Result<(), DrawFailure>;
 
 /// Registers the bundled DejaVu Sans with plotters, once per process.
-fn register_font() -> Result<(), String> {
-    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+fn register_font() -> DrawResult {
+    static DONE: OnceLock<DrawResult> = OnceLock::new();
     DONE.get_or_init(|| {
-        let bad = |_| "the bundled DejaVu font is invalid".to_string();
+        let bad = |_| DrawFailure("the bundled DejaVu font is invalid".into());
         plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).map_err(bad)?;
         plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold()).map_err(bad)
     })
@@ -81,15 +93,15 @@ fn register_font() -> Result<(), String> {
 
 /// Draws a `size` PNG with `draw` and moves it atomically to `path`.
 fn render(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult) -> Result<(), PlotError> {
-    let failed = |message: String| PlotError::Draw { path: path.to_path_buf(), message };
+    let failed = |f: DrawFailure| PlotError::Draw { path: path.to_path_buf(), message: f.0 };
     register_font().map_err(failed)?;
     let tmp = temp_path(path).with_extension("png");
     let guard = TempGuard::new(tmp.clone());
     {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| failed(e.to_string()))?;
+        root.fill(&WHITE).map_err(|e| failed(drawing(e)))?;
         draw(&root).map_err(failed)?;
-        root.present().map_err(|e| failed(e.to_string()))?;
+        root.present().map_err(|e| failed(drawing(e)))?;
     }
     guard.commit(path).map_err(|source| PlotError::Io { path: path.to_path_buf(), source })
 }
@@ -135,7 +147,7 @@ pub fn line_chart(
             .x_label_area_size(50)
             .y_label_area_size(70)
             .build_cartesian_2d(x, y)
-            .map_err(|e| e.to_string())?;
+            .map_err(drawing)?;
         chart
             .configure_mesh()
             .x_desc(x_label)
@@ -146,7 +158,7 @@ pub fn line_chart(
             .light_line_style(RGBColor(238, 238, 238))
             .max_light_lines(4)
             .draw()
-            .map_err(|e| e.to_string())?;
+            .map_err(drawing)?;
         for (i, (name, values)) in series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             let style = ShapeStyle::from(color).stroke_width(2);
@@ -155,15 +167,15 @@ pub fn line_chart(
                 values.iter().enumerate().map(|(j, &v)| v.is_finite().then_some((j as i32 + 1, v))).collect();
             for run in points.split(Option::is_none) {
                 let run = run.iter().flatten().copied();
-                chart.draw_series(LineSeries::new(run, style)).map_err(|e| e.to_string())?;
+                chart.draw_series(LineSeries::new(run, style)).map_err(drawing)?;
             }
             if values.len() <= 60 {
                 let dots = points.iter().flatten().map(|&p| Circle::new(p, 3, color.filled()));
-                chart.draw_series(dots).map_err(|e| e.to_string())?;
+                chart.draw_series(dots).map_err(drawing)?;
             }
             chart
                 .draw_series(LineSeries::new(std::iter::empty::<(i32, f32)>(), style))
-                .map_err(|e| e.to_string())?
+                .map_err(drawing)?
                 .label(*name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
         }
@@ -174,7 +186,7 @@ pub fn line_chart(
             .border_style(RGBColor(180, 180, 180))
             .position(SeriesLabelPosition::UpperRight)
             .draw()
-            .map_err(|e| e.to_string())
+            .map_err(drawing)
     })
 }
 
@@ -210,21 +222,21 @@ pub fn scatter_2d(
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d(x, y)
-            .map_err(|e| e.to_string())?;
+            .map_err(drawing)?;
         chart
             .configure_mesh()
             .label_style((FONT, 14))
             .light_line_style(RGBColor(238, 238, 238))
             .max_light_lines(4)
             .draw()
-            .map_err(|e| e.to_string())?;
+            .map_err(drawing)?;
         let finite = |p: &&[f32; 2]| p[0].is_finite() && p[1].is_finite();
         match labels {
             None => {
                 let style = PALETTE[0].mix(0.8).filled();
                 chart
                     .draw_series(points.iter().filter(finite).map(|p| Circle::new((p[0], p[1]), radius, style)))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(drawing)?;
             }
             Some(labels) => {
                 for &class in &classes {
@@ -232,7 +244,7 @@ pub fn scatter_2d(
                     let members = points.iter().zip(labels).filter(|(_, l)| **l == class).map(|(p, _)| p);
                     let circles =
                         members.filter(finite).map(|p| Circle::new((p[0], p[1]), radius, color.mix(0.8).filled()));
-                    chart.draw_series(circles).map_err(|e| e.to_string())?;
+                    chart.draw_series(circles).map_err(drawing)?;
                 }
             }
         }
@@ -242,7 +254,7 @@ pub fn scatter_2d(
             let text = |(p, t): (&[f32; 2], &String)| {
                 EmptyElement::at((p[0], p[1])) + Text::new(t.clone(), (7, 0), style.clone())
             };
-            chart.draw_series(items.map(text)).map_err(|e| e.to_string())?;
+            chart.draw_series(items.map(text)).map_err(drawing)?;
         }
         draw_legend(root, 790, &classes)
     })
@@ -255,13 +267,12 @@ fn draw_legend(root: &Area<'_>, x: i32, classes: &[u32]) -> DrawResult {
     for (i, &class) in classes.iter().take(MAX_ENTRIES).enumerate() {
         let y = 80 + 24 * i as i32;
         let color = PALETTE[class as usize % PALETTE.len()];
-        root.draw(&Circle::new((x + 12, y), 6, color.filled())).map_err(|e| e.to_string())?;
-        root.draw_text(&class.to_string(), &style, (x + 26, y)).map_err(|e| e.to_string())?;
+        root.draw(&Circle::new((x + 12, y), 6, color.filled())).map_err(drawing)?;
+        root.draw_text(&class.to_string(), &style, (x + 26, y)).map_err(drawing)?;
     }
     if classes.len() > MAX_ENTRIES {
         let y = 80 + 24 * MAX_ENTRIES as i32;
-        root.draw_text(&format!("+{} more", classes.len() - MAX_ENTRIES), &style, (x + 4, y))
-            .map_err(|e| e.to_string())?;
+        root.draw_text(&format!("+{} more", classes.len() - MAX_ENTRIES), &style, (x + 4, y)).map_err(drawing)?;
     }
     Ok(())
 }

@@ -3,23 +3,26 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
 use ember_export::Model;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::{ModelConfig, NoiseConfig, Task};
+use crate::error::{Result, TrainError, invalid};
 use crate::pca::Pca;
 use crate::plot;
 use ember_data::{self as data, Dataset};
-use ember_export::fsutil::write_bytes;
 use ember_nn::checkpoint::Checkpoint;
-use ember_nn::fit::{self, FitOptions, History, TrainData};
+use ember_nn::fit::{self, FitObserver, FitOptions, History, TrainData};
 use ember_nn::network::Network;
 
 /// Seed of the fixed shuffle of the bundled MNIST digits.
 pub const BUNDLED_SHUFFLE_SEED: u64 = 2024;
+
+/// Makes the [`FitObserver`] of one training run (the CLI's progress bars
+/// and per-epoch lines).
+pub type ObserverFactory = fn() -> Box<dyn FitObserver>;
 
 /// Options of one training run that are not part of the model config.
 #[derive(Clone, Debug, Default)]
@@ -30,8 +33,8 @@ pub struct TrainOptions {
     pub out: PathBuf,
     /// Continue from `out/checkpoint.bin`.
     pub resume: bool,
-    /// Progress bars and per-epoch lines.
-    pub verbose: bool,
+    /// Makes the observer of the fit loop's progress (none: silent).
+    pub observer: Option<ObserverFactory>,
 }
 
 /// What a training run produced.
@@ -58,7 +61,7 @@ pub struct TrainSummary {
 }
 
 /// Loads the data a config names (or `path`), checked against the model input.
-pub fn load_data(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result<Dataset> {
+pub fn load_data(cfg: &ModelConfig, path: Option<&Path>) -> Result<Dataset> {
     let ds = match (path, cfg.data.as_deref()) {
         (Some(p), _) => data::load_auto(p)?,
         // The bundled CSV is sorted by digit: shuffle it once, with a fixed
@@ -71,11 +74,11 @@ pub fn load_data(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result<Datas
         }
         (None, Some("blobs")) => data::make_blobs(600, 3, 1.0, cfg.train.seed),
         (None, Some(other)) => data::load_auto(Path::new(other))?,
-        (None, None) => bail!("model {} names no default data: pass --data PATH", cfg.name),
+        (None, None) => invalid!("model {} names no default data: pass --data PATH", cfg.name),
     };
     let want: usize = cfg.input.iter().map(|&d| d as usize).product();
     if ds.sample_len() != want {
-        bail!(
+        invalid!(
             "the data has {} values per sample but model {} takes {want} (input {:?})",
             ds.sample_len(),
             cfg.name,
@@ -83,12 +86,12 @@ pub fn load_data(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result<Datas
         );
     }
     if let Some(i) = ds.x.iter().position(|v| !v.is_finite()) {
-        bail!("the data holds a NaN or infinite value (sample {}, value {})", i / want, i % want);
+        invalid!("the data holds a NaN or infinite value (sample {}, value {})", i / want, i % want);
     }
     if let Some([lo, hi]) = cfg.input_range
         && let Some(i) = ds.x.iter().position(|v| *v < lo || *v > hi)
     {
-        bail!("sample {} value {} is {}, outside the model's input range [{lo}, {hi}]", i / want, i % want, ds.x[i]);
+        invalid!("sample {} value {} is {}, outside the model's input range [{lo}, {hi}]", i / want, i % want, ds.x[i]);
     }
     Ok(match cfg.train.max_samples {
         Some(n) if n < ds.len() => ds.take(n),
@@ -105,12 +108,12 @@ fn apply_noise(noise: NoiseConfig, x: &mut [f32], seed: u64) {
 }
 
 /// Creates the output folder and loads the checkpoint to resume from, if asked.
-pub(crate) fn prepare_out(opts: &TrainOptions) -> anyhow::Result<(PathBuf, Option<Checkpoint>)> {
-    std::fs::create_dir_all(&opts.out).with_context(|| format!("cannot create {}", opts.out.display()))?;
+pub(crate) fn prepare_out(opts: &TrainOptions) -> Result<(PathBuf, Option<Checkpoint>)> {
+    std::fs::create_dir_all(&opts.out).map_err(|e| TrainError::io("create", &opts.out, e))?;
     let ck_path = opts.out.join("checkpoint.bin");
     let resume = if opts.resume {
         if !ck_path.exists() {
-            bail!("--resume: no checkpoint at {}", ck_path.display());
+            invalid!("--resume: no checkpoint at {}", ck_path.display());
         }
         Some(Checkpoint::load(&ck_path)?)
     } else {
@@ -120,9 +123,9 @@ pub(crate) fn prepare_out(opts: &TrainOptions) -> anyhow::Result<(PathBuf, Optio
 }
 
 /// Writes `history.json`, `loss.png` and, when accuracy was tracked, `accuracy.png`.
-pub(crate) fn write_history(cfg: &ModelConfig, history: &History, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub(crate) fn write_history(cfg: &ModelConfig, history: &History, out: &Path) -> Result<Vec<PathBuf>> {
     let hist_path = out.join("history.json");
-    write_bytes(&hist_path, serde_json::to_string_pretty(&history_json(history))?.as_bytes())?;
+    crate::write_file(&hist_path, serde_json::to_string_pretty(&history_json(history))?.as_bytes())?;
     let mut files = vec![hist_path];
     let series = |f: &dyn Fn(&fit::EpochRecord) -> Option<f64>| -> Vec<f32> {
         history.epochs.iter().filter_map(|e| f(e).map(|v| v as f32)).collect()
@@ -152,7 +155,7 @@ pub(crate) fn write_history(cfg: &ModelConfig, history: &History, out: &Path) ->
 }
 
 /// Trains the model of `cfg` and writes everything into `opts.out`.
-pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSummary> {
+pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     match cfg.task {
         Task::Classify => return crate::tasks::classify::train(cfg, opts),
         Task::Ngram => return crate::tasks::ngram::train(cfg, opts),
@@ -164,7 +167,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     let fit_cfg = cfg.fit_config()?;
     let mut net = Network::init(cfg.name.clone(), cfg.input_spec()?, &specs, cfg.train.seed);
     if net.output_len() != ds.sample_len() {
-        bail!(
+        invalid!(
             "an autoencoder's last layer must have {} units (the input size), not {}",
             ds.sample_len(),
             net.output_len()
@@ -176,10 +179,11 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
         _ => None,
     };
     let transform = noise.map(|n| move |x: &mut [f32], seed: u64| apply_noise(n, x, seed));
+    let mut observer = opts.observer.map(|make| make());
     let fit_opts = FitOptions {
         checkpoint: Some(ck_path.clone()),
         resume,
-        verbose: opts.verbose,
+        observer: observer.as_mut().map(|o| o.as_mut() as &mut dyn FitObserver),
         input_transform: transform.as_ref().map(|t| t as fit::InputTransform<'_>),
     };
     let history = fit::fit(&mut net, TrainData { x: &ds.x, y: &ds.x }, &fit_cfg, fit_opts)?;
@@ -220,18 +224,18 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     let summary =
         TrainSummary { model, encoder, history, val_mse, pca_mse, classification: None, summary: Vec::new(), files };
     let report_path = opts.out.join("report.md");
-    write_bytes(&report_path, report(cfg, &summary, &ds).as_bytes())?;
+    crate::write_file(&report_path, report(cfg, &summary, &ds).as_bytes())?;
     let mut summary = summary;
     summary.files.push(report_path);
     Ok(summary)
 }
 
 /// Writes `NAME.emb` and `NAME.onnx` for a model into `dir`.
-pub fn write_model(m: &Model, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_model(m: &Model, dir: &Path) -> Result<Vec<PathBuf>> {
     let emb = dir.join(format!("{}.emb", m.name));
     let onnx = dir.join(format!("{}.onnx", m.name));
-    write_bytes(&emb, &m.to_blob()?)?;
-    write_bytes(&onnx, &m.to_onnx()?)?;
+    crate::write_file(&emb, &m.to_blob()?)?;
+    crate::write_file(&onnx, &m.to_onnx()?)?;
     Ok(vec![emb, onnx])
 }
 
@@ -255,7 +259,7 @@ fn pictures(
     val_in: &[f32],
     recon: &[f32],
     out: &Path,
-) -> anyhow::Result<Vec<PathBuf>> {
+) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let d = val.sample_len();
     let code_len = encoder.map(|e| e.output().dims.elements());

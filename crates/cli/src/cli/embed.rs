@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use ember_export::Model;
 use ember_runtime::LayerSpec;
 use ember_runtime::search;
-use ember_train::embed::{self, Column, Table};
+use ember_train::embed::{self, EmbeddingTable, EntityColumn};
 use ember_verify as verify;
 
 use super::read_model;
@@ -100,7 +100,7 @@ pub struct ProjectArgs {
 }
 
 /// A model whose first layer is a word embedding, with its table and words.
-fn word_model(path: &std::path::Path) -> anyhow::Result<(Model, Table, Vec<String>)> {
+fn word_model(path: &std::path::Path) -> anyhow::Result<(Model, EmbeddingTable, Vec<String>)> {
     let model = read_model(path)?;
     if !matches!(model.layers.first(), Some(LayerSpec::Embedding { .. })) {
         bail!("{} is not a word-embedding model (for entity models use `ember nearest`)", path.display());
@@ -147,7 +147,7 @@ pub fn cmd_next(a: NextArgs) -> anyhow::Result<ExitCode> {
     let ids = words
         .iter()
         .map(|w| embed::find_row(&names, 0..names.len(), w, "word").map(|r| r as f32))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let raw = std::fs::read(&a.model).with_context(|| format!("cannot read {}", a.model.display()))?;
     let probs = verify::run_runtime(&raw, &ids)?;
     let best = search::top_k::<{ embed::MAX_K }>(&probs);
@@ -159,7 +159,7 @@ pub fn cmd_next(a: NextArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// An entity model with its table, names and columns.
-fn entity_model(path: &std::path::Path) -> anyhow::Result<(Model, Table, Vec<String>, Vec<Column>)> {
+fn entity_model(path: &std::path::Path) -> anyhow::Result<(Model, EmbeddingTable, Vec<String>, Vec<EntityColumn>)> {
     let model = read_model(path)?;
     if !matches!(model.layers.first(), Some(LayerSpec::EntityDot { .. })) {
         bail!("{} is not an entity-embedding model (for word embeddings use `ember similar`)", path.display());

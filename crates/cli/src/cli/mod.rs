@@ -3,6 +3,7 @@
 mod classify;
 mod embed;
 mod inspect;
+mod progress;
 mod quickstart;
 mod run;
 
@@ -15,7 +16,7 @@ use ember_export::Model;
 use ember_export::fsutil::write_bytes;
 use ember_train::config::{ModelConfig, NoiseConfig};
 use ember_train::presets;
-use ember_train::train::{TrainOptions, train};
+use ember_train::train::{ObserverFactory, TrainOptions, train};
 use ember_verify as verify;
 
 #[derive(Parser)]
@@ -57,7 +58,7 @@ enum Command {
     Project(embed::ProjectArgs),
     /// The main job: train the 3-D, MNIST and convolutional autoencoders, a text classifier, word and entity embeddings; export, verify and run on the QEMU boards.
     Quickstart(quickstart::QuickstartArgs),
-    /// List the presets, or print one as a TOML model file.
+    /// List the presets, or print one's TOML model file (with its comments).
     Presets {
         /// Preset to print.
         name: Option<String>,
@@ -184,14 +185,30 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Nearest(a) => embed::cmd_nearest(a),
         Command::Project(a) => embed::cmd_project(a),
         Command::Quickstart(a) => quickstart::cmd_quickstart(a),
-        Command::Presets { name } => {
-            match name {
-                None => presets::NAMES.iter().for_each(|n| println!("{n}")),
-                Some(n) => print!("{}", load_config(&n)?.to_toml()),
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Presets { name } => cmd_presets(name.as_deref()),
     }
+}
+
+/// `ember presets`: one line per preset (name and description), or the file
+/// of the preset `name` as it is written.
+fn cmd_presets(name: Option<&str>) -> anyhow::Result<ExitCode> {
+    match name {
+        None => {
+            let width = presets::names().map(str::len).max().unwrap_or(0);
+            for p in presets::PRESETS {
+                println!("{:width$}  {}", p.name, p.description);
+            }
+        }
+        Some(n) => match presets::text(n) {
+            Some(text) => print!("{text}"),
+            None => bail!("no preset named {n:?}; the presets are {}", preset_names()),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn preset_names() -> String {
+    presets::names().collect::<Vec<_>>().join(", ")
 }
 
 /// A preset by name, or a TOML model file by path.
@@ -201,7 +218,7 @@ pub fn load_config(model: &str) -> anyhow::Result<ModelConfig> {
     }
     let path = Path::new(model);
     if !path.exists() {
-        bail!("{model:?} is neither a preset ({}) nor an existing model file", presets::NAMES.join(", "));
+        bail!("{model:?} is neither a preset ({}) nor an existing model file", preset_names());
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     ModelConfig::from_toml(&text).with_context(|| format!("invalid model file {}", path.display()))
@@ -239,7 +256,8 @@ fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         cfg = cfg.with_vocab(v);
     }
     cfg.fit_config()?;
-    let opts = TrainOptions { data: a.data, out: a.out, resume: a.resume, verbose: !a.quiet };
+    let observer: Option<ObserverFactory> = if a.quiet { None } else { Some(progress::observer) };
+    let opts = TrainOptions { data: a.data, out: a.out, resume: a.resume, observer };
     let s = train(&cfg, &opts)?;
     match &s.classification {
         Some(report) => println!("{}: classification report\n\n{report}", cfg.name),

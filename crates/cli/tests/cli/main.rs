@@ -13,6 +13,7 @@ use ember_runtime::{Blob, dynamic};
 
 mod conv;
 mod embed;
+mod presets;
 mod text;
 
 /// Runs `ember` with `args`.
@@ -343,7 +344,7 @@ fn export_encoder_writes_onnx_rust_and_blob() {
     assert_eq!(enc.layers, full.layers[..1]);
     assert_eq!(enc.params, full.params[..2]);
     let src = std::fs::read_to_string(&rust).unwrap();
-    assert!(src.contains("pub type Model = ember_runtime::Dense<3, 2, ember_runtime::Linear>;"), "{src}");
+    assert!(src.contains("pub type BlobsAeEncoder = ember_runtime::Dense<3, 2, ember_runtime::Linear>;"), "{src}");
     assert!(src.contains("\"enc.emb\""), "{src}");
     // The ONNX file runs on tract and gives the runtime's outputs.
     let x: Vec<f32> = (0..15).map(|i| i as f32 * 0.3 - 2.0).collect();

@@ -5,7 +5,7 @@ use std::path::Path;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{FONT, PlotError, invalid, render, title_style};
+use super::{FONT, PlotError, drawing, invalid, render, title_style};
 
 /// A grid of grayscale images: one row per named set (for example
 /// `("original", ..)` and `("reconstruction", ..)`), the first `cols` images
@@ -42,13 +42,11 @@ pub fn image_grid(
     }
     render(path, size, |root| {
         let title_pos = Pos::new(HPos::Center, VPos::Center);
-        root.draw_text(title, &title_style(24).pos(title_pos), ((w / 2) as i32, (top / 2) as i32))
-            .map_err(|e| e.to_string())?;
+        root.draw_text(title, &title_style(24).pos(title_pos), ((w / 2) as i32, (top / 2) as i32)).map_err(drawing)?;
         for (r, (name, data)) in rows.iter().enumerate() {
             let y0 = top + r * (tile_h + gap);
             let style = TextStyle::from((FONT, 17).into_font()).color(&BLACK).pos(Pos::new(HPos::Right, VPos::Center));
-            root.draw_text(name, &style, ((label_w - 12) as i32, (y0 + tile_h / 2) as i32))
-                .map_err(|e| e.to_string())?;
+            root.draw_text(name, &style, ((label_w - 12) as i32, (y0 + tile_h / 2) as i32)).map_err(drawing)?;
             for (c, image) in data.chunks_exact(pixels).take(cols).enumerate() {
                 let x0 = label_w + c * (tile_w + gap);
                 for (i, &v) in image.iter().enumerate() {
@@ -60,7 +58,7 @@ pub fn image_grid(
                     };
                     let (px, py) = ((x0 + (i % width) * scale) as i32, (y0 + (i / width) * scale) as i32);
                     let rect = Rectangle::new([(px, py), (px + scale as i32, py + scale as i32)], color.filled());
-                    root.draw(&rect).map_err(|e| e.to_string())?;
+                    root.draw(&rect).map_err(drawing)?;
                 }
             }
         }

@@ -6,15 +6,14 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, bail};
 use ember_export::{Asset, Model};
 use ember_runtime::spec::TokenizerKind;
 use ember_runtime::text::VOCAB_TENSOR;
 
 use crate::config::{ModelConfig, TextConfig};
+use crate::error::{Result, TrainError, invalid};
 use crate::train::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
 use ember_data::text::{self, ImdbOptions, TextData};
-use ember_export::fsutil::write_bytes;
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::metrics::ClassificationReport;
 use ember_nn::network::Network;
@@ -41,9 +40,11 @@ pub const SYNTHETIC_REVIEWS: usize = 5000;
 /// Loads the text data a config names (or `path`): `phrases`,
 /// `synthetic-imdb`, an IMDB `.npz`, an `aclImdb` folder (its `train`
 /// split) or a CSV file with a text and a label column.
-pub fn load_text_data(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result<TextData> {
-    let text =
-        cfg.text.as_ref().with_context(|| format!("model {} is a classifier without a [text] section", cfg.name))?;
+pub fn load_text_data(cfg: &ModelConfig, path: Option<&Path>) -> Result<TextData> {
+    let text = cfg
+        .text
+        .as_ref()
+        .ok_or_else(|| TrainError::config(format!("model {} is a classifier without a [text] section", cfg.name)))?;
     let spec = text.tokenizer_spec()?;
     let td = match (path, cfg.data.as_deref()) {
         (Some(p), _) => load_path(p, text)?,
@@ -55,10 +56,10 @@ pub fn load_text_data(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result<
             text::synthetic_reviews(SYNTHETIC_REVIEWS, spec.vocab, spec.max_len, cfg.train.seed)
         }
         (None, Some(other)) => load_path(Path::new(other), text)?,
-        (None, None) => bail!("model {} names no default data: pass --data PATH", cfg.name),
+        (None, None) => invalid!("model {} names no default data: pass --data PATH", cfg.name),
     };
     if td.tokenizer.max_len != spec.max_len || td.tokenizer.vocab > spec.vocab {
-        bail!(
+        invalid!(
             "the data has sequences of {} ids below {} but the model takes {} ids below {}",
             td.tokenizer.max_len,
             td.tokenizer.vocab,
@@ -75,7 +76,7 @@ pub fn load_text_data(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result<
 /// Seed of the fixed shuffle of text folders and CSV files.
 pub const TEXT_SHUFFLE_SEED: u64 = 2024;
 
-fn load_path(p: &Path, text: &TextConfig) -> anyhow::Result<TextData> {
+fn load_path(p: &Path, text: &TextConfig) -> Result<TextData> {
     let spec = text.tokenizer_spec()?;
     let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     // Folders and CSV files come sorted (aclImdb: every `neg`, then every
@@ -91,23 +92,23 @@ fn load_path(p: &Path, text: &TextConfig) -> anyhow::Result<TextData> {
         let td = text::load_text_csv(p, &col(&text.text_column, "text"), &col(&text.label_column, "label"), &spec)?;
         td.shuffled(TEXT_SHUFFLE_SEED)
     } else if !p.exists() {
-        bail!("{}: no such file or folder", p.display());
+        invalid!("{}: no such file or folder", p.display());
     } else {
-        bail!("{}: text data must be an aclImdb folder, a Keras IMDB .npz or a .csv file", p.display());
+        invalid!("{}: text data must be an aclImdb folder, a Keras IMDB .npz or a .csv file", p.display());
     })
 }
 
 /// Targets for the network's output width: the label itself for one sigmoid
 /// unit (two classes), one-hot rows otherwise.
-fn targets(labels: &[u32], classes: usize, width: usize) -> anyhow::Result<Vec<f32>> {
+fn targets(labels: &[u32], classes: usize, width: usize) -> Result<Vec<f32>> {
     if width == 1 {
         if classes != 2 {
-            bail!("one output unit classifies 2 classes, but the data has {classes}");
+            invalid!("one output unit classifies 2 classes, but the data has {classes}");
         }
         return Ok(labels.iter().map(|&l| l as f32).collect());
     }
     if width != classes {
-        bail!("the last layer has {width} units but the data has {classes} classes");
+        invalid!("the last layer has {width} units but the data has {classes} classes");
     }
     let mut y = vec![0.0; labels.len() * width];
     for (row, &l) in y.chunks_mut(width).zip(labels) {
@@ -117,7 +118,7 @@ fn targets(labels: &[u32], classes: usize, width: usize) -> anyhow::Result<Vec<f
 }
 
 /// The trained model with its tokenizer, word list and class names.
-fn text_model(net: &Network, cfg: &ModelConfig, td: &TextData) -> anyhow::Result<Model> {
+fn text_model(net: &Network, cfg: &ModelConfig, td: &TextData) -> Result<Model> {
     let mut model = net.to_model()?;
     model.set_meta("producer", crate::PRODUCER);
     model.set_meta("task", "classify");
@@ -137,17 +138,19 @@ fn text_model(net: &Network, cfg: &ModelConfig, td: &TextData) -> anyhow::Result
 }
 
 /// Trains a classifier of `cfg` and writes the model, plots and report into `opts.out`.
-pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSummary> {
+pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     let td = load_text_data(cfg, opts.data.as_deref())?;
     let ds = &td.data;
-    let labels = ds.labels.as_deref().context("text data without labels")?;
+    let labels = ds.labels.as_deref().ok_or_else(|| TrainError::invalid("text data without labels"))?;
     let specs = cfg.layer_specs()?;
     let fit_cfg = cfg.fit_config()?;
     let mut net = Network::init(cfg.name.clone(), cfg.input_spec()?, &specs, cfg.train.seed);
     let width = net.output_len();
     let y = targets(labels, td.classes.len(), width)?;
     let (ck_path, resume) = prepare_out(opts)?;
-    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, verbose: opts.verbose, input_transform: None };
+    let mut observer = opts.observer.map(|make| make());
+    let observer = observer.as_mut().map(|o| o.as_mut() as &mut dyn fit::FitObserver);
+    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, observer, input_transform: None };
     let history = fit::fit(&mut net, TrainData { x: &ds.x, y: &y }, &fit_cfg, fit_opts)?;
 
     let model = text_model(&net, cfg, &td)?;
@@ -173,7 +176,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
         summary: Vec::new(),
         files,
     };
-    write_bytes(&report_path, markdown(cfg, &summary, ds.len(), n_val > 0).as_bytes())?;
+    crate::write_file(&report_path, markdown(cfg, &summary, ds.len(), n_val > 0).as_bytes())?;
     summary.files.push(report_path);
     Ok(summary)
 }

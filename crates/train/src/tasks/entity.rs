@@ -22,7 +22,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, bail};
 use ember_export::{Asset, Model};
 use ember_runtime::search::COLUMNS_TENSOR;
 use ember_runtime::text::VOCAB_TENSOR;
@@ -32,9 +31,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::{EntityConfig, ModelConfig};
 use crate::embed;
+use crate::error::{Result, TrainError, bad_config, invalid};
 use crate::train::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
-use ember_data::{self as data, Table};
-use ember_export::fsutil::write_bytes;
+use ember_data::{self as data, CategoryTable};
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::network::Network;
 
@@ -46,7 +45,7 @@ pub const SYNTHETIC_SEED: u64 = 11;
 pub const TEST_SHUFFLE_SEED: u64 = 2024;
 
 /// Loads the table a config names (or `path`): `synthetic-penguins`, or a CSV or JSON file.
-pub fn load_entity_table(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result<Table> {
+pub fn load_entity_table(cfg: &ModelConfig, path: Option<&Path>) -> Result<CategoryTable> {
     let e = entity_config(cfg)?;
     let table = match (path, cfg.data.as_deref()) {
         (Some(p), _) => data::load_table(p, &e.columns, &e.target)?,
@@ -55,35 +54,37 @@ pub fn load_entity_table(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Resu
             select_columns(t, &e.columns, &e.target)?
         }
         (None, Some(other)) => data::load_table(Path::new(other), &e.columns, &e.target)?,
-        (None, None) => bail!("model {} names no default data: pass --data PATH", cfg.name),
+        (None, None) => invalid!("model {} names no default data: pass --data PATH", cfg.name),
     };
     if table.target.len() < 2 {
-        bail!("the table holds {} usable records; at least 2 are needed", table.target.len());
+        invalid!("the table holds {} usable records; at least 2 are needed", table.target.len());
     }
     Ok(table)
 }
 
-fn entity_config(cfg: &ModelConfig) -> anyhow::Result<&EntityConfig> {
-    let e = cfg.entity.as_ref().context("an entity model needs an [entity] section")?;
+fn entity_config(cfg: &ModelConfig) -> Result<&EntityConfig> {
+    let e = cfg.entity.as_ref().ok_or_else(|| TrainError::config("an entity model needs an [entity] section"))?;
     if e.columns.is_empty() || e.target.is_empty() {
-        bail!("an entity model needs entity.columns (at least one) and entity.target");
+        bad_config!("an entity model needs entity.columns (at least one) and entity.target");
     }
     if !(0.0..1.0).contains(&e.test_split) {
-        bail!("entity.test_split must be in [0, 1), got {}", e.test_split);
+        bad_config!("entity.test_split must be in [0, 1), got {}", e.test_split);
     }
     Ok(e)
 }
 
 /// The generated table restricted to (and ordered as) the configured columns.
-fn select_columns(mut t: Table, columns: &[String], target: &str) -> anyhow::Result<Table> {
+fn select_columns(mut t: CategoryTable, columns: &[String], target: &str) -> Result<CategoryTable> {
     if t.target_name != target {
-        bail!("the generated table's target is {:?}, not {target:?}", t.target_name);
+        invalid!("the generated table's target is {:?}, not {target:?}", t.target_name);
     }
     let mut picked = Vec::new();
     for name in columns {
-        let i = t.columns.iter().position(|c| &c.name == name).with_context(|| {
-            let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
-            format!("the generated table has no column {name:?} (columns: {})", names.join(", "))
+        let i = t.columns.iter().position(|c| &c.name == name).ok_or_else(|| {
+            TrainError::invalid({
+                let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+                format!("the generated table has no column {name:?} (columns: {})", names.join(", "))
+            })
         })?;
         picked.push(t.columns[i].clone());
     }
@@ -111,7 +112,7 @@ fn mae(pred: impl Iterator<Item = f64>, truth: impl Iterator<Item = f64>) -> f64
 
 /// Test MAE of the training mean, and of the best single column's
 /// per-category training means (`(column name, MAE)`).
-fn baselines(table: &Table, train: &[usize], test: &[usize]) -> (f64, Option<(String, f64)>) {
+fn baselines(table: &CategoryTable, train: &[usize], test: &[usize]) -> (f64, Option<(String, f64)>) {
     let y = |r: usize| table.target[r] as f64;
     let overall = mean(train.iter().map(|&r| y(r)));
     let constant = mae(test.iter().map(|_| overall), test.iter().map(|&r| y(r)));
@@ -133,7 +134,7 @@ fn baselines(table: &Table, train: &[usize], test: &[usize]) -> (f64, Option<(St
 }
 
 /// The trained model with its column and category names.
-fn entity_model(net: &Network, cfg: &ModelConfig, table: &Table) -> anyhow::Result<Model> {
+fn entity_model(net: &Network, cfg: &ModelConfig, table: &CategoryTable) -> Result<Model> {
     let mut model = net.to_model()?;
     model.set_meta("producer", crate::PRODUCER);
     model.set_meta("task", "entity");
@@ -159,14 +160,14 @@ fn set_last_dense(net: &mut Network, weight: f32, bias: f32) {
 }
 
 /// Trains an entity-embedding model of `cfg` and writes the model, plots and report into `opts.out`.
-pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSummary> {
+pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     let table = load_entity_table(cfg, opts.data.as_deref())?;
     let counts: Vec<u32> = table.columns.iter().map(|c| c.categories.len() as u32).collect();
     let cfg = &cfg.with_categories(counts);
     let e = entity_config(cfg)?;
     let specs = cfg.layer_specs()?;
     if !matches!(specs.last(), Some(ember_runtime::LayerSpec::Dense { inputs: 1, units: 1, .. })) {
-        bail!("an entity model ends with a dense layer of one unit (it holds the target's scale)");
+        invalid!("an entity model ends with a dense layer of one unit (it holds the target's scale)");
     }
     let fit_cfg = cfg.fit_config()?;
 
@@ -187,7 +188,9 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     let mut net = Network::init(cfg.name.clone(), cfg.input_spec()?, &specs, cfg.train.seed);
     set_last_dense(&mut net, 1.0, (y_mean / scale) as f32);
     let (ck_path, resume) = prepare_out(opts)?;
-    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, verbose: opts.verbose, input_transform: None };
+    let mut observer = opts.observer.map(|make| make());
+    let observer = observer.as_mut().map(|o| o.as_mut() as &mut dyn fit::FitObserver);
+    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, observer, input_transform: None };
     let history = fit::fit(&mut net, TrainData { x: &x, y: &y }, &fit_cfg, fit_opts)?;
 
     // Fold the scale into the last Dense: predictions in the target's units.
@@ -246,7 +249,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     for l in &lines {
         let _ = writeln!(r, "- {l}");
     }
-    write_bytes(&report_path, r.as_bytes())?;
+    crate::write_file(&report_path, r.as_bytes())?;
     files.push(report_path);
     Ok(TrainSummary {
         model,

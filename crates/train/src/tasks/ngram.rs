@@ -9,15 +9,14 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, bail};
 use ember_export::{Asset, Model};
 use ember_runtime::text::VOCAB_TENSOR;
 
 use crate::config::ModelConfig;
 use crate::embed;
+use crate::error::{Result, TrainError, invalid};
 use crate::train::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
 use ember_data::text::{self, NgramData};
-use ember_export::fsutil::write_bytes;
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::metrics;
 use ember_nn::network::Network;
@@ -29,8 +28,8 @@ pub const SYNTHETIC_SEED: u64 = 7;
 
 /// Loads the windows a config names (or `path`): `synthetic-corpus`, a text
 /// file or folder, `.npy`/`.npz` 4-gram arrays or a MATLAB `.mat` file.
-pub fn load_ngram_data(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result<NgramData> {
-    let words = cfg.words.as_ref().context("an ngram model needs a [words] section")?;
+pub fn load_ngram_data(cfg: &ModelConfig, path: Option<&Path>) -> Result<NgramData> {
+    let words = cfg.words.as_ref().ok_or_else(|| TrainError::config("an ngram model needs a [words] section"))?;
     let n = words.context as usize + 1;
     let data = match (path, cfg.data.as_deref()) {
         (Some(p), _) => text::load_ngrams(p, words.vocab as usize, n)?,
@@ -39,17 +38,17 @@ pub fn load_ngram_data(cfg: &ModelConfig, path: Option<&Path>) -> anyhow::Result
             text::ngrams_from_str(&corpus, words.vocab as usize, n)?
         }
         (None, Some(other)) => text::load_ngrams(Path::new(other), words.vocab as usize, n)?,
-        (None, None) => bail!("model {} names no default data: pass --data PATH", cfg.name),
+        (None, None) => invalid!("model {} names no default data: pass --data PATH", cfg.name),
     };
     if data.n != n {
-        bail!(
+        invalid!(
             "the data holds windows of {} words but the model takes {} words of context plus the next",
             data.n,
             n - 1
         );
     }
     if data.train.is_empty() {
-        bail!("the data holds no training window");
+        invalid!("the data holds no training window");
     }
     Ok(data)
 }
@@ -67,7 +66,7 @@ fn xy(windows: &[u32], n: usize, vocab: usize) -> (Vec<f32>, Vec<f32>) {
 }
 
 /// The trained model with its words.
-fn ngram_model(net: &Network, cfg: &ModelConfig, words: &[String]) -> anyhow::Result<Model> {
+fn ngram_model(net: &Network, cfg: &ModelConfig, words: &[String]) -> Result<Model> {
     let mut model = net.to_model()?;
     model.set_meta("producer", crate::PRODUCER);
     model.set_meta("task", "ngram");
@@ -78,7 +77,7 @@ fn ngram_model(net: &Network, cfg: &ModelConfig, words: &[String]) -> anyhow::Re
 }
 
 /// Trains word embeddings of `cfg` and writes the model, plots and report into `opts.out`.
-pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSummary> {
+pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     let data = load_ngram_data(cfg, opts.data.as_deref())?;
     let cfg = &cfg.with_vocab(data.words.len() as u32);
     let vocab = data.words.len();
@@ -96,7 +95,9 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
     let (x, y) = xy(&windows, n, vocab);
     let mut net = Network::init(cfg.name.clone(), cfg.input_spec()?, &specs, cfg.train.seed);
     let (ck_path, resume) = prepare_out(opts)?;
-    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, verbose: opts.verbose, input_transform: None };
+    let mut observer = opts.observer.map(|make| make());
+    let observer = observer.as_mut().map(|o| o.as_mut() as &mut dyn fit::FitObserver);
+    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, observer, input_transform: None };
     let history = fit::fit(&mut net, TrainData { x: &x, y: &y }, &fit_cfg, fit_opts)?;
 
     let model = ngram_model(&net, cfg, &data.words)?;
@@ -114,7 +115,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
         (windows.as_slice(), "training (no validation split)")
     };
     let (hx, hy) = xy(held, n, vocab);
-    let (loss, acc) = fit::evaluate(&mut net, fit_cfg.loss, 0.0, &hx, &hy, true);
+    let (loss, acc) = fit::evaluate(&mut net, fit_cfg.loss, 0.0, &hx, &hy, true)?;
     let probs = net.predict(&hx);
     let top5 = top_k_accuracy(&probs, &hy, vocab, 5);
 
@@ -151,7 +152,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> anyhow::Result<TrainSumm
         let _ = writeln!(r, "- epochs run: {} (best {:?}), {secs:.3} s per epoch", last.epoch, history.best_epoch);
     }
     let _ = writeln!(r, "- {}\n\n## Most similar words (cosine)\n\n{examples}", lines[0]);
-    write_bytes(&report_path, r.as_bytes())?;
+    crate::write_file(&report_path, r.as_bytes())?;
     files.push(report_path);
     lines.push(format!("most similar words are in {}", opts.out.join("report.md").display()));
     Ok(TrainSummary {
