@@ -37,8 +37,8 @@ use ember_runtime::search::{COLUMNS_TENSOR, ColumnNorm, Names};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_runtime::text::VOCAB_TENSOR;
 use ember_runtime::{
-    BatchNorm, Blob, Chain, Conv2d, Dense, Embedding, EntityDot, Flatten, Forward, Last, Lstm, MaxPool2d, Model as _,
-    Recurrent, Relu, Same, Sample, Sigmoid, Softmax, TokenIds, Upsample2d, Valid,
+    BatchNorm, Blob, Chain, Conv2d, Dense, Embedding, EntityDot, Flatten, Forward, Last, Lstm, MaxPool2d, Recurrent,
+    Relu, Same, Sample, Sigmoid, Softmax, TokenIds, TypedModel as _, Upsample2d, Valid,
 };
 use ember_train::embed;
 use ember_train::presets;
@@ -195,7 +195,7 @@ fn run_on(board: Board, model: &Model, dir_name: &str, work: &Workload<'_>) -> R
 /// checks every output against the host runtime's `M`.
 fn check_image_model<M>(board: Board, model: Model, dir_name: &str) -> Result<()>
 where
-    M: ember_runtime::Model,
+    M: ember_runtime::TypedModel,
     M::Input: Sample,
     M::Output: Sample,
     for<'a> M::Bound<'a>: Forward<Input = M::Input, Output = M::Output>,
@@ -251,12 +251,12 @@ fn classifier(out: &std::path::Path) -> Result<Model> {
     let mut cfg = presets::preset("lstm").context("preset")?;
     cfg.train.epochs = 1;
     cfg.train.max_samples = Some(600);
-    let opts = ember_train::train::TrainOptions { out: out.to_path_buf(), verbose: false, ..Default::default() };
+    let opts = ember_train::train::TrainOptions { out: out.to_path_buf(), ..Default::default() };
     Ok(ember_train::train::train(&cfg, &opts)?.model)
 }
 
 /// Raw texts and their golden ids, written from the tokenizer's rules
-/// (`runtime/src/text.rs`): the synthetic word list names word `k` `w{k+3}`,
+/// (`crates/runtime/src/text.rs`): the synthetic word list names word `k` `w{k+3}`,
 /// so `w{n}` has id `n`; unknown words get 2; the start id 1 comes first;
 /// padding (0) and truncation are at the front, to 400 ids.
 fn texts() -> (Vec<String>, Vec<Vec<u32>>) {
@@ -490,7 +490,7 @@ fn check_f64(blob: &Blob<'_>, line: &str, answer: &[(u32, f32)]) -> Result<()> {
 /// Prints the sizes and the instructions per inference and per query.
 fn check_search_model<M>(board: Board, model: &Model, dir_name: &str, inputs: &[f32], queries: &[String]) -> Result<()>
 where
-    M: ember_runtime::Model,
+    M: ember_runtime::TypedModel,
     M::Input: Sample,
     M::Output: Sample,
     for<'a> M::Bound<'a>: Forward<Input = M::Input, Output = M::Output>,

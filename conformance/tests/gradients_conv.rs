@@ -12,7 +12,7 @@
 use std::process::Command;
 
 use ember_conformance::{act_f64, assert_grad, assert_nonzero, assert_parity, central_diff, rng, to_f64, uniform};
-use ember_nn::layers::batchnorm::{EPSILON, MOMENTUM};
+use ember_nn::layers::batch_norm::{EPSILON, MOMENTUM};
 use ember_nn::layers::{BatchNormLayer, Conv2dLayer, MaxPool2dLayer, TrainLayer, Upsample2dLayer};
 use ember_nn::optim::{OptimizerConfig, OptimizerState};
 use ember_runtime::spec::{Activation, Dims, LayerSpec, Padding};
@@ -29,10 +29,10 @@ const KINK_MARGIN: f64 = 0.02;
 /// the GEMM path runs `PATCH_BUDGET / (oh·ow·kh·kw·c)` samples per group.
 const PATCH_BUDGET: usize = 1 << 18;
 
-/// Samples per task of the conv thin paths (`conv.rs`, `THIN_GROUP`).
+/// Samples per task of the conv thin paths (`crates/nn/src/layers/conv2d.rs`, `THIN_GROUP`).
 const THIN_GROUP: usize = 8;
 
-/// Samples per task of max pooling (`pool.rs`, `GROUP`).
+/// Samples per task of max pooling (`crates/nn/src/layers/max_pool2d.rs`, `GROUP`).
 const POOL_GROUP: usize = 16;
 
 /// Keras's defaults for `BatchNormalization`.

@@ -1,17 +1,31 @@
 //! Training checkpoints: parameters, optimizer state, history and
 //! early-stopping state, written atomically after every epoch.
+//!
+//! File layout: the 8-byte magic `EMBCKPT` + format version digit, the
+//! payload length (`u64` little-endian), the postcard payload, and the
+//! CRC-32 (IEEE, as the blob's, little-endian) of the payload. A flipped
+//! byte or a cut file is refused on load instead of resuming a different
+//! model.
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use ember_export::fsutil::write_bytes;
+use ember_runtime::crc::crc32;
 use serde::{Deserialize, Serialize};
 
+use crate::error::NnError;
 use crate::fit::{FitConfig, History};
 use crate::network::Network;
 use crate::optim::OptimizerState;
-use ember_export::fsutil::write_bytes;
 
-const MAGIC: &[u8; 8] = b"EMBCKPT1";
+/// The magic without its version digit.
+const MAGIC_STEM: &[u8; 7] = b"EMBCKPT";
+/// Format version: 1 had no length and no CRC; 2 adds both.
+const VERSION: u8 = 2;
+/// Bytes before the payload: magic, version digit, payload length.
+const HEAD_LEN: usize = 8 + 8;
+/// Bytes after the payload: the CRC-32.
+const CRC_LEN: usize = 4;
 
 /// Everything needed to continue a run exactly where it stopped.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,46 +45,86 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Writes the checkpoint atomically.
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend(postcard::to_allocvec(self).context("cannot encode checkpoint")?);
-        Ok(write_bytes(path, &bytes)?)
+    /// The file's bytes: header, payload and CRC-32.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, NnError> {
+        let payload = postcard::to_allocvec(self).map_err(NnError::CheckpointEncode)?;
+        let mut bytes = Vec::with_capacity(HEAD_LEN + payload.len() + CRC_LEN);
+        bytes.extend_from_slice(MAGIC_STEM);
+        bytes.push(b'0' + VERSION);
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        bytes.extend_from_slice(&crc32(&payload).to_le_bytes());
+        Ok(bytes)
     }
 
-    /// Reads a checkpoint.
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read checkpoint {}", path.display()))?;
-        let body = bytes
-            .strip_prefix(MAGIC.as_slice())
-            .with_context(|| format!("{} is not an ember checkpoint", path.display()))?;
-        postcard::from_bytes(body).with_context(|| format!("checkpoint {} is corrupt", path.display()))
+    /// Decodes the bytes of a checkpoint file (`path` only names it in errors).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, NnError> {
+        let owned = || path.to_path_buf();
+        let version = match bytes.strip_prefix(MAGIC_STEM.as_slice()) {
+            Some([v, ..]) if v.is_ascii_digit() => v - b'0',
+            _ => return Err(NnError::NotACheckpoint { path: owned() }),
+        };
+        if version != VERSION {
+            return Err(NnError::CheckpointVersion { path: owned(), found: version, expected: VERSION });
+        }
+        let actual = bytes.len() as u64;
+        let Some(len) = bytes.get(8..HEAD_LEN) else {
+            let expected = (HEAD_LEN + CRC_LEN) as u64;
+            return Err(NnError::CheckpointTruncated { path: owned(), expected, actual });
+        };
+        let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
+        let expected = len.saturating_add((HEAD_LEN + CRC_LEN) as u64);
+        if actual < expected {
+            return Err(NnError::CheckpointTruncated { path: owned(), expected, actual });
+        }
+        if actual > expected {
+            return Err(NnError::CheckpointTrailing { path: owned(), expected, actual });
+        }
+        let (payload, crc) = bytes[HEAD_LEN..].split_at(bytes.len() - HEAD_LEN - CRC_LEN);
+        let stored = u32::from_le_bytes(crc.try_into().expect("4 bytes"));
+        let computed = crc32(payload);
+        if stored != computed {
+            return Err(NnError::CheckpointChecksum { path: owned(), stored, computed });
+        }
+        postcard::from_bytes(payload).map_err(|source| NnError::CheckpointDecode { path: owned(), source })
+    }
+
+    /// Writes the checkpoint atomically.
+    pub fn save(&self, path: &Path) -> Result<(), NnError> {
+        write_bytes(path, &self.to_bytes()?).map_err(|source| NnError::CheckpointWrite { path: path.into(), source })
+    }
+
+    /// Reads and verifies a checkpoint.
+    pub fn load(path: &Path) -> Result<Self, NnError> {
+        let bytes = std::fs::read(path).map_err(|source| NnError::CheckpointRead { path: path.into(), source })?;
+        Self::from_bytes(&bytes, path)
     }
 
     /// Fails unless this checkpoint belongs to `net`'s architecture and the
     /// same training settings (the epoch count may grow).
-    pub fn check_compatible(&self, net: &Network, cfg: &FitConfig) -> anyhow::Result<()> {
+    pub fn check_compatible(&self, net: &Network, cfg: &FitConfig) -> Result<(), NnError> {
         let shapes: Vec<usize> = net.param_values().iter().map(Vec::len).collect();
         let saved: Vec<usize> = self.params.iter().map(Vec::len).collect();
         if shapes != saved {
-            bail!("checkpoint was made for a different architecture ({saved:?} parameter sizes, model has {shapes:?})");
+            return Err(NnError::CheckpointArchitecture { saved, model: shapes });
         }
         if let Some((_, best)) = &self.best
             && best.iter().map(Vec::len).ne(shapes.iter().copied())
         {
-            bail!("checkpoint is inconsistent: its best weights do not match the architecture");
+            return Err(NnError::CheckpointInconsistent("its best weights do not match the architecture"));
         }
         let slots_ok = |slots: &[Vec<f32>]| slots.is_empty() || slots.iter().map(Vec::len).eq(shapes.iter().copied());
         if !slots_ok(&self.optimizer.slot1) || !slots_ok(&self.optimizer.slot2) {
-            bail!("checkpoint is inconsistent: its optimizer state does not match the architecture");
+            return Err(NnError::CheckpointInconsistent("its optimizer state does not match the architecture"));
         }
         let mut a = self.config.clone();
         a.epochs = cfg.epochs;
         if &a != cfg {
-            bail!(
-                "checkpoint was made with different training settings; start without --resume or use the same settings"
-            );
+            return Err(NnError::CheckpointSettings);
         }
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

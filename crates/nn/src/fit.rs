@@ -1,5 +1,6 @@
 //! The fit loop: shuffled mini-batches, validation split, early stopping,
-//! per-epoch progress, metric history and atomic checkpoints with resume.
+//! progress reported to a [`FitObserver`], metric history and atomic
+//! checkpoints with resume. The loop prints nothing.
 //!
 //! Reproducibility: the shuffle of epoch `e` and the input noise of each batch
 //! come from ChaCha8 streams derived from `(seed, e, batch)`, never from state
@@ -9,18 +10,19 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::Checkpoint;
+use crate::error::NnError;
 use crate::loss::Loss;
 use crate::metrics;
 use crate::network::Network;
 use crate::optim::{OptimizerConfig, OptimizerState, l2_penalty};
+
+pub use crate::observer::{FitObserver, NoObserver};
 
 /// Mixed into the seed of the (fixed) noise on validation inputs.
 pub const VALIDATION_NOISE_SEED: u64 = 0x5EED_F7A1;
@@ -106,8 +108,8 @@ pub struct FitOptions<'a> {
     pub checkpoint: Option<PathBuf>,
     /// Continue from this checkpoint.
     pub resume: Option<Checkpoint>,
-    /// Show a progress bar and print one line per epoch.
-    pub verbose: bool,
+    /// Receives the progress (none: the run is silent, as with [`NoObserver`]).
+    pub observer: Option<&'a mut dyn FitObserver>,
     /// Applied to training inputs (validation inputs get it with a fixed seed).
     pub input_transform: Option<InputTransform<'a>>,
 }
@@ -130,8 +132,29 @@ fn gather(src: &[f32], width: usize, idx: &[usize], dst: &mut Vec<f32>) {
     }
 }
 
-/// Loss (and accuracy) of `net` on `x`/`y` without training.
-pub fn evaluate(net: &mut Network, loss: Loss, l2: f32, x: &[f32], y: &[f32], accuracy: bool) -> (f64, Option<f64>) {
+/// Loss (and accuracy) of `net` on `x`/`y` without training; fails on
+/// inputs the first layer does not take (see [`Network::check_input`]).
+pub fn evaluate(
+    net: &mut Network,
+    loss: Loss,
+    l2: f32,
+    x: &[f32],
+    y: &[f32],
+    accuracy: bool,
+) -> Result<(f64, Option<f64>), NnError> {
+    net.check_input(x)?;
+    Ok(evaluate_checked(net, loss, l2, x, y, accuracy))
+}
+
+/// [`evaluate`] on inputs already checked.
+fn evaluate_checked(
+    net: &mut Network,
+    loss: Loss,
+    l2: f32,
+    x: &[f32],
+    y: &[f32],
+    accuracy: bool,
+) -> (f64, Option<f64>) {
     let out_len = net.output_len();
     let pred = net.predict(x);
     let n = pred.len() / out_len.max(1);
@@ -154,29 +177,40 @@ fn penalty(net: &Network, l2: f32) -> f64 {
 }
 
 /// Trains `net` on `data`; returns the history (including epochs done before a resume).
-pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOptions<'_>) -> anyhow::Result<History> {
+///
+/// Fails, before any step, on data of the wrong shape, NaN or infinite
+/// values, inputs the first layer does not take (an out-of-range token or
+/// row id, named with its sample), bad settings or an unfit checkpoint; and
+/// during training when the loss diverges or a checkpoint cannot be written.
+pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOptions<'_>) -> Result<History, NnError> {
     let (in_len, out_len) = (net.input_len(), net.output_len());
-    if in_len == 0 || data.x.len() % in_len != 0 {
-        bail!("inputs hold {} values, not a whole number of {in_len}-value samples", data.x.len());
+    if in_len == 0 || !data.x.len().is_multiple_of(in_len) {
+        return Err(NnError::InputShape { values: data.x.len(), sample_len: in_len });
     }
     let n = data.x.len() / in_len;
     if data.y.len() != n * out_len {
-        bail!("{n} samples need {} target values ({out_len} each), got {}", n * out_len, data.y.len());
+        return Err(NnError::TargetShape { samples: n, per_sample: out_len, got: data.y.len() });
     }
-    if let Some(i) = data.x.iter().chain(data.y).position(|v| !v.is_finite()) {
-        bail!("training data holds a NaN or infinite value (value index {i})");
+    if let Some(index) = data.x.iter().chain(data.y).position(|v| !v.is_finite()) {
+        return Err(NnError::NonFinite { index });
     }
+    net.check_input(data.x)?;
     if cfg.batch_size == 0 {
-        bail!("batch size must be at least 1");
+        return Err(NnError::BatchSize);
     }
     if !(0.0..1.0).contains(&cfg.validation_split) {
-        bail!("validation split must be in [0, 1), got {}", cfg.validation_split);
+        return Err(NnError::ValidationSplit(cfg.validation_split));
     }
     let n_val = validation_count(n, cfg.validation_split);
     let n_train = n - n_val;
     if n_train == 0 {
-        bail!("no training samples left after the validation split");
+        return Err(NnError::NoTrainingSamples);
     }
+    let mut silent = NoObserver;
+    let observer: &mut dyn FitObserver = match opts.observer {
+        Some(o) => o,
+        None => &mut silent,
+    };
     let (x_train, x_val) = data.x.split_at(n_train * in_len);
     let (y_train, y_val) = data.y.split_at(n_train * out_len);
     let mut x_val = x_val.to_vec();
@@ -196,6 +230,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         history = ck.history;
         best = ck.best;
         wait = ck.wait;
+        observer.on_resume(history.epochs.len(), cfg.epochs);
     }
 
     let batches = n_train.div_ceil(cfg.batch_size);
@@ -205,13 +240,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         let start = Instant::now();
         let mut order: Vec<usize> = (0..n_train).collect();
         order.shuffle(&mut stream_rng(cfg.seed, 1 + epoch as u64));
-        let bar = if opts.verbose { ProgressBar::new(batches as u64) } else { ProgressBar::hidden() };
-        bar.set_style(
-            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
+        observer.on_epoch_start(epoch + 1, cfg.epochs, batches);
         let (mut loss_sum, mut correct) = (0f64, 0f64);
         for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
             gather(x_train, in_len, idx, &mut xb);
@@ -225,21 +254,19 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
                 correct += metrics::accuracy(pred, &yb, out_len) * idx.len() as f64;
             }
             if !value.is_finite() {
-                bail!("loss became {value} at epoch {} batch {}: lower the learning rate", epoch + 1, b + 1);
+                return Err(NnError::Diverged { value, epoch: epoch + 1, batch: b + 1 });
             }
             loss_sum += value * idx.len() as f64;
             net.backward(&grad, idx.len(), fused);
             state.update(&cfg.optimizer, &mut net.params_mut(), cfg.l2);
-            bar.inc(1);
-            if b % 8 == 0 {
-                bar.set_message(format!("loss {:.4}", loss_sum / ((b * cfg.batch_size + idx.len()) as f64)));
-            }
+            let running = loss_sum / ((b * cfg.batch_size + idx.len()) as f64);
+            observer.on_batch(epoch + 1, b + 1, batches, running);
         }
-        bar.finish_and_clear();
+        observer.on_batches_done(epoch + 1);
         let loss = loss_sum / n_train as f64 + penalty(net, cfg.l2);
         let accuracy = cfg.accuracy.then(|| correct / n_train as f64);
         let (val_loss, val_accuracy) = if n_val > 0 {
-            let (l, a) = evaluate(net, cfg.loss, cfg.l2, &x_val, y_val, cfg.accuracy);
+            let (l, a) = evaluate_checked(net, cfg.loss, cfg.l2, &x_val, y_val, cfg.accuracy);
             (Some(l), a)
         } else {
             (None, None)
@@ -252,9 +279,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
             val_accuracy,
             seconds: start.elapsed().as_secs_f64(),
         };
-        if opts.verbose {
-            println!("{}", format_record(&record, cfg.epochs));
-        }
+        observer.on_epoch_end(&record, cfg.epochs);
         let monitored = val_loss.unwrap_or(loss);
         history.epochs.push(record);
         let min_delta = cfg.early_stopping.map_or(0.0, |e| e.min_delta);
@@ -269,9 +294,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
             && wait >= es.patience
         {
             history.stopped_early = true;
-            if opts.verbose {
-                println!("early stopping: no improvement for {} epochs", es.patience);
-            }
+            observer.on_early_stop(epoch + 1, es.patience);
         }
         // The checkpoint holds the last epoch's weights (a resumed run goes on
         // from them); the best ones are put back only once training ends.
@@ -284,8 +307,8 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
                 best: best.clone(),
                 wait,
             }
-            .save(path)
-            .with_context(|| format!("cannot write checkpoint {}", path.display()))?;
+            .save(path)?;
+            observer.on_checkpoint(epoch + 1, path);
         }
         if history.stopped_early {
             break;
@@ -298,7 +321,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
     Ok(history)
 }
 
-/// One line per epoch, as printed during training.
+/// The line a command-line observer prints for an epoch.
 pub fn format_record(r: &EpochRecord, epochs: usize) -> String {
     let mut s = format!("epoch {}/{epochs}  loss {:.5}", r.epoch, r.loss);
     if let Some(a) = r.accuracy {
@@ -312,3 +335,6 @@ pub fn format_record(r: &EpochRecord, epochs: usize) -> String {
     }
     s + &format!("  {:.2}s", r.seconds)
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,8 @@ use ember_runtime::spec::{IoSpec, LayerSpec};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::layers::{self, ParamMut, TrainLayer};
+use crate::error::NnError;
+use crate::layers::{self, ParamMut, TrainLayer, embedding, entity_dot};
 
 /// A trainable sequential network.
 pub struct Network {
@@ -85,7 +86,37 @@ impl Network {
         self.layers.iter_mut().flat_map(|l| l.params_mut()).collect()
     }
 
+    /// Checks that `x` holds inputs the first layer takes: token ids in
+    /// `0..vocab` for an embedding, row ids in `0..rows` for an entity
+    /// layer (the only layers that read ids, and only as the first layer);
+    /// any value for the other kinds. The error names the first bad value's
+    /// sample (row of `x`) and position.
+    ///
+    /// # Shapes
+    /// `x`: `[n, input_len]`.
+    pub fn check_input(&self, x: &[f32]) -> Result<(), NnError> {
+        let Some(first) = self.layers.first() else { return Ok(()) };
+        match first.spec() {
+            LayerSpec::Embedding { vocab, seq_len, .. } => {
+                embedding::check_token_ids(x, seq_len as usize, vocab as usize)
+            }
+            LayerSpec::EntityDot { columns, rows, .. } => entity_dot::check_row_ids(x, columns as usize, rows as usize),
+            LayerSpec::Dense { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::SimpleRnn { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::BatchNorm { .. } => Ok(()),
+        }
+    }
+
     /// Runs a training or inference forward pass over one batch.
+    ///
+    /// Panics on inputs the first layer does not take; [`Network::check_input`]
+    /// them first (the fit loop and [`crate::fit::evaluate`] do).
     ///
     /// # Shapes
     /// `x`: `[batch, input_len]` → `[batch, output_len]`.
@@ -111,6 +142,8 @@ impl Network {
     }
 
     /// Inference over any number of samples, in chunks.
+    ///
+    /// Panics on inputs the first layer does not take (see [`Network::check_input`]).
     ///
     /// # Shapes
     /// `x`: `[n, input_len]` → `[n, output_len]`.

@@ -51,7 +51,9 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
         let out = a.out.join(name);
         println!("== training {name} ({} epochs) into {}", cfg.train.epochs, out.display());
         let t = Instant::now();
-        let s = train(&cfg, &TrainOptions { data: None, out: out.clone(), resume: false, verbose: true })?;
+        let opts =
+            TrainOptions { data: None, out: out.clone(), resume: false, observer: Some(super::progress::observer) };
+        let s = train(&cfg, &opts)?;
         let secs = t.elapsed().as_secs_f64();
         let pca = s.pca_mse.map_or(String::new(), |p| format!(", PCA {p:.5}"));
         summary.push(match &s.classification {
@@ -101,7 +103,7 @@ pub fn cmd_quickstart(a: QuickstartArgs) -> anyhow::Result<ExitCode> {
 /// Runs an image encoder (`what`) on four digits on board `b` and compares
 /// with the host runtime.
 fn run_on_board(b: Board, what: &str, blob_path: &std::path::Path, out: &std::path::Path) -> anyhow::Result<String> {
-    if let Err(why) = board::qemu_available(b) {
+    if let Err(why) = board::board_available(b) {
         return Ok(format!("{:<10} skipped: {why}", b.name()));
     }
     println!("== building and running the {what} on {} under QEMU", b.name());
@@ -138,7 +140,7 @@ fn run_on_board(b: Board, what: &str, blob_path: &std::path::Path, out: &std::pa
 const PHRASES: [&str; 3] = ["Good work!", "poor effort", "Could have done better."];
 
 fn classify_on_board(b: Board, blob_path: &std::path::Path, out: &std::path::Path) -> anyhow::Result<String> {
-    if let Err(why) = board::qemu_available(b) {
+    if let Err(why) = board::board_available(b) {
         return Ok(format!("{:<10} skipped: {why}", b.name()));
     }
     println!("== classifying raw text with the bag-of-embeddings model on {} (tokenized on the device)", b.name());
@@ -189,7 +191,7 @@ fn rows_of(names: &[String], wanted: &[&str]) -> anyhow::Result<Vec<f32>> {
 /// words, or masses from categories) and most-similar queries answered on
 /// the device from the blob, compared bit for bit with the host.
 fn embeddings_on_board(b: Board, blob_path: &std::path::Path, out: &std::path::Path) -> anyhow::Result<String> {
-    if let Err(why) = board::qemu_available(b) {
+    if let Err(why) = board::board_available(b) {
         return Ok(format!("{:<10} skipped: {why}", b.name()));
     }
     let blob = std::fs::read(blob_path)?;

@@ -5,6 +5,7 @@ use ember_runtime::spec::LayerSpec;
 use rand::{Rng, RngExt};
 
 use super::{ParamMut, TrainLayer};
+use crate::error::NnError;
 
 /// A trainable embedding table `weight` `[vocab, dim]` (row `i` is the
 /// vector of id `i`).
@@ -52,6 +53,25 @@ impl EmbeddingLayer {
     }
 }
 
+/// Whether `v` is an id in `0..n`: a whole number, not NaN.
+pub(super) fn is_id(v: f32, n: usize) -> bool {
+    v >= 0.0 && v < n as f32 && v.fract() == 0.0 && (v as usize) < n
+}
+
+/// Checks that `x` (`[samples, seq_len]`) holds token ids in `0..vocab`;
+/// the error names the first bad value's sample and position.
+pub fn check_token_ids(x: &[f32], seq_len: usize, vocab: usize) -> Result<(), NnError> {
+    match x.iter().position(|&v| !is_id(v, vocab)) {
+        Some(k) => Err(token_error(x[k], k, seq_len, vocab)),
+        None => Ok(()),
+    }
+}
+
+/// The error for value `value` at flat index `k` of `[samples, seq_len]` ids.
+fn token_error(value: f32, k: usize, seq_len: usize, vocab: usize) -> NnError {
+    NnError::TokenId { value, sample: k / seq_len.max(1), position: k % seq_len.max(1), vocab }
+}
+
 /// `len` values uniform in `[-0.05, 0.05)`, Keras's default embedding
 /// initialiser (also drawn by [`super::EntityDotLayer::new`]).
 pub(super) fn keras_uniform(len: usize, rng: &mut impl Rng) -> Vec<f32> {
@@ -65,8 +85,9 @@ impl TrainLayer for EmbeddingLayer {
 
     /// Looks up every id.
     ///
-    /// Panics on an id that is not an integer in `0..vocab` (data is
-    /// validated before training; this is a last line of defence, never a clamp).
+    /// Panics on an id that is not an integer in `0..vocab` (the fit loop
+    /// validates its data with [`check_token_ids`] first; this is a last
+    /// line of defence, never a clamp).
     ///
     /// # Shapes
     /// `x`: `[batch, seq_len]` token ids stored as `f32` → `[batch, seq_len, dim]`.
@@ -75,13 +96,8 @@ impl TrainLayer for EmbeddingLayer {
         self.ids.clear();
         self.y.clear();
         for (k, &v) in x.iter().enumerate() {
-            if !(v >= 0.0 && v < self.vocab as f32 && v.fract() == 0.0) || v as usize >= self.vocab {
-                panic!(
-                    "embedding: input {v} at sample {}, position {} is not a token id in 0..{}",
-                    k / self.seq_len,
-                    k % self.seq_len,
-                    self.vocab
-                );
+            if !is_id(v, self.vocab) {
+                panic!("embedding: {}", token_error(v, k, self.seq_len, self.vocab));
             }
             let id = v as usize;
             self.ids.push(id as u32);

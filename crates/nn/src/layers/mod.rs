@@ -1,32 +1,42 @@
 //! Trainable layers: forward and hand-written backward passes over batches,
 //! with the parameter names and shapes of `ember_runtime::spec`.
+//!
+//! One file per layer kind, named after the kind as in the runtime and the
+//! exporter (`dense`, `embedding`, `flatten`, `dropout`, `rnn`, `lstm`,
+//! `conv2d`, `max_pool2d`, `upsample2d`, `batch_norm`, `entity_dot`);
+//! `recurrent` holds the back-propagation through time shared by `rnn` and
+//! `lstm`, `activation` the activations' forward and backward passes. A new
+//! kind gets its file here and an arm in [`from_spec`], [`init`] and
+//! [`crate::network::Network::check_input`].
 
 pub mod activation;
-pub mod batchnorm;
-pub mod conv;
+pub mod batch_norm;
+pub mod conv2d;
 pub mod dense;
 pub mod dropout;
 pub mod embedding;
-pub mod entity;
+pub mod entity_dot;
 pub mod flatten;
 pub mod lstm;
-pub mod pool;
+pub mod max_pool2d;
 mod recurrent;
 pub mod rnn;
+pub mod upsample2d;
 
 use ember_runtime::spec::LayerSpec;
 use rand::Rng;
 
-pub use batchnorm::BatchNormLayer;
-pub use conv::Conv2dLayer;
+pub use batch_norm::BatchNormLayer;
+pub use conv2d::Conv2dLayer;
 pub use dense::DenseLayer;
 pub use dropout::DropoutLayer;
 pub use embedding::EmbeddingLayer;
-pub use entity::EntityDotLayer;
+pub use entity_dot::EntityDotLayer;
 pub use flatten::FlattenLayer;
 pub use lstm::LstmLayer;
-pub use pool::{MaxPool2dLayer, Upsample2dLayer};
+pub use max_pool2d::MaxPool2dLayer;
 pub use rnn::SimpleRnnLayer;
+pub use upsample2d::Upsample2dLayer;
 
 /// A parameter tensor and its gradient, as handed to an optimizer.
 pub struct ParamMut<'a> {
@@ -90,19 +100,20 @@ pub fn from_spec(spec: &LayerSpec, params: Vec<Vec<f32>>) -> Box<dyn TrainLayer>
         LayerSpec::Dropout { len, rate_ppm } => {
             Box::new(DropoutLayer::new(len as usize, rate_ppm, LOADED_DROPOUT_SEED))
         }
-        LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => {
-            let dims = spec.recurrent().expect("a recurrent spec");
+        LayerSpec::SimpleRnn { .. } => {
             let (w, r, b) = (next(), next(), next());
-            if matches!(spec, LayerSpec::Lstm { .. }) {
-                Box::new(LstmLayer::from_params(dims, w, r, b))
-            } else {
-                Box::new(SimpleRnnLayer::from_params(dims, w, r, b))
-            }
+            Box::new(SimpleRnnLayer::from_params(spec.recurrent().expect("a recurrent spec"), w, r, b))
+        }
+        LayerSpec::Lstm { .. } => {
+            let (w, r, b) = (next(), next(), next());
+            Box::new(LstmLayer::from_params(spec.recurrent().expect("a recurrent spec"), w, r, b))
         }
         LayerSpec::Conv2d { .. } => {
             let (w, b) = (next(), next());
             Box::new(Conv2dLayer::from_params(spec, w, b))
         }
+        LayerSpec::MaxPool2d { .. } => Box::new(MaxPool2dLayer::new(spec)),
+        LayerSpec::Upsample2d { height, width, channels, factor } => upsample(height, width, channels, factor),
         LayerSpec::BatchNorm { dims, .. } => {
             let eps = spec.batch_norm_epsilon().expect("a batchnorm spec");
             Box::new(BatchNormLayer::from_params(dims, eps, [next(), next(), next(), next()]))
@@ -112,9 +123,6 @@ pub fn from_spec(spec: &LayerSpec, params: Vec<Vec<f32>>) -> Box<dyn TrainLayer>
             let params = [next(), next(), next(), next(), next(), next()];
             Box::new(EntityDotLayer::from_params(columns as usize, rows as usize, dim as usize, eps, params))
         }
-        LayerSpec::MaxPool2d { .. } | LayerSpec::Upsample2d { .. } => image_layer(spec),
-        #[allow(unreachable_patterns)]
-        other => panic!("layer kind {} has no trainer implementation", other.kind_name()),
     }
 }
 
@@ -134,6 +142,8 @@ pub fn init(spec: &LayerSpec, rng: &mut impl Rng) -> Box<dyn TrainLayer> {
         LayerSpec::SimpleRnn { .. } => Box::new(SimpleRnnLayer::new(spec.recurrent().expect("recurrent"), rng)),
         LayerSpec::Lstm { .. } => Box::new(LstmLayer::new(spec.recurrent().expect("recurrent"), rng)),
         LayerSpec::Conv2d { .. } => Box::new(Conv2dLayer::new(spec, rng)),
+        LayerSpec::MaxPool2d { .. } => Box::new(MaxPool2dLayer::new(spec)),
+        LayerSpec::Upsample2d { height, width, channels, factor } => upsample(height, width, channels, factor),
         LayerSpec::BatchNorm { dims, .. } => {
             Box::new(BatchNormLayer::new(dims, spec.batch_norm_epsilon().expect("a batchnorm spec")))
         }
@@ -141,19 +151,11 @@ pub fn init(spec: &LayerSpec, rng: &mut impl Rng) -> Box<dyn TrainLayer> {
             let eps = spec.batch_norm_epsilon().expect("an entitydot spec");
             Box::new(EntityDotLayer::new(columns as usize, rows as usize, dim as usize, eps, rng))
         }
-        LayerSpec::MaxPool2d { .. } | LayerSpec::Upsample2d { .. } => image_layer(spec),
-        #[allow(unreachable_patterns)]
-        other => panic!("layer kind {} has no trainer implementation", other.kind_name()),
     }
 }
 
-/// The parameter-free image layers (pooling, upsampling).
-fn image_layer(spec: &LayerSpec) -> Box<dyn TrainLayer> {
-    match *spec {
-        LayerSpec::Upsample2d { height, width, channels, factor } => {
-            let u = |v: u32| v as usize;
-            Box::new(Upsample2dLayer::new(u(height), u(width), u(channels), u(factor)))
-        }
-        _ => Box::new(MaxPool2dLayer::new(spec)),
-    }
+/// The upsampling layer of a [`LayerSpec::Upsample2d`]'s fields.
+fn upsample(height: u32, width: u32, channels: u32, factor: u32) -> Box<dyn TrainLayer> {
+    let u = |v: u32| v as usize;
+    Box::new(Upsample2dLayer::new(u(height), u(width), u(channels), u(factor)))
 }

@@ -6,8 +6,9 @@
 use ember_runtime::spec::{Dims, LayerSpec};
 use rand::Rng;
 
-use super::embedding::{self, TouchedRows};
+use super::embedding::{self, TouchedRows, is_id};
 use super::{BatchNormLayer, ParamMut, TrainLayer};
+use crate::error::NnError;
 
 /// A trainable [`LayerSpec::EntityDot`]: one row id per column looks up
 /// `e_k = weight[id_k]`, a batch normalisation per (column, dimension) gives
@@ -105,6 +106,21 @@ impl EntityDotLayer {
     }
 }
 
+/// Checks that `x` (`[samples, columns]`) holds row ids in `0..rows`; the
+/// error names the first bad value's sample and column. Which column a row
+/// belongs to is not checked.
+pub fn check_row_ids(x: &[f32], columns: usize, rows: usize) -> Result<(), NnError> {
+    match x.iter().position(|&v| !is_id(v, rows)) {
+        Some(k) => Err(row_error(x[k], k, columns, rows)),
+        None => Ok(()),
+    }
+}
+
+/// The error for value `value` at flat index `k` of `[samples, columns]` ids.
+fn row_error(value: f32, k: usize, columns: usize, rows: usize) -> NnError {
+    NnError::RowId { value, sample: k / columns.max(1), column: k % columns.max(1), rows }
+}
+
 /// `Σ_{j<k} n_j · n_k` of one sample's normalised embeddings (`[columns, dim]`),
 /// in `f64`, as `½ (|Σ_k n_k|² − Σ_k |n_k|²)`; `sum` receives `Σ_k n_k`.
 fn pairwise(n: &[f32], dim: usize, sum: &mut [f64]) -> f64 {
@@ -134,9 +150,10 @@ impl TrainLayer for EntityDotLayer {
     /// moving averages updated; inference: the moving averages) and sums the
     /// pairwise dot products (in `f64`) and the category biases.
     ///
-    /// Panics on an id that is not an integer in `0..rows` (data is
-    /// validated before training; this is a last line of defence, never a
-    /// clamp). Which column a row belongs to is not checked here.
+    /// Panics on an id that is not an integer in `0..rows` (the fit loop
+    /// validates its data with [`check_row_ids`] first; this is a last line
+    /// of defence, never a clamp). Which column a row belongs to is not
+    /// checked here.
     ///
     /// # Shapes
     /// `x`: `[batch, columns]` global row ids stored as `f32` → `[batch, 1]`.
@@ -146,13 +163,8 @@ impl TrainLayer for EntityDotLayer {
         self.ids.clear();
         self.e.clear();
         for (k, &v) in x.iter().enumerate() {
-            if !(v >= 0.0 && v < self.rows as f32 && v.fract() == 0.0) || v as usize >= self.rows {
-                panic!(
-                    "entitydot: input {v} at sample {}, column {} is not a row id in 0..{}",
-                    k / c,
-                    k % c,
-                    self.rows
-                );
+            if !is_id(v, self.rows) {
+                panic!("entitydot: {}", row_error(v, k, c, self.rows));
             }
             let id = v as usize;
             self.ids.push(id as u32);

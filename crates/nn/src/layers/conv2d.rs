@@ -69,10 +69,10 @@ impl Conv2dLayer {
     }
 
     fn geometry(spec: &LayerSpec) -> (Window2d, usize) {
-        match (spec, spec.window()) {
-            (LayerSpec::Conv2d { filters, .. }, Some(g)) if spec.validate().is_ok() => (g, *filters as usize),
-            _ => panic!("not a valid conv2d spec: {spec:?}"),
-        }
+        let (LayerSpec::Conv2d { filters, .. }, Some(g), Ok(())) = (spec, spec.window(), spec.validate()) else {
+            panic!("not a valid conv2d spec: {spec:?}")
+        };
+        (g, *filters as usize)
     }
 
     fn in_len(&self) -> usize {
