@@ -16,7 +16,7 @@ use ember_data as data;
 use ember_export::AlignedBytes;
 use ember_nn::fit::{FitOptions, TrainData, fit};
 use ember_nn::network::Network;
-use ember_runtime::{Forward, Model as _, SMatrix};
+use ember_runtime::{Forward, SMatrix, TypedModel as _};
 use ember_train::presets;
 use ember_verify::backends::{OrtModel, TractModel};
 

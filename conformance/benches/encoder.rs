@@ -12,7 +12,7 @@ use std::time::Instant;
 use criterion::{Criterion, criterion_group};
 use ember_export::AlignedBytes;
 use ember_nn::network::Network;
-use ember_runtime::{Chain, Dense, Forward, Model as _, Relu, SVector};
+use ember_runtime::{Chain, Dense, Forward, Relu, SVector, TypedModel as _};
 use ember_train::presets;
 use ember_verify::backends::{OrtModel, TractModel};
 

@@ -16,7 +16,7 @@ use ember_export::{AlignedBytes, Model};
 use ember_nn::fit::{FitOptions, TrainData, fit};
 use ember_nn::network::Network;
 use ember_runtime::{
-    CellState, Chain, Dense, Embedding, Forward, Last, Lstm, Model as _, Recurrent, Sigmoid, TokenIds,
+    CellState, Chain, Dense, Embedding, Forward, Last, Lstm, Recurrent, Sigmoid, TokenIds, TypedModel as _,
 };
 use ember_train::presets;
 use ember_train::tasks::classify::{SYNTHETIC_REVIEWS, load_text_data};

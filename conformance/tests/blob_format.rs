@@ -1,8 +1,8 @@
-//! The `.emb` wire format (`runtime/FORMAT.md`): exact bytes, one `rejects_*`
+//! The `.emb` wire format (`crates/runtime/FORMAT.md`): exact bytes, one `rejects_*`
 //! test per error a blob can trigger, and robustness against truncated,
 //! mutated and misaligned byte strings.
 //!
-//! Blobs are built here from FORMAT.md alone: a small postcard encoder
+//! Blobs are built here from `crates/runtime/FORMAT.md` alone: a small postcard encoder
 //! written in this file ([`WireHeader::encode`]), hand-placed tensor data
 //! and a bitwise CRC-32 (`ember_conformance::crc32_bitwise`). The exporter's
 //! output is compared with those bytes, and the parser is fed them.
@@ -10,7 +10,7 @@
 use ember_conformance::{OffsetBuf, crc32_bitwise, dense, input_spec, random_params, rng};
 use ember_export::Asset;
 use ember_export::{AlignedBytes, Model};
-use ember_runtime::model::Model as RtModel;
+use ember_runtime::model::TypedModel;
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
 use ember_runtime::{
     BatchNorm, Blob, Chain, Conv2d, Dense, EntityDot, Error, Forward, Linear, MaxPool2d, Relu, SMatrix, SVector, Same,
@@ -19,7 +19,7 @@ use ember_runtime::{
 use rand::RngExt;
 
 // ---------------------------------------------------------------------------
-// A postcard encoder for the header, written from FORMAT.md.
+// A postcard encoder for the header, written from `crates/runtime/FORMAT.md`.
 // ---------------------------------------------------------------------------
 
 /// `Dims` as it travels: a rank byte and four `u32` varints.
@@ -304,7 +304,7 @@ fn fixture_is_valid_and_runs() {
     let blob = Blob::parse(&aligned).expect("the hand-built fixture is valid");
     assert_eq!(blob.header().name, "fixture");
     assert_eq!(blob.header().meta("producer"), Some("test"));
-    let m = <FixtureType as RtModel>::load(&aligned).expect("binds to its type");
+    let m = <FixtureType as TypedModel>::load(&aligned).expect("binds to its type");
     let y = m.forward(&SVector::from([0.5, -1.0, 2.0]));
     assert!((y.sum() - 1.0).abs() < 1e-6, "softmax output sums to 1: {y:?}");
 }
@@ -391,7 +391,7 @@ fn tensors_are_aligned_little_endian_f32_with_zero_gaps() {
     assert_eq!(prev_end + 4, b.len(), "the CRC follows the last tensor");
 }
 
-/// A one-layer model written byte by byte from FORMAT.md:
+/// A one-layer model written byte by byte from `crates/runtime/FORMAT.md`:
 /// `Dense { inputs: 2, units: 3, activation: Relu }` named "t".
 fn hand_written_blob() -> Vec<u8> {
     #[rustfmt::skip]
@@ -438,7 +438,7 @@ fn hand_written_blob_parses_and_runs() {
     let mut out = [0.0f32; 3];
     assert_eq!(dynamic::forward(&blob, &[2.0, 4.0], &mut scratch, &mut out), Ok(3));
     assert_eq!(out, want);
-    let typed = <Dense<2, 3, Relu> as RtModel>::load(&aligned).unwrap();
+    let typed = <Dense<2, 3, Relu> as TypedModel>::load(&aligned).unwrap();
     assert_eq!(typed.forward(&SVector::from([2.0, 4.0])).as_slice(), &want);
 }
 
@@ -560,7 +560,7 @@ fn rejects_misaligned() {
     for off in [1, 4, 8] {
         let buf = OffsetBuf::new(&b, off);
         assert_eq!(Blob::parse(buf.bytes()).map(|_| ()), Err(Error::Misaligned), "offset {off}");
-        assert_eq!(<FixtureType as RtModel>::load(buf.bytes()).map(|_| ()).unwrap_err(), Error::Misaligned);
+        assert_eq!(<FixtureType as TypedModel>::load(buf.bytes()).map(|_| ()).unwrap_err(), Error::Misaligned);
     }
 }
 
@@ -817,16 +817,16 @@ fn rejects_tensor_out_of_bounds() {
     assert_rejects(&b, Error::TensorOutOfBounds);
 }
 
-// Typed binding: Model::load.
+// Typed binding: TypedModel::load.
 
 #[test]
 fn rejects_layer_kind() {
     let b = AlignedBytes::new(&Fixture::new().bytes());
     type WrongFirst = Chain<Dense<3, 4, Linear>, Dense<4, 2, Softmax>>;
     type WrongSecond = Chain<Dense<3, 4, Relu>, Dense<4, 2, Relu>>;
-    assert_eq!(<WrongFirst as RtModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerKind);
-    assert_eq!(<WrongSecond as RtModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerKind);
-    assert!(<FixtureType as RtModel>::load(&b).is_ok());
+    assert_eq!(<WrongFirst as TypedModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerKind);
+    assert_eq!(<WrongSecond as TypedModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerKind);
+    assert!(<FixtureType as TypedModel>::load(&b).is_ok());
 }
 
 #[test]
@@ -835,9 +835,9 @@ fn rejects_layer_shape() {
     type Wider = Chain<Dense<3, 5, Relu>, Dense<5, 2, Softmax>>;
     type MoreInputs = Chain<Dense<4, 4, Relu>, Dense<4, 2, Softmax>>;
     type MoreOutputs = Chain<Dense<3, 4, Relu>, Dense<4, 3, Softmax>>;
-    assert_eq!(<Wider as RtModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerShape);
-    assert_eq!(<MoreInputs as RtModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerShape);
-    assert_eq!(<MoreOutputs as RtModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerShape);
+    assert_eq!(<Wider as TypedModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerShape);
+    assert_eq!(<MoreInputs as TypedModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerShape);
+    assert_eq!(<MoreOutputs as TypedModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerShape);
 }
 
 #[test]
@@ -845,8 +845,8 @@ fn rejects_layer_count() {
     let b = AlignedBytes::new(&Fixture::new().bytes());
     type Fewer = Dense<3, 4, Relu>;
     type More = Chain<Dense<3, 4, Relu>, Chain<Dense<4, 2, Softmax>, Dense<2, 2, Linear>>>;
-    assert_eq!(<Fewer as RtModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerCount);
-    assert_eq!(<More as RtModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerCount);
+    assert_eq!(<Fewer as TypedModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerCount);
+    assert_eq!(<More as TypedModel>::load(&b).map(|_| ()).unwrap_err(), Error::LayerCount);
 }
 
 // The dynamic interpreter's own errors.
@@ -980,7 +980,7 @@ fn image_fixture_is_valid_and_runs() {
     let mut scratch = vec![0.0; dynamic::scratch_len(&blob)];
     let mut out = [0.0f32; 108];
     assert_eq!(dynamic::forward(&blob, &x, &mut scratch, &mut out), Ok(108));
-    let typed = <ImageType as RtModel>::load(&aligned).expect("binds to its type");
+    let typed = <ImageType as TypedModel>::load(&aligned).expect("binds to its type");
     let y = typed.forward(&SMatrix::<f32, 2, 25>::from_column_slice(&x));
     assert_eq!(y.as_slice(), &out[..], "typed and dynamic agree");
 }
@@ -1173,7 +1173,7 @@ fn entity_fixture_is_valid_and_runs() {
     assert_eq!(asset(&blob, "columns"), ENTITY_COLUMNS);
     // Scratch: two activation buffers of 3 values plus 3 x 4 normalised values.
     assert_eq!(dynamic::scratch_len(&blob), 2 * 3 + 12);
-    let typed = <EntityType as RtModel>::load(&aligned).expect("binds to its type");
+    let typed = <EntityType as TypedModel>::load(&aligned).expect("binds to its type");
     for ids in [[0u32, 2, 5], [1, 4, 6], [0, 0, 0], [6, 6, 6]] {
         let x: Vec<f32> = ids.iter().map(|&i| i as f32).collect();
         let mut scratch = vec![f32::NAN; dynamic::scratch_len(&blob)];
@@ -1291,21 +1291,24 @@ fn entity_layer_chain_io_and_tensor_rules() {
 fn entity_binding_checks_kind_and_every_size() {
     let b = AlignedBytes::new(&Fixture::entity().bytes());
     let err = |r: Result<(), Error>| r.unwrap_err();
-    assert!(<EntityType as RtModel>::load(&b).is_ok());
-    let e = err(<Chain<EntityDot<2, 7, 4>, Dense<1, 1, Relu>> as RtModel>::load(&b).map(|_| ()));
+    assert!(<EntityType as TypedModel>::load(&b).is_ok());
+    let e = err(<Chain<EntityDot<2, 7, 4>, Dense<1, 1, Relu>> as TypedModel>::load(&b).map(|_| ()));
     assert_eq!(e, Error::LayerShape);
-    let e = err(<Chain<EntityDot<3, 8, 4>, Dense<1, 1, Relu>> as RtModel>::load(&b).map(|_| ()));
+    let e = err(<Chain<EntityDot<3, 8, 4>, Dense<1, 1, Relu>> as TypedModel>::load(&b).map(|_| ()));
     assert_eq!(e, Error::LayerShape);
-    let e = err(<Chain<EntityDot<3, 7, 5>, Dense<1, 1, Relu>> as RtModel>::load(&b).map(|_| ()));
+    let e = err(<Chain<EntityDot<3, 7, 5>, Dense<1, 1, Relu>> as TypedModel>::load(&b).map(|_| ()));
     assert_eq!(e, Error::LayerShape);
-    let e = err(<Chain<EntityDot<3, 7, 4>, Dense<1, 1, Linear>> as RtModel>::load(&b).map(|_| ()));
+    let e = err(<Chain<EntityDot<3, 7, 4>, Dense<1, 1, Linear>> as TypedModel>::load(&b).map(|_| ()));
     assert_eq!(e, Error::LayerKind);
-    let e = err(<EntityDot<3, 7, 4> as RtModel>::load(&b).map(|_| ()));
+    let e = err(<EntityDot<3, 7, 4> as TypedModel>::load(&b).map(|_| ()));
     assert_eq!(e, Error::LayerCount);
     // An entity type against a dense blob, and a dense type against this one.
     let d = AlignedBytes::new(&Fixture::new().bytes());
-    assert_eq!(err(<Chain<EntityDot<3, 7, 4>, Dense<1, 1, Relu>> as RtModel>::load(&d).map(|_| ())), Error::LayerKind);
-    assert_eq!(err(<FixtureType as RtModel>::load(&b).map(|_| ())), Error::LayerKind);
+    assert_eq!(
+        err(<Chain<EntityDot<3, 7, 4>, Dense<1, 1, Relu>> as TypedModel>::load(&d).map(|_| ())),
+        Error::LayerKind
+    );
+    assert_eq!(err(<FixtureType as TypedModel>::load(&b).map(|_| ())), Error::LayerKind);
 }
 
 // ---------------------------------------------------------------------------
@@ -1323,10 +1326,10 @@ fn exercise(bytes: &[u8]) -> Result<(), Error> {
     let mut out = vec![0.0f32; h.output.dims.elements()];
     let n = dynamic::forward(&blob, &input, &mut scratch, &mut out).expect("a parsed blob runs");
     assert_eq!(n, out.len());
-    let _ = <FixtureType as RtModel>::load(&aligned).map(|m| m.forward(&SVector::zeros()));
-    let _ = <Dense<3, 4, Relu> as RtModel>::load(&aligned).map(|m| m.forward(&SVector::zeros()));
-    let _ = <ImageType as RtModel>::load(&aligned).map(|m| m.forward(&SMatrix::zeros()));
-    let _ = <EntityType as RtModel>::load(&aligned).map(|m| m.forward(&TokenIds::new([0, 6, 3]).unwrap()));
+    let _ = <FixtureType as TypedModel>::load(&aligned).map(|m| m.forward(&SVector::zeros()));
+    let _ = <Dense<3, 4, Relu> as TypedModel>::load(&aligned).map(|m| m.forward(&SVector::zeros()));
+    let _ = <ImageType as TypedModel>::load(&aligned).map(|m| m.forward(&SMatrix::zeros()));
+    let _ = <EntityType as TypedModel>::load(&aligned).map(|m| m.forward(&TokenIds::new([0, 6, 3]).unwrap()));
     let _ = Model::from_blob(bytes);
     Ok(())
 }
@@ -1415,7 +1418,7 @@ fn accepted_bytes_really_are_valid_input() {
 
 #[test]
 fn exporter_refuses_models_the_runtime_would_reject() {
-    // A token-id input cannot feed a dense layer (FORMAT.md: IoMismatch). The
+    // A token-id input cannot feed a dense layer (`crates/runtime/FORMAT.md`: IoMismatch). The
     // exporter must refuse such a model rather than write a blob that no
     // runtime can read.
     let tok_input = IoSpec { kind: ValueKind::TokenIds, dims: Dims::d1(3), range: None };

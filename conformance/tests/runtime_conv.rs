@@ -1,13 +1,13 @@
 //! The runtime's image layers (typed `Conv2d`, `MaxPool2d`, `Upsample2d`,
 //! `BatchNorm` and the `dynamic` interpreter) against the naive `f64` ONNX
-//! reference in `ember_conformance::conv`, within `F32_PARITY`; typed and dynamic
+//! reference in `ember_conformance::reference`, within `F32_PARITY`; typed and dynamic
 //! outputs equal bit for bit; binding checks of kind, sizes, padding and
 //! activation.
 
-use ember_conformance::conv::model_f64;
+use ember_conformance::reference::model_f64;
 use ember_conformance::{assert_parity, rng, to_f64, uniform};
 use ember_export::{AlignedBytes, Model};
-use ember_runtime::model::{Forward, Layer, Model as RtModel, Sample};
+use ember_runtime::model::{Forward, Layer, Sample, TypedModel};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
 use ember_runtime::{
     BatchNorm, Blob, Chain, Conv2d, Dense, Error, Flatten, Linear, MaxPool2d, Relu, Same, Sigmoid, Tanh, Upsample2d,
@@ -110,7 +110,7 @@ where
     M::Input: Sample,
     M::Output: Sample,
 {
-    let typed = <M as RtModel>::load(bytes).expect("binds to its type");
+    let typed = <M as TypedModel>::load(bytes).expect("binds to its type");
     let mut out = Vec::new();
     for x in xs {
         let y = typed.forward(&M::Input::from_values(x.iter().copied()).unwrap());
@@ -411,7 +411,7 @@ fn blob_of(layers: Vec<LayerSpec>) -> AlignedBytes {
 }
 
 fn load_err<M: Layer>(bytes: &[u8]) -> Option<Error> {
-    <M as RtModel>::load(bytes).err()
+    <M as TypedModel>::load(bytes).err()
 }
 
 #[test]

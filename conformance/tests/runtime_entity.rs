@@ -1,14 +1,15 @@
 //! The runtime's entity layer (typed `EntityDot` and the `dynamic`
 //! interpreter) against a naive `f64` reference written here from the
-//! layer's definition (`LayerSpec::EntityDot`, FORMAT.md), within
+//! layer's definition (`LayerSpec::EntityDot`, `crates/runtime/FORMAT.md`), within
 //! `F32_PARITY`; typed and dynamic outputs equal bit for bit; binding and
 //! token checks. Then `ember_runtime::search` (names, columns, cosine
 //! nearest neighbours, top-k, combined queries) against `f64` brute force.
 
-use ember_conformance::{assert_parity, rng, uniform};
+use ember_conformance::reference::entity_dot::entity_dot_f64;
+use ember_conformance::{assert_parity, rng, to_f64, uniform};
 use ember_export::{AlignedBytes, Asset, Model};
 use ember_runtime::kernels::{EntityParams, entity_dot};
-use ember_runtime::model::{Forward, Layer, Model as RtModel, Sample};
+use ember_runtime::model::{Forward, Layer, Sample, TypedModel};
 use ember_runtime::search::{self, Columns, Names, Neighbour};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_runtime::{Blob, Chain, Dense, Embedding, EntityDot, Error, Flatten, Linear, Relu, TokenIds, dynamic};
@@ -80,32 +81,12 @@ fn samples(counts: &[usize], n: usize, seed: u64) -> Vec<Vec<u32>> {
     out
 }
 
-/// The EntityDot output in `f64`, from its definition:
-/// `n_k = (e_k - mean_k) / sqrt(var_k + eps) * gamma_k + beta_k`,
-/// `y = Σ_{j<k} n_j · n_k + Σ_k bias[id_k]`.
+/// The EntityDot output in `f64`: the reference
+/// (`ember_conformance::reference::entity_dot`) on the widened parameters.
 fn entity_f64(p: &[Vec<f32>], dim: usize, epsilon: f32, ids: &[u32]) -> f64 {
-    let f = |v: f32| v as f64;
-    let eps = f(epsilon);
-    let normed: Vec<Vec<f64>> = ids
-        .iter()
-        .enumerate()
-        .map(|(k, &id)| {
-            (0..dim)
-                .map(|i| {
-                    let e = f(p[0][id as usize * dim + i]);
-                    let at = k * dim + i;
-                    (e - f(p[4][at])) / (f(p[5][at]) + eps).sqrt() * f(p[2][at]) + f(p[3][at])
-                })
-                .collect()
-        })
-        .collect();
-    let mut y = 0.0;
-    for j in 0..ids.len() {
-        for k in j + 1..ids.len() {
-            y += normed[j].iter().zip(&normed[k]).map(|(a, b)| a * b).sum::<f64>();
-        }
-    }
-    y + ids.iter().map(|&id| f(p[1][id as usize])).sum::<f64>()
+    let p: Vec<Vec<f64>> = p.iter().map(|t| to_f64(t)).collect();
+    let ids: Vec<usize> = ids.iter().map(|&id| id as usize).collect();
+    entity_dot_f64(&p, dim, epsilon as f64, &ids)
 }
 
 /// The whole model in `f64`: the EntityDot, then `max(w · y + b, 0)` if there is a head.
@@ -136,7 +117,7 @@ where
     M::Input: Sample,
     M::Output: Sample,
 {
-    let typed = <M as RtModel>::load(bytes).expect("binds to its type");
+    let typed = <M as TypedModel>::load(bytes).expect("binds to its type");
     let mut out = Vec::new();
     for ids in xs {
         let y = typed.forward(&M::Input::from_values(as_values(ids)).unwrap());
@@ -219,7 +200,7 @@ fn entity_then_dense_relu_chains_through_model_load() {
     let blob = Blob::parse(&bytes).unwrap();
     // Two activation buffers of 4 values, plus 4 x 8 normalised values.
     assert_eq!(dynamic::scratch_len(&blob), 2 * 4 + 32);
-    let model = <EntityModel as RtModel>::load(&bytes).unwrap();
+    let model = <EntityModel as TypedModel>::load(&bytes).unwrap();
     let ids = TokenIds::<17, 4>::new([0, 5, 9, 15]).unwrap();
     let want = model_f64(&m, &[0, 5, 9, 15]);
     assert_parity("one sample", model.forward(&ids).as_slice(), &[want]);
@@ -250,7 +231,7 @@ fn token_ids_out_of_range_are_rejected() {
     assert_eq!(TokenIds::<7, 2>::from_values([0.0, 7.0]), Err(Error::TokenOutOfRange));
     assert_eq!(TokenIds::<7, 2>::from_values([0.0, -1.0]), Err(Error::TokenOutOfRange));
     assert_eq!(TokenIds::<7, 2>::from_values([0.0]), Err(Error::InputShape));
-    let typed = <Chain<EntityDot<2, 7, 4>, Dense<1, 1, Relu>> as RtModel>::load(&bytes).unwrap();
+    let typed = <Chain<EntityDot<2, 7, 4>, Dense<1, 1, Relu>> as TypedModel>::load(&bytes).unwrap();
     let y = typed.forward(&TokenIds::new([2, 6]).unwrap());
     assert_parity("typed", y.as_slice(), &[model_f64(&m, &[2, 6])]);
 }
@@ -260,7 +241,7 @@ fn binding_checks_kind_and_every_size() {
     let m = entity_model(&[3, 4], 4, 1e-3, Some((1.0, 0.0)), 30);
     let b = AlignedBytes::new(&m.to_blob().unwrap());
     fn err<M: Layer>(b: &[u8]) -> Option<Error> {
-        <M as RtModel>::load(b).err()
+        <M as TypedModel>::load(b).err()
     }
     assert_eq!(err::<Chain<EntityDot<2, 7, 4>, Dense<1, 1, Relu>>>(&b), None);
     // Columns, rows, dim.
@@ -647,7 +628,7 @@ fn search_over_an_entity_models_table() {
     let m = entity_model(&counts, 5, 1e-3, Some((1.0, 0.0)), 90);
     let b = AlignedBytes::new(&m.to_blob().unwrap());
     let blob = Blob::parse(&b).unwrap();
-    let model = <Chain<EntityDot<3, 13, 5>, Dense<1, 1, Relu>> as RtModel>::load(&b).unwrap();
+    let model = <Chain<EntityDot<3, 13, 5>, Dense<1, 1, Relu>> as TypedModel>::load(&b).unwrap();
     let names = Names::from_blob(&blob, "vocab").unwrap();
     let col = Columns::from_blob(&blob).unwrap().find("col1").unwrap();
     let table = model.first.table();

@@ -1,10 +1,10 @@
 //! The runtime's forward passes (typed `Dense<IN, OUT, A>` bound by
-//! `Model::load`, and the `dynamic` interpreter) against a naive `f64`
+//! `TypedModel::load`, and the `dynamic` interpreter) against a naive `f64`
 //! reference (`ember_conformance::forward_f64`), within `F32_PARITY`.
 
 use ember_conformance::{assert_parity, dense, forward_f64, input_spec, random_params, rng, to_f64, uniform};
 use ember_export::{AlignedBytes, Model};
-use ember_runtime::model::Model as RtModel;
+use ember_runtime::model::TypedModel;
 use ember_runtime::spec::{Activation, LayerSpec};
 use ember_runtime::{Act, Blob, Chain, Dense, Forward, Linear, Relu, SVector, Sigmoid, Softmax, Tanh, dynamic};
 use rand_chacha::ChaCha8Rng;
@@ -52,7 +52,7 @@ fn check_dense<const IN: usize, const OUT: usize, A: Act>(seed: u64, scale: f32)
     let want = reference(&model, &x);
     let what = format!("Dense<{IN}, {OUT}, {:?}> x{scale}", A::KIND);
 
-    let typed = <Dense<IN, OUT, A> as RtModel>::load(&bytes).expect("binds to its type");
+    let typed = <Dense<IN, OUT, A> as TypedModel>::load(&bytes).expect("binds to its type");
     let got: Vec<f32> = x
         .chunks(IN)
         .flat_map(|s| typed.forward(&SVector::<f32, IN>::from_column_slice(s)).as_slice().to_vec())
@@ -129,7 +129,7 @@ fn check_chain<const A: usize, const B: usize, const C: usize, const D: usize, X
     let want = reference(&model, &x);
     type T<const A: usize, const B: usize, const C: usize, const D: usize, X, Y, Z> =
         Chain<Dense<A, B, X>, Chain<Dense<B, C, Y>, Dense<C, D, Z>>>;
-    let typed = <T<A, B, C, D, X, Y, Z> as RtModel>::load(&bytes).expect("binds to its type");
+    let typed = <T<A, B, C, D, X, Y, Z> as TypedModel>::load(&bytes).expect("binds to its type");
     let got: Vec<f32> =
         x.chunks(A).flat_map(|s| typed.forward(&SVector::<f32, A>::from_column_slice(s)).as_slice().to_vec()).collect();
     assert_parity("typed chain", &got, &want);
@@ -137,7 +137,7 @@ fn check_chain<const A: usize, const B: usize, const C: usize, const D: usize, X
     // The left-nested form binds the same layers.
     type L<const A: usize, const B: usize, const C: usize, const D: usize, X, Y, Z> =
         Chain<Chain<Dense<A, B, X>, Dense<B, C, Y>>, Dense<C, D, Z>>;
-    let left = <L<A, B, C, D, X, Y, Z> as RtModel>::load(&bytes).expect("binds left-nested");
+    let left = <L<A, B, C, D, X, Y, Z> as TypedModel>::load(&bytes).expect("binds left-nested");
     let got: Vec<f32> =
         x.chunks(A).flat_map(|s| left.forward(&SVector::<f32, A>::from_column_slice(s)).as_slice().to_vec()).collect();
     assert_parity("typed left-nested chain", &got, &want);

@@ -1,12 +1,12 @@
 //! The runtime's sequence layers (typed `Embedding`, `Flatten`, `Recurrent`,
 //! `Bidirectional` with `SimpleRnn` / `Lstm` cells, the streaming `step`, and
 //! the `dynamic` interpreter) against the naive `f64` ONNX reference in
-//! `ember_conformance::seq`, within `F32_PARITY`; plus token-id errors.
+//! `ember_conformance::reference`, within `F32_PARITY`; plus token-id errors.
 
-use ember_conformance::conv::model_f64;
+use ember_conformance::reference::model_f64;
 use ember_conformance::{assert_parity, rng, to_f64, uniform};
 use ember_export::{AlignedBytes, Model};
-use ember_runtime::model::{Forward, Layer, Model as RtModel};
+use ember_runtime::model::{Forward, Layer, TypedModel};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_runtime::{
     Bidirectional, Blob, CellState, Chain, Dense, Embedding, Error, Flatten, Last, Lstm, Recurrent, SMatrix, SVector,
@@ -83,7 +83,7 @@ where
     let bytes = AlignedBytes::new(&m.to_blob().unwrap());
     let ids = tokens(seed + 1);
     let want = reference(&m, &ids);
-    let typed = <M as RtModel>::load(&bytes).expect("binds to its type");
+    let typed = <M as TypedModel>::load(&bytes).expect("binds to its type");
     let got: Vec<f32> = ids.iter().flat_map(|s| typed.forward(&TokenIds::new(*s).unwrap()).slice().to_vec()).collect();
     assert_parity(&format!("typed {what}"), &got, &want);
     assert_parity(&format!("dynamic {what}"), &dynamic_out(&bytes, &ids), &want);
@@ -181,7 +181,7 @@ fn stacked_bidirectional_rnn_then_lstm_then_dense() {
 fn streaming_steps_equal_the_whole_sequence() {
     let m = model(vec![emb(), rec(true, E, 5, true, false)], 12);
     let bytes = AlignedBytes::new(&m.to_blob().unwrap());
-    let typed = <Chain<Emb, Recurrent<Lstm<E, 5>, T, Sequences>> as RtModel>::load(&bytes).unwrap();
+    let typed = <Chain<Emb, Recurrent<Lstm<E, 5>, T, Sequences>> as TypedModel>::load(&bytes).unwrap();
     for ids in tokens(13) {
         let whole = typed.forward(&TokenIds::new(ids).unwrap());
         let mut state = CellState::<5>::default();
@@ -200,7 +200,7 @@ fn out_of_range_tokens_are_errors() {
     ids[5] = V as u32;
     assert_eq!(TokenIds::<V, T>::new(ids), Err(Error::TokenOutOfRange));
     assert_eq!(TokenIds::<V, T>::from_slice(&ids[1..]), Err(Error::InputShape));
-    let typed = <Chain<Emb, Recurrent<SimpleRnn<E, 3>, T, Last>> as RtModel>::load(&bytes).unwrap();
+    let typed = <Chain<Emb, Recurrent<SimpleRnn<E, 3>, T, Last>> as TypedModel>::load(&bytes).unwrap();
     assert_eq!(typed.first.vector(V as u32), Err(Error::TokenOutOfRange));
     let blob = Blob::parse(&bytes).unwrap();
     let mut scratch = vec![0.0; dynamic::scratch_len(&blob)];
@@ -217,12 +217,12 @@ fn out_of_range_tokens_are_errors() {
 fn binding_checks_kind_direction_and_returns() {
     let m = model(vec![emb(), rec(true, E, 3, false, false)], 15);
     let bytes = AlignedBytes::new(&m.to_blob().unwrap());
-    let kind = <Chain<Emb, Recurrent<SimpleRnn<E, 3>, T, Last>> as RtModel>::load(&bytes).err();
+    let kind = <Chain<Emb, Recurrent<SimpleRnn<E, 3>, T, Last>> as TypedModel>::load(&bytes).err();
     assert_eq!(kind, Some(Error::LayerKind));
-    let ret = <Chain<Emb, Recurrent<Lstm<E, 3>, T, Sequences>> as RtModel>::load(&bytes).err();
+    let ret = <Chain<Emb, Recurrent<Lstm<E, 3>, T, Sequences>> as TypedModel>::load(&bytes).err();
     assert_eq!(ret, Some(Error::LayerShape));
-    let dirs = <Chain<Emb, Bidirectional<Lstm<E, 3>, T, Last, 6>> as RtModel>::load(&bytes).err();
+    let dirs = <Chain<Emb, Bidirectional<Lstm<E, 3>, T, Last, 6>> as TypedModel>::load(&bytes).err();
     assert_eq!(dirs, Some(Error::LayerShape));
-    assert!(<Chain<Emb, Recurrent<Lstm<E, 3>, T, Last>> as RtModel>::load(&bytes).is_ok());
+    assert!(<Chain<Emb, Recurrent<Lstm<E, 3>, T, Last>> as TypedModel>::load(&bytes).is_ok());
     let _: SVector<f32, 3> = SVector::zeros();
 }

@@ -65,7 +65,7 @@ use core::ops::Range;
 use ember_runtime::search::{self, Columns, Names};
 use ember_runtime::spec::LayerSpec;
 use ember_runtime::text::VOCAB_TENSOR;
-use ember_runtime::{Blob, Error, Forward, Model, Sample, Tokenizer};
+use ember_runtime::{Blob, Error, Forward, Sample, Tokenizer, TypedModel};
 
 /// Most values per table row a similarity query supports: the query vector
 /// is a stack buffer of this many `f32` (256 bytes).
@@ -231,7 +231,18 @@ impl<'a> Index<'a> {
         let (rows, dim, entity) = match blob.header().layers.first() {
             Some(&LayerSpec::Embedding { vocab, dim, .. }) => (vocab as usize, dim as usize, false),
             Some(&LayerSpec::EntityDot { rows, dim, .. }) => (rows as usize, dim as usize, true),
-            _ => return Err(Failure::NoTable),
+            Some(
+                LayerSpec::Dense { .. }
+                | LayerSpec::Flatten { .. }
+                | LayerSpec::Dropout { .. }
+                | LayerSpec::SimpleRnn { .. }
+                | LayerSpec::Lstm { .. }
+                | LayerSpec::Conv2d { .. }
+                | LayerSpec::MaxPool2d { .. }
+                | LayerSpec::Upsample2d { .. }
+                | LayerSpec::BatchNorm { .. },
+            )
+            | None => return Err(Failure::NoTable),
         };
         if dim > MAX_QUERY_DIM {
             return Err(Failure::DimTooLarge(dim));
@@ -345,7 +356,7 @@ pub fn run<'q, M>(
     mut instructions: impl FnMut() -> u64,
 ) -> Result<(), Failure<'q>>
 where
-    M: Model,
+    M: TypedModel,
     M::Input: Sample,
     M::Output: Sample,
 {

@@ -21,7 +21,9 @@
 use riscv::register::{minstret, mstatus};
 use riscv_semihosting::{debug, hio, hprintln};
 
-/// The generated model type: `Model`, `INPUT_LEN`, `OUTPUT_LEN`, `BLOB_FILE`.
+/// The generated model file: the model's type under its own name (for
+/// example `MnistEncoder`), `BoardModel` (an alias of it, what this
+/// firmware runs), `INPUT_LEN`, `OUTPUT_LEN`, `BLOB_FILE`.
 #[allow(dead_code)]
 mod model {
     include!(concat!(env!("OUT_DIR"), "/model.rs"));
@@ -31,7 +33,7 @@ mod model {
 static BLOB: &ember_runtime::Aligned16<[u8]> = ember_runtime::include_aligned!(concat!(env!("OUT_DIR"), "/model.emb"));
 /// The input samples: little-endian `f32`, `INPUT_LEN` per sample.
 const INPUTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/inputs.bin"));
-const _: () = assert!(INPUTS.len() % (4 * model::INPUT_LEN) == 0, "inputs.bin must hold whole samples");
+const _: () = assert!(INPUTS.len().is_multiple_of(4 * model::INPUT_LEN), "inputs.bin must hold whole samples");
 /// Raw texts, one per line (empty for models without a tokenizer).
 const TEXTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/texts.txt"));
 /// Similarity queries over the first embedding table, one per line (often empty).
@@ -52,7 +54,8 @@ fn main() -> ! {
     let Ok(mut out) = hio::hstdout() else {
         exit_failure();
     };
-    let result = ember_board_common::run::<model::Model>(&BLOB.0, INPUTS, TEXTS, QUERIES, &mut out, minstret::read64);
+    let result =
+        ember_board_common::run::<model::BoardModel>(&BLOB.0, INPUTS, TEXTS, QUERIES, &mut out, minstret::read64);
     if let Err(e) = result {
         hprintln!("error: {}", e);
         exit_failure();

@@ -1,4 +1,4 @@
-//! Writing and reading the `.emb` blob (`runtime/FORMAT.md`).
+//! Writing and reading the `.emb` blob (`crates/runtime/FORMAT.md`).
 //!
 //! The writer produces exactly what `ember_runtime::format::Blob::parse`
 //! accepts; [`Model::from_blob`] goes back through that same parser, so a

@@ -3,7 +3,7 @@
 //! The host-side model container ([`Model`]: layer specs plus named `f32`
 //! tensors) and its exporters:
 //!
-//! * [`blob`]: the `.emb` blob (`runtime/FORMAT.md`) and back;
+//! * [`blob`]: the `.emb` blob (`crates/runtime/FORMAT.md`) and back;
 //! * [`onnx`]: ONNX (opset 17), run by tract and ONNX Runtime; the only place
 //!   where tensor layouts are converted;
 //! * [`rust`]: Rust source naming the typed runtime model for a board.

@@ -10,8 +10,8 @@
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
 use ember_runtime::{
-    BatchNorm, Blob, Chain, Conv2d, Dense, Error, Forward, MaxPool2d, Model as _, Relu, SMatrix, SVector, Same,
-    Sigmoid, Softmax, Tanh, Upsample2d, Valid, dynamic,
+    BatchNorm, Blob, Chain, Conv2d, Dense, Error, Forward, MaxPool2d, Relu, SMatrix, SVector, Same, Sigmoid, Softmax,
+    Tanh, TypedModel as _, Upsample2d, Valid, dynamic,
 };
 
 /// `|a - b| <= F32_PARITY * (1 + |reference|)`.
@@ -19,7 +19,7 @@ const F32_PARITY: f64 = 1e-5;
 
 /// The hand-written type; its text must equal what `to_rust` generates.
 type Hand = Chain<Dense<6, 5, Tanh>, Dense<5, 4, Softmax>>;
-const HAND_TEXT: &str = "pub type Model = ember_runtime::Chain<ember_runtime::Dense<6, 5, ember_runtime::Tanh>, \
+const HAND_TEXT: &str = "pub type Pair = ember_runtime::Chain<ember_runtime::Dense<6, 5, ember_runtime::Tanh>, \
                          ember_runtime::Dense<5, 4, ember_runtime::Softmax>>;\n";
 
 /// Deterministic values in [-1, 1) (xorshift64*).
@@ -80,6 +80,7 @@ fn reference(m: &Model, x: &[f32]) -> Vec<f64> {
 fn generated_type_text_is_the_hand_written_type() {
     let src = model().to_rust("pair.emb").unwrap();
     assert!(src.contains(HAND_TEXT), "{src}");
+    assert!(src.contains("\npub type BoardModel = Pair;\n"), "{src}");
     assert!(src.contains("pub const INPUT_LEN: usize = 6;\n"));
     assert!(src.contains("pub const OUTPUT_LEN: usize = 4;\n"));
 }
@@ -128,7 +129,7 @@ fn sequence_model() -> Model {
 #[test]
 fn sequence_model_type_text() {
     let src = sequence_model().to_rust("seq.emb").unwrap();
-    let want = "pub type Model = ember_runtime::Chain<ember_runtime::Embedding<20, 4, 6>, \
+    let want = "pub type Seq = ember_runtime::Chain<ember_runtime::Embedding<20, 4, 6>, \
                 ember_runtime::Chain<ember_runtime::Bidirectional<ember_runtime::Lstm<4, 3>, 6, ember_runtime::Sequences, 6>, \
                 ember_runtime::Chain<ember_runtime::Dropout<6, 6>, \
                 ember_runtime::Chain<ember_runtime::Recurrent<ember_runtime::SimpleRnn<6, 5>, 6, ember_runtime::Last>, \
@@ -202,7 +203,7 @@ type ConvHand = Chain<
         >,
     >,
 >;
-const CONV_TEXT: &str = "pub type Model = ember_runtime::Chain<\
+const CONV_TEXT: &str = "pub type Conv = ember_runtime::Chain<\
     ember_runtime::Conv2d<28, 28, 1, 16, 3, 3, ember_runtime::Same, ember_runtime::Relu, 784, 784>, \
     ember_runtime::Chain<ember_runtime::MaxPool2d<28, 28, 16, 2, ember_runtime::Same, 784, 196>, \
     ember_runtime::Chain<ember_runtime::Conv2d<14, 14, 16, 8, 3, 3, ember_runtime::Same, ember_runtime::Relu, 196, 196>, \
@@ -270,7 +271,7 @@ fn flatten_and_batch_norm_take_the_shape_before_them() {
         LayerSpec::Upsample2d { height: 1, width: 3, channels: 4, factor: 3 },
     ];
     let src = image_model(layers, &[6, 5, 3]).to_rust("m.emb").unwrap();
-    let want = "pub type Model = ember_runtime::Chain<\
+    let want = "pub type Conv = ember_runtime::Chain<\
                 ember_runtime::MaxPool2d<6, 5, 3, 2, ember_runtime::Valid, 30, 6>, \
                 ember_runtime::Chain<ember_runtime::BatchNorm<3, 6>, \
                 ember_runtime::Chain<ember_runtime::Flatten<3, 6, 18>, \

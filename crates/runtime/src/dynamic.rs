@@ -13,7 +13,15 @@ use crate::{Error, activation};
 fn extra_len(blob: &Blob<'_>) -> usize {
     let per_layer = |l: &LayerSpec| match *l {
         LayerSpec::EntityDot { columns, dim, .. } => columns as usize * dim as usize,
-        _ => l.recurrent().map_or(0, |r| (2 + r.gates) * r.units),
+        LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => l.recurrent().map_or(0, |r| (2 + r.gates) * r.units),
+        LayerSpec::Dense { .. }
+        | LayerSpec::Embedding { .. }
+        | LayerSpec::Flatten { .. }
+        | LayerSpec::Dropout { .. }
+        | LayerSpec::Conv2d { .. }
+        | LayerSpec::MaxPool2d { .. }
+        | LayerSpec::Upsample2d { .. }
+        | LayerSpec::BatchNorm { .. } => 0,
     };
     blob.header().layers.iter().map(per_layer).max().unwrap_or(0)
 }
@@ -34,7 +42,18 @@ fn check_input(blob: &Blob<'_>, input: &[f32]) -> Result<(), Error> {
         let vocab = match header.layers.first() {
             Some(LayerSpec::Embedding { vocab, .. }) => *vocab as f32,
             Some(LayerSpec::EntityDot { rows, .. }) => *rows as f32,
-            _ => return Err(Error::IoMismatch),
+            Some(
+                LayerSpec::Dense { .. }
+                | LayerSpec::Flatten { .. }
+                | LayerSpec::Dropout { .. }
+                | LayerSpec::SimpleRnn { .. }
+                | LayerSpec::Lstm { .. }
+                | LayerSpec::Conv2d { .. }
+                | LayerSpec::MaxPool2d { .. }
+                | LayerSpec::Upsample2d { .. }
+                | LayerSpec::BatchNorm { .. },
+            )
+            | None => return Err(Error::IoMismatch),
         };
         if input.iter().any(|&v| v < 0.0 || v >= vocab || libm::truncf(v) != v) {
             return Err(Error::TokenOutOfRange);
@@ -140,8 +159,6 @@ pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut
                 let ids = cur[..len].iter().map(|&v| v as u32);
                 *next.first_mut().ok_or(Error::BufferTooSmall)? = kernels::entity_dot(&params, ids, extra)?;
             }
-            #[allow(unreachable_patterns)]
-            _ => return Err(Error::LayerKind),
         }
         core::mem::swap(&mut cur, &mut next);
         len = out;

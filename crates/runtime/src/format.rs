@@ -1,4 +1,4 @@
-//! The `.emb` blob reader. The wire format is specified in `runtime/FORMAT.md`.
+//! The `.emb` blob reader. The wire format is specified in `crates/runtime/FORMAT.md`.
 //!
 //! [`Blob::parse`] checks everything once (preamble, length, CRC-32, header,
 //! every tensor's bounds and alignment, every layer's shapes and the chain
@@ -177,7 +177,7 @@ impl<'a> Blob<'a> {
         if crc32(&bytes[..body]) != read_u32(bytes, body) {
             return Err(Error::ChecksumMismatch);
         }
-        if bytes.as_ptr() as usize % ALIGN != 0 {
+        if !(bytes.as_ptr() as usize).is_multiple_of(ALIGN) {
             return Err(Error::Misaligned);
         }
         let header_end = PREAMBLE_LEN.checked_add(header_len).filter(|&e| e <= body).ok_or(Error::HeaderOutOfBounds)?;
@@ -191,7 +191,7 @@ impl<'a> Blob<'a> {
         for t in &header.tensors {
             t.dims.validate()?;
             let off = t.offset as usize;
-            if off % ALIGN != 0 {
+            if !off.is_multiple_of(ALIGN) {
                 return Err(Error::TensorMisaligned);
             }
             let end = off.checked_add(t.byte_len()).ok_or(Error::TensorOutOfBounds)?;

@@ -9,7 +9,7 @@
 //! * [`layers`]: typed, const-generic forward passes (`Dense<IN, OUT, Relu>`)
 //!   that view their weights in place inside the blob (which can stay in flash).
 //! * [`model`]: [`Chain`] to compose layers into a model whose activation RAM
-//!   is known at compile time, and [`Model::load`] to bind a blob to a type.
+//!   is known at compile time, and [`TypedModel::load`] to bind a blob to a type.
 //! * [`text`]: the tokenizer shared by host and device (hashing or word list).
 //! * [`search`]: the names stored with a model (`vocab`, `columns`) and
 //!   nearest-neighbour search over an embedding table (cosine similarity).
@@ -37,18 +37,12 @@ pub mod text;
 pub use activation::{Act, Linear, Relu, Sigmoid, Softmax, Tanh};
 pub use error::Error;
 pub use format::{Blob, Header};
-pub use layers::conv::{
-    BatchNorm, BatchNormView, Conv2d, Conv2dView, MaxPool2d, MaxPool2dView, Pad, Same, Upsample2d, Upsample2dView,
-    Valid,
+pub use layers::{
+    BatchNorm, BatchNormView, Bidirectional, BidirectionalView, CellState, Conv2d, Conv2dView, Dense, DenseView,
+    Dropout, Embedding, EmbeddingView, EntityDot, EntityDotView, Flatten, Last, Lstm, MaxPool2d, MaxPool2dView, Pad,
+    Recurrent, RecurrentView, Same, Sequences, SimpleRnn, Upsample2d, Upsample2dView, Valid,
 };
-pub use layers::dense::{Dense, DenseView};
-pub use layers::embedding::{Embedding, EmbeddingView};
-pub use layers::entity::{EntityDot, EntityDotView};
-pub use layers::flatten::{Dropout, Flatten};
-pub use layers::recurrent::{
-    Bidirectional, BidirectionalView, CellState, Last, Lstm, Recurrent, RecurrentView, Sequences, SimpleRnn,
-};
-pub use model::{Chain, ChainView, Forward, Layer, Model, Sample};
+pub use model::{Chain, ChainView, Forward, Layer, Sample, TypedModel};
 pub use nalgebra::{SMatrix, SVector};
 pub use spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 pub use text::{TokenIds, Tokenizer};

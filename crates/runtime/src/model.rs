@@ -79,8 +79,12 @@ impl<A: Forward, B: Forward<Input = A::Output>> Forward for ChainView<A, B> {
     }
 }
 
-/// A whole model: any [`Layer`] type bound to all the layers of a blob.
-pub trait Model: Layer {
+/// A whole typed model: any [`Layer`] type bound to all the layers of a blob.
+///
+/// Implemented for every [`Layer`] (a single layer or a [`Chain`]); the
+/// exporter names such a type after its model (`pub type MnistEncoder =
+/// Chain<...>;`), and a board runs it as `BoardModel`.
+pub trait TypedModel: Layer {
     /// Activation RAM in bytes, known at compile time.
     const ACTIVATION_BYTES: usize = Self::PEAK_ACTIVATION_FLOATS * 4;
 
@@ -95,7 +99,7 @@ pub trait Model: Layer {
     }
 }
 
-impl<T: Layer> Model for T {}
+impl<T: Layer> TypedModel for T {}
 
 /// A model input or output sample viewed as a flat list of `f32` values
 /// (token ids as exact integers): how firmware and host tools feed a typed

@@ -195,10 +195,10 @@ impl<'a> Columns<'a> {
     /// EntityDot first layer; [`Error::BadAsset`] as [`Columns::new`], or if
     /// the tensor is not `u8` or the line count differs from the layer's columns.
     pub fn from_blob(blob: &Blob<'a>) -> Result<Self, Error> {
-        let (columns, rows) = match blob.header().layers.first() {
-            Some(&LayerSpec::EntityDot { columns, rows, .. }) => (columns as usize, rows as usize),
-            _ => return Err(Error::NotFound),
+        let Some(&LayerSpec::EntityDot { columns, rows, .. }) = blob.header().layers.first() else {
+            return Err(Error::NotFound);
         };
+        let (columns, rows) = (columns as usize, rows as usize);
         let parsed = Self::new(asset(blob, COLUMNS_TENSOR)?, rows)?;
         if parsed.len() != columns {
             return Err(Error::BadAsset);
@@ -276,7 +276,7 @@ fn insert<T, const K: usize>(best: &mut Vec<T, K>, n: T, key: impl Fn(&T) -> f32
 
 /// Checks that `table` is whole rows of `dim` values; returns the row count.
 fn table_rows(table: &[f32], dim: usize) -> Result<usize, Error> {
-    if dim == 0 || table.len() % dim != 0 {
+    if dim == 0 || !table.len().is_multiple_of(dim) {
         return Err(Error::BadQuery);
     }
     Ok(table.len() / dim)

@@ -2,7 +2,7 @@
 //! tensor layouts. The trainer, the exporters and the runtime all use these
 //! types; layouts are converted nowhere but in `ember-export`'s ONNX writer.
 //!
-//! Semantics are ONNX semantics (see `DESIGN.md`): a [`LayerSpec::Dense`]
+//! Semantics are ONNX semantics (see `docs/ARCHITECTURE.md`): a [`LayerSpec::Dense`]
 //! computes `y = act(x · Wᵀ + b)` with `W` stored row-major as
 //! `[units, inputs]`, exactly ONNX `Gemm(transB = 1)` followed by the
 //! activation node.
@@ -343,8 +343,13 @@ pub struct ParamSpec {
 /// Sequences are stored time-major within a sample: a sample of `seq_len`
 /// steps of `n` features is `[seq_len, n]` row-major (step `t` at `t * n`),
 /// so that [`LayerSpec::Flatten`] after it moves no data.
+///
+/// The enum is exhaustive on purpose: its variants, in this order, are part
+/// of the blob's versioned wire format (the postcard discriminant is the
+/// variant's index; see `FORMAT.md`), so a new kind is appended, never
+/// inserted, and every `match` on a `LayerSpec` lists every kind: adding one
+/// makes the compiler point at each place that must handle it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
 pub enum LayerSpec {
     /// Fully connected: `y = act(x · Wᵀ + b)`.
     ///
@@ -589,7 +594,15 @@ impl LayerSpec {
             LayerSpec::MaxPool2d { height, width, channels, pool, padding } => {
                 Window2d::new(u(height), u(width), u(channels), u(pool), u(pool), u(pool), padding)
             }
-            _ => None,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Embedding { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::SimpleRnn { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::BatchNorm { .. }
+            | LayerSpec::EntityDot { .. } => None,
         }
     }
 
@@ -597,7 +610,16 @@ impl LayerSpec {
     pub fn batch_norm_channels(&self) -> Option<usize> {
         match self {
             LayerSpec::BatchNorm { dims, .. } => dims.as_slice().last().map(|&c| c as usize),
-            _ => None,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Embedding { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::SimpleRnn { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::EntityDot { .. } => None,
         }
     }
 
@@ -607,7 +629,15 @@ impl LayerSpec {
             LayerSpec::BatchNorm { epsilon_bits, .. } | LayerSpec::EntityDot { epsilon_bits, .. } => {
                 Some(f32::from_bits(epsilon_bits))
             }
-            _ => None,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Embedding { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::SimpleRnn { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. } => None,
         }
     }
 
@@ -620,7 +650,15 @@ impl LayerSpec {
             LayerSpec::Lstm { inputs, units, seq_len, return_sequences, bidirectional } => {
                 (inputs, units, seq_len, return_sequences, bidirectional, 4)
             }
-            _ => return None,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Embedding { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::BatchNorm { .. }
+            | LayerSpec::EntityDot { .. } => return None,
         };
         Some(RecurrentDims {
             inputs: inputs as usize,
@@ -689,7 +727,15 @@ impl LayerSpec {
     pub fn input_kind(&self) -> ValueKind {
         match self {
             LayerSpec::Embedding { .. } | LayerSpec::EntityDot { .. } => ValueKind::TokenIds,
-            _ => ValueKind::F32,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::SimpleRnn { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::BatchNorm { .. } => ValueKind::F32,
         }
     }
 
@@ -700,7 +746,14 @@ impl LayerSpec {
             LayerSpec::Dense { activation, .. } => activation,
             LayerSpec::SimpleRnn { .. } => Activation::Tanh,
             LayerSpec::Conv2d { activation, .. } => activation,
-            _ => Activation::Linear,
+            LayerSpec::Embedding { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::BatchNorm { .. }
+            | LayerSpec::EntityDot { .. } => Activation::Linear,
         }
     }
 
@@ -730,7 +783,10 @@ impl LayerSpec {
             },
             // Keras applies no regulariser to embeddings by default, and a
             // dense L2 gradient would defeat the sparse update.
-            LayerSpec::Embedding { vocab, dim, .. } if i == 0 => f32_param("weight", Dims::d2(vocab, dim), false),
+            LayerSpec::Embedding { vocab, dim, .. } => match i {
+                0 => f32_param("weight", Dims::d2(vocab, dim), false),
+                _ => None,
+            },
             LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => {
                 let r = self.recurrent()?;
                 let (d, g, h) = (r.dirs as u32, (r.gates * r.units) as u32, r.units as u32);
@@ -758,7 +814,10 @@ impl LayerSpec {
                 2..=5 => f32_param(["gamma", "beta", "mean", "var"][i - 2], Dims::d2(columns, dim), false),
                 _ => None,
             },
-            _ => None,
+            LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. } => None,
         }
     }
 
@@ -815,7 +874,10 @@ impl LayerSpec {
             LayerSpec::Conv2d { height, width, channels, .. }
             | LayerSpec::MaxPool2d { height, width, channels, .. }
             | LayerSpec::Upsample2d { height, width, channels, .. } => product(&[height, width, channels]),
-            _ => self.input_len() as u64,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Embedding { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::EntityDot { .. } => self.input_len() as u64,
         }
     }
 

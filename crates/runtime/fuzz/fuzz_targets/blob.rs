@@ -2,11 +2,11 @@
 //! panic; a blob that parses must run through the interpreter and bind (or
 //! be refused by) typed models without panicking.
 //!
-//! Run with `cargo +nightly fuzz run blob` from `runtime/`.
+//! Run with `cargo +nightly fuzz run blob` from `crates/runtime/`.
 #![no_main]
 
+use ember_runtime::TypedModel;
 use ember_runtime::crc::crc32;
-use ember_runtime::model::Model;
 use ember_runtime::{Blob, Chain, Dense, Forward, Linear, Relu, SVector, dynamic};
 use libfuzzer_sys::fuzz_target;
 

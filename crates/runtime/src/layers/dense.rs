@@ -52,17 +52,14 @@ impl<const IN: usize, const OUT: usize, A: Act> Layer for Dense<IN, OUT, A> {
 
     fn bind<'a>(cursor: &mut LayerCursor<'_, 'a>) -> Result<Self::Bound<'a>, Error> {
         let entry = cursor.next_layer()?;
-        match entry.spec {
-            LayerSpec::Dense { inputs, units, activation } => {
-                if activation != A::KIND {
-                    return Err(Error::LayerKind);
-                }
-                if inputs as usize != IN || units as usize != OUT {
-                    return Err(Error::LayerShape);
-                }
-            }
-            #[allow(unreachable_patterns)]
-            _ => return Err(Error::LayerKind),
+        let LayerSpec::Dense { inputs, units, activation } = entry.spec else {
+            return Err(Error::LayerKind);
+        };
+        if activation != A::KIND {
+            return Err(Error::LayerKind);
+        }
+        if inputs as usize != IN || units as usize != OUT {
+            return Err(Error::LayerShape);
         }
         DenseView::new(entry.param_f32(0)?, entry.param_f32(1)?)
     }

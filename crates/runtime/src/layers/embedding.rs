@@ -60,13 +60,11 @@ impl<const V: usize, const E: usize, const T: usize> Layer for Embedding<V, E, T
 
     fn bind<'a>(cursor: &mut LayerCursor<'_, 'a>) -> Result<Self::Bound<'a>, Error> {
         let entry = cursor.next_layer()?;
-        match entry.spec {
-            LayerSpec::Embedding { vocab, dim, seq_len } => {
-                if (vocab as usize, dim as usize, seq_len as usize) != (V, E, T) {
-                    return Err(Error::LayerShape);
-                }
-            }
-            _ => return Err(Error::LayerKind),
+        let LayerSpec::Embedding { vocab, dim, seq_len } = entry.spec else {
+            return Err(Error::LayerKind);
+        };
+        if (vocab as usize, dim as usize, seq_len as usize) != (V, E, T) {
+            return Err(Error::LayerShape);
         }
         EmbeddingView::new(entry.param_f32(0)?)
     }

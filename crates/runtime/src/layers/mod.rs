@@ -1,9 +1,54 @@
 //! Typed layers. Each binds its tensors in place from a blob and implements
 //! [`crate::Forward`] with const-generic sizes.
+//!
+//! One layer kind, one file: `dense`, `embedding`, `flatten`, `dropout`,
+//! `rnn`, `lstm`, `conv2d`, `max_pool2d`, `upsample2d`, `batch_norm`,
+//! `entity_dot`: the same stems name each kind's files in the kernels, the
+//! exporters, the trainer and the conformance tests.
+//! `recurrent` holds what the two cells share (the [`Recurrent`] and
+//! [`Bidirectional`] wrappers, [`CellState`]), `window` what the window
+//! layers share (the padding markers [`Same`] and [`Valid`]).
+//!
+//! A new layer kind, in this crate: its `LayerSpec` variant appended in
+//! `spec.rs` (and its line in `FORMAT.md`), `layers/<stem>.rs` (the typed
+//! layer, re-exported here and at the crate root), `kernels/<stem>.rs` if it
+//! computes anything, and its arm in `dynamic.rs`. Every `match` on
+//! `LayerSpec` is exhaustive, so the compiler lists the remaining places, in
+//! this crate and in the others (for example `ember-export`'s `rust.rs`).
 
-pub mod conv;
+pub mod batch_norm;
+pub mod conv2d;
 pub mod dense;
+pub mod dropout;
 pub mod embedding;
-pub mod entity;
+pub mod entity_dot;
 pub mod flatten;
+pub mod lstm;
+pub mod max_pool2d;
 pub mod recurrent;
+pub mod rnn;
+pub mod upsample2d;
+pub mod window;
+
+pub use batch_norm::{BatchNorm, BatchNormView};
+pub use conv2d::{Conv2d, Conv2dView};
+pub use dense::{Dense, DenseView};
+pub use dropout::{Dropout, DropoutView};
+pub use embedding::{Embedding, EmbeddingView};
+pub use entity_dot::{EntityDot, EntityDotView};
+pub use flatten::{Flatten, FlattenView};
+pub use lstm::{Lstm, LstmCell};
+pub use max_pool2d::{MaxPool2d, MaxPool2dView};
+pub use recurrent::{
+    Bidirectional, BidirectionalView, Cell, CellKind, CellState, Last, Recurrent, RecurrentView, Returns, Sequences,
+};
+pub use rnn::{SimpleRnn, TanhCell};
+pub use upsample2d::{Upsample2d, Upsample2dView};
+pub use window::{Pad, Same, Valid};
+
+use crate::Error;
+
+/// Checks a view's parameter length (already guaranteed by `Blob::parse`).
+fn sized(t: &[f32], len: usize) -> Result<&[f32], Error> {
+    if t.len() == len { Ok(t) } else { Err(Error::TensorShape) }
+}

@@ -1,6 +1,7 @@
-//! Recurrent layers: the cells [`SimpleRnn<I, H>`] and [`Lstm<I, H>`], run
-//! over `T` steps by [`Recurrent`] (one direction) or [`Bidirectional`]
-//! (forward and backward, concatenated), returning the [`Last`] state or all
+//! What the recurrent layers share: a cell ([`SimpleRnn<I, H>`](super::SimpleRnn)
+//! in `rnn.rs`, [`Lstm<I, H>`](super::Lstm) in `lstm.rs`) is run over `T`
+//! steps by [`Recurrent`] (one direction) or [`Bidirectional`] (forward and
+//! backward, concatenated), returning the [`Last`] state or all
 //! [`Sequences`]. Semantics are ONNX `RNN` / `LSTM` (see `spec.rs`).
 //!
 //! Besides the whole-sequence [`Forward`], a one-direction view can be fed one
@@ -25,35 +26,9 @@ pub trait CellKind {
     fn matches(spec: &LayerSpec) -> bool;
 }
 
-/// Marker of the tanh Elman cell.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TanhCell;
-/// Marker of the LSTM cell.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LstmCell;
-
-impl CellKind for TanhCell {
-    const GATES: usize = 1;
-    fn matches(spec: &LayerSpec) -> bool {
-        matches!(spec, LayerSpec::SimpleRnn { .. })
-    }
-}
-
-impl CellKind for LstmCell {
-    const GATES: usize = 4;
-    fn matches(spec: &LayerSpec) -> bool {
-        matches!(spec, LayerSpec::Lstm { .. })
-    }
-}
-
 /// A recurrent cell of kind `K` with `I` inputs and `H` units.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Cell<K, const I: usize, const H: usize>(PhantomData<K>);
-
-/// A tanh RNN cell (ONNX `RNN`): `h = tanh(W·x + R·h + Wb + Rb)`.
-pub type SimpleRnn<const I: usize, const H: usize> = Cell<TanhCell, I, H>;
-/// An LSTM cell (ONNX `LSTM`, gates i, o, f, c).
-pub type Lstm<const I: usize, const H: usize> = Cell<LstmCell, I, H>;
 
 /// Return the last state only.
 #[derive(Clone, Copy, Debug, Default)]

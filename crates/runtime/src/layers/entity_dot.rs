@@ -4,7 +4,7 @@
 //! [`LayerSpec::EntityDot`]). The table stays in place (flash).
 //!
 //! ```
-//! use ember_runtime::{Chain, Dense, EntityDot, Error, Model, Relu};
+//! use ember_runtime::{Chain, Dense, EntityDot, Error, Relu, TypedModel};
 //! // 3 columns whose categories fill a 40-row table of 8-value vectors,
 //! // then the Dense that scales (and clips) the prediction.
 //! type Entity = Chain<EntityDot<3, 40, 8>, Dense<1, 1, Relu>>;
@@ -13,6 +13,7 @@
 
 use nalgebra::SVector;
 
+use super::sized;
 use crate::Error;
 use crate::format::LayerCursor;
 use crate::kernels::{self, EntityParams};
@@ -34,11 +35,6 @@ pub struct EntityDot<const C: usize, const R: usize, const D: usize>;
 #[derive(Clone, Copy, Debug)]
 pub struct EntityDotView<'a, const C: usize, const R: usize, const D: usize> {
     params: EntityParams<'a>,
-}
-
-/// Checks a view's parameter length (already guaranteed by `Blob::parse`).
-fn sized(t: &[f32], len: usize) -> Result<&[f32], Error> {
-    if t.len() == len { Ok(t) } else { Err(Error::TensorShape) }
 }
 
 impl<'a, const C: usize, const R: usize, const D: usize> EntityDotView<'a, C, R, D> {
@@ -112,15 +108,13 @@ impl<const C: usize, const R: usize, const D: usize> Layer for EntityDot<C, R, D
 
     fn bind<'a>(cursor: &mut LayerCursor<'_, 'a>) -> Result<Self::Bound<'a>, Error> {
         let entry = cursor.next_layer()?;
-        let epsilon = match entry.spec {
-            LayerSpec::EntityDot { columns, rows, dim, epsilon_bits } => {
-                if [columns, rows, dim].map(|v| v as usize) != [C, R, D] {
-                    return Err(Error::LayerShape);
-                }
-                f32::from_bits(epsilon_bits)
-            }
-            _ => return Err(Error::LayerKind),
+        let LayerSpec::EntityDot { columns, rows, dim, epsilon_bits } = entry.spec else {
+            return Err(Error::LayerKind);
         };
+        if [columns, rows, dim].map(|v| v as usize) != [C, R, D] {
+            return Err(Error::LayerShape);
+        }
+        let epsilon = f32::from_bits(epsilon_bits);
         let p = |i| entry.param_f32(i);
         EntityDotView::new(p(0)?, p(1)?, [p(2)?, p(3)?, p(4)?, p(5)?], epsilon)
     }

@@ -1,0 +1,88 @@
+//! What the recurrent kernels share: one direction's parameters
+//! ([`CellParams`]) and the loop over a sequence ([`run_direction`]) that
+//! calls the [`rnn_step`] or [`lstm_step`] of a cell.
+
+use super::{gemv_acc, lstm_step, rnn_step};
+
+/// The parameters of one direction of a recurrent cell, in ONNX layouts
+/// (`G` gate blocks of `H` rows: 1 for RNN, 4 for LSTM in the order i, o, f, c).
+#[derive(Clone, Copy, Debug)]
+pub struct CellParams<'a> {
+    /// Input weights `[G*H, I]`.
+    pub w: &'a [f32],
+    /// Recurrent weights `[G*H, H]`.
+    pub r: &'a [f32],
+    /// Input bias `Wb` `[G*H]`.
+    pub wb: &'a [f32],
+    /// Recurrent bias `Rb` `[G*H]`.
+    pub rb: &'a [f32],
+}
+
+impl<'a> CellParams<'a> {
+    /// Direction `dir` of a recurrent layer's `w`, `r`, `b` tensors
+    /// (`[dirs, G*H, I]`, `[dirs, G*H, H]`, `[dirs, 2*G*H]`); `None` if the
+    /// tensors are too short.
+    pub fn direction(
+        w: &'a [f32],
+        r: &'a [f32],
+        b: &'a [f32],
+        gates: usize,
+        units: usize,
+        inputs: usize,
+        dir: usize,
+    ) -> Option<Self> {
+        let gh = gates * units;
+        Some(CellParams {
+            w: w.get(dir * gh * inputs..(dir + 1) * gh * inputs)?,
+            r: r.get(dir * gh * units..(dir + 1) * gh * units)?,
+            wb: b.get(2 * dir * gh..2 * dir * gh + gh)?,
+            rb: b.get(2 * dir * gh + gh..2 * (dir + 1) * gh)?,
+        })
+    }
+
+    /// `z = Wb + Rb + W·x + R·h` (the pre-activations of every gate).
+    ///
+    /// # Shapes
+    /// `x`: `[I]`, `h`: `[H]`, `z`: `[G*H]`.
+    #[inline]
+    pub fn preactivation(&self, x: &[f32], h: &[f32], z: &mut [f32]) {
+        for ((z, wb), rb) in z.iter_mut().zip(self.wb).zip(self.rb) {
+            *z = wb + rb;
+        }
+        gemv_acc(self.w, x, z);
+        gemv_acc(self.r, h, z);
+    }
+}
+
+/// Runs one direction of a recurrent layer over a whole sequence from zero
+/// states, calling `emit(t, h_t)` after each step `t` (in processing order:
+/// `T-1` down to `0` when `reverse`). `gates` is 1 (SimpleRNN) or 4 (LSTM).
+///
+/// # Shapes
+/// `x`: `[T, I]` time-major; `h`, `c`: `[H]`; `z`: `[gates * H]`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_direction(
+    gates: usize,
+    p: &CellParams<'_>,
+    x: &[f32],
+    inputs: usize,
+    reverse: bool,
+    h: &mut [f32],
+    c: &mut [f32],
+    z: &mut [f32],
+    mut emit: impl FnMut(usize, &[f32]),
+) {
+    h.fill(0.0);
+    c.fill(0.0);
+    let steps = x.len() / inputs.max(1);
+    for k in 0..steps {
+        let t = if reverse { steps - 1 - k } else { k };
+        let xt = &x[t * inputs..(t + 1) * inputs];
+        if gates == 4 {
+            lstm_step(p, xt, h, c, z);
+        } else {
+            rnn_step(p, xt, h, z);
+        }
+        emit(t, h);
+    }
+}
