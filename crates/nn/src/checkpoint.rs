@@ -14,7 +14,7 @@ use ember_runtime::crc::crc32;
 use serde::{Deserialize, Serialize};
 
 use crate::error::NnError;
-use crate::fit::{FitConfig, History};
+use crate::history::{FitConfig, History};
 use crate::network::Network;
 use crate::optim::OptimizerState;
 

@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod fit;
 pub mod gemm;
+pub mod history;
 pub mod layers;
 pub mod loss;
 pub mod metrics;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::fit::EpochRecord;
+use crate::history::EpochRecord;
 
 /// Callbacks of the fit loop, in the order they come: [`on_resume`] once
 /// (resumed runs only), then per epoch [`on_epoch_start`], [`on_batch`]

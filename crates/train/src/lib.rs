@@ -14,6 +14,7 @@ pub mod error;
 pub mod pca;
 pub mod plot;
 pub mod presets;
+pub mod output;
 pub mod tasks;
 pub mod train;
 

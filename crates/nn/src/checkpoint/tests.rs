@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::fit::EpochRecord;
+use crate::history::EpochRecord;
 use crate::loss::Loss;
 use crate::optim::OptimizerConfig;
 

@@ -3,6 +3,7 @@
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 
 use super::*;
+use crate::optim::OptimizerConfig;
 use crate::observer::Recorder;
 
 fn config(epochs: usize) -> FitConfig {

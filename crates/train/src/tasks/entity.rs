@@ -32,7 +32,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::{EntityConfig, ModelConfig};
 use crate::embed;
 use crate::error::{Result, TrainError, bad_config, invalid};
-use crate::train::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
+use crate::output::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
 use ember_data::{self as data, CategoryTable};
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::network::Network;

@@ -2,6 +2,7 @@
 //! text classifiers, word embeddings from n-gram windows and entity
 //! embeddings of table columns.
 
+pub mod autoencoder;
 pub mod classify;
 pub mod entity;
 pub mod ngram;

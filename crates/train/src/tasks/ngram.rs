@@ -15,7 +15,7 @@ use ember_runtime::text::VOCAB_TENSOR;
 use crate::config::ModelConfig;
 use crate::embed;
 use crate::error::{Result, TrainError, invalid};
-use crate::train::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
+use crate::output::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
 use ember_data::text::{self, NgramData};
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::metrics;

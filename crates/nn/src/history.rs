@@ -1,0 +1,70 @@
+//! What the fit loop is told and what it records: its configuration, early
+//! stopping, and the per-epoch history. A checkpoint stores these and an
+//! observer sees them, so they live apart from the loop itself.
+
+use serde::{Deserialize, Serialize};
+
+use crate::optim::OptimizerConfig;
+use crate::loss::Loss;
+
+/// Early stopping on the monitored loss (validation loss when there is validation data).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EarlyStopping {
+    /// Epochs without improvement before stopping.
+    pub patience: usize,
+    /// Smallest decrease that counts as an improvement.
+    pub min_delta: f64,
+    /// Put back the weights of the best epoch when training ends.
+    pub restore_best: bool,
+}
+
+/// Everything that decides how a network is trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitConfig {
+    /// Epochs to run (in total, counting epochs done before a resume).
+    pub epochs: usize,
+    /// Samples per mini-batch.
+    pub batch_size: usize,
+    /// Fraction of the samples, taken from the end before shuffling, held out for validation.
+    pub validation_split: f32,
+    /// Loss.
+    pub loss: Loss,
+    /// Optimizer.
+    pub optimizer: OptimizerConfig,
+    /// L2 penalty factor on kernels.
+    pub l2: f32,
+    /// Seed for shuffling and noise.
+    pub seed: u64,
+    /// Early stopping, if any.
+    pub early_stopping: Option<EarlyStopping>,
+    /// Report accuracy (for classifiers).
+    pub accuracy: bool,
+}
+
+/// One epoch's record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss (L2 penalty included).
+    pub loss: f64,
+    /// Validation loss, if there is validation data.
+    pub val_loss: Option<f64>,
+    /// Training accuracy, when requested.
+    pub accuracy: Option<f64>,
+    /// Validation accuracy, when requested.
+    pub val_accuracy: Option<f64>,
+    /// Wall-clock seconds of the epoch (training and validation).
+    pub seconds: f64,
+}
+
+/// The metric history of a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// One record per epoch.
+    pub epochs: Vec<EpochRecord>,
+    /// Epoch whose weights the network holds at the end (1-based).
+    pub best_epoch: Option<usize>,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+}
