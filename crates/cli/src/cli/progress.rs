@@ -31,7 +31,7 @@ impl FitObserver for TerminalProgress {
     fn on_batch(&mut self, _epoch: usize, batch: usize, _batches: usize, loss: f64) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
-            if (batch - 1) % 8 == 0 {
+            if (batch - 1).is_multiple_of(8) {
                 bar.set_message(format!("loss {loss:.4}"));
             }
         }
