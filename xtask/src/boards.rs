@@ -15,12 +15,11 @@ use anyhow::{Context, Result, bail};
 use crate::setup::{self, Qemu};
 use crate::test::test_env;
 use crate::util::{self, cargo, run};
+use ember_board_host::protocol::{FILE_BLOB, FILE_INPUTS, FILE_MODEL_RS, FILE_QUERIES, FILE_TEXTS, REQUIRED_FILES};
 use ember_board_host::{self as board, Board, BoardRun};
 
-const FILES: [&str; 3] = ["model.emb", "model.rs", "inputs.bin"];
-
 fn has_model(dir: &Path) -> bool {
-    FILES.iter().all(|f| dir.join(f).is_file())
+    REQUIRED_FILES.iter().all(|(_, f)| dir.join(f).is_file())
 }
 
 /// Runs `cargo xtask boards [--model DIR]`.
@@ -33,7 +32,8 @@ pub fn boards(args: &[String]) -> Result<()> {
     let setup = setup::setup(Qemu::Required)?;
     if let Some(dir) = &model_dir {
         if !has_model(dir) {
-            bail!("{} must hold {}", dir.display(), FILES.join(", "));
+            let files: Vec<&str> = REQUIRED_FILES.iter().map(|(_, f)| *f).collect();
+            bail!("{} must hold {}", dir.display(), files.join(", "));
         }
     } else if Board::ALL.iter().any(|b| b.model_dirs().is_empty()) {
         println!("boards: no current model yet; running the boards test to make one");
@@ -46,9 +46,9 @@ pub fn boards(args: &[String]) -> Result<()> {
         let dirs = model_dir.clone().map_or_else(|| b.model_dirs(), |d| vec![d]);
         for dir in dirs {
             println!("boards: building and running {} with {}", b.name(), dir.display());
-            let bytes = fs::read(dir.join("inputs.bin")).context("cannot read inputs.bin")?;
+            let bytes = fs::read(dir.join(FILE_INPUTS)).with_context(|| format!("cannot read {FILE_INPUTS}"))?;
             if bytes.len() % 4 != 0 {
-                bail!("{}: not a whole number of f32", dir.join("inputs.bin").display());
+                bail!("{}: not a whole number of f32", dir.join(FILE_INPUTS).display());
             }
             let inputs: Vec<f32> =
                 bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
@@ -58,12 +58,12 @@ pub fn boards(args: &[String]) -> Result<()> {
                     Err(_) => Vec::new(),
                 }
             };
-            let (texts, queries) = (lines("texts.txt"), lines("queries.txt"));
+            let (texts, queries) = (lines(FILE_TEXTS), lines(FILE_QUERIES));
             let name = dir.file_name().map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
             // Run in a scratch copy so that `--model DIR` is never written to.
             let work = b.target_dir().join(board::SCRATCH_DIR);
             let job = board::Workload { inputs: &inputs, texts: &texts, queries: &queries };
-            let r = board::run_board_workload(b, &dir.join("model.emb"), &dir.join("model.rs"), &job, &work)?;
+            let r = board::run_board_workload(b, &dir.join(FILE_BLOB), &dir.join(FILE_MODEL_RS), &job, &work)?;
             runs.push((b, name, r, queries));
         }
     }

@@ -3,12 +3,14 @@
 //! * `setup`: rustup targets and `llvm-tools`, QEMU 10 (as root), the Python
 //!   venv with ONNX Runtime (`.venv`); quick and silent when all is present.
 //! * `test [--keep-going]`: setup, then every check in CI order (what
-//!   `.ci/run` runs); stops at the first failure unless `--keep-going`.
+//!   `.ci/run` runs), including a build with the workspace's `rust-version`
+//!   toolchain (the MSRV); stops at the first failure unless `--keep-going`.
 //! * `boards [--model DIR]`: builds both QEMU boards with the current model,
 //!   runs them and prints sizes and instructions per inference.
 //! * `quickstart [ARGS]`: setup (QEMU optional), then `ember quickstart`.
 
 mod boards;
+mod msrv;
 mod setup;
 mod test;
 mod util;
@@ -19,7 +21,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   setup               install what is missing: rustup targets and llvm-tools, QEMU (root), the .venv with onnxruntime
-  test [--keep-going] setup, then fmt, clippy, no_std builds, cargo test, board clippy (what .ci/run runs);
+  test [--keep-going] setup, then fmt, clippy, MSRV check (the rust-version toolchain), no_std builds, cargo test,
+                      board clippy (what .ci/run runs);
                       stops at the first failure unless --keep-going
   boards [--model D]  build and run both QEMU boards with the current model (or model.emb, model.rs, inputs.bin
                       from folder D); print sizes and instructions per inference

@@ -3,8 +3,9 @@
 //! * rustup targets for the no_std builds and the boards, and `llvm-tools`
 //!   (for `llvm-size`);
 //! * QEMU 10 (`qemu-system-arm`, `qemu-system-riscv32`) from
-//!   bookworm-backports, as `/work/shared/ENVIRONMENT.md` describes (a plain
-//!   `apt-get install` fails on this image); needs root;
+//!   bookworm-backports (a plain `apt-get install` fails on a bookworm image:
+//!   its qemu-utils comes from backports and conflicts with bookworm's
+//!   qemu-system-common 7.2); needs root;
 //! * a Python virtual environment at `<repo>/.venv` with `onnxruntime onnx
 //!   numpy`: the ONNX Runtime shared library the tests load comes from it.
 //!

@@ -32,8 +32,8 @@ fn cargo_in(root: &Path, args: &[&str]) -> Command {
 /// `keep_going` runs them all and fails at the end if any failed.
 pub fn test(keep_going: bool) -> Result<()> {
     let root = util::repo_root();
-    // setup, fmt, clippy, the no_std builds, cargo test, one clippy per board, the boards report.
-    let total = 5 + NO_STD_TARGETS.len() + Board::ALL.len();
+    // setup, fmt, clippy, MSRV, the no_std builds, cargo test, one clippy per board, the boards report.
+    let total = 6 + NO_STD_TARGETS.len() + Board::ALL.len();
     let mut done: Vec<(String, f64, bool)> = Vec::new();
     println!("==== [1/{total}] setup ====");
     let started = Instant::now();
@@ -60,6 +60,8 @@ pub fn test(keep_going: bool) -> Result<()> {
         "clippy (workspace)".into(),
         Box::new(move || run(&mut cargo_in(r, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))),
     ));
+    let msrv = crate::msrv::rust_version(r).unwrap_or_else(|_| "rust-version".into());
+    steps.push((format!("MSRV check (Rust {msrv})"), Box::new(move || crate::msrv::check(r))));
     for &t in NO_STD_TARGETS {
         steps.push((
             format!("no_std build ({t})"),

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::optim::OptimizerConfig;
 use crate::loss::Loss;
+use crate::optim::OptimizerConfig;
 
 /// Early stopping on the monitored loss (validation loss when there is validation data).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

@@ -11,10 +11,10 @@
 pub mod config;
 pub mod embed;
 pub mod error;
+pub mod output;
 pub mod pca;
 pub mod plot;
 pub mod presets;
-pub mod output;
 pub mod tasks;
 pub mod train;
 

@@ -6,8 +6,8 @@
 //! Both take and return row-major `f32` data: the input is
 //! `[batch, ...input_dims]` (the graph input named `input`), the output is the
 //! graph's first output, `[batch, ...]`. Every failure (shape mismatch, a
-//! missing library, a model the backend rejects) is an `anyhow` error with a
-//! clear message, never a panic.
+//! missing library, a model the backend rejects) is a
+//! [`VerifyError`](crate::VerifyError) with a clear message, never a panic.
 //!
 //! Token-id models (graph input of element type `INT64`, as ember writes for
 //! [`ValueKind::TokenIds`]) take the same `f32` slices: each value must be a
@@ -22,14 +22,16 @@
 //! one-shot wrappers over them.
 
 pub mod checker;
+pub mod locate;
 pub mod ort;
 pub mod tract;
 
 pub use self::checker::{onnx_check, python};
-pub use self::ort::{OrtModel, ort_dylib_path, run_ort};
+pub use self::locate::ort_dylib_path;
+pub use self::ort::{OrtModel, run_ort};
 pub use self::tract::{TractModel, run_tract};
 
-use anyhow::{Context, Result, bail};
+use crate::error::{Result, VerifyError};
 use ember_runtime::spec::ValueKind;
 use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::{ModelProto, type_proto};
@@ -45,9 +47,12 @@ pub(crate) struct InputInfo {
     pub vocab: Option<usize>,
 }
 
-/// Decodes an ONNX file into tract's protobuf model.
-pub(crate) fn read_proto(onnx: &[u8]) -> Result<ModelProto> {
-    tract_onnx::onnx().proto_model_for_read(&mut &onnx[..]).context("not a readable ONNX model")
+/// Decodes an ONNX file into tract's protobuf model; `reader` names the
+/// backend in the error.
+pub(crate) fn read_proto(onnx: &[u8], reader: &'static str) -> Result<ModelProto> {
+    tract_onnx::onnx()
+        .proto_model_for_read(&mut &onnx[..])
+        .map_err(|e| VerifyError::Unreadable { reader, message: format!("{e:#}") })
 }
 
 /// The element type of the model's single graph input (initializers listed
@@ -57,20 +62,20 @@ pub(crate) fn read_proto(onnx: &[u8]) -> Result<ModelProto> {
 /// If the model has no graph or not exactly one input, or the input is
 /// neither `FLOAT` nor `INT64`.
 pub(crate) fn input_info(proto: &ModelProto) -> Result<InputInfo> {
-    let graph = proto.graph.as_ref().context("the ONNX model has no graph")?;
+    let graph = proto.graph.as_ref().ok_or(VerifyError::NoGraph)?;
     let is_init = |name: &str| graph.initializer.iter().any(|t| t.name == name);
     let inputs: Vec<_> = graph.input.iter().filter(|i| !is_init(&i.name)).collect();
     let [input] = inputs[..] else {
-        bail!("the ONNX model has {} inputs; ember models have exactly one", inputs.len());
+        return Err(VerifyError::InputCount { count: inputs.len() });
     };
     let elem = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
         Some(type_proto::Value::TensorType(t)) => t.elem_type,
-        _ => bail!("the ONNX model's input `{}` is not a tensor", input.name),
+        _ => return Err(VerifyError::InputNotTensor { name: input.name.clone() }),
     };
     let kind = match DataType::try_from(elem) {
         Ok(DataType::Float) => ValueKind::F32,
         Ok(DataType::Int64) => ValueKind::TokenIds,
-        _ => bail!("the ONNX model's input `{}` has element type {elem}; ember feeds FLOAT or INT64", input.name),
+        _ => return Err(VerifyError::InputElement { name: input.name.clone(), elem }),
     };
     let vocab = if kind == ValueKind::TokenIds {
         graph
@@ -96,14 +101,14 @@ pub(crate) fn token_ids(input: &[f32], vocab: Option<usize>) -> Result<Vec<i64>>
     input
         .iter()
         .enumerate()
-        .map(|(i, &v)| {
-            let whole = v.is_finite() && v.fract() == 0.0 && v >= 0.0;
+        .map(|(index, &value)| {
+            let whole = value.is_finite() && value.fract() == 0.0 && value >= 0.0;
             match vocab {
-                _ if !whole => bail!("input value {i} is {v}, not a token id (a whole number >= 0)"),
-                Some(n) if v as f64 >= n as f64 => {
-                    bail!("input value {i} is token id {v}, outside the vocabulary 0..{n}")
+                _ if !whole => Err(VerifyError::NotTokenId { index, value }),
+                Some(vocab) if value as f64 >= vocab as f64 => {
+                    Err(VerifyError::TokenOutOfVocab { index, value, vocab })
                 }
-                _ => Ok(v as i64),
+                _ => Ok(value as i64),
             }
         })
         .collect()
@@ -113,10 +118,10 @@ pub(crate) fn token_ids(input: &[f32], vocab: Option<usize>) -> Result<Vec<i64>>
 /// non-empty and that `input_len` values fill it.
 pub(crate) fn input_shape(input_dims: &[usize], batch: usize, input_len: Option<usize>) -> Result<Vec<usize>> {
     if batch == 0 {
-        bail!("batch size must be at least 1");
+        return Err(VerifyError::EmptyBatch);
     }
     if input_dims.is_empty() || input_dims.contains(&0) {
-        bail!("input dims {input_dims:?} must be non-empty and hold no zero");
+        return Err(VerifyError::BadDims { dims: input_dims.to_vec() });
     }
     let mut shape = vec![batch];
     shape.extend_from_slice(input_dims);
@@ -131,15 +136,15 @@ pub(crate) fn check_len(shape: &[usize], len: usize) -> Result<()> {
     let want = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
     match want {
         Some(want) if want == len => Ok(()),
-        Some(want) => bail!("input holds {len} values but shape {shape:?} needs {want}"),
-        None => bail!("input shape {shape:?} is too large"),
+        Some(want) => Err(VerifyError::InputLen { len, shape: shape.to_vec(), want }),
+        None => Err(VerifyError::ShapeTooLarge { shape: shape.to_vec() }),
     }
 }
 
 /// Checks that an output's shape starts with the batch size.
-pub(crate) fn check_output(backend: &str, shape: &[usize], batch: usize, len: usize) -> Result<()> {
+pub(crate) fn check_output(backend: &'static str, shape: &[usize], batch: usize, len: usize) -> Result<()> {
     if shape.first() != Some(&batch) || shape.iter().product::<usize>() != len {
-        bail!("{backend} returned an output of shape {shape:?} ({len} values); expected [{batch}, ...]");
+        return Err(VerifyError::OutputShape { backend, shape: shape.to_vec(), len, batch });
     }
     Ok(())
 }

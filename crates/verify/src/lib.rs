@@ -4,8 +4,10 @@
 #![warn(missing_docs)]
 
 pub mod backends;
+pub mod error;
 
-use anyhow::{Context, bail};
+pub use error::{Result, VerifyError};
+
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::format::Blob;
 use ember_runtime::spec::{LayerSpec, ValueKind};
@@ -78,21 +80,22 @@ pub fn sample_inputs(model: &Model, n: usize, seed: u64) -> Vec<f32> {
     use rand::RngExt;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let per = model.input.dims.elements();
-    if let Some(LayerSpec::EntityDot { rows, .. }) = model.layers.first() {
+    let first = FirstLayer::of(model.layers.first());
+    if let FirstLayer::EntityDot { rows } = first {
         let columns = model.assets.iter().find(|a| a.name == ember_runtime::search::COLUMNS_TENSOR);
-        let columns = columns.and_then(|a| ember_runtime::search::Columns::new(&a.bytes, *rows as usize).ok());
+        let columns = columns.and_then(|a| ember_runtime::search::Columns::new(&a.bytes, rows as usize).ok());
         let ranges: Vec<std::ops::Range<usize>> = match columns {
             Some(cols) if cols.len() == per => cols.iter().map(|c| c.offset..c.offset + c.count).collect(),
-            _ => vec![0..*rows as usize; per],
+            _ => vec![0..rows as usize; per],
         };
         return (0..n)
             .flat_map(|_| ranges.iter().map(|r| rng.random_range(r.clone()) as f32).collect::<Vec<_>>())
             .collect();
     }
     if model.input.kind == ValueKind::TokenIds {
-        let vocab = match model.layers.first() {
-            Some(LayerSpec::Embedding { vocab, .. }) => *vocab,
-            _ => 1,
+        let vocab = match first {
+            FirstLayer::Embedding { vocab } => vocab,
+            FirstLayer::EntityDot { .. } | FirstLayer::Other => 1,
         };
         let mut x = Vec::with_capacity(per * n);
         for _ in 0..n {
@@ -105,42 +108,92 @@ pub fn sample_inputs(model: &Model, n: usize, seed: u64) -> Vec<f32> {
     (0..per * n).map(|_| if hi > lo { rng.random_range(lo..=hi) } else { lo }).collect()
 }
 
+/// What [`sample_inputs`] needs to know about a model's first layer.
+#[derive(Clone, Copy)]
+enum FirstLayer {
+    /// An entity model: ids index `rows` table rows.
+    EntityDot { rows: u32 },
+    /// A token-id model: ids below `vocab`.
+    Embedding { vocab: u32 },
+    /// Any other layer, or none.
+    Other,
+}
+
+impl FirstLayer {
+    fn of(layer: Option<&LayerSpec>) -> Self {
+        match layer {
+            Some(LayerSpec::EntityDot { rows, .. }) => FirstLayer::EntityDot { rows: *rows },
+            Some(LayerSpec::Embedding { vocab, .. }) => FirstLayer::Embedding { vocab: *vocab },
+            Some(
+                LayerSpec::Dense { .. }
+                | LayerSpec::Flatten { .. }
+                | LayerSpec::Dropout { .. }
+                | LayerSpec::SimpleRnn { .. }
+                | LayerSpec::Lstm { .. }
+                | LayerSpec::Conv2d { .. }
+                | LayerSpec::MaxPool2d { .. }
+                | LayerSpec::Upsample2d { .. }
+                | LayerSpec::BatchNorm { .. },
+            )
+            | None => FirstLayer::Other,
+        }
+    }
+}
+
 /// Runs `inputs` (`[n, input_len]`) through the host runtime's interpreter on a blob.
 ///
 /// # Shapes
 /// `inputs`: `[n, input_len]` → `[n, output_len]`.
-pub fn run_runtime(blob: &[u8], inputs: &[f32]) -> anyhow::Result<Vec<f32>> {
+///
+/// # Errors
+/// If the runtime rejects the blob, `inputs` is not a whole number of
+/// samples, an `f32` input is NaN or infinite, or the runtime fails.
+pub fn run_runtime(blob: &[u8], inputs: &[f32]) -> Result<Vec<f32>> {
     let aligned = AlignedBytes::new(blob);
-    let blob = Blob::parse(&aligned).map_err(|e| anyhow::anyhow!("blob rejected: {e}"))?;
+    let blob =
+        Blob::parse(&aligned).map_err(|e| VerifyError::Runtime { what: "blob rejected", message: e.to_string() })?;
     let h = blob.header();
     let (in_len, out_len) = (h.input.dims.elements(), h.output.dims.elements());
-    if inputs.len() % in_len != 0 {
-        bail!("input holds {} values, not a whole number of {in_len}-value samples", inputs.len());
+    if !inputs.len().is_multiple_of(in_len) {
+        return Err(VerifyError::PartialSample { len: inputs.len(), per: in_len });
     }
     if h.input.kind == ValueKind::F32
-        && let Some(i) = inputs.iter().position(|v| !v.is_finite())
+        && let Some(index) = inputs.iter().position(|v| !v.is_finite())
     {
-        bail!("input value {i} is {} (NaN and infinities are rejected)", inputs[i]);
+        return Err(VerifyError::NonFinite { index, value: inputs[index] });
     }
     let mut scratch = vec![0f32; ember_runtime::dynamic::scratch_len(&blob)];
     let mut out = vec![0f32; inputs.len() / in_len * out_len];
     for (x, y) in inputs.chunks(in_len).zip(out.chunks_mut(out_len)) {
-        ember_runtime::dynamic::forward(&blob, x, &mut scratch, y).map_err(|e| anyhow::anyhow!("runtime: {e}"))?;
+        ember_runtime::dynamic::forward(&blob, x, &mut scratch, y)
+            .map_err(|e| VerifyError::Runtime { what: "runtime", message: e.to_string() })?;
     }
     Ok(out)
 }
 
 /// Runs the same inputs on every backend and compares each with the host runtime.
-pub fn verify(blob: &[u8], onnx: &[u8], inputs: &[f32]) -> anyhow::Result<VerifyReport> {
-    let model = Model::from_blob(blob).context("reading the blob")?;
+///
+/// # Errors
+/// If the blob cannot be read or run ([`run_runtime`]), or tract or ONNX
+/// Runtime fails ([`VerifyError::Backend`] names which).
+pub fn verify(blob: &[u8], onnx: &[u8], inputs: &[f32]) -> Result<VerifyReport> {
+    let model = Model::from_blob(blob).map_err(|error| VerifyError::Export { what: "reading the blob", error })?;
     let in_dims: Vec<usize> = model.input.dims.as_slice().iter().map(|&d| d as usize).collect();
     let in_len = model.input.dims.elements();
     let n = inputs.len() / in_len.max(1);
     let reference = run_runtime(blob, inputs)?;
     let trainer = Network::from_model(&model).predict(inputs);
-    let round_trip = run_runtime(&model.to_blob()?, inputs)?;
-    let tract = backends::run_tract(onnx, &in_dims, n, inputs).context("tract")?;
-    let ort = backends::run_ort(onnx, &in_dims, n, inputs).context("ONNX Runtime")?;
+    let again = model.to_blob().map_err(|error| VerifyError::Export { what: "writing the blob again", error })?;
+    let round_trip = run_runtime(&again, inputs)?;
+    // Errors that already say they are about ONNX Runtime's library pass unwrapped.
+    let backend = |backend| {
+        move |e| match e {
+            VerifyError::OrtNotFound { .. } | VerifyError::OrtDylibEnv { .. } | VerifyError::OrtLoad { .. } => e,
+            e => VerifyError::Backend { backend, error: Box::new(e) },
+        }
+    };
+    let tract = backends::run_tract(onnx, &in_dims, n, inputs).map_err(backend("tract"))?;
+    let ort = backends::run_ort(onnx, &in_dims, n, inputs).map_err(backend("ONNX Runtime"))?;
     Ok(VerifyReport {
         model: model.name.clone(),
         samples: n,

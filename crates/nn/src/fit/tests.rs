@@ -3,8 +3,8 @@
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 
 use super::*;
-use crate::optim::OptimizerConfig;
 use crate::observer::Recorder;
+use crate::optim::OptimizerConfig;
 
 fn config(epochs: usize) -> FitConfig {
     FitConfig {

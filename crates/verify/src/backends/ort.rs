@@ -7,80 +7,61 @@
 //! Sessions use one intra-op and one inter-op thread so that results are
 //! deterministic.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use ::ort::session::Session;
 use ::ort::value::{TensorElementType, TensorRef, ValueType};
-use anyhow::{Context, Result, anyhow, bail};
 use ember_runtime::spec::ValueKind;
 
+use super::locate::ort_dylib_path;
 use super::{InputInfo, check_len, check_output, input_info, input_shape, read_proto, token_ids};
+use crate::error::{Result, VerifyError};
 
-/// Environment variable naming the ONNX Runtime shared library.
-pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
+pub use super::locate::ORT_DYLIB_ENV;
 
-/// What to do when no library is found.
-const SETUP_HINT: &str = "run `cargo xtask setup` (which creates .venv with onnxruntime) or set ORT_DYLIB_PATH";
-
-/// Locates the ONNX Runtime shared library: the `ORT_DYLIB_PATH` environment
-/// variable if set, else the `onnxruntime` wheel inside the workspace's
-/// virtual environment,
-/// `<workspace>/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so*`
-/// (`<workspace>` is the source tree this crate was built from).
-///
-/// # Errors
-/// If `ORT_DYLIB_PATH` names a missing file, or nothing is found; the
-/// message says how to install the library.
-pub fn ort_dylib_path() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os(ORT_DYLIB_ENV).filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        if !p.is_file() {
-            bail!("{ORT_DYLIB_ENV}={} is not a file; {SETUP_HINT}", p.display());
-        }
-        return Ok(p);
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("."));
-    let venv_lib = workspace.join(".venv").join("lib");
-    find_in_venv(&venv_lib).ok_or_else(|| {
-        anyhow!(
-            "ONNX Runtime library not found ({ORT_DYLIB_ENV} unset, nothing under {}); {SETUP_HINT}",
-            venv_lib.display()
-        )
-    })
+/// Why the library or its environment is unusable, kept for every later call.
+#[derive(Clone, Debug)]
+enum EnvFailure {
+    /// Nothing found: the places searched ([`VerifyError::OrtNotFound`]).
+    NotFound(String),
+    /// `ORT_DYLIB_PATH` is not a file ([`VerifyError::OrtDylibEnv`]).
+    DylibEnv(PathBuf),
+    /// The library did not load: its path and the loader's message.
+    Load(PathBuf, String),
+    /// The environment could not be created: ONNX Runtime's message.
+    Environment(String),
 }
 
-/// `lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so*` under a
-/// virtual environment's `lib` folder; the last name in sort order if several.
-fn find_in_venv(venv_lib: &Path) -> Option<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(venv_lib)
-        .ok()?
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
-        .filter_map(|e| std::fs::read_dir(e.path().join("site-packages/onnxruntime/capi")).ok())
-        .flat_map(|dir| dir.flatten())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("libonnxruntime.so"))
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .collect();
-    found.sort();
-    found.pop()
+impl EnvFailure {
+    fn error(self) -> VerifyError {
+        match self {
+            EnvFailure::NotFound(searched) => VerifyError::OrtNotFound { searched },
+            EnvFailure::DylibEnv(path) => VerifyError::OrtDylibEnv { path },
+            EnvFailure::Load(path, message) => VerifyError::OrtLoad { path, message },
+            EnvFailure::Environment(message) => VerifyError::Ort { what: "environment", message },
+        }
+    }
 }
 
 /// The process-wide ONNX Runtime environment, created on first use.
 fn environment() -> Result<&'static ::ort::environment::Environment> {
-    static ENV: OnceLock<Result<::ort::environment::Environment, String>> = OnceLock::new();
+    static ENV: OnceLock<Result<::ort::environment::Environment, EnvFailure>> = OnceLock::new();
     let env = ENV.get_or_init(|| {
-        let path = ort_dylib_path().map_err(|e| e.to_string())?;
-        let builder = ::ort::init_from(&path)
-            .map_err(|e| format!("could not load ONNX Runtime from {}: {e}; {SETUP_HINT}", path.display()))?;
-        builder.with_name("ember").build().map_err(|e| format!("could not create the ONNX Runtime environment: {e}"))
+        let path = ort_dylib_path().map_err(|e| match e {
+            VerifyError::OrtNotFound { searched } => EnvFailure::NotFound(searched),
+            VerifyError::OrtDylibEnv { path } => EnvFailure::DylibEnv(path),
+            other => EnvFailure::Environment(other.to_string()),
+        })?;
+        let builder = ::ort::init_from(&path).map_err(|e| EnvFailure::Load(path.clone(), e.to_string()))?;
+        builder.with_name("ember").build().map_err(|e| EnvFailure::Environment(e.to_string()))
     });
-    env.as_ref().map_err(|e| anyhow!("{e}"))
+    env.as_ref().map_err(|e| e.clone().error())
 }
 
-fn ort_err<R>(what: &str) -> impl FnOnce(::ort::Error<R>) -> anyhow::Error + '_ {
-    move |e| anyhow!("ONNX Runtime {what}: {e}")
+/// Maps an `ort` error to [`VerifyError::Ort`] for the step `what`.
+fn ort_err<R>(what: &'static str) -> impl FnOnce(::ort::Error<R>) -> VerifyError {
+    move |e| VerifyError::Ort { what, message: e.to_string() }
 }
 
 /// An ONNX model loaded into an ONNX Runtime session, for input shape
@@ -104,7 +85,7 @@ impl OrtModel {
     /// shape.
     pub fn load(onnx: &[u8], input_dims: &[usize], batch: usize) -> Result<Self> {
         let shape = input_shape(input_dims, batch, None)?;
-        let info = input_info(&read_proto(onnx).context("ONNX Runtime rejected the ONNX model")?)?;
+        let info = input_info(&read_proto(onnx, "ONNX Runtime")?)?;
         let want_ty = match info.kind {
             ValueKind::F32 => TensorElementType::Float32,
             ValueKind::TokenIds => TensorElementType::Int64,
@@ -119,21 +100,21 @@ impl OrtModel {
             .commit_from_memory(onnx)
             .map_err(ort_err("rejected the ONNX model"))?;
         let [input] = session.inputs() else {
-            bail!("the ONNX model has {} inputs; ember models have exactly one", session.inputs().len());
+            return Err(VerifyError::InputCount { count: session.inputs().len() });
         };
         match input.dtype() {
             ValueType::Tensor { ty, shape: declared, .. } if *ty == want_ty => {
                 let fits = declared.len() == shape.len()
                     && declared.iter().zip(&shape).all(|(&d, &s)| d < 0 || d as usize == s);
                 if !fits {
-                    bail!(
-                        "the ONNX model's input `{}` has shape {:?}; cannot feed {shape:?}",
-                        input.name(),
-                        &**declared
-                    );
+                    let (name, declared) = (input.name().to_string(), declared.to_vec());
+                    return Err(VerifyError::InputShape { name, declared, shape });
                 }
             }
-            other => bail!("the ONNX model's input `{}` is {other:?}, not a {want_ty:?} tensor", input.name()),
+            other => {
+                let (name, found, want) = (input.name().to_string(), format!("{other:?}"), format!("{want_ty:?}"));
+                return Err(VerifyError::InputType { name, found, want });
+            }
         }
         Ok(OrtModel { session, shape, input: info })
     }
@@ -172,7 +153,7 @@ impl OrtModel {
         }
         .map_err(ort_err("input tensor"))?;
         let outputs = self.session.run(::ort::inputs![x]).map_err(ort_err("failed to run the model"))?;
-        let first = outputs.values().next().context("ONNX Runtime returned no output")?;
+        let first = outputs.values().next().ok_or(VerifyError::NoOutput { backend: "ONNX Runtime" })?;
         let (shape, data) = first.try_extract_tensor::<f32>().map_err(ort_err("output"))?;
         let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
         check_output("ONNX Runtime", &dims, self.shape[0], data.len())?;
@@ -192,21 +173,4 @@ impl OrtModel {
 pub fn run_ort(onnx: &[u8], input_dims: &[usize], batch: usize, input: &[f32]) -> Result<Vec<f32>> {
     input_shape(input_dims, batch, Some(input.len()))?;
     OrtModel::load(onnx, input_dims, batch)?.run(input)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn venv_search_finds_a_versioned_library() {
-        let dir = std::env::temp_dir().join(format!("ember-ort-venv-{}", std::process::id()));
-        let capi = dir.join("python3.11/site-packages/onnxruntime/capi");
-        std::fs::create_dir_all(&capi).unwrap();
-        assert_eq!(find_in_venv(&dir), None);
-        std::fs::write(capi.join("libonnxruntime.so.1.32.0"), b"").unwrap();
-        std::fs::write(capi.join("libonnxruntime_providers_shared.so"), b"").unwrap();
-        assert_eq!(find_in_venv(&dir), Some(capi.join("libonnxruntime.so.1.32.0")));
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
 }

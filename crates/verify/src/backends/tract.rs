@@ -9,13 +9,18 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
 use ember_runtime::spec::ValueKind;
 use tract_onnx::prelude::{
     DatumExt, Framework, InferenceModelExt, IntoRunnable, Tensor, TypedRunnableModel, TypedSimplePlan, tvec,
 };
 
 use super::{InputInfo, check_output, input_info, input_shape, read_proto, token_ids};
+use crate::error::{Result, VerifyError};
+
+/// Maps a tract error to [`VerifyError::Tract`] for the step `what`.
+fn tract_err(what: impl Into<String>) -> impl FnOnce(tract_onnx::prelude::TractError) -> VerifyError {
+    move |e| VerifyError::Tract { what: what.into(), message: format!("{e:#}") }
+}
 
 /// An ONNX model loaded into tract and optimized for one input shape
 /// `[batch, ...input_dims]`.
@@ -37,7 +42,7 @@ impl TractModel {
     /// accept the given input shape.
     pub fn load(onnx: &[u8], input_dims: &[usize], batch: usize) -> Result<Self> {
         let shape = input_shape(input_dims, batch, None)?;
-        let proto = read_proto(onnx).context("tract could not read the ONNX model")?;
+        let proto = read_proto(onnx, "tract")?;
         let input = input_info(&proto)?;
         let fact = match input.kind {
             ValueKind::F32 => f32::fact(shape.clone()),
@@ -45,11 +50,11 @@ impl TractModel {
         };
         let plan: Arc<TypedSimplePlan> = tract_onnx::onnx()
             .model_for_proto_model(&proto)
-            .context("tract could not read the ONNX model")?
+            .map_err(tract_err("could not read the ONNX model"))?
             .with_input_fact(0, fact.into())
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
-            .with_context(|| format!("tract rejected the ONNX model for input shape {shape:?}"))?;
+            .map_err(tract_err(format!("rejected the ONNX model for input shape {shape:?}")))?;
         Ok(TractModel { plan, shape, input })
     }
 
@@ -81,10 +86,10 @@ impl TractModel {
             ValueKind::F32 => Tensor::from_shape(&self.shape, input),
             ValueKind::TokenIds => Tensor::from_shape(&self.shape, &token_ids(input, self.input.vocab)?),
         }
-        .context("tract could not build the input tensor")?;
-        let outputs = self.plan.run(tvec!(x.into())).context("tract failed to run the model")?;
-        let y = outputs.first().context("tract returned no output")?;
-        let view = y.to_plain_array_view::<f32>().context("tract output is not a plain f32 tensor")?;
+        .map_err(tract_err("could not build the input tensor"))?;
+        let outputs = self.plan.run(tvec!(x.into())).map_err(tract_err("failed to run the model"))?;
+        let y = outputs.first().ok_or(VerifyError::NoOutput { backend: "tract" })?;
+        let view = y.to_plain_array_view::<f32>().map_err(tract_err("output is not a plain f32 tensor"))?;
         let out: Vec<f32> = view.iter().copied().collect();
         check_output("tract", view.shape(), self.shape[0], out.len())?;
         Ok(out)
