@@ -5,6 +5,7 @@
 //! * `test [--keep-going]`: setup, then every check in CI order (what
 //!   `.ci/run` runs), including a build with the workspace's `rust-version`
 //!   toolchain (the MSRV); stops at the first failure unless `--keep-going`.
+//! * `msrv`: only the MSRV step of `test` (installs the toolchain if missing).
 //! * `boards [--model DIR]`: builds both QEMU boards with the current model,
 //!   runs them and prints sizes and instructions per inference.
 //! * `quickstart [ARGS]`: setup (QEMU optional), then `ember quickstart`.
@@ -24,6 +25,8 @@ commands:
   test [--keep-going] setup, then fmt, clippy, MSRV check (the rust-version toolchain), no_std builds, cargo test,
                       board clippy (what .ci/run runs);
                       stops at the first failure unless --keep-going
+  msrv                cargo check --workspace --locked with the root Cargo.toml's rust-version toolchain (installed
+                      if missing), into target/msrv
   boards [--model D]  build and run both QEMU boards with the current model (or model.emb, model.rs, inputs.bin
                       from folder D); print sizes and instructions per inference
   quickstart [ARGS]   setup (QEMU optional), then `cargo run --release -p ember-cli -- quickstart --out
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Some("setup") if rest.is_empty() => setup::setup(setup::Qemu::Required).map(drop),
         Some("test") if rest.is_empty() => test::test(false),
         Some("test") if rest == ["--keep-going"] => test::test(true),
+        Some("msrv") if rest.is_empty() => msrv::check(&util::repo_root()),
         Some("boards") => boards::boards(rest),
         Some("quickstart") => test::quickstart(rest),
         Some("help" | "-h" | "--help") => {

@@ -148,7 +148,8 @@ struct ExportArgs {
 
 #[derive(clap::Args)]
 struct VerifyArgs {
-    /// A folder (every NAME.onnx with a NAME.emb beside it) or an ONNX file.
+    /// A folder (every NAME.onnx with a NAME.emb beside it, in the folder or
+    /// one level down, as `ember quickstart --out` writes them) or an ONNX file.
     target: PathBuf,
     /// The blob, when TARGET is an ONNX file.
     blob: Option<PathBuf>,
@@ -317,11 +318,21 @@ fn cmd_export(a: ExportArgs) -> anyhow::Result<ExitCode> {
 pub fn verify_pairs(target: &Path, blob: Option<&Path>) -> anyhow::Result<Vec<(PathBuf, PathBuf)>> {
     if target.is_dir() {
         let mut pairs = Vec::new();
+        // The folder itself, then its subfolders (one level: a quickstart output).
+        let mut dirs = vec![target.to_path_buf()];
         for entry in std::fs::read_dir(target).with_context(|| format!("cannot read {}", target.display()))? {
             let p = entry?.path();
-            if p.extension().is_some_and(|e| e == "onnx") && p.with_extension("emb").exists() {
-                let emb = p.with_extension("emb");
-                pairs.push((p, emb));
+            if p.is_dir() {
+                dirs.push(p);
+            }
+        }
+        for dir in &dirs {
+            for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+                let p = entry?.path();
+                if p.extension().is_some_and(|e| e == "onnx") && p.with_extension("emb").exists() {
+                    let emb = p.with_extension("emb");
+                    pairs.push((p, emb));
+                }
             }
         }
         pairs.sort();
