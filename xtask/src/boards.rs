@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::setup::test_env;
 use crate::setup::{self, Qemu};
-use crate::test::test_env;
 use crate::util::{self, cargo, run};
 use ember_board_host::protocol::{FILE_BLOB, FILE_INPUTS, FILE_MODEL_RS, FILE_QUERIES, FILE_TEXTS, REQUIRED_FILES};
 use ember_board_host::{self as board, Board, BoardRun};

@@ -197,3 +197,9 @@ fn venv(root: &Path, installed: &mut Vec<String>) -> Result<(PathBuf, PathBuf)> 
     let dylib = find_ort_dylib(&venv).context("libonnxruntime.so.* not found inside the onnxruntime package")?;
     Ok((python, dylib))
 }
+
+/// Sets the variables the tests need: `ORT_DYLIB_PATH` (the venv's ONNX
+/// Runtime) and `EMBER_PYTHON` (the venv's Python).
+pub fn test_env<'a>(cmd: &'a mut Command, setup: &Setup) -> &'a mut Command {
+    cmd.env("ORT_DYLIB_PATH", &setup.ort_dylib).env("EMBER_PYTHON", &setup.python)
+}

@@ -6,18 +6,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::setup::{self, Qemu, Setup};
+use crate::setup::{self, Qemu, test_env};
 use crate::util::{self, cargo, run};
 use ember_board_host::{self as board, Board};
 
 /// Targets the no_std runtime must build for (no atomics/FPU, FPU, RISC-V).
 const NO_STD_TARGETS: &[&str] = &["thumbv6m-none-eabi", "thumbv7em-none-eabihf", "riscv32imc-unknown-none-elf"];
-
-/// Sets the variables the tests need: `ORT_DYLIB_PATH` (the venv's ONNX
-/// Runtime) and `EMBER_PYTHON` (the venv's Python).
-pub fn test_env<'a>(cmd: &'a mut Command, setup: &Setup) -> &'a mut Command {
-    cmd.env("ORT_DYLIB_PATH", &setup.ort_dylib).env("EMBER_PYTHON", &setup.python)
-}
 
 /// A named check.
 type Step<'a> = (String, Box<dyn FnOnce() -> Result<()> + 'a>);
