@@ -55,9 +55,20 @@ fn pythons() -> Vec<(PathBuf, String)> {
     found
 }
 
+/// Why one place searched did not have what was looked for (one line of the
+/// "not found" messages), or, for a whole search, every place searched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Miss(String);
+
+impl std::fmt::Display for Miss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Where `python` finds the package `name` (the folder of its `__init__.py`),
 /// without importing it; `Err` says why not.
-fn package_dir(python: &Path, name: &str) -> Result<PathBuf, String> {
+fn package_dir(python: &Path, name: &str) -> std::result::Result<PathBuf, Miss> {
     let script =
         "import importlib.util as u, sys\ns = u.find_spec(sys.argv[1])\nprint(s.origin if s and s.origin else '')";
     let out = Command::new(python)
@@ -65,12 +76,12 @@ fn package_dir(python: &Path, name: &str) -> Result<PathBuf, String> {
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run it ({e})"))?;
+        .map_err(|e| Miss(format!("cannot run it ({e})")))?;
     let origin = String::from_utf8_lossy(&out.stdout).trim().to_string();
     match Path::new(&origin).parent() {
         Some(dir) if out.status.success() && !origin.is_empty() => Ok(dir.to_path_buf()),
-        _ if !out.status.success() => Err(format!("it failed ({})", out.status)),
-        _ => Err(format!("no `{name}` package")),
+        _ if !out.status.success() => Err(Miss(format!("it failed ({})", out.status))),
+        _ => Err(Miss(format!("no `{name}` package"))),
     }
 }
 
@@ -144,12 +155,12 @@ pub fn ort_dylib_path() -> Result<PathBuf> {
 /// [`VerifyError::PythonNotFound`], listing every place searched and how to
 /// install the package, if none has it.
 pub fn python() -> Result<PathBuf> {
-    static FOUND: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
-    FOUND.get_or_init(find_python).clone().map_err(|searched| VerifyError::PythonNotFound { searched })
+    static FOUND: std::sync::OnceLock<std::result::Result<PathBuf, Miss>> = std::sync::OnceLock::new();
+    FOUND.get_or_init(find_python).clone().map_err(|Miss(searched)| VerifyError::PythonNotFound { searched })
 }
 
 /// [`python`] without the cache; `Err` holds the places searched.
-fn find_python() -> Result<PathBuf, String> {
+fn find_python() -> std::result::Result<PathBuf, Miss> {
     let mut searched = String::new();
     if env_path(PYTHON_ENV).is_none() {
         searched += &format!("  - {PYTHON_ENV}: not set\n");
@@ -167,7 +178,7 @@ fn find_python() -> Result<PathBuf, String> {
             Err(why) => searched += &format!("  - {label}: {why}\n"),
         }
     }
-    Err(searched)
+    Err(Miss(searched))
 }
 
 #[cfg(test)]
@@ -189,7 +200,7 @@ mod tests {
     #[test]
     fn a_missing_python_says_why() {
         let err = package_dir(Path::new("/nonexistent/ember/python3"), "onnx").unwrap_err();
-        assert!(err.starts_with("cannot run it"), "{err}");
+        assert!(err.0.starts_with("cannot run it"), "{err}");
     }
 
     #[test]
