@@ -1,5 +1,8 @@
-//! Row-major `f32` matrix products on the `gemm` crate, parallel over output
-//! rows with rayon (never inside one small GEMM: measured slower on 2 cores).
+//! The one wrapper of the `gemm` crate: row-major `f32` matrix products,
+//! parallel over output rows with rayon (never inside one small GEMM:
+//! measured slower on 2 cores), and [`matmul_strided`], the bounds-checked
+//! strided product every other caller (the recurrent layers' per-step
+//! products, PCA in `f64`) goes through.
 
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -11,6 +14,98 @@ pub enum Op {
     N,
     /// Transposed (stored row-major `[cols, rows]`).
     T,
+}
+
+/// An element type [`matmul_strided`] multiplies: `f32` (training) or `f64`
+/// (PCA).
+pub trait Scalar: Copy + PartialEq + Send + Sync + 'static {
+    /// Zero.
+    const ZERO: Self;
+    /// One.
+    const ONE: Self;
+}
+
+impl Scalar for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+}
+
+impl Scalar for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+}
+
+/// A strided operand: its values, its row stride and its column stride
+/// (element `(i, j)` is `values[i * row_stride + j * column_stride]`).
+pub type Strided<'a, T> = (&'a [T], usize, usize);
+
+/// `C = scale·A·B`, or `C += scale·A·B` with `accumulate`, with explicit
+/// strides for `A` and `B` and a row stride for `C` (its columns are
+/// contiguous); on the calling thread unless `parallel` (then the `gemm`
+/// crate splits it over rayon's threads: only for products too big for one
+/// core).
+///
+/// # Shapes
+/// `A`: `[m, k]`, `B`: `[k, n]`, `C`: `[m, n]` with rows `c_rs` apart, each
+/// inside its slice.
+///
+/// # Panics
+/// If a stride would reach outside a slice.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_strided<T: Scalar>(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    c: &mut [T],
+    c_rs: usize,
+    accumulate: bool,
+    scale: T,
+    parallel: bool,
+) {
+    let (a, a_rs, a_cs) = a;
+    let (b, b_rs, b_cs) = b;
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(n <= c_rs || m == 1, "C rows overlap");
+    assert!((m - 1) * c_rs + n <= c.len(), "C out of bounds");
+    if k == 0 {
+        if !accumulate {
+            c.chunks_mut(c_rs).take(m).for_each(|row| row[..n].fill(T::ZERO));
+        }
+        return;
+    }
+    assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len(), "A out of bounds");
+    assert!((k - 1) * b_rs + (n - 1) * b_cs < b.len(), "B out of bounds");
+    let parallelism = if parallel { Parallelism::Rayon(0) } else { Parallelism::None };
+    // SAFETY: the asserts above bound every index the kernel touches: (i, p)
+    // of A, (p, j) of B and (i, j) of C for i < m, j < n, p < k; `c` is
+    // exclusively borrowed, so it aliases neither operand.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            c_rs as isize,
+            accumulate,
+            a.as_ptr(),
+            a_cs as isize,
+            a_rs as isize,
+            b.as_ptr(),
+            b_cs as isize,
+            b_rs as isize,
+            T::ONE,
+            scale,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
 }
 
 /// Rows of output below which one thread does the whole product.
@@ -35,8 +130,7 @@ pub fn matmul(m: usize, n: usize, k: usize, a: &[f32], op_a: Op, b: &[f32], op_b
             Op::N => &a[r0 * k..],
             Op::T => &a[r0..],
         };
-        // SAFETY: see `gemm_rows`; the rows of this chunk lie inside A.
-        unsafe { gemm_rows(chunk.len() / n, n, k, a_rows, op_a, m, b, op_b, chunk, accumulate) };
+        gemm_rows(chunk.len() / n, n, k, a_rows, op_a, m, b, op_b, chunk, accumulate);
     });
 }
 
@@ -72,19 +166,14 @@ pub fn matmul_serial(
     if trivial(m, n, k, a, b, c, accumulate) {
         return;
     }
-    // SAFETY: lengths asserted above.
-    unsafe { gemm_rows(m, n, k, a, op_a, m, b, op_b, c, accumulate) };
+    gemm_rows(m, n, k, a, op_a, m, b, op_b, c, accumulate);
 }
 
 /// `rows` rows of `op(A)·B` into `c` (`[rows, n]`). `a` starts at the first
 /// of these rows; `lda_t` is the stored row length of `A` when `op_a` is
 /// [`Op::T`] (`A` stored `[k, lda_t]`).
-///
-/// # Safety
-/// For `i < rows`, `p < k`: `a[i * k + p]` (N) or `a[p * lda_t + i]` (T) is in
-/// bounds; `b` holds `k * n` values; `c` holds `rows * n`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_rows(
+fn gemm_rows(
     rows: usize,
     n: usize,
     k: usize,
@@ -97,37 +186,14 @@ unsafe fn gemm_rows(
     accumulate: bool,
 ) {
     let (a_rs, a_cs) = match op_a {
-        Op::N => (k as isize, 1isize),
-        Op::T => (1isize, lda_t as isize),
+        Op::N => (k, 1),
+        Op::T => (1, lda_t),
     };
     let (b_rs, b_cs) = match op_b {
-        Op::N => (n as isize, 1isize),
-        Op::T => (1isize, k as isize),
+        Op::N => (n, 1),
+        Op::T => (1, k),
     };
-    // SAFETY: the caller guarantees every index the kernel touches is inside the slices.
-    unsafe {
-        gemm::gemm(
-            rows,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            a.as_ptr(),
-            a_cs,
-            a_rs,
-            b.as_ptr(),
-            b_cs,
-            b_rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
-    }
+    matmul_strided(rows, n, k, (a, a_rs, a_cs), (b, b_rs, b_cs), c, n, accumulate, 1.0, false);
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod gemm;
 pub mod history;
 pub mod layers;
 pub mod loss;
+pub mod math;
 pub mod metrics;
 pub mod network;
 pub mod observer;

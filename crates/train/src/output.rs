@@ -7,7 +7,7 @@ use ember_export::Model;
 use ember_nn::checkpoint::Checkpoint;
 use ember_nn::fit::{self, FitObserver, History};
 
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, TrainConfig};
 use crate::error::{Result, TrainError, invalid};
 use crate::plot;
 
@@ -113,4 +113,19 @@ fn history_json(h: &History) -> serde_json::Value {
         "best_epoch": h.best_epoch,
         "stopped_early": h.stopped_early,
     })
+}
+
+/// The report lines every task writes about its run: the loss, optimizer,
+/// batch size and seed; then the epochs run, the epoch whose weights the
+/// model holds, whether early stopping ended the run, and the mean time per
+/// epoch.
+pub(crate) fn run_lines(t: &TrainConfig, history: &History) -> String {
+    let mut r = format!("- loss {}, optimizer {}, batch {}, seed {}\n", t.loss, t.optimizer, t.batch_size, t.seed);
+    if let Some(last) = history.epochs.last() {
+        let secs = history.epochs.iter().map(|e| e.seconds).sum::<f64>() / history.epochs.len() as f64;
+        let best = history.best_epoch.map_or("none".to_string(), |b| b.to_string());
+        let stop = if history.stopped_early { ", stopped early" } else { "" };
+        r += &format!("- epochs run: {} (weights of epoch {best}{stop}), {secs:.3} s per epoch\n", last.epoch);
+    }
+    r
 }

@@ -6,7 +6,7 @@
 
 use ember_runtime::Activation;
 
-use super::recurrent::{exp, sigmoid, tanh};
+use crate::math::{exp, sigmoid, tanh};
 
 /// Applies `act` in place to `[batch, n]` pre-activations.
 pub fn forward(act: Activation, y: &mut [f32], n: usize) {

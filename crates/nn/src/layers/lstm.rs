@@ -4,8 +4,9 @@
 use ember_runtime::spec::{LayerSpec, RecurrentDims};
 use rand::Rng;
 
-use super::recurrent::{Cell, Recurrent, sigmoid, tanh};
+use super::recurrent::{Cell, Recurrent};
 use super::{ParamMut, TrainLayer};
+use crate::math::{sigmoid, tanh};
 
 /// The LSTM cell: gates `i, o, f` (sigmoid) and candidate `c` (tanh),
 /// `C_t = f ⊙ C_{t-1} + i ⊙ c`, `h_t = o ⊙ tanh(C_t)`.

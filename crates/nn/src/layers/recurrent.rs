@@ -25,6 +25,7 @@ use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
 use super::ParamMut;
+use crate::gemm::matmul_strided;
 
 /// Fewest samples per chunk while splitting a batch over threads (smaller
 /// GEMMs run far below the kernel's speed).
@@ -150,7 +151,7 @@ impl<C: Cell> Recurrent<C> {
             y: Vec::new(),
             dx: Vec::new(),
             pending: None,
-            simd: simd_available(),
+            simd: crate::simd::available(),
             cell: PhantomData,
         }
     }
@@ -423,7 +424,7 @@ impl Chunk {
             }
             // z = x · Wᵀ for every step at once (the bias is added per step).
             let w = &s.w[dir * gh * ni..][..gh * ni];
-            gemm_st(t_len * n, gh, ni, &self.xt, (ni, 1), w, (1, ni), &mut buf.z, ghp, false);
+            matmul_strided(t_len * n, gh, ni, (&self.xt, ni, 1), (w, 1, ni), &mut buf.z, ghp, false, 1.0, false);
             let bias = &s.bias[dir * gh..][..gh];
             let rt = &s.rt[dir * h * ghp..][..h * ghp];
             for st in 0..t_len {
@@ -432,7 +433,18 @@ impl Chunk {
                 let z = &mut buf.z[tau * n * ghp..][..n * ghp];
                 if st > 0 {
                     // z_t += h_{t-1} · Rᵀ (padded columns included).
-                    gemm_st(n, ghp, h, &buf.h[prev * n * h..][..n * h], (h, 1), rt, (ghp, 1), z, ghp, true);
+                    matmul_strided(
+                        n,
+                        ghp,
+                        h,
+                        (&buf.h[prev * n * h..][..n * h], h, 1),
+                        (rt, ghp, 1),
+                        z,
+                        ghp,
+                        true,
+                        1.0,
+                        false,
+                    );
                 }
                 let h_cur = &mut buf.h[cur * n * h..][..n * h];
                 let (c_prev, c_cur) =
@@ -501,23 +513,23 @@ impl Chunk {
                 cell_backward::<C>(s.simd, h, ghp, hp, &buf.dh, z, c_prev, tc_cur, h_cur, &mut buf.dc);
                 if st > 0 {
                     // dh_{t-1} = dz_t · R (padded columns come out zero).
-                    gemm_st(n, hp, gh, z, (ghp, 1), rp, (hp, 1), &mut buf.dh, hp, false);
+                    matmul_strided(n, hp, gh, (z, ghp, 1), (rp, hp, 1), &mut buf.dh, hp, false, 1.0, false);
                 }
             }
             // dW = Σ_t dz_tᵀ x_t, dR = Σ_t dz_tᵀ h_{t-1}, dWb = Σ_t dz_t.
             let rows = t_len * n;
             let gw = &mut self.gw[dir * gh * ni..][..gh * ni];
-            gemm_st(gh, ni, rows, &buf.z, (1, ghp), &self.xt, (ni, 1), gw, ni, false);
+            matmul_strided(gh, ni, rows, (&buf.z, 1, ghp), (&self.xt, ni, 1), gw, ni, false, 1.0, false);
             let first_prev = if dir == 0 { 0 } else { 1 };
             let h_prev = &buf.h[first_prev * n * h..][..rows * h];
             let gr = &mut self.gr[dir * gh * h..][..gh * h];
-            gemm_st(gh, h, rows, &buf.z, (1, ghp), h_prev, (h, 1), gr, h, false);
+            matmul_strided(gh, h, rows, (&buf.z, 1, ghp), (h_prev, h, 1), gr, h, false, 1.0, false);
             let gb = &mut self.gb[dir * gh..][..gh];
             gb.fill(0.0);
             buf.z.chunks_exact(ghp).for_each(|row| add(gb, &row[..gh]));
             if need_dx {
                 let w = &s.w[dir * gh * ni..][..gh * ni];
-                gemm_st(rows, ni, gh, &buf.z, (ghp, 1), w, (ni, 1), &mut self.dxt, ni, dir > 0);
+                matmul_strided(rows, ni, gh, (&buf.z, ghp, 1), (w, ni, 1), &mut self.dxt, ni, dir > 0, 1.0, false);
             }
         }
         if need_dx {
@@ -530,80 +542,10 @@ impl Chunk {
     }
 }
 
-/// `C = A·B` or `C += A·B` on the calling thread (the `gemm` crate with
-/// `Parallelism::None`), with explicit `(row, column)` strides for `A` and
-/// `B` and a row stride for `C` (its columns are contiguous).
-///
-/// # Shapes
-/// `A`: `[m, k]`, `B`: `[k, n]`, `C`: `[m, n]`, each inside its slice.
-#[allow(clippy::too_many_arguments)]
-fn gemm_st(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    (a_rs, a_cs): (usize, usize),
-    b: &[f32],
-    (b_rs, b_cs): (usize, usize),
-    c: &mut [f32],
-    c_rs: usize,
-    accumulate: bool,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c.chunks_mut(c_rs).take(m).for_each(|row| row[..n].fill(0.0));
-        }
-        return;
-    }
-    assert!((m - 1) * a_rs + (k - 1) * a_cs < a.len(), "A out of bounds");
-    assert!((k - 1) * b_rs + (n - 1) * b_cs < b.len(), "B out of bounds");
-    assert!((m - 1) * c_rs + n <= c.len(), "C out of bounds");
-    // SAFETY: the asserts above bound every index the kernel touches: (i, p)
-    // of A, (p, j) of B and (i, j) of C for i < m, j < n, p < k.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            c_rs as isize,
-            accumulate,
-            a.as_ptr(),
-            a_cs as isize,
-            a_rs as isize,
-            b.as_ptr(),
-            b_cs as isize,
-            b_rs as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The cells' element-wise passes over a step's rows, with an AVX2 build of
 // the same code picked at run time.
 // ---------------------------------------------------------------------------
-
-/// Whether the AVX2 + FMA build of the element-wise passes can run here.
-fn simd_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
 
 /// Adds the bias `Wb + Rb` to the `n` rows of one step and runs
 /// [`Cell::forward`] on them.
@@ -703,7 +645,7 @@ fn cell_forward<C: Cell>(
 ) {
     #[cfg(target_arch = "x86_64")]
     if simd {
-        // SAFETY: `simd` comes from `simd_available`: the CPU has AVX2 and FMA.
+        // SAFETY: `simd` comes from `crate::simd::available`: the CPU has AVX2 and FMA.
         return unsafe { forward_rows_avx2::<C>(bias, ghp, z, cp, c, tc, hs) };
     }
     let _ = simd;
@@ -725,59 +667,11 @@ fn cell_backward<C: Cell>(
 ) {
     #[cfg(target_arch = "x86_64")]
     if simd {
-        // SAFETY: `simd` comes from `simd_available`: the CPU has AVX2 and FMA.
+        // SAFETY: `simd` comes from `crate::simd::available`: the CPU has AVX2 and FMA.
         return unsafe { backward_rows_avx2::<C>(h, ghp, hp, dh, z, cp, tc, hs, dc) };
     }
     let _ = simd;
     backward_rows::<C>(h, ghp, hp, dh, z, cp, tc, hs, dc)
-}
-
-// ---------------------------------------------------------------------------
-// Branch-free exp, sigmoid and tanh that the compiler vectorises (libm's are
-// scalar calls: too slow for the hundreds of millions of gate values of an
-// epoch). Accurate to a few ulps (tested below); NaN stays NaN.
-// ---------------------------------------------------------------------------
-
-/// `1.5 · 2^23`: adding it rounds an `f32` of magnitude below `2^22` to an integer.
-const ROUND: f32 = 12_582_912.0;
-
-/// `e^x` (Cephes `expf`: Cody-Waite reduction by `ln 2`, degree-5
-/// polynomial), with `x` clamped to `[-87, 88]`.
-#[inline(always)]
-pub(crate) fn exp(x: f32) -> f32 {
-    let x = if x < -87.0 { -87.0 } else { x };
-    let x = if x > 88.0 { 88.0 } else { x };
-    let k = x * std::f32::consts::LOG2_E + ROUND;
-    let n = k - ROUND;
-    let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
-    let p =
-        ((((1.987_569_1e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
-    let e = p * (r * r) + r + 1.0;
-    // 2^n from the integer n held in k's low mantissa bits (|n| <= 127).
-    let scale = f32::from_bits(k.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127) << 23);
-    e * scale
-}
-
-/// `1 / (1 + e^-x)`.
-#[inline(always)]
-pub(crate) fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + exp(-x))
-}
-
-/// `tanh x`: an odd Taylor polynomial below `|x| = 0.25`, else
-/// `(1 - e^-2|x|) / (1 + e^-2|x|)` with the sign of `x`.
-#[inline(always)]
-pub(crate) fn tanh(x: f32) -> f32 {
-    let a = x.abs();
-    let e = exp(-2.0 * a);
-    let big = (1.0 - e) / (1.0 + e);
-    let s = a * a;
-    let small = a
-        * (1.0
-            + s * (-1.0 / 3.0
-                + s * (2.0 / 15.0 + s * (-17.0 / 315.0 + s * (62.0 / 2835.0 + s * (-1382.0 / 155_925.0))))));
-    let y = if a < 0.25 { small } else { big };
-    y.copysign(x)
 }
 
 #[cfg(test)]
@@ -786,29 +680,6 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
-
-    #[test]
-    fn fast_math_matches_f64() {
-        let mut worst = [0f64; 3];
-        for i in -200_000..=200_000 {
-            let x = i as f32 * 1e-4 * 3.0;
-            for (k, (got, want)) in [
-                (exp(x), (x as f64).exp()),
-                (sigmoid(x), 1.0 / (1.0 + (-(x as f64)).exp())),
-                (tanh(x), (x as f64).tanh()),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                let err = (got as f64 - want).abs() / want.abs().max(1e-30);
-                worst[k] = worst[k].max(err);
-            }
-        }
-        // A few ulps (f32::EPSILON = 1.19e-7).
-        assert!(worst.iter().all(|&e| e < 4e-7), "relative errors exp, sigmoid, tanh: {worst:?}");
-        assert!(exp(f32::NAN).is_nan() && sigmoid(f32::NAN).is_nan() && tanh(f32::NAN).is_nan());
-        assert_eq!((tanh(100.0), tanh(-100.0), sigmoid(-200.0) < 1e-37, sigmoid(200.0)), (1.0, -1.0, true, 1.0));
-    }
 
     #[test]
     fn orthogonal_has_orthonormal_columns() {

@@ -4,8 +4,9 @@
 use ember_runtime::spec::{LayerSpec, RecurrentDims};
 use rand::Rng;
 
-use super::recurrent::{self, Cell, Recurrent};
+use super::recurrent::{Cell, Recurrent};
 use super::{ParamMut, TrainLayer};
+use crate::math;
 
 /// The tanh cell: one gate block, no cell state.
 pub(crate) struct RnnCell;
@@ -26,7 +27,7 @@ impl Cell for RnnCell {
 
     #[inline(always)]
     fn forward(z: &mut [f32], _: &[f32], _: &mut [f32], _: &mut [f32], h: &mut [f32]) {
-        h.iter_mut().zip(z.iter()).for_each(|(h, &z)| *h = recurrent::tanh(z));
+        h.iter_mut().zip(z.iter()).for_each(|(h, &z)| *h = math::tanh(z));
     }
 
     #[inline(always)]

@@ -1,58 +1,20 @@
-//! Dense `f64` linear algebra for PCA: a bounds-checked GEMM wrapper, the
+//! Dense `f64` linear algebra for PCA: products through `ember_nn::gemm`, the
 //! cyclic Jacobi eigen decomposition of a symmetric matrix, and modified
 //! Gram-Schmidt orthonormalisation.
 
 use ember_data::rng::Stream;
 
 /// A strided matrix operand: `(data, row stride, column stride)`.
-pub(super) type Strided<'a> = (&'a [f64], usize, usize);
+pub(super) type Strided<'a> = ember_nn::gemm::Strided<'a, f64>;
 
-/// `dst = alpha · lhs · rhs` with `lhs` `m×k`, `rhs` `k×n`, `dst` row-major `m×n`.
+/// `dst = alpha · lhs · rhs` with `lhs` `m×k`, `rhs` `k×n`, `dst` row-major
+/// `m×n`, through the one GEMM wrapper (split over threads when the product
+/// is big: `m·n·k >= 2^24`).
 ///
 /// # Panics
 /// If a stride would reach outside a slice.
 pub(super) fn matmul(m: usize, n: usize, k: usize, lhs: Strided<'_>, rhs: Strided<'_>, dst: &mut [f64], alpha: f64) {
-    let reach = |rows: usize, cols: usize, rs: usize, cs: usize| {
-        if rows == 0 || cols == 0 { 0 } else { (rows - 1) * rs + (cols - 1) * cs + 1 }
-    };
-    assert!(reach(m, k, lhs.1, lhs.2) <= lhs.0.len(), "matmul: lhs out of bounds");
-    assert!(reach(k, n, rhs.1, rhs.2) <= rhs.0.len(), "matmul: rhs out of bounds");
-    assert!(m * n <= dst.len(), "matmul: dst out of bounds");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        dst[..m * n].fill(0.0);
-        return;
-    }
-    let parallelism = if m * n * k >= 1 << 24 { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
-    // SAFETY: the assertions above keep every element the strides address
-    // inside its slice; `dst` is exclusively borrowed and does not alias the
-    // operands (distinct borrows); `read_dst` is false so `dst` need not be
-    // initialised (it is anyway).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.0.as_ptr(),
-            lhs.2 as isize,
-            lhs.1 as isize,
-            rhs.0.as_ptr(),
-            rhs.2 as isize,
-            rhs.1 as isize,
-            0.0,
-            alpha,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
+    ember_nn::gemm::matmul_strided(m, n, k, lhs, rhs, dst, n, false, alpha, m * n * k >= 1 << 24);
 }
 
 /// All eigenvalues (descending) and unit eigenvectors (rows, same order) of

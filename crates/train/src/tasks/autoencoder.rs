@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::{ModelConfig, NoiseConfig, Task};
 use crate::error::{Result, invalid};
-use crate::output::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
+use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
 use crate::pca::Pca;
 use crate::plot;
 
@@ -202,18 +202,8 @@ fn report(cfg: &ModelConfig, s: &TrainSummary, ds: &Dataset) -> String {
         ds.dims,
         cfg.train.validation_split
     );
-    let _ = writeln!(
-        r,
-        "- loss {}, optimizer {}, batch {}, seed {}",
-        cfg.train.loss, cfg.train.optimizer, cfg.train.batch_size, cfg.train.seed
-    );
+    r += &run_lines(&cfg.train, &s.history);
     if let Some(last) = s.history.epochs.last() {
-        let secs: f64 = s.history.epochs.iter().map(|e| e.seconds).sum::<f64>() / s.history.epochs.len() as f64;
-        let _ = writeln!(
-            r,
-            "- epochs run: {} (best {:?}, stopped early: {}), {:.3} s per epoch",
-            last.epoch, s.history.best_epoch, s.history.stopped_early, secs
-        );
         let _ = writeln!(
             r,
             "- final loss {:.6}, val_loss {}",

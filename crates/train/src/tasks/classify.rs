@@ -12,7 +12,7 @@ use ember_runtime::text::VOCAB_TENSOR;
 
 use crate::config::{ModelConfig, TextConfig};
 use crate::error::{Result, TrainError, invalid};
-use crate::output::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
+use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
 use ember_data::text::{self, ImdbOptions, TextData};
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::metrics::ClassificationReport;
@@ -191,15 +191,7 @@ fn markdown(cfg: &ModelConfig, s: &TrainSummary, n: usize, validation: bool) -> 
         cfg.input_spec().map(|i| i.dims.elements()).unwrap_or(0),
         t.validation_split
     );
-    let _ = writeln!(r, "- loss {}, optimizer {}, batch {}, seed {}", t.loss, t.optimizer, t.batch_size, t.seed);
-    if let Some(last) = s.history.epochs.last() {
-        let secs = s.history.epochs.iter().map(|e| e.seconds).sum::<f64>() / s.history.epochs.len() as f64;
-        let _ = writeln!(
-            r,
-            "- epochs run: {} (best {:?}, stopped early: {}), {secs:.3} s per epoch",
-            last.epoch, s.history.best_epoch, s.history.stopped_early
-        );
-    }
+    r += &run_lines(t, &s.history);
     if let Some(c) = &s.classification {
         let on = if validation { "validation" } else { "training (no validation split)" };
         let _ = writeln!(r, "\n## Classification report on the {on} data\n\n```text\n{c}```");

@@ -32,7 +32,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::{EntityConfig, ModelConfig};
 use crate::embed;
 use crate::error::{Result, TrainError, bad_config, invalid};
-use crate::output::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
+use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
 use ember_data::{self as data, CategoryTable};
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::network::Network;
@@ -241,10 +241,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
         "- target scale {} (standard deviation of the training targets), folded into the last layer",
         significant(scale)
     );
-    let _ = writeln!(r, "- loss {}, optimizer {}, batch {}, seed {}", t.loss, t.optimizer, t.batch_size, t.seed);
-    if let Some(last) = history.epochs.last() {
-        let _ = writeln!(r, "- epochs run: {} (best {:?})", last.epoch, history.best_epoch);
-    }
+    r += &run_lines(t, &history);
     let _ = writeln!(r, "\n## Mean absolute error\n");
     for l in &lines {
         let _ = writeln!(r, "- {l}");

@@ -15,7 +15,7 @@ use ember_runtime::text::VOCAB_TENSOR;
 use crate::config::ModelConfig;
 use crate::embed;
 use crate::error::{Result, TrainError, invalid};
-use crate::output::{TrainOptions, TrainSummary, prepare_out, write_history, write_model};
+use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
 use ember_data::text::{self, NgramData};
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::metrics;
@@ -146,11 +146,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
         count - n_val,
         held.len() / n
     );
-    let _ = writeln!(r, "- loss {}, optimizer {}, batch {}, seed {}", t.loss, t.optimizer, t.batch_size, t.seed);
-    if let Some(last) = history.epochs.last() {
-        let secs = history.epochs.iter().map(|e| e.seconds).sum::<f64>() / history.epochs.len() as f64;
-        let _ = writeln!(r, "- epochs run: {} (best {:?}), {secs:.3} s per epoch", last.epoch, history.best_epoch);
-    }
+    r += &run_lines(t, &history);
     let _ = writeln!(r, "- {}\n\n## Most similar words (cosine)\n\n{examples}", lines[0]);
     crate::write_file(&report_path, r.as_bytes())?;
     files.push(report_path);
