@@ -63,7 +63,7 @@ use core::hint::black_box;
 use core::ops::Range;
 
 use ember_runtime::search::{self, Columns, Names};
-use ember_runtime::spec::LayerSpec;
+use ember_runtime::spec::{LayerSpec, TableKind};
 use ember_runtime::text::VOCAB_TENSOR;
 use ember_runtime::{Blob, Error, Forward, Sample, Tokenizer, TypedModel};
 
@@ -228,22 +228,9 @@ struct Query {
 impl<'a> Index<'a> {
     /// The table of `blob`'s first layer, its names and (for an EntityDot) its columns.
     fn from_blob<'q>(blob: &Blob<'a>) -> Result<Self, Failure<'q>> {
-        let (rows, dim, entity) = match blob.header().layers.first() {
-            Some(&LayerSpec::Embedding { vocab, dim, .. }) => (vocab as usize, dim as usize, false),
-            Some(&LayerSpec::EntityDot { rows, dim, .. }) => (rows as usize, dim as usize, true),
-            Some(
-                LayerSpec::Dense { .. }
-                | LayerSpec::Flatten { .. }
-                | LayerSpec::Dropout { .. }
-                | LayerSpec::SimpleRnn { .. }
-                | LayerSpec::Lstm { .. }
-                | LayerSpec::Conv2d { .. }
-                | LayerSpec::MaxPool2d { .. }
-                | LayerSpec::Upsample2d { .. }
-                | LayerSpec::BatchNorm { .. },
-            )
-            | None => return Err(Failure::NoTable),
-        };
+        let table = blob.header().layers.first().and_then(LayerSpec::id_table).ok_or(Failure::NoTable)?;
+        let (rows, dim) = (table.rows as usize, table.dim as usize);
+        let entity = table.kind == TableKind::Entities;
         if dim > MAX_QUERY_DIM {
             return Err(Failure::DimTooLarge(dim));
         }

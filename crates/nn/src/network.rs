@@ -2,7 +2,7 @@
 //! converts to and from the exported [`Model`].
 
 use ember_export::Model;
-use ember_runtime::spec::{IoSpec, LayerSpec};
+use ember_runtime::spec::{IoSpec, LayerSpec, TableKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -96,20 +96,11 @@ impl Network {
     /// `x`: `[n, input_len]`.
     pub fn check_input(&self, x: &[f32]) -> Result<(), NnError> {
         let Some(first) = self.layers.first() else { return Ok(()) };
-        match first.spec() {
-            LayerSpec::Embedding { vocab, seq_len, .. } => {
-                embedding::check_token_ids(x, seq_len as usize, vocab as usize)
-            }
-            LayerSpec::EntityDot { columns, rows, .. } => entity_dot::check_row_ids(x, columns as usize, rows as usize),
-            LayerSpec::Dense { .. }
-            | LayerSpec::Flatten { .. }
-            | LayerSpec::Dropout { .. }
-            | LayerSpec::SimpleRnn { .. }
-            | LayerSpec::Lstm { .. }
-            | LayerSpec::Conv2d { .. }
-            | LayerSpec::MaxPool2d { .. }
-            | LayerSpec::Upsample2d { .. }
-            | LayerSpec::BatchNorm { .. } => Ok(()),
+        let Some(t) = first.spec().id_table() else { return Ok(()) };
+        let (ids, rows) = (t.ids_per_sample as usize, t.rows as usize);
+        match t.kind {
+            TableKind::Words => embedding::check_token_ids(x, ids, rows),
+            TableKind::Entities => entity_dot::check_row_ids(x, ids, rows),
         }
     }
 

@@ -39,22 +39,8 @@ fn check_input(blob: &Blob<'_>, input: &[f32]) -> Result<(), Error> {
     }
     let header = blob.header();
     if header.input.kind == ValueKind::TokenIds {
-        let vocab = match header.layers.first() {
-            Some(LayerSpec::Embedding { vocab, .. }) => *vocab as f32,
-            Some(LayerSpec::EntityDot { rows, .. }) => *rows as f32,
-            Some(
-                LayerSpec::Dense { .. }
-                | LayerSpec::Flatten { .. }
-                | LayerSpec::Dropout { .. }
-                | LayerSpec::SimpleRnn { .. }
-                | LayerSpec::Lstm { .. }
-                | LayerSpec::Conv2d { .. }
-                | LayerSpec::MaxPool2d { .. }
-                | LayerSpec::Upsample2d { .. }
-                | LayerSpec::BatchNorm { .. },
-            )
-            | None => return Err(Error::IoMismatch),
-        };
+        let table = header.layers.first().and_then(LayerSpec::id_table).ok_or(Error::IoMismatch)?;
+        let vocab = table.rows as f32;
         if input.iter().any(|&v| v < 0.0 || v >= vocab || libm::truncf(v) != v) {
             return Err(Error::TokenOutOfRange);
         }

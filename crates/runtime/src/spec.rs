@@ -565,6 +565,30 @@ fn in_range(v: u32) -> bool {
     v != 0 && v <= MAX_DIM
 }
 
+/// What kind of rows an [`IdTable`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableKind {
+    /// A word embedding's ([`LayerSpec::Embedding`]): one row per word.
+    Words,
+    /// An entity model's ([`LayerSpec::EntityDot`]): the rows of every
+    /// column's categories, column after column.
+    Entities,
+}
+
+/// The table of a layer whose input is ids ([`LayerSpec::id_table`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdTable {
+    /// Words or entities.
+    pub kind: TableKind,
+    /// Rows of the table: every id must be below it.
+    pub rows: u32,
+    /// Values per row.
+    pub dim: u32,
+    /// Ids per sample: the sequence length of an `Embedding`, the column
+    /// count of an `EntityDot`.
+    pub ids_per_sample: u32,
+}
+
 impl LayerSpec {
     /// Short lower-case kind name (`"dense"`), used for tensor names.
     pub const fn kind_name(&self) -> &'static str {
@@ -723,10 +747,19 @@ impl LayerSpec {
         self.window().and_then(|g| Dims::new(&[g.oh as u32, g.ow as u32, channels])).unwrap_or(Dims::d1(u32::MAX))
     }
 
-    /// What the layer's input holds.
-    pub fn input_kind(&self) -> ValueKind {
-        match self {
-            LayerSpec::Embedding { .. } | LayerSpec::EntityDot { .. } => ValueKind::TokenIds,
+    /// The table a layer gathers rows from by id, for the kinds whose input
+    /// is ids ([`LayerSpec::Embedding`], [`LayerSpec::EntityDot`]); `None` for
+    /// every other kind. The one place that says which kinds take ids: the
+    /// interpreter's id checks, the trainer's, the board queries and the
+    /// generated Rust constants all ask it.
+    pub fn id_table(&self) -> Option<IdTable> {
+        match *self {
+            LayerSpec::Embedding { vocab, dim, seq_len, .. } => {
+                Some(IdTable { kind: TableKind::Words, rows: vocab, dim, ids_per_sample: seq_len })
+            }
+            LayerSpec::EntityDot { columns, rows, dim, .. } => {
+                Some(IdTable { kind: TableKind::Entities, rows, dim, ids_per_sample: columns })
+            }
             LayerSpec::Dense { .. }
             | LayerSpec::Flatten { .. }
             | LayerSpec::Dropout { .. }
@@ -735,8 +768,14 @@ impl LayerSpec {
             | LayerSpec::Conv2d { .. }
             | LayerSpec::MaxPool2d { .. }
             | LayerSpec::Upsample2d { .. }
-            | LayerSpec::BatchNorm { .. } => ValueKind::F32,
+            | LayerSpec::BatchNorm { .. } => None,
         }
+    }
+
+    /// What the layer's input holds: token ids for the kinds with an
+    /// [`id_table`](Self::id_table), `f32` values otherwise.
+    pub fn input_kind(&self) -> ValueKind {
+        if self.id_table().is_some() { ValueKind::TokenIds } else { ValueKind::F32 }
     }
 
     /// The activation applied at the layer's output (`Linear` for layers

@@ -8,6 +8,7 @@ use std::path::Path;
 use ember_export::Model;
 use ember_runtime::search::{self, COLUMNS_TENSOR};
 use ember_runtime::spec::LayerSpec;
+pub use ember_runtime::spec::TableKind;
 use ember_runtime::text::VOCAB_TENSOR;
 
 use crate::error::{Result, TrainError, invalid};
@@ -39,31 +40,10 @@ impl EmbeddingTable {
     }
 }
 
-/// The kind of embedding table a layer holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TableKind {
-    /// A word embedding's (`Embedding`): one row per word.
-    Words,
-    /// An entity model's (`EntityDot`): the rows of every column's categories.
-    Entities,
-}
-
 /// The embedding table a layer holds, `(kind, rows, dim)`; `None` for the
-/// kinds that hold none.
+/// kinds that hold none ([`LayerSpec::id_table`]).
 pub fn table_of(spec: &LayerSpec) -> Option<(TableKind, usize, usize)> {
-    match *spec {
-        LayerSpec::Embedding { vocab, dim, .. } => Some((TableKind::Words, vocab as usize, dim as usize)),
-        LayerSpec::EntityDot { rows, dim, .. } => Some((TableKind::Entities, rows as usize, dim as usize)),
-        LayerSpec::Dense { .. }
-        | LayerSpec::Flatten { .. }
-        | LayerSpec::Dropout { .. }
-        | LayerSpec::SimpleRnn { .. }
-        | LayerSpec::Lstm { .. }
-        | LayerSpec::Conv2d { .. }
-        | LayerSpec::MaxPool2d { .. }
-        | LayerSpec::Upsample2d { .. }
-        | LayerSpec::BatchNorm { .. } => None,
-    }
+    spec.id_table().map(|t| (t.kind, t.rows as usize, t.dim as usize))
 }
 
 /// One categorical column of an entity model: its rows in the shared table.

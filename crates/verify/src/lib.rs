@@ -10,7 +10,7 @@ pub use error::{Result, VerifyError};
 
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::format::Blob;
-use ember_runtime::spec::{LayerSpec, ValueKind};
+use ember_runtime::spec::{LayerSpec, TableKind, ValueKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -121,21 +121,10 @@ enum FirstLayer {
 
 impl FirstLayer {
     fn of(layer: Option<&LayerSpec>) -> Self {
-        match layer {
-            Some(LayerSpec::EntityDot { rows, .. }) => FirstLayer::EntityDot { rows: *rows },
-            Some(LayerSpec::Embedding { vocab, .. }) => FirstLayer::Embedding { vocab: *vocab },
-            Some(
-                LayerSpec::Dense { .. }
-                | LayerSpec::Flatten { .. }
-                | LayerSpec::Dropout { .. }
-                | LayerSpec::SimpleRnn { .. }
-                | LayerSpec::Lstm { .. }
-                | LayerSpec::Conv2d { .. }
-                | LayerSpec::MaxPool2d { .. }
-                | LayerSpec::Upsample2d { .. }
-                | LayerSpec::BatchNorm { .. },
-            )
-            | None => FirstLayer::Other,
+        match layer.and_then(LayerSpec::id_table) {
+            Some(t) if t.kind == TableKind::Entities => FirstLayer::EntityDot { rows: t.rows },
+            Some(t) => FirstLayer::Embedding { vocab: t.rows },
+            None => FirstLayer::Other,
         }
     }
 }
