@@ -394,6 +394,28 @@ fn verify_fails_when_the_onnx_and_blob_disagree() {
 }
 
 #[test]
+fn verify_finds_models_one_folder_down() {
+    if let Err(e) = ember_verify::backends::ort_dylib_path() {
+        panic!("ONNX Runtime is required for `ember verify`: {e:#}");
+    }
+    // As `ember quickstart` leaves them: one subfolder per model.
+    let dir = scratch("verify-nested");
+    let sub = dir.join("blobs-ae");
+    std::fs::create_dir_all(&sub).unwrap();
+    for file in ["blobs_ae.emb", "blobs_ae.onnx"] {
+        std::fs::copy(trained().join(file), sub.join(file)).unwrap();
+    }
+    let out = succeeds(&["verify", s(&dir)]);
+    assert!(out.contains("blobs_ae") && !out.contains("FAIL"), "{out}");
+    // Two levels down is not searched.
+    let deeper = scratch("verify-two-down");
+    std::fs::create_dir_all(deeper.join("a/b")).unwrap();
+    std::fs::copy(trained().join("blobs_ae.emb"), deeper.join("a/b/blobs_ae.emb")).unwrap();
+    std::fs::copy(trained().join("blobs_ae.onnx"), deeper.join("a/b/blobs_ae.onnx")).unwrap();
+    fails(&["verify", s(&deeper)], &["no NAME.onnx"]);
+}
+
+#[test]
 fn a_closed_output_pipe_ends_quietly() {
     // `ember presets | head -0`: the reader is gone before the first line.
     let (reader, writer) = std::io::pipe().expect("a pipe");
