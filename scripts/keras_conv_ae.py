@@ -6,7 +6,7 @@ MaxPool - Conv(8) - MaxPool(same) = 4x4x8 code; Conv(8) - Up - Conv(8) - Up -
 Conv(16, valid) - Up - Conv(1, sigmoid)), same loss (binary cross-entropy),
 optimizer (Adam 1e-3) and batch size (256), on 10 000 images: the bundled
 5000-digit MNIST CSV (pixels / 255) twice, no validation split, as in
-`cargo bench -p ember-tests --bench conv`. Prints seconds per epoch (the
+`cargo bench -p ember-conformance --bench conv`. Prints seconds per epoch (the
 first epoch, which includes tracing, is reported separately) and the final
 loss.
 
@@ -14,7 +14,7 @@ Not run in CI (TensorFlow is not installed there):
 
     python3 -m venv /tmp/tf && /tmp/tf/bin/pip install tensorflow-cpu
     /tmp/tf/bin/python scripts/keras_conv_ae.py --epochs 6
-    cargo bench -p ember-tests --bench conv        # ember's figure on the same machine
+    cargo bench -p ember-conformance --bench conv        # ember's figure on the same machine
 """
 import argparse
 import gzip
@@ -38,7 +38,7 @@ def main():
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     here = os.path.dirname(os.path.abspath(__file__))
-    with gzip.open(os.path.join(here, "..", "data", "mnist_5k.csv.gz"), "rt") as f:
+    with gzip.open(os.path.join(here, "..", "crates", "data", "mnist_5k.csv.gz"), "rt") as f:
         raw = np.loadtxt(f, delimiter=",", dtype=np.float32)
     x = raw[:, :784] / 255.0
     reps = -(-args.images // len(x))
@@ -78,6 +78,7 @@ def main():
         f"then {np.median(steady):.3f} s per epoch (median of {len(steady)})"
     )
     print(f"final loss {hist.history['loss'][-1]:.5f}")
+    print(f"seconds_per_epoch={np.median(steady):.4f}")
 
 
 if __name__ == "__main__":

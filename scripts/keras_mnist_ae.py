@@ -11,7 +11,7 @@ Not run in CI (TensorFlow is not installed there):
 
     python3 -m venv /tmp/tf && /tmp/tf/bin/pip install tensorflow-cpu
     /tmp/tf/bin/python scripts/keras_mnist_ae.py --epochs 10
-    cargo bench -p ember-tests --bench trainer      # ember's figure on the same machine
+    cargo bench -p ember-conformance --bench trainer      # ember's figure on the same machine
 """
 import argparse
 import gzip
@@ -33,7 +33,7 @@ def main():
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     here = os.path.dirname(os.path.abspath(__file__))
-    with gzip.open(os.path.join(here, "..", "data", "mnist_5k.csv.gz"), "rt") as f:
+    with gzip.open(os.path.join(here, "..", "crates", "data", "mnist_5k.csv.gz"), "rt") as f:
         raw = np.loadtxt(f, delimiter=",", dtype=np.float32)
     x = raw[:, :784] / 255.0
 
@@ -58,6 +58,7 @@ def main():
     steady = times[1:] or times
     print(f"keras mnist-ae: first epoch {times[0]:.3f} s, then {np.median(steady):.3f} s per epoch (median of {len(steady)})")
     print(f"final loss {hist.history['loss'][-1]:.5f}, val_loss {hist.history['val_loss'][-1]:.5f}")
+    print(f"seconds_per_epoch={np.median(steady):.4f}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Same network (three word ids -> one shared Embedding(250, 5) -> Flatten (15)
 -> Dense(250, softmax)), loss (categorical cross-entropy on one-hot targets,
 as ember trains it), optimizer (Adam 0.01) and batch size (100), on 372 550
 windows over a 250-word vocabulary (the size of the classic course data set)
-drawn with the same generator as `cargo bench -p ember-tests --bench embed`
+drawn with the same generator as `cargo bench -p ember-conformance --bench embed`
 (a seeded Zipf-like draw; the content does not change the speed). No
 validation split. Prints seconds per epoch (the first epoch, which includes
 tracing, is reported separately) and the final loss.
@@ -14,7 +14,7 @@ Not run in CI (TensorFlow is not installed there):
 
     python3 -m venv /tmp/tf && /tmp/tf/bin/pip install tensorflow-cpu
     /tmp/tf/bin/python scripts/keras_ngram.py --epochs 4
-    cargo bench -p ember-tests --bench embed       # ember's figure on the same machine
+    cargo bench -p ember-conformance --bench embed       # ember's figure on the same machine
 """
 import argparse
 import time
@@ -64,6 +64,7 @@ def main():
     rest = sorted(times[1:]) or times
     print(f"keras {tf.__version__}: first epoch {times[0]:.3f} s, then median {rest[len(rest) // 2]:.3f} s per epoch "
           f"({args.windows} windows, batch 100); final loss {hist.history['loss'][-1]:.4f}")
+    print(f"seconds_per_epoch={rest[len(rest) // 2]:.4f}")
 
 
 if __name__ == "__main__":

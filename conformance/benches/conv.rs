@@ -21,6 +21,7 @@ use ember_train::presets;
 use ember_verify::backends::{OrtModel, TractModel};
 
 use ember_conformance::ConvAeEncoder as Encoder;
+use ember_conformance::keras;
 
 const IMAGES: usize = 10_000;
 
@@ -98,11 +99,8 @@ fn summary() {
     let x = images();
     let mut t: Vec<f64> = (0..5).map(|s| one_epoch(&x, s)).collect();
     t.sort_by(f64::total_cmp);
-    println!(
-        "\nember conv-ae: {:.3} s per epoch of {IMAGES} images, batch 256 (median of 5); \
-         compare with scripts/keras_conv_ae.py on this machine",
-        t[2]
-    );
+    println!("\nconv-ae trainer, {IMAGES} images, batch 256 (ember: median of 5):");
+    keras::print_ratio("conv-ae", t[2], "keras_conv_ae.py", &["--images", &IMAGES.to_string()]);
     let s = setup();
     let enc = Encoder::load(&s.blob).expect("typed load");
     let img = SMatrix::<f32, 1, 784>::from_column_slice(&s.input);

@@ -14,6 +14,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
+use ember_conformance::keras;
 use ember_export::{AlignedBytes, Model};
 use ember_nn::fit::{FitOptions, TrainData, fit};
 use ember_nn::network::Network;
@@ -162,11 +163,8 @@ fn summary() {
     let (x, y) = windows();
     let mut t: Vec<f64> = (0..3).map(|s| one_epoch(&x, &y, s)).collect();
     t.sort_by(f64::total_cmp);
-    println!(
-        "\nember ngram-embedding: {:.3} s per epoch of {WINDOWS} windows, vocabulary {VOCAB}, batch 100 (median of 3); \
-         compare with scripts/keras_ngram.py on this machine",
-        t[1]
-    );
+    println!("\nngram-embedding trainer, {WINDOWS} windows, vocabulary {VOCAB}, batch 100 (ember: median of 3):");
+    keras::print_ratio("ngram-embedding", t[1], "keras_ngram.py", &[]);
     for rows in [250, 5000] {
         let tab = table(rows);
         let us = median_us(|| {

@@ -5,13 +5,15 @@
 //! the typed ember runtime, its streaming API, the dynamic interpreter, tract
 //! and ONNX Runtime, all in one run.
 //!
-//! `cargo bench -p ember-conformance --bench text`; then `scripts/keras_imdb.py
-//! --model rnn|lstm` on the same machine for the Keras ratio.
+//! `cargo bench -p ember-conformance --bench text`, with `EMBER_KERAS_PYTHON`
+//! set to a Python with tensorflow-cpu for the ratio to Keras
+//! (`scripts/keras_imdb.py`, run by the bench).
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
+use ember_conformance::keras;
 use ember_export::{AlignedBytes, Model};
 use ember_nn::fit::{FitOptions, TrainData, fit};
 use ember_nn::network::Network;
@@ -110,15 +112,12 @@ fn ratios() {
     println!("  ember streaming  {:>10.0} ns  {:.2}x ember typed", s, s / e);
     println!("  tract            {:>10.0} ns  {:.2}x ember typed", t, t / e);
     println!("  onnxruntime      {:>10.0} ns  {:.2}x ember typed", o, o / e);
+    println!("\ntrainer epochs (median of 3; 3750 train + 1250 validation sequences of 400, batch 32):");
     for preset in ["rnn", "lstm"] {
         let mut t: Vec<f64> = (0..3).map(|s| one_epoch(preset, s)).collect();
         t.sort_by(f64::total_cmp);
-        println!(
-            "ember {preset}: {:.2} s per epoch (median of 3; 3750 train + 1250 validation sequences of 400, batch 32)",
-            t[1]
-        );
+        keras::print_ratio(preset, t[1], "keras_imdb.py", &["--model", preset, "--epochs", "3"]);
     }
-    println!("compare with scripts/keras_imdb.py --model rnn|lstm on this machine");
 }
 
 criterion_group!(benches, bench);

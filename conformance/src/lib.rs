@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 
 pub use ember_verify::F32_PARITY;
 
+pub mod keras;
 pub mod reference;
 pub mod support;
 
