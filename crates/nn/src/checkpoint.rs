@@ -17,11 +17,14 @@ use crate::error::NnError;
 use crate::history::{FitConfig, History};
 use crate::network::Network;
 use crate::optim::OptimizerState;
+use crate::schedule::ScheduleState;
 
 /// The magic without its version digit.
 const MAGIC_STEM: &[u8; 7] = b"EMBCKPT";
-/// Format version: 1 had no length and no CRC; 2 adds both.
-const VERSION: u8 = 2;
+/// Format version: 1 had no length and no CRC; 2 adds both; 3 adds the
+/// learning-rate schedule and class weights to the configuration, the
+/// learning rate to each epoch's record and the schedule's state.
+const VERSION: u8 = 3;
 /// Bytes before the payload: magic, version digit, payload length.
 const HEAD_LEN: usize = 8 + 8;
 /// Bytes after the payload: the CRC-32.
@@ -42,6 +45,8 @@ pub struct Checkpoint {
     pub best: Option<(f64, Vec<Vec<f32>>)>,
     /// Epochs since the last improvement.
     pub wait: usize,
+    /// The learning-rate schedule's state (learning rate, plateau counters).
+    pub schedule: ScheduleState,
 }
 
 impl Checkpoint {

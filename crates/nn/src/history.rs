@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::loss::Loss;
 use crate::optim::OptimizerConfig;
+use crate::schedule::{ClassWeights, LrSchedule};
 
 /// Early stopping on the monitored loss (validation loss when there is validation data).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,6 +40,10 @@ pub struct FitConfig {
     pub early_stopping: Option<EarlyStopping>,
     /// Report accuracy (for classifiers).
     pub accuracy: bool,
+    /// Learning-rate schedule (none: the optimizer's rate throughout).
+    pub lr_schedule: Option<LrSchedule>,
+    /// Class weights of a classifier (`bce` or `cce` loss), if any.
+    pub class_weights: Option<ClassWeights>,
 }
 
 /// One epoch's record.
@@ -56,6 +61,8 @@ pub struct EpochRecord {
     pub val_accuracy: Option<f64>,
     /// Wall-clock seconds of the epoch (training and validation).
     pub seconds: f64,
+    /// Learning rate of the epoch's first update.
+    pub lr: f64,
 }
 
 /// The metric history of a run.

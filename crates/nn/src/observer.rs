@@ -9,6 +9,7 @@ use crate::history::EpochRecord;
 /// Callbacks of the fit loop, in the order they come: [`on_resume`] once
 /// (resumed runs only), then per epoch [`on_epoch_start`], [`on_batch`]
 /// per training batch, [`on_batches_done`], [`on_epoch_end`], then
+/// [`on_lr_reduced`] when a plateau schedule lowers the learning rate,
 /// [`on_early_stop`] when early stopping ends the run and
 /// [`on_checkpoint`] when a checkpoint was written.
 ///
@@ -21,6 +22,7 @@ use crate::history::EpochRecord;
 /// [`on_batch`]: FitObserver::on_batch
 /// [`on_batches_done`]: FitObserver::on_batches_done
 /// [`on_epoch_end`]: FitObserver::on_epoch_end
+/// [`on_lr_reduced`]: FitObserver::on_lr_reduced
 /// [`on_early_stop`]: FitObserver::on_early_stop
 /// [`on_checkpoint`]: FitObserver::on_checkpoint
 #[allow(unused_variables)] // the default methods ignore their arguments
@@ -41,6 +43,9 @@ pub trait FitObserver {
 
     /// Epoch `record.epoch` of `epochs` is done (training and validation).
     fn on_epoch_end(&mut self, record: &EpochRecord, epochs: usize) {}
+
+    /// A plateau schedule lowered the learning rate to `lr` after epoch `epoch`.
+    fn on_lr_reduced(&mut self, epoch: usize, lr: f64) {}
 
     /// Early stopping ends the run after epoch `epoch`: the monitored loss
     /// did not improve for `patience` epochs.

@@ -6,6 +6,7 @@ use super::*;
 use crate::history::EpochRecord;
 use crate::loss::Loss;
 use crate::optim::OptimizerConfig;
+use crate::schedule::ScheduleState;
 
 fn sample() -> Checkpoint {
     let config = FitConfig {
@@ -18,9 +19,18 @@ fn sample() -> Checkpoint {
         seed: 7,
         early_stopping: None,
         accuracy: false,
+        lr_schedule: None,
+        class_weights: None,
     };
-    let record =
-        EpochRecord { epoch: 1, loss: 0.5, val_loss: Some(0.6), accuracy: None, val_accuracy: None, seconds: 0.1 };
+    let record = EpochRecord {
+        epoch: 1,
+        loss: 0.5,
+        val_loss: Some(0.6),
+        accuracy: None,
+        val_accuracy: None,
+        seconds: 0.1,
+        lr: 0.1,
+    };
     Checkpoint {
         config,
         params: vec![vec![0.25, -1.5, 3.0], vec![0.125]],
@@ -28,6 +38,7 @@ fn sample() -> Checkpoint {
         history: History { epochs: vec![record], best_epoch: Some(1), stopped_early: false },
         best: Some((0.6, vec![vec![0.5, -1.0, 2.0], vec![0.0]])),
         wait: 0,
+        schedule: ScheduleState::new(0.1),
     }
 }
 
@@ -103,6 +114,11 @@ fn old_format_names_the_version() {
     old.extend(postcard::to_allocvec(&sample()).unwrap());
     let msg = load_err(&old);
     assert!(msg.contains("older ember") && msg.contains("--resume"), "{msg}");
+    // Format 2 (before schedules and class weights) is refused by name, not misread.
+    let mut v2 = sample().to_bytes().unwrap();
+    v2[7] = b'2';
+    let msg = load_err(&v2);
+    assert!(msg.contains("older ember") && msg.contains("format 2"), "{msg}");
     let mut newer = sample().to_bytes().unwrap();
     newer[7] = b'9';
     assert!(load_err(&newer).contains("newer ember"));
