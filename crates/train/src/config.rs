@@ -18,6 +18,11 @@
 //! batch_size = 256
 //! loss = "bce"
 //! optimizer = "adam"
+//! # Optional, all off by default:
+//! # nesterov = true                  (SGD only)
+//! # min_delta = 0.001                (early stopping)
+//! # class_weights = "balanced"       (or [1.0, 4.0]; bce/cce only)
+//! # lr_schedule = { kind = "plateau", factor = 0.5, patience = 3, min_lr = 1e-5 }
 //! ```
 //!
 //! The presets (`crates/train/presets/*.toml`) write their layers as one
@@ -25,6 +30,7 @@
 //! which TOML reads as the same list.
 
 mod layers;
+mod schedule;
 mod sections;
 
 use ember_runtime::Activation;
@@ -38,6 +44,7 @@ use ember_nn::optim::OptimizerConfig;
 use crate::error::{Result, TrainError, bad_config};
 
 pub use layers::{Kernel, LayerConfig};
+pub use schedule::{ClassWeightsConfig, LrScheduleConfig};
 pub use sections::{EntityConfig, NoiseConfig, TextConfig, WordsConfig};
 
 /// What the model learns.
@@ -76,16 +83,34 @@ pub struct TrainConfig {
     pub learning_rate: Option<f32>,
     /// SGD momentum.
     pub momentum: f32,
+    /// Nesterov momentum (SGD only).
+    #[serde(skip_serializing_if = "is_false")]
+    pub nesterov: bool,
     /// L2 penalty on kernels.
     pub l2: f32,
     /// Early-stopping patience in epochs (none if absent).
     pub patience: Option<usize>,
+    /// Smallest decrease of the monitored loss that early stopping counts as an improvement.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub min_delta: f64,
     /// Restore the best epoch's weights at the end.
     pub restore_best: bool,
     /// Seed for initialisation, shuffling and noise.
     pub seed: u64,
     /// Most samples to use (all if absent).
     pub max_samples: Option<usize>,
+    /// Learning-rate schedule (none: constant).
+    pub lr_schedule: Option<LrScheduleConfig>,
+    /// Class weights of a classifier: `"balanced"` or one weight per class.
+    pub class_weights: Option<ClassWeightsConfig>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl Default for TrainConfig {
@@ -98,11 +123,15 @@ impl Default for TrainConfig {
             optimizer: "adam".into(),
             learning_rate: None,
             momentum: 0.0,
+            nesterov: false,
             l2: 0.0,
             patience: None,
+            min_delta: 0.0,
             restore_best: true,
             seed: 42,
             max_samples: None,
+            lr_schedule: None,
+            class_weights: None,
         }
     }
 }
@@ -272,8 +301,19 @@ impl ModelConfig {
         let mut optimizer = OptimizerConfig::from_name(&t.optimizer, t.learning_rate).ok_or_else(|| {
             TrainError::config(format!("unknown optimizer {:?} (sgd, adam, rmsprop, adadelta)", t.optimizer))
         })?;
-        if let OptimizerConfig::Sgd { momentum, .. } = &mut optimizer {
+        if let OptimizerConfig::Sgd { momentum, nesterov, .. } = &mut optimizer {
             *momentum = t.momentum;
+            *nesterov = t.nesterov;
+        } else if t.nesterov {
+            bad_config!("nesterov applies to the sgd optimizer only, not {}", t.optimizer);
+        }
+        if !(t.min_delta.is_finite() && t.min_delta >= 0.0) {
+            bad_config!("min_delta must be a number ≥ 0, not {}", t.min_delta);
+        }
+        let lr_schedule = t.lr_schedule.as_ref().map(LrScheduleConfig::to_schedule).transpose()?;
+        let class_weights = t.class_weights.as_ref().map(ClassWeightsConfig::to_weights).transpose()?;
+        if class_weights.is_some() && !matches!(loss, Loss::Bce | Loss::Cce) {
+            bad_config!("class_weights apply to classifiers (loss bce or cce), not loss {}", t.loss);
         }
         Ok(FitConfig {
             epochs: t.epochs,
@@ -285,10 +325,12 @@ impl ModelConfig {
             seed: t.seed,
             early_stopping: t.patience.map(|patience| EarlyStopping {
                 patience,
-                min_delta: 0.0,
+                min_delta: t.min_delta,
                 restore_best: t.restore_best,
             }),
             accuracy: matches!(self.task, Task::Classify | Task::Ngram),
+            lr_schedule,
+            class_weights,
         })
     }
 }
