@@ -75,3 +75,28 @@ pub struct History {
     /// Whether early stopping ended the run.
     pub stopped_early: bool,
 }
+
+/// The columns of [`History::to_csv`].
+pub const CSV_HEADER: &str = "epoch,loss,val_loss,accuracy,val_accuracy,lr,seconds";
+
+impl History {
+    /// The history as CSV (Keras's `CSVLogger`): [`CSV_HEADER`], then one
+    /// line per epoch; numbers in their shortest exact form, absent values empty.
+    pub fn to_csv(&self) -> String {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+        let mut s = format!("{CSV_HEADER}\n");
+        for e in &self.epochs {
+            s += &format!(
+                "{},{},{},{},{},{},{}\n",
+                e.epoch,
+                e.loss,
+                opt(e.val_loss),
+                opt(e.accuracy),
+                opt(e.val_accuracy),
+                e.lr,
+                e.seconds
+            );
+        }
+        s
+    }
+}

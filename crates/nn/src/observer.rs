@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use ember_export::ModelSummary;
+
 use crate::history::EpochRecord;
 
 /// Callbacks of the fit loop, in the order they come: [`on_resume`] once
@@ -27,6 +29,10 @@ use crate::history::EpochRecord;
 /// [`on_checkpoint`]: FitObserver::on_checkpoint
 #[allow(unused_variables)] // the default methods ignore their arguments
 pub trait FitObserver {
+    /// The model about to be trained (sent by the caller of the fit loop
+    /// before it starts, not by the loop itself).
+    fn on_summary(&mut self, summary: &ModelSummary) {}
+
     /// A run resumed from a checkpoint holding `done` of its `epochs` epochs.
     fn on_resume(&mut self, done: usize, epochs: usize) {}
 
