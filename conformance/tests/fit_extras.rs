@@ -129,3 +129,26 @@ fn history_csv_matches_the_history_across_a_resume() {
     let table = ModelSummary::of(&resumed.model).unwrap().table();
     assert!(report.ends_with(&format!("## Model summary\n\n```text\n{table}```\n")), "{report}");
 }
+
+/// A format 2 checkpoint (before schedules): `ember train blobs-ae --epochs 3`
+/// at commit bb52709, the last ember writing format 2.
+const V2_CHECKPOINT: &[u8] = include_bytes!("../fixtures/blobs_ae_3_epochs.v2.ckpt");
+
+#[test]
+fn a_format_2_checkpoint_resumes_exactly() {
+    assert!(V2_CHECKPOINT.starts_with(b"EMBCKPT2"));
+    let mut cfg = presets::preset("blobs-ae").unwrap();
+    cfg.train.epochs = 5;
+    let out = scratch("v2");
+    std::fs::write(out.join("checkpoint.bin"), V2_CHECKPOINT).unwrap();
+    let resumed = train(&cfg, &TrainOptions { out: out.clone(), resume: true, ..TrainOptions::default() }).unwrap();
+    let straight_out = scratch("v2-straight");
+    let straight = train(&cfg, &TrainOptions { out: straight_out.clone(), ..TrainOptions::default() }).unwrap();
+    let losses = |h: &History| h.epochs.iter().map(|e| (e.loss, e.val_loss, e.lr)).collect::<Vec<_>>();
+    assert_eq!(losses(&resumed.history), losses(&straight.history));
+    for f in ["blobs_ae.emb", "blobs_ae_encoder.emb"] {
+        assert_eq!(std::fs::read(out.join(f)).unwrap(), std::fs::read(straight_out.join(f)).unwrap(), "{f}");
+    }
+    // The checkpoint written after the resume is of today's format.
+    assert!(std::fs::read(out.join("checkpoint.bin")).unwrap().starts_with(b"EMBCKPT3"));
+}
