@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use ember_export::ModelSummary;
 use ember_export::summary::activation_floats;
+use ember_nn::checkpoint::Checkpoint;
 use ember_nn::fit::History;
 use ember_nn::network::Network;
 use ember_runtime::{
@@ -149,6 +150,14 @@ fn a_format_2_checkpoint_resumes_exactly() {
     for f in ["blobs_ae.emb", "blobs_ae_encoder.emb"] {
         assert_eq!(std::fs::read(out.join(f)).unwrap(), std::fs::read(straight_out.join(f)).unwrap(), "{f}");
     }
+    // Today's trainer gives the previous ember's weights: a straight 3-epoch
+    // run ends with the best weights that ember saved.
+    let ck = Checkpoint::from_bytes(V2_CHECKPOINT, std::path::Path::new("v2")).unwrap();
+    let (_, saved_best) = ck.best.expect("best weights");
+    cfg.train.epochs = 3;
+    let three = train(&cfg, &TrainOptions { out: scratch("v2-three"), ..TrainOptions::default() }).unwrap();
+    let params: Vec<Vec<f32>> = three.model.params.iter().map(|t| t.data.clone()).collect();
+    assert_eq!(params, saved_best, "the same weights, bit for bit");
     // The checkpoint written after the resume is of today's format.
     assert!(std::fs::read(out.join("checkpoint.bin")).unwrap().starts_with(b"EMBCKPT3"));
 }
