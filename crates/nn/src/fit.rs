@@ -22,7 +22,7 @@ use crate::network::Network;
 use crate::optim::{OptimizerState, l2_penalty};
 use crate::schedule::{ScheduleState, target_classes};
 
-pub use crate::history::{EarlyStopping, EpochRecord, FitConfig, History};
+pub use crate::history::{EarlyStopping, EpochRecord, FitConfig, History, format_record};
 pub use crate::observer::{FitObserver, NoObserver};
 
 /// Mixed into the seed of the (fixed) noise on validation inputs.
@@ -295,21 +295,6 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         _ => history.best_epoch = history.epochs.last().map(|e| e.epoch),
     }
     Ok(history)
-}
-
-/// The line a command-line observer prints for an epoch.
-pub fn format_record(r: &EpochRecord, epochs: usize) -> String {
-    let mut s = format!("epoch {}/{epochs}  loss {:.5}", r.epoch, r.loss);
-    if let Some(a) = r.accuracy {
-        s += &format!("  accuracy {a:.4}");
-    }
-    if let Some(v) = r.val_loss {
-        s += &format!("  val_loss {v:.5}");
-    }
-    if let Some(a) = r.val_accuracy {
-        s += &format!("  val_accuracy {a:.4}");
-    }
-    s + &format!("  lr {:.3e}  {:.2}s", r.lr, r.seconds)
 }
 
 #[cfg(test)]

@@ -100,3 +100,18 @@ impl History {
         s
     }
 }
+
+/// The line a command-line observer prints for an epoch.
+pub fn format_record(r: &EpochRecord, epochs: usize) -> String {
+    let mut s = format!("epoch {}/{epochs}  loss {:.5}", r.epoch, r.loss);
+    if let Some(a) = r.accuracy {
+        s += &format!("  accuracy {a:.4}");
+    }
+    if let Some(v) = r.val_loss {
+        s += &format!("  val_loss {v:.5}");
+    }
+    if let Some(a) = r.val_accuracy {
+        s += &format!("  val_accuracy {a:.4}");
+    }
+    s + &format!("  lr {:.3e}  {:.2}s", r.lr, r.seconds)
+}

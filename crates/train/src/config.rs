@@ -84,14 +84,14 @@ pub struct TrainConfig {
     /// SGD momentum.
     pub momentum: f32,
     /// Nesterov momentum (SGD only).
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "schedule::is_false")]
     pub nesterov: bool,
     /// L2 penalty on kernels.
     pub l2: f32,
     /// Early-stopping patience in epochs (none if absent).
     pub patience: Option<usize>,
     /// Smallest decrease of the monitored loss that early stopping counts as an improvement.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "schedule::is_zero")]
     pub min_delta: f64,
     /// Restore the best epoch's weights at the end.
     pub restore_best: bool,
@@ -103,14 +103,6 @@ pub struct TrainConfig {
     pub lr_schedule: Option<LrScheduleConfig>,
     /// Class weights of a classifier: `"balanced"` or one weight per class.
     pub class_weights: Option<ClassWeightsConfig>,
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-fn is_zero(v: &f64) -> bool {
-    *v == 0.0
 }
 
 impl Default for TrainConfig {
@@ -301,20 +293,10 @@ impl ModelConfig {
         let mut optimizer = OptimizerConfig::from_name(&t.optimizer, t.learning_rate).ok_or_else(|| {
             TrainError::config(format!("unknown optimizer {:?} (sgd, adam, rmsprop, adadelta)", t.optimizer))
         })?;
-        if let OptimizerConfig::Sgd { momentum, nesterov, .. } = &mut optimizer {
+        if let OptimizerConfig::Sgd { momentum, .. } = &mut optimizer {
             *momentum = t.momentum;
-            *nesterov = t.nesterov;
-        } else if t.nesterov {
-            bad_config!("nesterov applies to the sgd optimizer only, not {}", t.optimizer);
         }
-        if !(t.min_delta.is_finite() && t.min_delta >= 0.0) {
-            bad_config!("min_delta must be a number ≥ 0, not {}", t.min_delta);
-        }
-        let lr_schedule = t.lr_schedule.as_ref().map(LrScheduleConfig::to_schedule).transpose()?;
-        let class_weights = t.class_weights.as_ref().map(ClassWeightsConfig::to_weights).transpose()?;
-        if class_weights.is_some() && !matches!(loss, Loss::Bce | Loss::Cce) {
-            bad_config!("class_weights apply to classifiers (loss bce or cce), not loss {}", t.loss);
-        }
+        let (lr_schedule, class_weights) = schedule::fit_extras(t, loss, &mut optimizer)?;
         Ok(FitConfig {
             epochs: t.epochs,
             batch_size: t.batch_size,

@@ -2,10 +2,47 @@
 //! (`lr_schedule = { kind = "plateau", factor = 0.5, patience = 3 }`) and
 //! class weights (`class_weights = "balanced"` or `[1.0, 4.0]`).
 
+use ember_nn::loss::Loss;
+use ember_nn::optim::OptimizerConfig;
 use ember_nn::schedule::{ClassWeights, LrSchedule};
 use serde::{Deserialize, Serialize};
 
+use super::TrainConfig;
 use crate::error::{Result, TrainError, bad_config};
+
+/// `skip_serializing_if` of a key that is off by default.
+pub(super) fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// `skip_serializing_if` of a key that is 0 by default.
+pub(super) fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+/// The Keras `fit` extras of `t` for loss `loss`, checked: sets Nesterov
+/// momentum on `optimizer` (SGD only), checks `min_delta`, and returns the
+/// schedule and class weights (bce or cce only).
+pub(super) fn fit_extras(
+    t: &TrainConfig,
+    loss: Loss,
+    optimizer: &mut OptimizerConfig,
+) -> Result<(Option<LrSchedule>, Option<ClassWeights>)> {
+    match optimizer {
+        OptimizerConfig::Sgd { nesterov, .. } => *nesterov = t.nesterov,
+        _ if t.nesterov => bad_config!("nesterov applies to the sgd optimizer only, not {}", t.optimizer),
+        _ => {}
+    }
+    if !(t.min_delta.is_finite() && t.min_delta >= 0.0) {
+        bad_config!("min_delta must be a number ≥ 0, not {}", t.min_delta);
+    }
+    let lr_schedule = t.lr_schedule.as_ref().map(LrScheduleConfig::to_schedule).transpose()?;
+    let class_weights = t.class_weights.as_ref().map(ClassWeightsConfig::to_weights).transpose()?;
+    if class_weights.is_some() && !matches!(loss, Loss::Bce | Loss::Cce) {
+        bad_config!("class_weights apply to classifiers (loss bce or cce), not loss {}", t.loss);
+    }
+    Ok((lr_schedule, class_weights))
+}
 
 /// A learning-rate schedule as a model file writes it: `kind` and the
 /// settings of that kind (the others must be absent).
