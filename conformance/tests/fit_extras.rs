@@ -161,3 +161,22 @@ fn a_format_2_checkpoint_resumes_exactly() {
     // The checkpoint written after the resume is of today's format.
     assert!(std::fs::read(out.join("checkpoint.bin")).unwrap().starts_with(b"EMBCKPT3"));
 }
+
+#[test]
+fn min_delta_from_the_model_file_stops_early() {
+    // blobs-ae's validation loss falls every epoch for its first epochs, by
+    // far less than 1000: with min_delta = 1000 no epoch after the first
+    // counts as an improvement, and patience 2 ends the run after epoch 3.
+    let mut cfg = presets::preset("blobs-ae").unwrap();
+    cfg.train.epochs = 6;
+    cfg.train.patience = Some(2);
+    let plain = train(&cfg, &TrainOptions { out: scratch("min-delta-0"), ..TrainOptions::default() }).unwrap();
+    assert_eq!(plain.history.epochs.len(), 6);
+    assert!(!plain.history.stopped_early);
+    let vals: Vec<f64> = plain.history.epochs.iter().filter_map(|e| e.val_loss).collect();
+    assert!(vals.windows(2).all(|w| w[1] < w[0] && w[0] - w[1] < 1000.0), "{vals:?}");
+    cfg.train.min_delta = 1000.0;
+    let h = train(&cfg, &TrainOptions { out: scratch("min-delta-1000"), ..TrainOptions::default() }).unwrap().history;
+    assert!(h.stopped_early && h.epochs.len() == 3, "{h:?}");
+    assert_eq!(h.best_epoch, Some(1), "restore_best puts back epoch 1");
+}

@@ -135,6 +135,15 @@ pub(crate) fn append_model_summary(summary: &TrainSummary) -> Result<()> {
 /// epoch.
 pub(crate) fn run_lines(t: &TrainConfig, history: &History) -> String {
     let mut r = format!("- loss {}, optimizer {}, batch {}, seed {}\n", t.loss, t.optimizer, t.batch_size, t.seed);
+    if let Some(s) = &t.lr_schedule {
+        r += &format!(
+            "- learning-rate schedule: {}\n",
+            toml::to_string(s).unwrap_or_default().trim().replace('\n', ", ")
+        );
+    }
+    if let Some(w) = &t.class_weights {
+        r += &format!("- class weights: {}\n", serde_json::to_string(w).unwrap_or_default());
+    }
     if let Some(last) = history.epochs.last() {
         let secs = history.epochs.iter().map(|e| e.seconds).sum::<f64>() / history.epochs.len() as f64;
         let best = history.best_epoch.map_or("none".to_string(), |b| b.to_string());
