@@ -297,6 +297,9 @@ impl ModelConfig {
             *momentum = t.momentum;
         }
         let (lr_schedule, class_weights) = schedule::fit_extras(t, loss, &mut optimizer)?;
+        if class_weights.is_some() && self.task != Task::Classify {
+            bad_config!("class_weights apply to classify models, not {:?} ones", self.task);
+        }
         Ok(FitConfig {
             epochs: t.epochs,
             batch_size: t.batch_size,

@@ -84,6 +84,9 @@ fn bad_values_are_clear_errors() {
         let msg = err(extra);
         assert!(msg.contains(want), "{extra}: {msg}");
     }
+    let ae = model("class_weights = \"balanced\"").replace("\"classify\"", "\"autoencoder\"");
+    let msg = ModelConfig::from_toml(&ae).expect_err("an autoencoder with class weights").to_string();
+    assert!(msg.contains("class_weights apply to classify models"), "{msg}");
     let mse = ModelConfig::from_toml(&model("class_weights = \"balanced\"").replace("\"bce\"", "\"mse\""));
     let msg = mse.expect_err("mse with class weights").to_string();
     assert!(msg.contains("class_weights apply to classifiers"), "{msg}");
