@@ -39,6 +39,8 @@ fn config(epochs: usize, seed: u64) -> FitConfig {
         seed,
         early_stopping: None,
         accuracy: false,
+        lr_schedule: None,
+        class_weights: None,
     }
 }
 

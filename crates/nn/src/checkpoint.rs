@@ -17,11 +17,17 @@ use crate::error::NnError;
 use crate::history::{FitConfig, History};
 use crate::network::Network;
 use crate::optim::OptimizerState;
+use crate::schedule::ScheduleState;
 
 /// The magic without its version digit.
 const MAGIC_STEM: &[u8; 7] = b"EMBCKPT";
-/// Format version: 1 had no length and no CRC; 2 adds both.
-const VERSION: u8 = 2;
+/// Format version: 1 had no length and no CRC; 2 adds both; 3 adds the
+/// learning-rate schedule and class weights to the configuration, the
+/// learning rate to each epoch's record and the schedule's state. Format 2
+/// is still read (see `v2.rs`).
+const VERSION: u8 = 3;
+/// The oldest format still read.
+const OLDEST: u8 = 2;
 /// Bytes before the payload: magic, version digit, payload length.
 const HEAD_LEN: usize = 8 + 8;
 /// Bytes after the payload: the CRC-32.
@@ -42,6 +48,8 @@ pub struct Checkpoint {
     pub best: Option<(f64, Vec<Vec<f32>>)>,
     /// Epochs since the last improvement.
     pub wait: usize,
+    /// The learning-rate schedule's state (learning rate, plateau counters).
+    pub schedule: ScheduleState,
 }
 
 impl Checkpoint {
@@ -64,7 +72,7 @@ impl Checkpoint {
             Some([v, ..]) if v.is_ascii_digit() => v - b'0',
             _ => return Err(NnError::NotACheckpoint { path: owned() }),
         };
-        if version != VERSION {
+        if !(OLDEST..=VERSION).contains(&version) {
             return Err(NnError::CheckpointVersion { path: owned(), found: version, expected: VERSION });
         }
         let actual = bytes.len() as u64;
@@ -86,7 +94,11 @@ impl Checkpoint {
         if stored != computed {
             return Err(NnError::CheckpointChecksum { path: owned(), stored, computed });
         }
-        postcard::from_bytes(payload).map_err(|source| NnError::CheckpointDecode { path: owned(), source })
+        let decode_err = |source| NnError::CheckpointDecode { path: owned(), source };
+        if version == 2 {
+            return postcard::from_bytes::<v2::CheckpointV2>(payload).map(Checkpoint::from).map_err(decode_err);
+        }
+        postcard::from_bytes(payload).map_err(decode_err)
     }
 
     /// Writes the checkpoint atomically.
@@ -128,3 +140,4 @@ impl Checkpoint {
 
 #[cfg(test)]
 mod tests;
+mod v2;

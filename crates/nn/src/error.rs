@@ -172,4 +172,10 @@ pub enum NnError {
     /// The checkpoint was made with other training settings.
     #[error("checkpoint was made with different training settings; start without --resume or use the same settings")]
     CheckpointSettings,
+    /// Bad learning-rate schedule settings.
+    #[error("learning-rate schedule: {0}")]
+    Schedule(String),
+    /// Bad class weights, or class weights on a loss that is not a classifier's.
+    #[error("class weights: {0}")]
+    ClassWeights(String),
 }

@@ -20,8 +20,9 @@ use crate::loss::Loss;
 use crate::metrics;
 use crate::network::Network;
 use crate::optim::{OptimizerState, l2_penalty};
+use crate::schedule::{ScheduleState, target_classes};
 
-pub use crate::history::{EarlyStopping, EpochRecord, FitConfig, History};
+pub use crate::history::{EarlyStopping, EpochRecord, FitConfig, History, format_record};
 pub use crate::observer::{FitObserver, NoObserver};
 
 /// Mixed into the seed of the (fixed) noise on validation inputs.
@@ -144,6 +145,9 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
     if n_train == 0 {
         return Err(NnError::NoTrainingSamples);
     }
+    if let Some(s) = &cfg.lr_schedule {
+        s.validate().map_err(NnError::Schedule)?;
+    }
     let mut silent = NoObserver;
     let observer: &mut dyn FitObserver = match opts.observer {
         Some(o) => o,
@@ -151,6 +155,17 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
     };
     let (x_train, x_val) = data.x.split_at(n_train * in_len);
     let (y_train, y_val) = data.y.split_at(n_train * out_len);
+    // Each training sample's class weight, when the run has class weights.
+    let sample_weights = match &cfg.class_weights {
+        None => None,
+        Some(_) if !matches!(cfg.loss, Loss::Bce | Loss::Cce) => {
+            return Err(NnError::ClassWeights("class weights need a classifier's loss, bce or cce".into()));
+        }
+        Some(cw) => {
+            let by_class = cw.resolve(y_train, out_len).map_err(NnError::ClassWeights)?;
+            Some(target_classes(y_train, out_len).into_iter().map(|c| by_class[c]).collect::<Vec<f32>>())
+        }
+    };
     let mut x_val = x_val.to_vec();
     if let Some(t) = opts.input_transform {
         t(&mut x_val, cfg.seed ^ VALIDATION_NOISE_SEED);
@@ -161,6 +176,8 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
     let mut history = History::default();
     let mut best: Option<(f64, Vec<Vec<f32>>)> = None;
     let mut wait = 0usize;
+    let lr0 = cfg.optimizer.lr();
+    let mut schedule = ScheduleState::new(lr0);
     if let Some(ck) = opts.resume {
         ck.check_compatible(net, cfg)?;
         net.set_param_values(&ck.params);
@@ -168,11 +185,12 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         history = ck.history;
         best = ck.best;
         wait = ck.wait;
+        schedule = ck.schedule;
         observer.on_resume(history.epochs.len(), cfg.epochs);
     }
 
     let batches = n_train.div_ceil(cfg.batch_size);
-    let (mut xb, mut yb, mut grad) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut xb, mut yb, mut wb, mut grad) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let first_epoch = if history.stopped_early { cfg.epochs } else { history.epochs.len() };
     for epoch in first_epoch..cfg.epochs {
         let start = Instant::now();
@@ -180,6 +198,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         order.shuffle(&mut stream_rng(cfg.seed, 1 + epoch as u64));
         observer.on_epoch_start(epoch + 1, cfg.epochs, batches);
         let (mut loss_sum, mut correct) = (0f64, 0f64);
+        let mut epoch_lr = lr0;
         for (b, idx) in order.chunks(cfg.batch_size).enumerate() {
             gather(x_train, in_len, idx, &mut xb);
             gather(y_train, out_len, idx, &mut yb);
@@ -187,7 +206,14 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
                 t(&mut xb, cfg.seed ^ ((epoch as u64) << 32) ^ b as u64);
             }
             let pred = net.forward(&xb, idx.len(), true);
-            let value = cfg.loss.value_and_grad(pred, &yb, idx.len(), fused, &mut grad);
+            let value = match &sample_weights {
+                None => cfg.loss.value_and_grad(pred, &yb, idx.len(), fused, &mut grad),
+                Some(w) => {
+                    wb.clear();
+                    wb.extend(idx.iter().map(|&i| w[i]));
+                    cfg.loss.weighted_value_and_grad(pred, &yb, &wb, fused, &mut grad)
+                }
+            };
             if cfg.accuracy {
                 correct += metrics::accuracy(pred, &yb, out_len) * idx.len() as f64;
             }
@@ -196,7 +222,14 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
             }
             loss_sum += value * idx.len() as f64;
             net.backward(&grad, idx.len(), fused);
-            state.update(&cfg.optimizer, &mut net.params_mut(), cfg.l2);
+            let optimizer = match &cfg.lr_schedule {
+                None => cfg.optimizer,
+                Some(s) => cfg.optimizer.with_lr(s.lr(lr0, &schedule, epoch, state.step)),
+            };
+            if b == 0 {
+                epoch_lr = optimizer.lr();
+            }
+            state.update(&optimizer, &mut net.params_mut(), cfg.l2);
             let running = loss_sum / ((b * cfg.batch_size + idx.len()) as f64);
             observer.on_batch(epoch + 1, b + 1, batches, running);
         }
@@ -216,6 +249,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
             accuracy,
             val_accuracy,
             seconds: start.elapsed().as_secs_f64(),
+            lr: epoch_lr as f64,
         };
         observer.on_epoch_end(&record, cfg.epochs);
         let monitored = val_loss.unwrap_or(loss);
@@ -227,6 +261,9 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
             wait = 0;
         } else {
             wait += 1;
+        }
+        if let Some(new) = cfg.lr_schedule.and_then(|s| s.end_epoch(&mut schedule, monitored)) {
+            observer.on_lr_reduced(epoch + 1, new as f64);
         }
         if let Some(es) = cfg.early_stopping
             && wait >= es.patience
@@ -244,6 +281,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
                 history: history.clone(),
                 best: best.clone(),
                 wait,
+                schedule,
             }
             .save(path)?;
             observer.on_checkpoint(epoch + 1, path);
@@ -257,21 +295,6 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         _ => history.best_epoch = history.epochs.last().map(|e| e.epoch),
     }
     Ok(history)
-}
-
-/// The line a command-line observer prints for an epoch.
-pub fn format_record(r: &EpochRecord, epochs: usize) -> String {
-    let mut s = format!("epoch {}/{epochs}  loss {:.5}", r.epoch, r.loss);
-    if let Some(a) = r.accuracy {
-        s += &format!("  accuracy {a:.4}");
-    }
-    if let Some(v) = r.val_loss {
-        s += &format!("  val_loss {v:.5}");
-    }
-    if let Some(a) = r.val_accuracy {
-        s += &format!("  val_accuracy {a:.4}");
-    }
-    s + &format!("  {:.2}s", r.seconds)
 }
 
 #[cfg(test)]

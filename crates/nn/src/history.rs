@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::loss::Loss;
 use crate::optim::OptimizerConfig;
+use crate::schedule::{ClassWeights, LrSchedule};
 
 /// Early stopping on the monitored loss (validation loss when there is validation data).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,6 +40,10 @@ pub struct FitConfig {
     pub early_stopping: Option<EarlyStopping>,
     /// Report accuracy (for classifiers).
     pub accuracy: bool,
+    /// Learning-rate schedule (none: the optimizer's rate throughout).
+    pub lr_schedule: Option<LrSchedule>,
+    /// Class weights of a classifier (`bce` or `cce` loss), if any.
+    pub class_weights: Option<ClassWeights>,
 }
 
 /// One epoch's record.
@@ -56,6 +61,8 @@ pub struct EpochRecord {
     pub val_accuracy: Option<f64>,
     /// Wall-clock seconds of the epoch (training and validation).
     pub seconds: f64,
+    /// Learning rate of the epoch's first update.
+    pub lr: f64,
 }
 
 /// The metric history of a run.
@@ -67,4 +74,44 @@ pub struct History {
     pub best_epoch: Option<usize>,
     /// Whether early stopping ended the run.
     pub stopped_early: bool,
+}
+
+/// The columns of [`History::to_csv`].
+pub const CSV_HEADER: &str = "epoch,loss,val_loss,accuracy,val_accuracy,lr,seconds";
+
+impl History {
+    /// The history as CSV (Keras's `CSVLogger`): [`CSV_HEADER`], then one
+    /// line per epoch; numbers in their shortest exact form, absent values empty.
+    pub fn to_csv(&self) -> String {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+        let mut s = format!("{CSV_HEADER}\n");
+        for e in &self.epochs {
+            s += &format!(
+                "{},{},{},{},{},{},{}\n",
+                e.epoch,
+                e.loss,
+                opt(e.val_loss),
+                opt(e.accuracy),
+                opt(e.val_accuracy),
+                e.lr,
+                e.seconds
+            );
+        }
+        s
+    }
+}
+
+/// The line a command-line observer prints for an epoch.
+pub fn format_record(r: &EpochRecord, epochs: usize) -> String {
+    let mut s = format!("epoch {}/{epochs}  loss {:.5}", r.epoch, r.loss);
+    if let Some(a) = r.accuracy {
+        s += &format!("  accuracy {a:.4}");
+    }
+    if let Some(v) = r.val_loss {
+        s += &format!("  val_loss {v:.5}");
+    }
+    if let Some(a) = r.val_accuracy {
+        s += &format!("  val_accuracy {a:.4}");
+    }
+    s + &format!("  lr {:.3e}  {:.2}s", r.lr, r.seconds)
 }

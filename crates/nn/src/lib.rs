@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod network;
 pub mod observer;
 pub mod optim;
+pub mod schedule;
 pub mod simd;
 
 pub use error::NnError;

@@ -97,4 +97,37 @@ impl Loss {
             }
         }
     }
+
+    /// [`value_and_grad`](Self::value_and_grad) with each sample's loss
+    /// scaled by `weights[i]` (Keras's `sample_weight`, as `class_weight`
+    /// makes it): `(1 / batch) · Σᵢ wᵢ · Lᵢ`, where `Lᵢ` is sample `i`'s loss
+    /// under this loss's reduction (the mean over its values, or for `cce`
+    /// their sum); the gradient of sample `i` is scaled by `wᵢ` alike.
+    ///
+    /// # Shapes
+    /// `y`, `t`, `grad`: `[batch, n]`; `weights`: `[batch]`.
+    pub fn weighted_value_and_grad(
+        self,
+        y: &[f32],
+        t: &[f32],
+        weights: &[f32],
+        fused: bool,
+        grad: &mut Vec<f32>,
+    ) -> f64 {
+        let batch = weights.len();
+        assert!(batch > 0 && y.len().is_multiple_of(batch), "one weight per sample");
+        assert_eq!(y.len(), t.len(), "predictions and targets differ in length");
+        let n = y.len() / batch;
+        grad.resize(y.len(), 0.0);
+        let mut row_grad = Vec::with_capacity(n);
+        let mut sum = 0f64;
+        for (i, &w) in weights.iter().enumerate() {
+            let r = i * n..(i + 1) * n;
+            sum += w as f64 * self.value_and_grad(&y[r.clone()], &t[r.clone()], 1, fused, &mut row_grad);
+            for (g, &rg) in grad[r].iter_mut().zip(&row_grad) {
+                *g = w * rg / batch as f32;
+            }
+        }
+        sum / batch as f64
+    }
 }

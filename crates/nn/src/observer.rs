@@ -4,11 +4,14 @@
 
 use std::path::Path;
 
+use ember_export::ModelSummary;
+
 use crate::history::EpochRecord;
 
 /// Callbacks of the fit loop, in the order they come: [`on_resume`] once
 /// (resumed runs only), then per epoch [`on_epoch_start`], [`on_batch`]
 /// per training batch, [`on_batches_done`], [`on_epoch_end`], then
+/// [`on_lr_reduced`] when a plateau schedule lowers the learning rate,
 /// [`on_early_stop`] when early stopping ends the run and
 /// [`on_checkpoint`] when a checkpoint was written.
 ///
@@ -21,10 +24,15 @@ use crate::history::EpochRecord;
 /// [`on_batch`]: FitObserver::on_batch
 /// [`on_batches_done`]: FitObserver::on_batches_done
 /// [`on_epoch_end`]: FitObserver::on_epoch_end
+/// [`on_lr_reduced`]: FitObserver::on_lr_reduced
 /// [`on_early_stop`]: FitObserver::on_early_stop
 /// [`on_checkpoint`]: FitObserver::on_checkpoint
 #[allow(unused_variables)] // the default methods ignore their arguments
 pub trait FitObserver {
+    /// The model about to be trained (sent by the caller of the fit loop
+    /// before it starts, not by the loop itself).
+    fn on_summary(&mut self, summary: &ModelSummary) {}
+
     /// A run resumed from a checkpoint holding `done` of its `epochs` epochs.
     fn on_resume(&mut self, done: usize, epochs: usize) {}
 
@@ -41,6 +49,9 @@ pub trait FitObserver {
 
     /// Epoch `record.epoch` of `epochs` is done (training and validation).
     fn on_epoch_end(&mut self, record: &EpochRecord, epochs: usize) {}
+
+    /// A plateau schedule lowered the learning rate to `lr` after epoch `epoch`.
+    fn on_lr_reduced(&mut self, epoch: usize, lr: f64) {}
 
     /// Early stopping ends the run after epoch `epoch`: the monitored loss
     /// did not improve for `patience` epochs.

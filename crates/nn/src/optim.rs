@@ -61,14 +61,30 @@ impl OptimizerConfig {
             _ => return None,
         };
         if let Some(new) = lr {
-            match &mut cfg {
-                OptimizerConfig::Sgd { lr, .. }
-                | OptimizerConfig::Adam { lr, .. }
-                | OptimizerConfig::Rmsprop { lr, .. }
-                | OptimizerConfig::Adadelta { lr, .. } => *lr = new,
-            }
+            cfg = cfg.with_lr(new);
         }
         Some(cfg)
+    }
+
+    /// The learning rate.
+    pub fn lr(&self) -> f32 {
+        match *self {
+            OptimizerConfig::Sgd { lr, .. }
+            | OptimizerConfig::Adam { lr, .. }
+            | OptimizerConfig::Rmsprop { lr, .. }
+            | OptimizerConfig::Adadelta { lr, .. } => lr,
+        }
+    }
+
+    /// These settings with learning rate `new`.
+    pub fn with_lr(mut self, new: f32) -> Self {
+        match &mut self {
+            OptimizerConfig::Sgd { lr, .. }
+            | OptimizerConfig::Adam { lr, .. }
+            | OptimizerConfig::Rmsprop { lr, .. }
+            | OptimizerConfig::Adadelta { lr, .. } => *lr = new,
+        }
+        self
     }
 
     /// Lower-case name.
@@ -157,3 +173,6 @@ impl OptimizerState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

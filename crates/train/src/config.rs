@@ -18,6 +18,11 @@
 //! batch_size = 256
 //! loss = "bce"
 //! optimizer = "adam"
+//! # Optional, all off by default:
+//! # nesterov = true                  (SGD only)
+//! # min_delta = 0.001                (early stopping)
+//! # class_weights = "balanced"       (or [1.0, 4.0]; bce/cce only)
+//! # lr_schedule = { kind = "plateau", factor = 0.5, patience = 3, min_lr = 1e-5 }
 //! ```
 //!
 //! The presets (`crates/train/presets/*.toml`) write their layers as one
@@ -25,6 +30,7 @@
 //! which TOML reads as the same list.
 
 mod layers;
+mod schedule;
 mod sections;
 
 use ember_runtime::Activation;
@@ -38,6 +44,7 @@ use ember_nn::optim::OptimizerConfig;
 use crate::error::{Result, TrainError, bad_config};
 
 pub use layers::{Kernel, LayerConfig};
+pub use schedule::{ClassWeightsConfig, LrScheduleConfig};
 pub use sections::{EntityConfig, NoiseConfig, TextConfig, WordsConfig};
 
 /// What the model learns.
@@ -76,16 +83,26 @@ pub struct TrainConfig {
     pub learning_rate: Option<f32>,
     /// SGD momentum.
     pub momentum: f32,
+    /// Nesterov momentum (SGD only).
+    #[serde(skip_serializing_if = "schedule::is_false")]
+    pub nesterov: bool,
     /// L2 penalty on kernels.
     pub l2: f32,
     /// Early-stopping patience in epochs (none if absent).
     pub patience: Option<usize>,
+    /// Smallest decrease of the monitored loss that early stopping counts as an improvement.
+    #[serde(skip_serializing_if = "schedule::is_zero")]
+    pub min_delta: f64,
     /// Restore the best epoch's weights at the end.
     pub restore_best: bool,
     /// Seed for initialisation, shuffling and noise.
     pub seed: u64,
     /// Most samples to use (all if absent).
     pub max_samples: Option<usize>,
+    /// Learning-rate schedule (none: constant).
+    pub lr_schedule: Option<LrScheduleConfig>,
+    /// Class weights of a classifier: `"balanced"` or one weight per class.
+    pub class_weights: Option<ClassWeightsConfig>,
 }
 
 impl Default for TrainConfig {
@@ -98,11 +115,15 @@ impl Default for TrainConfig {
             optimizer: "adam".into(),
             learning_rate: None,
             momentum: 0.0,
+            nesterov: false,
             l2: 0.0,
             patience: None,
+            min_delta: 0.0,
             restore_best: true,
             seed: 42,
             max_samples: None,
+            lr_schedule: None,
+            class_weights: None,
         }
     }
 }
@@ -275,6 +296,10 @@ impl ModelConfig {
         if let OptimizerConfig::Sgd { momentum, .. } = &mut optimizer {
             *momentum = t.momentum;
         }
+        let (lr_schedule, class_weights) = schedule::fit_extras(t, loss, &mut optimizer)?;
+        if class_weights.is_some() && self.task != Task::Classify {
+            bad_config!("class_weights apply to classify models, not {:?} ones", self.task);
+        }
         Ok(FitConfig {
             epochs: t.epochs,
             batch_size: t.batch_size,
@@ -285,10 +310,12 @@ impl ModelConfig {
             seed: t.seed,
             early_stopping: t.patience.map(|patience| EarlyStopping {
                 patience,
-                min_delta: 0.0,
+                min_delta: t.min_delta,
                 restore_best: t.restore_best,
             }),
             accuracy: matches!(self.task, Task::Classify | Task::Ngram),
+            lr_schedule,
+            class_weights,
         })
     }
 }

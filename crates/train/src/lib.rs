@@ -15,6 +15,7 @@ pub mod output;
 pub mod pca;
 pub mod plot;
 pub mod presets;
+mod runlog;
 pub mod tasks;
 pub mod train;
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ember_export::Model;
+use ember_export::{Model, ModelSummary};
 use ember_nn::checkpoint::Checkpoint;
 use ember_nn::fit::{self, FitObserver, History};
 
@@ -66,11 +66,13 @@ pub(crate) fn prepare_out(opts: &TrainOptions) -> Result<(PathBuf, Option<Checkp
     Ok((ck_path, resume))
 }
 
-/// Writes `history.json`, `loss.png` and, when accuracy was tracked, `accuracy.png`.
+/// Writes `history.json`, `history.csv`, `loss.png` and, when accuracy was tracked, `accuracy.png`.
 pub(crate) fn write_history(cfg: &ModelConfig, history: &History, out: &Path) -> Result<Vec<PathBuf>> {
     let hist_path = out.join("history.json");
     crate::write_file(&hist_path, serde_json::to_string_pretty(&history_json(history))?.as_bytes())?;
-    let mut files = vec![hist_path];
+    let csv_path = out.join("history.csv");
+    crate::write_file(&csv_path, history.to_csv().as_bytes())?;
+    let mut files = vec![hist_path, csv_path];
     let series = |f: &dyn Fn(&fit::EpochRecord) -> Option<f64>| -> Vec<f32> {
         history.epochs.iter().filter_map(|e| f(e).map(|v| v as f32)).collect()
     };
@@ -115,12 +117,33 @@ fn history_json(h: &History) -> serde_json::Value {
     })
 }
 
+/// Adds the model summary (Keras's `model.summary()`, with flash and
+/// activation RAM) to the end of the report of a finished run.
+pub(crate) fn append_model_summary(summary: &TrainSummary) -> Result<()> {
+    let Some(path) = summary.files.iter().find(|f| f.file_name().is_some_and(|n| n == "report.md")) else {
+        return Ok(());
+    };
+    let mut text = std::fs::read_to_string(path).map_err(|e| TrainError::io("read", path, e))?;
+    let table = ModelSummary::of(&summary.model)?.table();
+    text += &format!("\n## Model summary\n\n```text\n{table}```\n");
+    crate::write_file(path, text.as_bytes())
+}
+
 /// The report lines every task writes about its run: the loss, optimizer,
 /// batch size and seed; then the epochs run, the epoch whose weights the
 /// model holds, whether early stopping ended the run, and the mean time per
 /// epoch.
 pub(crate) fn run_lines(t: &TrainConfig, history: &History) -> String {
     let mut r = format!("- loss {}, optimizer {}, batch {}, seed {}\n", t.loss, t.optimizer, t.batch_size, t.seed);
+    if let Some(s) = &t.lr_schedule {
+        r += &format!(
+            "- learning-rate schedule: {}\n",
+            toml::to_string(s).unwrap_or_default().trim().replace('\n', ", ")
+        );
+    }
+    if let Some(w) = &t.class_weights {
+        r += &format!("- class weights: {}\n", serde_json::to_string(w).unwrap_or_default());
+    }
     if let Some(last) = history.epochs.last() {
         let secs = history.epochs.iter().map(|e| e.seconds).sum::<f64>() / history.epochs.len() as f64;
         let best = history.best_epoch.map_or("none".to_string(), |b| b.to_string());

@@ -7,12 +7,15 @@ use crate::tasks::{autoencoder, classify, entity, ngram};
 pub use crate::output::{ObserverFactory, TrainOptions, TrainSummary, write_model};
 pub use crate::tasks::autoencoder::{BUNDLED_SHUFFLE_SEED, load_data};
 
-/// Trains the model of `cfg` and writes everything into `opts.out`.
+/// Trains the model of `cfg` and writes everything into `opts.out`; the
+/// report ends with the model summary.
 pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
-    match cfg.task {
+    let summary = match cfg.task {
         Task::Autoencoder | Task::Denoise => autoencoder::train(cfg, opts),
         Task::Classify => classify::train(cfg, opts),
         Task::Ngram => ngram::train(cfg, opts),
         Task::Entity => entity::train(cfg, opts),
-    }
+    }?;
+    crate::output::append_model_summary(&summary)?;
+    Ok(summary)
 }

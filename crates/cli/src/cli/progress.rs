@@ -1,6 +1,7 @@
 //! The terminal face of the fit loop: a progress bar per epoch (on stderr,
 //! hidden when it is not a terminal) and one printed line per epoch.
 
+use ember_export::ModelSummary;
 use ember_nn::fit::{EpochRecord, FitObserver, format_record};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -17,6 +18,10 @@ pub fn observer() -> Box<dyn FitObserver> {
 }
 
 impl FitObserver for TerminalProgress {
+    fn on_summary(&mut self, summary: &ModelSummary) {
+        print!("{}", summary.table());
+    }
+
     fn on_epoch_start(&mut self, epoch: usize, epochs: usize, batches: usize) {
         let bar = ProgressBar::new(batches as u64);
         bar.set_style(
@@ -45,6 +50,10 @@ impl FitObserver for TerminalProgress {
 
     fn on_epoch_end(&mut self, record: &EpochRecord, epochs: usize) {
         println!("{}", format_record(record, epochs));
+    }
+
+    fn on_lr_reduced(&mut self, epoch: usize, lr: f64) {
+        println!("epoch {epoch}: reducing the learning rate to {lr:.3e} (plateau)");
     }
 
     fn on_early_stop(&mut self, _epoch: usize, patience: usize) {

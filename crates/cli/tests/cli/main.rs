@@ -13,6 +13,7 @@ use ember_runtime::{Blob, dynamic};
 
 mod conv;
 mod embed;
+mod fit;
 mod presets;
 mod text;
 
@@ -89,13 +90,14 @@ fn trained() -> &'static Path {
     })
 }
 
-const TRAIN_OUTPUTS: [&str; 9] = [
+const TRAIN_OUTPUTS: [&str; 10] = [
     "blobs_ae.emb",
     "blobs_ae.onnx",
     "blobs_ae_encoder.emb",
     "blobs_ae_encoder.onnx",
     "checkpoint.bin",
     "history.json",
+    "history.csv",
     "loss.png",
     "report.md",
     "codes.png",

@@ -6,6 +6,7 @@ use super::*;
 use crate::history::EpochRecord;
 use crate::loss::Loss;
 use crate::optim::OptimizerConfig;
+use crate::schedule::ScheduleState;
 
 fn sample() -> Checkpoint {
     let config = FitConfig {
@@ -18,9 +19,18 @@ fn sample() -> Checkpoint {
         seed: 7,
         early_stopping: None,
         accuracy: false,
+        lr_schedule: None,
+        class_weights: None,
     };
-    let record =
-        EpochRecord { epoch: 1, loss: 0.5, val_loss: Some(0.6), accuracy: None, val_accuracy: None, seconds: 0.1 };
+    let record = EpochRecord {
+        epoch: 1,
+        loss: 0.5,
+        val_loss: Some(0.6),
+        accuracy: None,
+        val_accuracy: None,
+        seconds: 0.1,
+        lr: 0.1,
+    };
     Checkpoint {
         config,
         params: vec![vec![0.25, -1.5, 3.0], vec![0.125]],
@@ -28,6 +38,7 @@ fn sample() -> Checkpoint {
         history: History { epochs: vec![record], best_epoch: Some(1), stopped_early: false },
         best: Some((0.6, vec![vec![0.5, -1.0, 2.0], vec![0.0]])),
         wait: 0,
+        schedule: ScheduleState::new(0.1),
     }
 }
 

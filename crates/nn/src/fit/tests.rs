@@ -17,6 +17,8 @@ fn config(epochs: usize) -> FitConfig {
         seed: 3,
         early_stopping: None,
         accuracy: false,
+        lr_schedule: None,
+        class_weights: None,
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ember_data::{self as data, Dataset};
 use ember_export::Model;
-use ember_nn::fit::{self, FitObserver, FitOptions, TrainData};
+use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::network::Network;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -17,6 +17,7 @@ use crate::error::{Result, invalid};
 use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
 use crate::pca::Pca;
 use crate::plot;
+use crate::runlog::RunObserver;
 
 /// Seed of the fixed shuffle of the bundled MNIST digits.
 pub const BUNDLED_SHUFFLE_SEED: u64 = 2024;
@@ -88,14 +89,15 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
         _ => None,
     };
     let transform = noise.map(|n| move |x: &mut [f32], seed: u64| apply_noise(n, x, seed));
-    let mut observer = opts.observer.map(|make| make());
+    let mut observer = RunObserver::new(opts, &net, resume.as_ref())?;
     let fit_opts = FitOptions {
         checkpoint: Some(ck_path.clone()),
         resume,
-        observer: observer.as_mut().map(|o| o.as_mut() as &mut dyn FitObserver),
+        observer: observer.as_dyn(),
         input_transform: transform.as_ref().map(|t| t as fit::InputTransform<'_>),
     };
     let history = fit::fit(&mut net, TrainData { x: &ds.x, y: &ds.x }, &fit_cfg, fit_opts)?;
+    observer.finish()?;
 
     let mut model = net.to_model()?;
     model.set_meta("producer", crate::PRODUCER);

@@ -13,6 +13,7 @@ use ember_runtime::text::VOCAB_TENSOR;
 use crate::config::{ModelConfig, TextConfig};
 use crate::error::{Result, TrainError, invalid};
 use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
+use crate::runlog::RunObserver;
 use ember_data::text::{self, ImdbOptions, TextData};
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::metrics::ClassificationReport;
@@ -148,10 +149,10 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     let width = net.output_len();
     let y = targets(labels, td.classes.len(), width)?;
     let (ck_path, resume) = prepare_out(opts)?;
-    let mut observer = opts.observer.map(|make| make());
-    let observer = observer.as_mut().map(|o| o.as_mut() as &mut dyn fit::FitObserver);
-    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, observer, input_transform: None };
+    let mut observer = RunObserver::new(opts, &net, resume.as_ref())?;
+    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, observer: observer.as_dyn(), input_transform: None };
     let history = fit::fit(&mut net, TrainData { x: &ds.x, y: &y }, &fit_cfg, fit_opts)?;
+    observer.finish()?;
 
     let model = text_model(&net, cfg, &td)?;
     let mut files = write_model(&model, &opts.out)?;

@@ -33,6 +33,7 @@ use crate::config::{EntityConfig, ModelConfig};
 use crate::embed;
 use crate::error::{Result, TrainError, bad_config, invalid};
 use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
+use crate::runlog::RunObserver;
 use ember_data::{self as data, CategoryTable};
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::network::Network;
@@ -188,10 +189,10 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     let mut net = Network::init(cfg.name.clone(), cfg.input_spec()?, &specs, cfg.train.seed);
     set_last_dense(&mut net, 1.0, (y_mean / scale) as f32);
     let (ck_path, resume) = prepare_out(opts)?;
-    let mut observer = opts.observer.map(|make| make());
-    let observer = observer.as_mut().map(|o| o.as_mut() as &mut dyn fit::FitObserver);
-    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, observer, input_transform: None };
+    let mut observer = RunObserver::new(opts, &net, resume.as_ref())?;
+    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, observer: observer.as_dyn(), input_transform: None };
     let history = fit::fit(&mut net, TrainData { x: &x, y: &y }, &fit_cfg, fit_opts)?;
+    observer.finish()?;
 
     // Fold the scale into the last Dense: predictions in the target's units.
     let values = net.param_values();

@@ -16,6 +16,7 @@ use crate::config::ModelConfig;
 use crate::embed;
 use crate::error::{Result, TrainError, invalid};
 use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
+use crate::runlog::RunObserver;
 use ember_data::text::{self, NgramData};
 use ember_nn::fit::{self, FitOptions, TrainData};
 use ember_nn::metrics;
@@ -95,10 +96,10 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     let (x, y) = xy(&windows, n, vocab);
     let mut net = Network::init(cfg.name.clone(), cfg.input_spec()?, &specs, cfg.train.seed);
     let (ck_path, resume) = prepare_out(opts)?;
-    let mut observer = opts.observer.map(|make| make());
-    let observer = observer.as_mut().map(|o| o.as_mut() as &mut dyn fit::FitObserver);
-    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, observer, input_transform: None };
+    let mut observer = RunObserver::new(opts, &net, resume.as_ref())?;
+    let fit_opts = FitOptions { checkpoint: Some(ck_path), resume, observer: observer.as_dyn(), input_transform: None };
     let history = fit::fit(&mut net, TrainData { x: &x, y: &y }, &fit_cfg, fit_opts)?;
+    observer.finish()?;
 
     let model = ngram_model(&net, cfg, &data.words)?;
     let mut files = write_model(&model, &opts.out)?;
