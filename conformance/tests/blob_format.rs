@@ -13,8 +13,8 @@ use ember_export::{AlignedBytes, Model};
 use ember_runtime::model::TypedModel;
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
 use ember_runtime::{
-    BatchNorm, Blob, Chain, Conv2d, Dense, EntityDot, Error, Forward, Linear, MaxPool2d, Relu, SMatrix, SVector, Same,
-    Softmax, TokenIds, Upsample2d, dynamic,
+    BatchNorm, Bidirectional, Blob, Chain, Conv2d, Dense, EntityDot, Error, Forward, Gru, Last, Linear, Lstm,
+    MaxPool2d, Recurrent, Relu, SMatrix, SVector, Same, Sequences, Softmax, TokenIds, Upsample2d, dynamic,
 };
 use rand::RngExt;
 
@@ -1312,6 +1312,137 @@ fn entity_binding_checks_kind_and_every_size() {
 }
 
 // ---------------------------------------------------------------------------
+// GRU layers.
+// ---------------------------------------------------------------------------
+
+/// `Gru` (11): inputs, units, seq_len, return_sequences, bidirectional.
+fn gru_layer(inputs: u32, units: u32, seq_len: u32, seq: bool, bi: bool) -> WireLayer {
+    WireLayer { variant: 11, fields: vec![inputs, units, seq_len, seq as u32, bi as u32] }
+}
+
+/// The typed model of [`Fixture::gru`].
+type GruType = Chain<Bidirectional<Gru<2, 3>, 4, Sequences, 6>, Recurrent<Gru<6, 2>, 4, Last>>;
+
+/// The layers of [`Fixture::gru`] as `LayerSpec`s.
+fn gru_specs() -> Vec<LayerSpec> {
+    vec![
+        LayerSpec::Gru { inputs: 2, units: 3, seq_len: 4, return_sequences: true, bidirectional: true },
+        LayerSpec::Gru { inputs: 6, units: 2, seq_len: 4, return_sequences: false, bidirectional: false },
+    ]
+}
+
+/// `w`, `r`, `b` of both layers, uniform in `[-0.7, 0.7)`.
+fn gru_values() -> Vec<Vec<f32>> {
+    let mut r = rng(23);
+    [36, 54, 36, 36, 12, 12].into_iter().map(|n| (0..n).map(|_| r.random_range(-0.7f32..0.7)).collect()).collect()
+}
+
+impl Fixture {
+    /// An `f32` sequence `[4, 2]` through a bidirectional GRU of 3 units
+    /// returning sequences (`[4, 6]`) and a GRU of 2 units returning its last
+    /// state (`[2]`); tensors from offset 512.
+    fn gru() -> Self {
+        let header = WireHeader {
+            name: b"gru".to_vec(),
+            input: WireIo { kind: 0, dims: wdims(&[4, 2]), range: None },
+            output: WireIo { kind: 0, dims: wdims(&[2]), range: None },
+            layers: vec![gru_layer(2, 3, 4, true, true), gru_layer(6, 2, 4, false, false)],
+            tensors: vec![
+                tensor("gru_0.w", &[2, 9, 2]),
+                tensor("gru_0.r", &[2, 9, 3]),
+                tensor("gru_0.b", &[2, 18]),
+                tensor("gru_1.w", &[1, 6, 6]),
+                tensor("gru_1.r", &[1, 6, 2]),
+                tensor("gru_1.b", &[1, 12]),
+            ],
+            tokenizer: None,
+            metadata: vec![],
+        };
+        let data = gru_values().iter().map(|v| f32_bytes(v)).collect();
+        let mut f = Fixture { header, data, data_start: 512 };
+        f.relayout();
+        f
+    }
+
+    fn with_gru(edit: impl FnOnce(&mut Fixture)) -> Vec<u8> {
+        let mut f = Fixture::gru();
+        edit(&mut f);
+        f.bytes()
+    }
+}
+
+#[test]
+fn gru_fixture_is_valid_and_runs_as_the_reference() {
+    let bytes = Fixture::gru().bytes();
+    let aligned = AlignedBytes::new(&bytes);
+    let blob = Blob::parse(&aligned).expect("the hand-built GRU fixture is valid");
+    assert_eq!(blob.header().layers.as_slice(), gru_specs().as_slice());
+    let x: Vec<f32> = (0..8).map(|i| (i as f32 * 0.77).sin()).collect();
+    let mut scratch = vec![0.0; dynamic::scratch_len(&blob)];
+    let mut out = [0.0f32; 2];
+    assert_eq!(dynamic::forward(&blob, &x, &mut scratch, &mut out), Ok(2));
+    let typed = <GruType as TypedModel>::load(&aligned).expect("binds to its type");
+    let y = typed.forward(&SMatrix::<f32, 2, 4>::from_column_slice(&x));
+    assert_eq!(y.as_slice(), &out[..], "typed and dynamic agree");
+    let params: Vec<Vec<f64>> = gru_values().iter().map(|v| ember_conformance::to_f64(v)).collect();
+    let want = ember_conformance::reference::model_f64(&gru_specs(), &params, &ember_conformance::to_f64(&x));
+    ember_conformance::assert_parity("gru fixture", &out, &want);
+}
+
+/// The header the exporter must write for GRU layers, encoded by hand, and
+/// the blob round trip.
+#[test]
+fn exporter_writes_the_specified_gru_layer_encoding() {
+    let input = IoSpec { kind: ValueKind::F32, dims: Dims::d2(4, 2), range: None };
+    let model = Model::new("gru", input, gru_specs(), gru_values()).unwrap();
+    let b = model.to_blob().unwrap();
+    let h = u32::from_le_bytes(b[8..12].try_into().unwrap()) as usize;
+    let mut want = Fixture::gru().header;
+    let mut off = (16 + h as u32).div_ceil(16) * 16;
+    for (t, p) in want.tensors.iter_mut().zip(&model.params) {
+        t.offset = off;
+        off = (off + 4 * p.data.len() as u32).div_ceil(16) * 16;
+    }
+    assert_eq!(&b[16..16 + h], want.encode().as_slice());
+    let back = Model::from_blob(&b).unwrap();
+    assert_eq!(back, model);
+    assert_eq!(back.to_blob().unwrap(), b, "a second round trip writes the same bytes");
+}
+
+#[test]
+fn rejects_bad_gru_layers() {
+    // Zero or oversized sizes: a layer error.
+    for l in [
+        gru_layer(0, 3, 4, true, true),
+        gru_layer(2, 0, 4, true, true),
+        gru_layer(2, 3, 0, true, true),
+        gru_layer(2, (1 << 24) + 1, 4, true, true),
+    ] {
+        assert_eq!(parse(&Fixture::with_gru(|f| f.header.layers[0] = l.clone())), Err(Error::BadLayer), "{l:?}");
+    }
+    // Parameters of an LSTM's or a one-direction GRU's size: shape errors.
+    let shapes: [(usize, &[u32]); 5] =
+        [(0, &[2, 12, 2]), (0, &[1, 9, 2]), (1, &[2, 9, 2]), (2, &[2, 9]), (2, &[2, 24])];
+    for (i, d) in shapes {
+        assert_rejects(&Fixture::with_gru(|f| f.header.tensors[i].dims = wdims(d)), Error::TensorShape);
+    }
+    // The second GRU must read the first one's 6 features per step, over 4 steps.
+    assert_rejects(&Fixture::with_gru(|f| f.header.layers[1] = gru_layer(3, 2, 4, false, false)), Error::LayerChain);
+    assert_rejects(&Fixture::with_gru(|f| f.header.layers[1] = gru_layer(6, 2, 3, false, false)), Error::LayerChain);
+    // The output is the last state, not the sequence.
+    assert_rejects(&Fixture::with_gru(|f| f.header.output.dims = wdims(&[4, 2])), Error::IoMismatch);
+    // Typed binding: the kind, the direction count and the return mode are checked.
+    let b = AlignedBytes::new(&Fixture::gru().bytes());
+    let err = |r: Result<(), Error>| r.unwrap_err();
+    type AsLstm = Chain<Bidirectional<Lstm<2, 3>, 4, Sequences, 6>, Recurrent<Gru<6, 2>, 4, Last>>;
+    assert_eq!(err(<AsLstm as TypedModel>::load(&b).map(|_| ())), Error::LayerKind);
+    type OneWay = Chain<Recurrent<Gru<2, 3>, 4, Sequences>, Recurrent<Gru<3, 2>, 4, Last>>;
+    assert_eq!(err(<OneWay as TypedModel>::load(&b).map(|_| ())), Error::LayerShape);
+    type LastOnly = Chain<Bidirectional<Gru<2, 3>, 4, Last, 6>, Dense<6, 2, Linear>>;
+    assert_eq!(err(<LastOnly as TypedModel>::load(&b).map(|_| ())), Error::LayerShape);
+}
+
+// ---------------------------------------------------------------------------
 // Robustness.
 // ---------------------------------------------------------------------------
 
@@ -1330,6 +1461,7 @@ fn exercise(bytes: &[u8]) -> Result<(), Error> {
     let _ = <Dense<3, 4, Relu> as TypedModel>::load(&aligned).map(|m| m.forward(&SVector::zeros()));
     let _ = <ImageType as TypedModel>::load(&aligned).map(|m| m.forward(&SMatrix::zeros()));
     let _ = <EntityType as TypedModel>::load(&aligned).map(|m| m.forward(&TokenIds::new([0, 6, 3]).unwrap()));
+    let _ = <GruType as TypedModel>::load(&aligned).map(|m| m.forward(&SMatrix::zeros()));
     let _ = Model::from_blob(bytes);
     Ok(())
 }
@@ -1342,6 +1474,7 @@ fn every_truncation_is_rejected() {
         hand_written_blob(),
         Fixture::image().bytes(),
         Fixture::entity().bytes(),
+        Fixture::gru().bytes(),
     ];
     for good in seeds {
         assert_eq!(exercise(&good), Ok(()));
@@ -1359,6 +1492,7 @@ fn random_mutations_never_panic() {
         hand_written_blob(),
         Fixture::image().bytes(),
         Fixture::entity().bytes(),
+        Fixture::gru().bytes(),
     ];
     let mut r = rng(2024);
     let mut seen = std::collections::HashSet::new();

@@ -1,10 +1,11 @@
 //! Board runs under QEMU: the firmware of each emulated board runs the MNIST
 //! encoder and the encoders of both convolutional presets (`conv-ae`,
 //! `conv-denoise`: 28x28x1 → 4x4x8) and a small autoencoder with every image
-//! layer kind (Conv2d, BatchNorm, MaxPool2d, Upsample2d) on real digits, and the IMDB-shaped LSTM classifier (5000 x 32
-//! embedding table in flash, 400 steps) on fixed token sequences and on raw
-//! text through the device tokenizer. Every output must match the host
-//! runtime, and the device's token ids must equal golden ids written here.
+//! layer kind (Conv2d, BatchNorm, MaxPool2d, Upsample2d) on real digits, and the IMDB-shaped LSTM and GRU
+//! classifiers of the `lstm` and `gru` presets (5000 x 32 embedding table in
+//! flash, 400 steps) on fixed token sequences and on raw text through the
+//! device tokenizer. Every output must match the host runtime (the GRU's
+//! bit for bit), and the device's token ids must equal golden ids written here.
 //!
 //! Similarity search without a host: a word-embedding (next-word) model
 //! with 250 and with 5000 named rows, and an entity-embedding model with
@@ -37,8 +38,8 @@ use ember_runtime::search::{COLUMNS_TENSOR, ColumnNorm, Names};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_runtime::text::VOCAB_TENSOR;
 use ember_runtime::{
-    BatchNorm, Blob, Chain, Conv2d, Dense, Embedding, EntityDot, Flatten, Forward, Last, Lstm, MaxPool2d, Recurrent,
-    Relu, Same, Sample, Sigmoid, Softmax, TokenIds, TypedModel as _, Upsample2d, Valid,
+    BatchNorm, Blob, Chain, Conv2d, Dense, Embedding, EntityDot, Flatten, Forward, Gru, Last, Lstm, MaxPool2d,
+    Recurrent, Relu, SVector, Same, Sample, Sigmoid, Softmax, TokenIds, Upsample2d, Valid,
 };
 use ember_train::embed;
 use ember_train::presets;
@@ -64,6 +65,9 @@ const VOCAB: usize = 5000;
 const STEPS: usize = 400;
 type Classifier =
     Chain<Embedding<VOCAB, 32, STEPS>, Chain<Recurrent<Lstm<32, 100>, STEPS, Last>, Dense<100, 1, Sigmoid>>>;
+/// The IMDB-shaped classifier of the `gru` preset.
+type GruClassifier =
+    Chain<Embedding<VOCAB, 32, STEPS>, Chain<Recurrent<Gru<32, 100>, STEPS, Last>, Dense<100, 1, Sigmoid>>>;
 
 /// The encoder of the `mnist-ae` preset, trained for two epochs on 1000 of
 /// the bundled digits (enough for real, non-random weights; quick in the test
@@ -245,10 +249,10 @@ fn close(what: &str, got: &[f32], want: &[f32]) -> Result<f32> {
     Ok(max_diff)
 }
 
-/// The `lstm` preset trained for one epoch on 600 synthetic IMDB-shaped
-/// reviews (real, non-random weights), with its word-list tokenizer.
-fn classifier(out: &std::path::Path) -> Result<Model> {
-    let mut cfg = presets::preset("lstm").context("preset")?;
+/// The `lstm` or `gru` preset trained for one epoch on 600 synthetic
+/// IMDB-shaped reviews (real, non-random weights), with its word-list tokenizer.
+fn classifier(preset: &str, out: &std::path::Path) -> Result<Model> {
+    let mut cfg = presets::preset(preset).context("preset")?;
     cfg.train.epochs = 1;
     cfg.train.max_samples = Some(600);
     let opts = ember_train::train::TrainOptions { out: out.to_path_buf(), ..Default::default() };
@@ -277,13 +281,20 @@ fn texts() -> (Vec<String>, Vec<Vec<u32>>) {
     (cases.into_iter().map(|(t, _)| t).collect(), golden)
 }
 
-fn check_classifier(board: Board) -> Result<()> {
+/// Runs the classifier of `preset` (typed `M` on the host) on fixed
+/// sequences and raw texts on `board`; with `exact`, every output must have
+/// the host's bits.
+fn check_classifier<M>(board: Board, preset: &str, exact: bool) -> Result<()>
+where
+    M: ember_runtime::TypedModel,
+    for<'a> M::Bound<'a>: Forward<Input = TokenIds<VOCAB, STEPS>, Output = SVector<f32, 1>>,
+{
     if let Err(msg) = qemu_available(board) {
         panic!("{msg}");
     }
     let dir = tempfile::tempdir()?;
-    let model = classifier(dir.path())?;
-    let (blob_path, rs_path) = (dir.path().join("lstm.emb"), dir.path().join("model.rs"));
+    let model = classifier(preset, dir.path())?;
+    let (blob_path, rs_path) = (dir.path().join(format!("{preset}.emb")), dir.path().join("model.rs"));
     fs::write(&rs_path, model.to_rust("model.emb")?)?;
     let blob = fs::read(&blob_path)?;
     // Two fixed sequences: a synthetic review's ids, and every id once from the top of the table.
@@ -293,27 +304,36 @@ fn check_classifier(board: Board) -> Result<()> {
     let (texts, golden) = texts();
     let run = {
         let _one_at_a_time = BOARD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        run_board_with_texts(board, &blob_path, &rs_path, &x, &texts, &board.model_dir("lstm"))?
+        run_board_with_texts(board, &blob_path, &rs_path, &x, &texts, &board.model_dir(preset))?
     };
 
     let aligned = AlignedBytes::new(&blob);
-    let host = Classifier::load(&aligned).context("host runtime rejects the blob")?;
+    let host = M::load(&aligned).context("host runtime rejects the blob")?;
+    let same_bits = |what: &str, got: &[f32], want: &[f32]| {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        ensure!(!exact || bits(got) == bits(want), "{what}: board {got:?} is not bit-identical to host {want:?}");
+        Ok(())
+    };
     let mut max_diff = 0.0f32;
     for (i, (ids, got)) in fixed.chunks_exact(STEPS).zip(&run.outputs).enumerate() {
         let want = host.forward(&TokenIds::from_slice(ids)?);
-        max_diff = max_diff.max(close(&format!("{} sequence {i}", board.name()), got, want.as_slice())?);
+        let what = format!("{} {preset} sequence {i}", board.name());
+        max_diff = max_diff.max(close(&what, got, want.as_slice())?);
+        same_bits(&what, got, want.as_slice())?;
     }
     ensure!(run.outputs.len() == 2 && run.texts.len() == texts.len(), "missing results");
     for (k, (t, want_ids)) in run.texts.iter().zip(&golden).enumerate() {
         ensure!(&t.ids == want_ids, "{} text {k}: device ids differ from the golden ids", board.name());
         let want = host.forward(&TokenIds::from_slice(want_ids)?);
-        max_diff = max_diff.max(close(&format!("{} text {k}", board.name()), &t.output, want.as_slice())?);
+        let what = format!("{} {preset} text {k}", board.name());
+        max_diff = max_diff.max(close(&what, &t.output, want.as_slice())?);
+        same_bits(&what, &t.output, want.as_slice())?;
     }
-    ensure!(run.activation_bytes == Classifier::ACTIVATION_BYTES, "activation bytes {}", run.activation_bytes);
+    ensure!(run.activation_bytes == M::ACTIVATION_BYTES, "activation bytes {}", run.activation_bytes);
     print_run(board, &run, max_diff);
     let per_seq = run.instructions.iter().sum::<u64>() / run.instructions.len() as u64;
     println!(
-        "{}: LSTM classifier {per_seq} instructions per sequence, {} per token",
+        "{}: {preset} classifier {per_seq} instructions per sequence, {} per token",
         board.name(),
         per_seq / STEPS as u64
     );
@@ -694,10 +714,20 @@ fn riscv32_conv_denoise_encoder_matches_host() -> Result<()> {
 
 #[test]
 fn cortex_m4_lstm_classifier_matches_host() -> Result<()> {
-    check_classifier(Board::CortexM4)
+    check_classifier::<Classifier>(Board::CortexM4, "lstm", false)
 }
 
 #[test]
 fn riscv32_lstm_classifier_matches_host() -> Result<()> {
-    check_classifier(Board::Riscv32)
+    check_classifier::<Classifier>(Board::Riscv32, "lstm", false)
+}
+
+#[test]
+fn cortex_m4_gru_classifier_is_bit_identical_to_host() -> Result<()> {
+    check_classifier::<GruClassifier>(Board::CortexM4, "gru", true)
+}
+
+#[test]
+fn riscv32_gru_classifier_is_bit_identical_to_host() -> Result<()> {
+    check_classifier::<GruClassifier>(Board::Riscv32, "gru", true)
 }

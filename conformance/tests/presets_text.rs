@@ -9,7 +9,7 @@ use ember_nn::network::Network;
 use ember_train::presets;
 use ember_verify::{format_report, sample_inputs, verify};
 
-const TEXT_PRESETS: [&str; 6] = ["bag-of-embeddings", "rnn", "rnn-dense", "rnn2", "birnn", "lstm"];
+const TEXT_PRESETS: [&str; 7] = ["bag-of-embeddings", "rnn", "rnn-dense", "rnn2", "birnn", "lstm", "gru"];
 
 #[test]
 fn every_text_preset_agrees_on_every_backend() {

@@ -1,5 +1,5 @@
 //! The runtime's sequence layers (typed `Embedding`, `Flatten`, `Recurrent`,
-//! `Bidirectional` with `SimpleRnn` / `Lstm` cells, the streaming `step`, and
+//! `Bidirectional` with `SimpleRnn` / `Lstm` / `Gru` cells, the streaming `step`, and
 //! the `dynamic` interpreter) against the naive `f64` ONNX reference in
 //! `ember_conformance::reference`, within `F32_PARITY`; plus token-id errors.
 
@@ -9,8 +9,8 @@ use ember_export::{AlignedBytes, Model};
 use ember_runtime::model::{Forward, Layer, TypedModel};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_runtime::{
-    Bidirectional, Blob, CellState, Chain, Dense, Embedding, Error, Flatten, Last, Lstm, Recurrent, SMatrix, SVector,
-    Sequences, Sigmoid, SimpleRnn, TokenIds, dynamic,
+    Bidirectional, Blob, CellState, Chain, Dense, Embedding, Error, Flatten, Gru, Last, Lstm, Recurrent, SMatrix,
+    SVector, Sequences, Sigmoid, SimpleRnn, TokenIds, dynamic,
 };
 use rand::RngExt;
 
@@ -30,6 +30,11 @@ fn rec(lstm: bool, inputs: usize, units: usize, seq: bool, bi: bool) -> LayerSpe
     } else {
         LayerSpec::SimpleRnn { inputs, units, seq_len, return_sequences: seq, bidirectional: bi }
     }
+}
+
+fn gru(inputs: usize, units: usize, seq: bool, bi: bool) -> LayerSpec {
+    let (inputs, units, seq_len) = (inputs as u32, units as u32, T as u32);
+    LayerSpec::Gru { inputs, units, seq_len, return_sequences: seq, bidirectional: bi }
 }
 
 /// A token-id model over `layers` with parameters uniform in `[-0.6, 0.6)`
@@ -225,4 +230,59 @@ fn binding_checks_kind_direction_and_returns() {
     assert_eq!(dirs, Some(Error::LayerShape));
     assert!(<Chain<Emb, Recurrent<Lstm<E, 3>, T, Last>> as TypedModel>::load(&bytes).is_ok());
     let _: SVector<f32, 3> = SVector::zeros();
+}
+
+#[test]
+fn gru_both_directions_both_returns() {
+    check::<Chain<Emb, Recurrent<Gru<E, 5>, T, Last>>>("gru last", vec![emb(), gru(E, 5, false, false)], 16);
+    check::<Chain<Emb, Recurrent<Gru<E, 5>, T, Sequences>>>("gru seq", vec![emb(), gru(E, 5, true, false)], 17);
+    check::<Chain<Emb, Bidirectional<Gru<E, 3>, T, Last, 6>>>("bigru last", vec![emb(), gru(E, 3, false, true)], 18);
+    check::<Chain<Emb, Bidirectional<Gru<E, 3>, T, Sequences, 6>>>("bigru seq", vec![emb(), gru(E, 3, true, true)], 19);
+}
+
+#[test]
+fn stacked_bidirectional_gru_then_gru_then_dense() {
+    let layers = vec![
+        emb(),
+        gru(E, 4, true, true),
+        gru(8, 5, false, false),
+        LayerSpec::Dense { inputs: 5, units: 1, activation: Activation::Sigmoid },
+    ];
+    type M = Chain<
+        Emb,
+        Chain<Bidirectional<Gru<E, 4>, T, Sequences, 8>, Chain<Recurrent<Gru<8, 5>, T, Last>, Dense<5, 1, Sigmoid>>>,
+    >;
+    check::<M>("gru stack", layers, 20);
+}
+
+#[test]
+fn gru_streaming_steps_equal_the_whole_sequence() {
+    let m = model(vec![emb(), gru(E, 5, true, false)], 21);
+    let bytes = AlignedBytes::new(&m.to_blob().unwrap());
+    let typed = <Chain<Emb, Recurrent<Gru<E, 5>, T, Sequences>> as TypedModel>::load(&bytes).unwrap();
+    for ids in tokens(22) {
+        let whole = typed.forward(&TokenIds::new(ids).unwrap());
+        let mut state = CellState::<5>::default();
+        for (t, &id) in ids.iter().enumerate() {
+            let h = typed.second.step(&mut state, &typed.first.vector(id).unwrap());
+            assert_eq!(h.as_slice(), whole.column(t).as_slice(), "step {t}");
+        }
+        assert!(state.c.iter().all(|&c| c == 0.0), "a GRU has no cell state");
+    }
+}
+
+#[test]
+fn gru_binding_checks_the_kind() {
+    let m = model(vec![emb(), gru(E, 3, false, false)], 23);
+    let bytes = AlignedBytes::new(&m.to_blob().unwrap());
+    assert!(<Chain<Emb, Recurrent<Gru<E, 3>, T, Last>> as TypedModel>::load(&bytes).is_ok());
+    let lstm = <Chain<Emb, Recurrent<Lstm<E, 3>, T, Last>> as TypedModel>::load(&bytes).err();
+    assert_eq!(lstm, Some(Error::LayerKind));
+    let ret = <Chain<Emb, Recurrent<Gru<E, 3>, T, Sequences>> as TypedModel>::load(&bytes).err();
+    assert_eq!(ret, Some(Error::LayerShape));
+    let size = <Chain<Emb, Recurrent<Gru<E, 4>, T, Last>> as TypedModel>::load(&bytes).err();
+    assert_eq!(size, Some(Error::LayerShape));
+    let lstm_blob = AlignedBytes::new(&model(vec![emb(), rec(true, E, 3, false, false)], 24).to_blob().unwrap());
+    let gru = <Chain<Emb, Recurrent<Gru<E, 3>, T, Last>> as TypedModel>::load(&lstm_blob).err();
+    assert_eq!(gru, Some(Error::LayerKind));
 }

@@ -21,6 +21,7 @@ pub mod dropout;
 pub mod embedding;
 pub mod entity_dot;
 pub mod flatten;
+pub mod gru;
 pub mod lstm;
 pub mod max_pool2d;
 pub mod padding;
@@ -72,6 +73,7 @@ pub fn layer_f64(spec: &LayerSpec, params: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
             let eps = f32::from_bits(epsilon_bits) as f64;
             vec![entity_dot::entity_dot_f64(params, u(dim), eps, &ids(x))]
         }
+        LayerSpec::Gru { .. } => gru::gru_f64(spec.recurrent().expect("recurrent"), params, x),
     }
 }
 

@@ -29,7 +29,7 @@
 //! | Embedding | `Embedding<VOCAB, DIM, T>` | `TokenIds<VOCAB, T>` → `SMatrix<DIM, T>` |
 //! | Flatten | `Flatten<R, C, N>` | `SMatrix<R, C>` → `SVector<N>` |
 //! | Dropout | `Dropout<R, C>` | `SMatrix<R, C>` → the same |
-//! | SimpleRnn / Lstm | `Recurrent<Cell, T, Ret>` | `SMatrix<I, T>` → `SVector<H>` or `SMatrix<H, T>` |
+//! | SimpleRnn / Lstm / Gru | `Recurrent<Cell, T, Ret>` | `SMatrix<I, T>` → `SVector<H>` or `SMatrix<H, T>` |
 //! | bidirectional | `Bidirectional<Cell, T, Ret, O>` | `SMatrix<I, T>` → `SVector<O>` or `SMatrix<O, T>` |
 //! | Conv2d | `Conv2d<H, W, C, F, KH, KW, Pad, Act, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<F, OHW>` |
 //! | MaxPool2d | `MaxPool2d<H, W, C, POOL, Pad, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<C, OHW>` |
@@ -37,7 +37,7 @@
 //! | BatchNorm | `BatchNorm<R, C>` | `SMatrix<R, C>` → the same |
 //! | EntityDot | `EntityDot<C, R, D>` | `TokenIds<R, C>` → `SVector<1>` |
 //!
-//! with `Cell` = `SimpleRnn<I, H>` or `Lstm<I, H>`, `Ret` = `Last` or
+//! with `Cell` = `SimpleRnn<I, H>`, `Lstm<I, H>` or `Gru<I, H>`, `Ret` = `Last` or
 //! `Sequences`, `O = 2 * H`, `Pad` = `Same` or `Valid`. A sequence sample
 //! `[seq_len, features]` (time-major, row-major) is the column-major
 //! `SMatrix<features, seq_len>`: one column per step. An image sample
@@ -149,9 +149,13 @@ fn layer_type(i: usize, layer: &LayerSpec, input: Dims) -> Result<String, Export
             let (r, c) = matrix(input);
             format!("{RT}::Dropout<{r}, {c}>")
         }
-        LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => {
+        LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
             let d = layer.recurrent().expect("a recurrent layer has recurrent dims");
-            let kind = if d.gates == 4 { "Lstm" } else { "SimpleRnn" };
+            let kind = match layer {
+                LayerSpec::Lstm { .. } => "Lstm",
+                LayerSpec::Gru { .. } => "Gru",
+                _ => "SimpleRnn",
+            };
             let cell = format!("{RT}::{kind}<{}, {}>", d.inputs, d.units);
             let ret = if d.return_sequences { "Sequences" } else { "Last" };
             if d.dirs == 2 {

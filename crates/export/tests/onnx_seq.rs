@@ -1,5 +1,5 @@
 //! The ONNX graphs of sequence models: token-id input, `Gather`, `Flatten`,
-//! no node for Dropout, `RNN` / `LSTM` between layout transposes, and every
+//! no node for Dropout, `RNN` / `LSTM` / `GRU` between layout transposes, and every
 //! export accepted by `onnx.checker.check_model(full_check = True)`.
 
 use std::path::PathBuf;
@@ -89,6 +89,15 @@ fn cases() -> Vec<Model> {
             "dropout_only",
             IoSpec { kind: ValueKind::F32, dims: Dims::d2(2, 3), range: None },
             vec![LayerSpec::Dropout { len: 6, rate_ppm: 0 }],
+        ),
+        model(
+            "bi_gru_seq_gru_last",
+            tokens(6),
+            vec![
+                emb(10, 3, 6),
+                LayerSpec::Gru { inputs: 3, units: 4, seq_len: 6, return_sequences: true, bidirectional: true },
+                LayerSpec::Gru { inputs: 8, units: 2, seq_len: 6, return_sequences: false, bidirectional: false },
+            ],
         ),
     ]
 }
@@ -271,4 +280,29 @@ fn onnx_checker_accepts_every_sequence_export() {
         assert!(out.status.success(), "onnx checker rejected {}: {}", m.name, String::from_utf8_lossy(&out.stderr));
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn gru_cells_reset_after_between_the_recurrent_transposes() {
+    let p = decode(&cases()[10]);
+    assert_eq!(
+        ops(&p),
+        ["Gather", "Transpose", "GRU", "Transpose", "Reshape", "Transpose", "GRU", "Transpose", "Reshape"]
+    );
+    let bi = node(&p, "gru_1.cell");
+    assert_eq!(bi.input, ["gru_1.x", "gru_1.w", "gru_1.r", "gru_1.b"]);
+    assert_eq!(bi.output, ["gru_1.y"]);
+    assert_eq!((int_attr(bi, "hidden_size"), str_attr(bi, "direction").as_str()), (4, "bidirectional"));
+    assert_eq!(int_attr(bi, "linear_before_reset"), 1);
+    assert!(bi.attribute.iter().all(|a| a.name != "activations"), "default GRU activations");
+    assert_eq!(i64_init(&p, "gru_1.shape"), [0, 6, 8]);
+    let last = node(&p, "gru_2.cell");
+    assert_eq!(last.output, ["", "gru_2.y_h"]);
+    assert_eq!(int_attr(last, "linear_before_reset"), 1);
+    assert_eq!(node(&p, "gru_2.x").input, ["gru_1"]);
+    let inits: Vec<_> = p.initializer.iter().map(|t| (t.name.as_str(), t.dims.clone())).collect();
+    for (name, dims) in [("gru_1.w", vec![2, 12, 3]), ("gru_1.r", vec![2, 12, 4]), ("gru_1.b", vec![2, 24])] {
+        assert!(inits.contains(&(name, dims.clone())), "{name} {dims:?} in {inits:?}");
+    }
+    assert!(inits.contains(&("gru_2.b", vec![1, 12])));
 }

@@ -282,3 +282,65 @@ fn flatten_and_batch_norm_take_the_shape_before_them() {
     assert!(src.contains(want), "{src}");
     assert!(src.contains("pub const INPUT_LEN: usize = 90;\n") && src.contains("pub const OUTPUT_LEN: usize = 108;\n"));
 }
+
+/// A token-id GRU model: Embedding, bidirectional GRU over sequences, GRU
+/// (last state), Dense, with seeded parameters.
+fn gru_model() -> Model {
+    let layers = vec![
+        LayerSpec::Embedding { vocab: 20, dim: 4, seq_len: 6 },
+        LayerSpec::Gru { inputs: 4, units: 3, seq_len: 6, return_sequences: true, bidirectional: true },
+        LayerSpec::Gru { inputs: 6, units: 5, seq_len: 6, return_sequences: false, bidirectional: false },
+        LayerSpec::Dense { inputs: 5, units: 2, activation: Activation::Softmax },
+    ];
+    let mut seed = 40;
+    let vals = layers
+        .iter()
+        .flat_map(|l| (0..l.param_count()).map(|p| l.param(p).unwrap().dims.elements()).collect::<Vec<_>>())
+        .map(|n| {
+            seed += 1;
+            values(seed, n)
+        })
+        .collect();
+    let input = IoSpec { kind: ValueKind::TokenIds, dims: Dims::d1(6), range: None };
+    Model::new("gru_seq", input, layers, vals).unwrap()
+}
+
+/// The hand-written type; its text must equal what `to_rust` generates.
+type GruHand = Chain<
+    ember_runtime::Embedding<20, 4, 6>,
+    Chain<
+        ember_runtime::Bidirectional<ember_runtime::Gru<4, 3>, 6, ember_runtime::Sequences, 6>,
+        Chain<ember_runtime::Recurrent<ember_runtime::Gru<6, 5>, 6, ember_runtime::Last>, Dense<5, 2, Softmax>>,
+    >,
+>;
+
+#[test]
+fn gru_model_type_text_loads_the_blob_and_runs_as_the_interpreter() {
+    let m = gru_model();
+    let src = m.to_rust("gru_seq.emb").unwrap();
+    let want = "pub type GruSeq = ember_runtime::Chain<ember_runtime::Embedding<20, 4, 6>, \
+                ember_runtime::Chain<ember_runtime::Bidirectional<ember_runtime::Gru<4, 3>, 6, ember_runtime::Sequences, 6>, \
+                ember_runtime::Chain<ember_runtime::Recurrent<ember_runtime::Gru<6, 5>, 6, ember_runtime::Last>, \
+                ember_runtime::Dense<5, 2, ember_runtime::Softmax>>>>;\n";
+    assert!(src.contains(want), "{src}");
+    let bytes = AlignedBytes::new(&m.to_blob().unwrap());
+    let typed = GruHand::load(&bytes).expect("the generated type loads the blob");
+    let blob = Blob::parse(&bytes).unwrap();
+    let mut scratch = vec![0.0; dynamic::scratch_len(&blob)];
+    for ids in [[1u32, 5, 19, 0, 7, 7], [0, 0, 0, 3, 2, 1]] {
+        let y = typed.forward(&ember_runtime::TokenIds::new(ids).unwrap());
+        let x: Vec<f32> = ids.iter().map(|&i| i as f32).collect();
+        let mut out = [0.0f32; 2];
+        assert_eq!(dynamic::forward(&blob, &x, &mut scratch, &mut out), Ok(2));
+        assert_eq!(y.as_slice(), &out[..], "typed and dynamic agree on {ids:?}");
+    }
+    // The LSTM of the same sizes is another type.
+    type AsLstm = Chain<
+        ember_runtime::Embedding<20, 4, 6>,
+        Chain<
+            ember_runtime::Bidirectional<ember_runtime::Lstm<4, 3>, 6, ember_runtime::Sequences, 6>,
+            Chain<ember_runtime::Recurrent<ember_runtime::Gru<6, 5>, 6, ember_runtime::Last>, Dense<5, 2, Softmax>>,
+        >,
+    >;
+    assert_eq!(AsLstm::load(&bytes).err(), Some(Error::LayerKind));
+}

@@ -13,7 +13,9 @@ use crate::{Error, activation};
 fn extra_len(blob: &Blob<'_>) -> usize {
     let per_layer = |l: &LayerSpec| match *l {
         LayerSpec::EntityDot { columns, dim, .. } => columns as usize * dim as usize,
-        LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => l.recurrent().map_or(0, |r| (2 + r.gates) * r.units),
+        LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
+            l.recurrent().map_or(0, |r| (2 + r.gates) * r.units)
+        }
         LayerSpec::Dense { .. }
         | LayerSpec::Embedding { .. }
         | LayerSpec::Flatten { .. }
@@ -94,7 +96,7 @@ pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut
                 }
             }
             LayerSpec::Flatten { .. } | LayerSpec::Dropout { .. } => continue,
-            LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => {
+            LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
                 let r = entry.spec.recurrent().ok_or(Error::LayerKind)?;
                 let (w, rw, bias) = (entry.param_f32(0)?, entry.param_f32(1)?, entry.param_f32(2)?);
                 let (h, rest) = extra.split_at_mut(r.units);

@@ -39,8 +39,8 @@ pub use error::Error;
 pub use format::{Blob, Header};
 pub use layers::{
     BatchNorm, BatchNormView, Bidirectional, BidirectionalView, CellState, Conv2d, Conv2dView, Dense, DenseView,
-    Dropout, Embedding, EmbeddingView, EntityDot, EntityDotView, Flatten, Last, Lstm, MaxPool2d, MaxPool2dView, Pad,
-    Recurrent, RecurrentView, Same, Sequences, SimpleRnn, Upsample2d, Upsample2dView, Valid,
+    Dropout, Embedding, EmbeddingView, EntityDot, EntityDotView, Flatten, Gru, Last, Lstm, MaxPool2d, MaxPool2dView,
+    Pad, Recurrent, RecurrentView, Same, Sequences, SimpleRnn, Upsample2d, Upsample2dView, Valid,
 };
 pub use model::{Chain, ChainView, Forward, Layer, Sample, TypedModel};
 pub use nalgebra::{SMatrix, SVector};

@@ -526,9 +526,33 @@ pub enum LayerSpec {
         /// Batch-norm `epsilon` as IEEE-754 bits; finite and positive.
         epsilon_bits: u32,
     },
+    /// GRU, exactly ONNX `GRU` with `linear_before_reset = 1` (Keras's
+    /// `GRU(reset_after=True)`), default activations: gates `z, r` = sigmoid,
+    /// `z = σ(W_z·x_t + R_z·h_{t-1} + Wb_z + Rb_z)` (and `r` alike),
+    /// candidate `ĥ = tanh(W_h·x_t + Wb_h + r ⊙ (R_h·h_{t-1} + Rb_h))`,
+    /// `h_t = (1 - z) ⊙ ĥ + z ⊙ h_{t-1}`, zero initial state. Shapes and
+    /// directions as [`LayerSpec::SimpleRnn`].
+    ///
+    /// Parameters (ONNX layouts, gate blocks in the order `z, r, h`):
+    /// `w` `[dirs, 3 * units, inputs]`, `r` `[dirs, 3 * units, units]`,
+    /// `b` `[dirs, 6 * units]` (`Wb` then `Rb`; `Rb_h` stays apart, inside
+    /// the reset gate's product).
+    Gru {
+        /// Features per step.
+        inputs: u32,
+        /// State size per direction.
+        units: u32,
+        /// Steps per sample.
+        seq_len: u32,
+        /// Output every step's state instead of the last.
+        return_sequences: bool,
+        /// Also run backwards in time and concatenate.
+        bidirectional: bool,
+    },
 }
 
-/// The sizes shared by the recurrent layers ([`LayerSpec::SimpleRnn`], [`LayerSpec::Lstm`]).
+/// The sizes shared by the recurrent layers ([`LayerSpec::SimpleRnn`], [`LayerSpec::Lstm`],
+/// [`LayerSpec::Gru`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RecurrentDims {
     /// Features per step.
@@ -541,7 +565,7 @@ pub struct RecurrentDims {
     pub return_sequences: bool,
     /// 1 or 2.
     pub dirs: usize,
-    /// Gate blocks per cell: 1 (RNN) or 4 (LSTM).
+    /// Gate blocks per cell: 1 (RNN), 4 (LSTM) or 3 (GRU).
     pub gates: usize,
 }
 
@@ -599,6 +623,7 @@ impl LayerSpec {
             LayerSpec::Dropout { .. } => "dropout",
             LayerSpec::SimpleRnn { .. } => "rnn",
             LayerSpec::Lstm { .. } => "lstm",
+            LayerSpec::Gru { .. } => "gru",
             LayerSpec::Conv2d { .. } => "conv2d",
             LayerSpec::MaxPool2d { .. } => "maxpool2d",
             LayerSpec::Upsample2d { .. } => "upsample2d",
@@ -624,6 +649,7 @@ impl LayerSpec {
             | LayerSpec::Dropout { .. }
             | LayerSpec::SimpleRnn { .. }
             | LayerSpec::Lstm { .. }
+            | LayerSpec::Gru { .. }
             | LayerSpec::Upsample2d { .. }
             | LayerSpec::BatchNorm { .. }
             | LayerSpec::EntityDot { .. } => None,
@@ -640,6 +666,7 @@ impl LayerSpec {
             | LayerSpec::Dropout { .. }
             | LayerSpec::SimpleRnn { .. }
             | LayerSpec::Lstm { .. }
+            | LayerSpec::Gru { .. }
             | LayerSpec::Conv2d { .. }
             | LayerSpec::MaxPool2d { .. }
             | LayerSpec::Upsample2d { .. }
@@ -659,6 +686,7 @@ impl LayerSpec {
             | LayerSpec::Dropout { .. }
             | LayerSpec::SimpleRnn { .. }
             | LayerSpec::Lstm { .. }
+            | LayerSpec::Gru { .. }
             | LayerSpec::Conv2d { .. }
             | LayerSpec::MaxPool2d { .. }
             | LayerSpec::Upsample2d { .. } => None,
@@ -673,6 +701,9 @@ impl LayerSpec {
             }
             LayerSpec::Lstm { inputs, units, seq_len, return_sequences, bidirectional } => {
                 (inputs, units, seq_len, return_sequences, bidirectional, 4)
+            }
+            LayerSpec::Gru { inputs, units, seq_len, return_sequences, bidirectional } => {
+                (inputs, units, seq_len, return_sequences, bidirectional, 3)
             }
             LayerSpec::Dense { .. }
             | LayerSpec::Embedding { .. }
@@ -701,9 +732,9 @@ impl LayerSpec {
             LayerSpec::Embedding { seq_len, .. } => seq_len as usize,
             LayerSpec::Flatten { dims } => dims.elements(),
             LayerSpec::Dropout { len, .. } => len as usize,
-            LayerSpec::SimpleRnn { inputs, seq_len, .. } | LayerSpec::Lstm { inputs, seq_len, .. } => {
-                inputs as usize * seq_len as usize
-            }
+            LayerSpec::SimpleRnn { inputs, seq_len, .. }
+            | LayerSpec::Lstm { inputs, seq_len, .. }
+            | LayerSpec::Gru { inputs, seq_len, .. } => inputs as usize * seq_len as usize,
             LayerSpec::Conv2d { height, width, channels, .. }
             | LayerSpec::MaxPool2d { height, width, channels, .. }
             | LayerSpec::Upsample2d { height, width, channels, .. } => {
@@ -727,7 +758,8 @@ impl LayerSpec {
             LayerSpec::Flatten { dims } => Dims::d1(dims.elements() as u32),
             LayerSpec::Dropout { len, .. } => Dims::d1(len),
             LayerSpec::SimpleRnn { units, seq_len, return_sequences, bidirectional, .. }
-            | LayerSpec::Lstm { units, seq_len, return_sequences, bidirectional, .. } => {
+            | LayerSpec::Lstm { units, seq_len, return_sequences, bidirectional, .. }
+            | LayerSpec::Gru { units, seq_len, return_sequences, bidirectional, .. } => {
                 let out = units * if bidirectional { 2 } else { 1 };
                 if return_sequences { Dims::d2(seq_len, out) } else { Dims::d1(out) }
             }
@@ -765,6 +797,7 @@ impl LayerSpec {
             | LayerSpec::Dropout { .. }
             | LayerSpec::SimpleRnn { .. }
             | LayerSpec::Lstm { .. }
+            | LayerSpec::Gru { .. }
             | LayerSpec::Conv2d { .. }
             | LayerSpec::MaxPool2d { .. }
             | LayerSpec::Upsample2d { .. }
@@ -789,6 +822,7 @@ impl LayerSpec {
             | LayerSpec::Flatten { .. }
             | LayerSpec::Dropout { .. }
             | LayerSpec::Lstm { .. }
+            | LayerSpec::Gru { .. }
             | LayerSpec::MaxPool2d { .. }
             | LayerSpec::Upsample2d { .. }
             | LayerSpec::BatchNorm { .. }
@@ -805,7 +839,7 @@ impl LayerSpec {
             | LayerSpec::Dropout { .. }
             | LayerSpec::MaxPool2d { .. }
             | LayerSpec::Upsample2d { .. } => 0,
-            LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => 3,
+            LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => 3,
             LayerSpec::Conv2d { .. } => 2,
             LayerSpec::BatchNorm { .. } => 4,
             LayerSpec::EntityDot { .. } => 6,
@@ -826,7 +860,7 @@ impl LayerSpec {
                 0 => f32_param("weight", Dims::d2(vocab, dim), false),
                 _ => None,
             },
-            LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } => {
+            LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
                 let r = self.recurrent()?;
                 let (d, g, h) = (r.dirs as u32, (r.gates * r.units) as u32, r.units as u32);
                 match i {
@@ -868,9 +902,9 @@ impl LayerSpec {
             LayerSpec::Embedding { vocab, dim, seq_len } => in_range(vocab) && in_range(dim) && in_range(seq_len),
             LayerSpec::Flatten { dims } => dims.validate().is_ok(),
             LayerSpec::Dropout { len, rate_ppm } => in_range(len) && rate_ppm < 1_000_000,
-            LayerSpec::SimpleRnn { inputs, units, seq_len, .. } | LayerSpec::Lstm { inputs, units, seq_len, .. } => {
-                in_range(inputs) && in_range(units) && in_range(seq_len)
-            }
+            LayerSpec::SimpleRnn { inputs, units, seq_len, .. }
+            | LayerSpec::Lstm { inputs, units, seq_len, .. }
+            | LayerSpec::Gru { inputs, units, seq_len, .. } => in_range(inputs) && in_range(units) && in_range(seq_len),
             LayerSpec::Conv2d { height, width, channels, filters, kernel_h, kernel_w, activation, .. } => {
                 [height, width, channels, filters, kernel_h, kernel_w].into_iter().all(in_range)
                     && activation != Activation::Softmax
@@ -906,9 +940,9 @@ impl LayerSpec {
     /// Input length in `u64`, safe to compute before [`LayerSpec::validate`].
     fn input_len_u64(&self) -> u64 {
         match *self {
-            LayerSpec::SimpleRnn { inputs, seq_len, .. } | LayerSpec::Lstm { inputs, seq_len, .. } => {
-                inputs as u64 * seq_len as u64
-            }
+            LayerSpec::SimpleRnn { inputs, seq_len, .. }
+            | LayerSpec::Lstm { inputs, seq_len, .. }
+            | LayerSpec::Gru { inputs, seq_len, .. } => inputs as u64 * seq_len as u64,
             LayerSpec::Flatten { dims } | LayerSpec::BatchNorm { dims, .. } => dims.elements() as u64,
             LayerSpec::Conv2d { height, width, channels, .. }
             | LayerSpec::MaxPool2d { height, width, channels, .. }
@@ -925,9 +959,9 @@ impl LayerSpec {
     fn output_len_u64(&self) -> u64 {
         match *self {
             LayerSpec::Embedding { dim, seq_len, .. } => dim as u64 * seq_len as u64,
-            LayerSpec::SimpleRnn { units, seq_len, .. } | LayerSpec::Lstm { units, seq_len, .. } => {
-                2 * units as u64 * seq_len as u64
-            }
+            LayerSpec::SimpleRnn { units, seq_len, .. }
+            | LayerSpec::Lstm { units, seq_len, .. }
+            | LayerSpec::Gru { units, seq_len, .. } => 2 * units as u64 * seq_len as u64,
             LayerSpec::Dense { units, .. } => units as u64,
             LayerSpec::Flatten { dims } | LayerSpec::BatchNorm { dims, .. } => dims.elements() as u64,
             LayerSpec::Dropout { len, .. } => len as u64,

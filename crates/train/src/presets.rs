@@ -40,6 +40,7 @@ pub const PRESETS: &[Preset] = &[
     preset!("rnn2", "an IMDB-shaped text classifier with two stacked SimpleRNNs"),
     preset!("birnn", "an IMDB-shaped text classifier with a bidirectional SimpleRNN"),
     preset!("lstm", "an IMDB-shaped text classifier with an LSTM"),
+    preset!("gru", "an IMDB-shaped text classifier with a GRU"),
 ];
 
 /// The names of every preset, in [`PRESETS`] order.

@@ -48,6 +48,7 @@ pub(super) fn runs_in_nchw(spec: &LayerSpec) -> bool {
         | LayerSpec::Dropout { .. }
         | LayerSpec::SimpleRnn { .. }
         | LayerSpec::Lstm { .. }
+        | LayerSpec::Gru { .. }
         | LayerSpec::EntityDot { .. } => false,
     }
 }

@@ -38,7 +38,8 @@
 //!   the first layer;
 //! * `Flatten`: `Flatten(axis = 1)` (`flatten.rs`);
 //! * `Dropout`: nothing, the identity at inference (`dropout.rs`);
-//! * `SimpleRnn` / `Lstm`: ONNX `RNN` / `LSTM` (`rnn.rs`, `lstm.rs`) between
+//! * `SimpleRnn` / `Lstm` / `Gru`: ONNX `RNN` / `LSTM` / `GRU` with
+//!   `linear_before_reset = 1` (`rnn.rs`, `lstm.rs`, `gru.rs`) between
 //!   transposes to and from ONNX's time-first layout (`recurrent.rs`);
 //! * `Conv2d`: `Conv` + activation (`conv2d.rs`), `MaxPool2d`: `MaxPool`
 //!   (`max_pool2d.rs`), `Upsample2d`: `Resize`, nearest (`upsample2d.rs`),
@@ -74,6 +75,7 @@ mod embedding;
 mod entity_dot;
 mod flatten;
 mod graph;
+mod gru;
 mod layout;
 mod lstm;
 mod max_pool2d;
@@ -172,6 +174,10 @@ impl Model {
                 LayerSpec::EntityDot { columns, rows, dim, epsilon_bits } => {
                     let eps = f32::from_bits(epsilon_bits);
                     entity_dot::export(&mut b, &prefix, [columns, rows, dim], eps, params, x)?
+                }
+                LayerSpec::Gru { .. } => {
+                    let dims = spec.recurrent().expect("a recurrent layer has recurrent dims");
+                    gru::export(&mut b, &prefix, &dims, params, x)?
                 }
             };
         }

@@ -1,11 +1,12 @@
 //! What [`LayerSpec::SimpleRnn`](ember_runtime::spec::LayerSpec::SimpleRnn)
-//! (`rnn.rs`) and [`LayerSpec::Lstm`](ember_runtime::spec::LayerSpec::Lstm)
-//! (`lstm.rs`) share as ONNX `RNN` and `LSTM`: the layouts and the nodes
-//! around the cell.
+//! (`rnn.rs`), [`LayerSpec::Lstm`](ember_runtime::spec::LayerSpec::Lstm)
+//! (`lstm.rs`) and [`LayerSpec::Gru`](ember_runtime::spec::LayerSpec::Gru)
+//! (`gru.rs`) share as ONNX `RNN`, `LSTM` and `GRU`: the layouts and the
+//! nodes around the cell.
 //!
 //! Layout: the spec's parameter layouts are ONNX's own (`W` `[dirs, G*H, I]`,
 //! `R` `[dirs, G*H, H]`, `B` `[dirs, 2*G*H]` = `Wb` then `Rb`, LSTM gate
-//! blocks `i, o, f, c`), so `w`, `r` and `b` are written unchanged as the
+//! blocks `i, o, f, c`, GRU's `z, r, h`), so `w`, `r` and `b` are written unchanged as the
 //! node's `W`, `R` and `B`. What is converted is the activation layout: ember
 //! samples are batch-first and time-major (`[batch, seq_len, features]`),
 //! ONNX recurrences read `X` time-first (`layout = 0`, `[seq_len, batch, I]`)
@@ -38,8 +39,8 @@ use super::{GraphBuilder, Value, attr_int, attr_ints, attr_string, check_len};
 use crate::{ExportError, Tensor};
 
 /// Emits the nodes of one recurrent layer named `prefix` (`rnn_0`,
-/// `lstm_1`) after `x` (see the module docs for the node list): the cell is
-/// an `op` node (`RNN`, `LSTM`) with `attributes` followed by `hidden_size`
+/// `lstm_1`, `gru_2`) after `x` (see the module docs for the node list): the cell is
+/// an `op` node (`RNN`, `LSTM`, `GRU`) with `attributes` followed by `hidden_size`
 /// and `direction`.
 ///
 /// Initializers: the layer's `w`, `r` and `b`, unchanged, plus the `INT64`
@@ -50,7 +51,7 @@ use crate::{ExportError, Tensor};
 /// `seq_len * inputs` values per sample) → `[batch, seq_len, dirs * units]`
 /// with `return_sequences`, else `[batch, dirs * units]`.
 /// `params`: `w` `[dirs, G * units, inputs]`, `r` `[dirs, G * units, units]`,
-/// `b` `[dirs, 2 * G * units]`, `G` = 1 (RNN) or 4 (LSTM).
+/// `b` `[dirs, 2 * G * units]`, `G` = 1 (RNN), 4 (LSTM) or 3 (GRU).
 pub(super) fn export(
     b: &mut GraphBuilder,
     prefix: &str,

@@ -33,7 +33,7 @@ impl Cell for LstmCell {
     }
 
     #[inline(always)]
-    fn forward(z: &mut [f32], c_prev: &[f32], c: &mut [f32], tc: &mut [f32], h: &mut [f32]) {
+    fn forward(z: &mut [f32], _: &[f32], c_prev: &[f32], c: &mut [f32], tc: &mut [f32], h: &mut [f32]) {
         let n = h.len();
         let (gates, cand) = z.split_at_mut(3 * n);
         gates.iter_mut().for_each(|v| *v = sigmoid(*v));
@@ -51,7 +51,7 @@ impl Cell for LstmCell {
     }
 
     #[inline(always)]
-    fn backward(dh: &[f32], z: &mut [f32], c_prev: &[f32], tc: &[f32], _: &[f32], dc: &mut [f32]) {
+    fn backward(dh: &mut [f32], z: &mut [f32], _: &[f32], c_prev: &[f32], tc: &[f32], _: &[f32], dc: &mut [f32]) {
         let n = dh.len();
         let (i, rest) = z.split_at_mut(n);
         let (o, rest) = rest.split_at_mut(n);

@@ -2,10 +2,10 @@
 //! with the parameter names and shapes of `ember_runtime::spec`.
 //!
 //! One file per layer kind, named after the kind as in the runtime and the
-//! exporter (`dense`, `embedding`, `flatten`, `dropout`, `rnn`, `lstm`,
+//! exporter (`dense`, `embedding`, `flatten`, `dropout`, `rnn`, `lstm`, `gru`,
 //! `conv2d`, `max_pool2d`, `upsample2d`, `batch_norm`, `entity_dot`);
-//! `recurrent` holds the back-propagation through time shared by `rnn` and
-//! `lstm`, `activation` the activations' forward and backward passes. A new
+//! `recurrent` holds the back-propagation through time shared by `rnn`,
+//! `lstm` and `gru`, `activation` the activations' forward and backward passes. A new
 //! kind gets its file here and an arm in [`from_spec`], [`init`] and
 //! [`crate::network::Network::check_input`].
 
@@ -17,6 +17,7 @@ pub mod dropout;
 pub mod embedding;
 pub mod entity_dot;
 pub mod flatten;
+pub mod gru;
 pub mod lstm;
 pub mod max_pool2d;
 mod recurrent;
@@ -33,6 +34,7 @@ pub use dropout::DropoutLayer;
 pub use embedding::EmbeddingLayer;
 pub use entity_dot::EntityDotLayer;
 pub use flatten::FlattenLayer;
+pub use gru::GruLayer;
 pub use lstm::LstmLayer;
 pub use max_pool2d::MaxPool2dLayer;
 pub use rnn::SimpleRnnLayer;
@@ -123,6 +125,10 @@ pub fn from_spec(spec: &LayerSpec, params: Vec<Vec<f32>>) -> Box<dyn TrainLayer>
             let params = [next(), next(), next(), next(), next(), next()];
             Box::new(EntityDotLayer::from_params(columns as usize, rows as usize, dim as usize, eps, params))
         }
+        LayerSpec::Gru { .. } => {
+            let (w, r, b) = (next(), next(), next());
+            Box::new(GruLayer::from_params(spec.recurrent().expect("a recurrent spec"), w, r, b))
+        }
     }
 }
 
@@ -151,6 +157,7 @@ pub fn init(spec: &LayerSpec, rng: &mut impl Rng) -> Box<dyn TrainLayer> {
             let eps = spec.batch_norm_epsilon().expect("an entitydot spec");
             Box::new(EntityDotLayer::new(columns as usize, rows as usize, dim as usize, eps, rng))
         }
+        LayerSpec::Gru { .. } => Box::new(GruLayer::new(spec.recurrent().expect("recurrent"), rng)),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The engine shared by [`super::SimpleRnnLayer`] and [`super::LstmLayer`]:
+//! The engine shared by [`super::SimpleRnnLayer`], [`super::LstmLayer`] and
+//! [`super::GruLayer`]:
 //! batch chunking over rayon threads, the input projection and the
 //! recurrence as single-threaded GEMMs, back-propagation through time and
 //! Keras's initialisers. The cells ([`Cell`]) only supply the element-wise
@@ -14,6 +15,11 @@
 //!   GEMM per step; `dW`, `dR` and `dx` are then one GEMM each over all
 //!   steps, and the chunks' partial gradients are summed at the end.
 //!
+//! A GRU ([`Cell::RESET_AFTER`]) keeps its candidate's input and recurrent
+//! products apart: its gate rows hold four blocks `[z, r, R_h·h, W_h·x]`, the
+//! per-step GEMM fills the first three (`R`'s rows) and the input projection
+//! the first two and the fourth (`W`'s rows).
+//!
 //! Every buffer lives in the layer and is reused across batches. The
 //! per-step GEMMs write rows padded to a multiple of [`PAD`] columns, which
 //! saves the `gemm` crate a packing copy of `R` at every step.
@@ -24,8 +30,11 @@ use ember_runtime::spec::{LayerSpec, RecurrentDims};
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
+use self::chunk::Chunk;
 use super::ParamMut;
-use crate::gemm::matmul_strided;
+
+mod chunk;
+mod rows;
 
 /// Fewest samples per chunk while splitting a batch over threads (smaller
 /// GEMMs run far below the kernel's speed).
@@ -38,10 +47,17 @@ const PAD: usize = 16;
 
 /// The element-wise work of one recurrent cell at one step, for one sample.
 pub(crate) trait Cell: Send + Sync + 'static {
-    /// Gate blocks per direction: 1 (RNN) or 4 (LSTM).
+    /// Gate blocks per direction: 1 (RNN), 4 (LSTM) or 3 (GRU).
     const GATES: usize;
     /// Whether the cell carries a cell state `C` besides `h`.
     const HAS_CELL: bool;
+    /// ONNX `linear_before_reset = 1` (the GRU): the last gate block's
+    /// recurrent product `R_h·h + Rb_h` is kept apart from its input product
+    /// `W_h·x + Wb_h` (a gate row has `GATES + 1` blocks, the last two being
+    /// those products), `h_{t-1}` also reaches `h_t` directly (the cell's
+    /// backward leaves that part of the gradient at `h_{t-1}` in `dh`), and
+    /// `Rb` is trained (its last block is not interchangeable with `Wb`'s).
+    const RESET_AFTER: bool = false;
 
     /// The spec of a layer with these sizes.
     fn spec(d: &RecurrentDims) -> LayerSpec;
@@ -49,23 +65,42 @@ pub(crate) trait Cell: Send + Sync + 'static {
     /// Initial `Wb` of one direction (all zeros unless the cell says otherwise).
     fn init_bias(_wb: &mut [f32]) {}
 
-    /// Turns the pre-activations `z` (`[gates·units]`) into activated gates in
-    /// place and writes the new states: `c` and `tc = tanh(c)` (cells with
-    /// `C` only; empty otherwise) and `h`.
-    fn forward(z: &mut [f32], c_prev: &[f32], c: &mut [f32], tc: &mut [f32], h: &mut [f32]);
+    /// Turns the pre-activations `z` (`[blocks·units]`, see
+    /// [`Cell::RESET_AFTER`]) into activated gates in place and writes the
+    /// new states: `c` and `tc = tanh(c)` (cells with `C` only; empty
+    /// otherwise) and `h`. `h_prev` is the state before the step.
+    fn forward(z: &mut [f32], h_prev: &[f32], c_prev: &[f32], c: &mut [f32], tc: &mut [f32], h: &mut [f32]);
 
     /// Given `dh` (the loss gradient at `h_t`) and the step's stored values,
     /// overwrites the activated gates `z` with the gradient at the
     /// pre-activations; `dc` holds the gradient at `C_t` coming from step
-    /// `t + 1` on entry and the one at `C_{t-1}` on exit.
-    fn backward(dh: &[f32], z: &mut [f32], c_prev: &[f32], tc: &[f32], h: &[f32], dc: &mut [f32]);
+    /// `t + 1` on entry and the one at `C_{t-1}` on exit. A
+    /// [`Cell::RESET_AFTER`] cell overwrites `dh` with the direct part of the
+    /// gradient at `h_{t-1}`; the others leave it unchanged.
+    #[allow(clippy::too_many_arguments)]
+    fn backward(dh: &mut [f32], z: &mut [f32], h_prev: &[f32], c_prev: &[f32], tc: &[f32], h: &[f32], dc: &mut [f32]);
+}
+
+/// Blocks of `units` values in a gate row of cell `C`.
+const fn blocks<C: Cell>() -> usize {
+    C::GATES + C::RESET_AFTER as usize
+}
+
+/// Where `W`'s rows land in a gate row: `(gate column, W row, rows)` runs
+/// (one run, or for a [`Cell::RESET_AFTER`] cell the gates before the last
+/// and then the last gate's input product after its recurrent one).
+fn input_runs<C: Cell>(d: &RecurrentDims) -> Vec<(usize, usize, usize)> {
+    let (h, gh) = (d.units, d.gates * d.units);
+    if C::RESET_AFTER { vec![(0, 0, gh - h), (gh, gh - h, h)] } else { vec![(0, 0, gh)] }
 }
 
 /// A trainable recurrent layer in ONNX layouts (see [`LayerSpec::SimpleRnn`]).
 ///
-/// The `Rb` half of `b` is frozen: it is used in the forward pass at its
-/// loaded value but its gradient is always zero, so that training matches
-/// Keras's single-bias cells (fresh layers start with `Rb = 0`).
+/// The `Rb` half of `b` is frozen (but for a [`Cell::RESET_AFTER`] cell):
+/// it is used in the forward pass at its loaded value but its gradient is
+/// always zero, so that training matches Keras's single-bias cells (fresh
+/// layers start with `Rb = 0`). A GRU trains both halves, as Keras's
+/// `GRU(reset_after=True)` trains its input and recurrent biases.
 ///
 /// Training keeps every step's gates and states for back-propagation:
 /// about `batch · seq_len · dirs · (gates + 3) · units` floats for an LSTM.
@@ -79,9 +114,10 @@ pub(crate) struct Recurrent<C: Cell> {
     grad_w: Vec<f32>,
     grad_r: Vec<f32>,
     grad_b: Vec<f32>,
-    /// `Wb + Rb`, `[dirs, gates·units]`.
+    /// What each gate row starts from, `[dirs, blocks·units]`: `Wb + Rb`
+    /// (and for a GRU's last two blocks `Rb_h`, then `Wb_h`).
     bias: Vec<f32>,
-    /// `Rᵀ` per direction, `[units, ghp]` (zero padding columns).
+    /// `Rᵀ` per direction, `[units, rtw]` (zero padding columns).
     rt: Vec<f32>,
     /// `R` per direction with rows padded to `hp` columns, `[gates·units, hp]`.
     rp: Vec<f32>,
@@ -97,9 +133,12 @@ pub(crate) struct Recurrent<C: Cell> {
 /// What every chunk reads: sizes and the weights in their working layouts.
 struct Shared<'a> {
     d: RecurrentDims,
-    /// `gates·units`, and its padded row length.
+    /// `gates·units`; a gate row's `blocks·units` and its padded length
+    /// (the row stride of the gate buffers); `Rᵀ`'s padded row length.
     gh: usize,
+    zw: usize,
     ghp: usize,
+    rtw: usize,
     /// `units` padded.
     hp: usize,
     w: &'a [f32],
@@ -183,7 +222,7 @@ impl<C: Cell> Recurrent<C> {
         if self.chunks.len() < active {
             self.chunks.resize_with(active, Chunk::default);
         }
-        let sh = shared(&d, &self.w, &self.bias, &self.rt, &self.rp, self.simd);
+        let sh = shared::<C>(&d, &self.w, &self.bias, &self.rt, &self.rp, self.simd);
         let group = active * per;
         for (xg, yg) in x.chunks(group * in_len).zip(self.y.chunks_mut(group * out_len)) {
             self.chunks[..active]
@@ -209,23 +248,31 @@ impl<C: Cell> Recurrent<C> {
         assert_eq!(batch, fwd_batch, "backward batch differs from the forward batch");
         assert_eq!(dy.len(), batch * out_len, "recurrent output gradient has the wrong shape");
         self.dx.resize(batch * in_len, 0.0);
-        let sh = shared(&d, &self.w, &self.bias, &self.rt, &self.rp, self.simd);
+        let sh = shared::<C>(&d, &self.w, &self.bias, &self.rt, &self.rp, self.simd);
         let pieces = batch.div_ceil(per);
         self.chunks[..pieces]
             .par_iter_mut()
             .zip(dy.par_chunks(per * out_len))
             .zip(self.dx.par_chunks_mut(per * in_len))
             .for_each(|((ch, dyp), dxp)| ch.backward::<C>(&sh, dyp, dxp, need_dx));
-        // Sum the chunks' partial gradients; the Rb halves stay zero.
+        // Sum the chunks' partial gradients; the Rb halves stay zero but
+        // for a GRU, whose Rb rows are R's rows of the gate buffer.
         self.grad_w.fill(0.0);
         self.grad_r.fill(0.0);
         self.grad_b.fill(0.0);
-        let gh = sh.gh;
+        let (gh, zw) = (sh.gh, sh.zw);
+        let runs = input_runs::<C>(&d);
         for ch in &self.chunks[..pieces] {
             add(&mut self.grad_w, &ch.gw);
             add(&mut self.grad_r, &ch.gr);
-            for (dir, gb) in ch.gb.chunks(gh).enumerate() {
-                add(&mut self.grad_b[dir * 2 * gh..][..gh], gb);
+            for (dir, gb) in ch.gb.chunks(zw).enumerate() {
+                let b = &mut self.grad_b[dir * 2 * gh..][..2 * gh];
+                for &(col, row, len) in &runs {
+                    add(&mut b[row..][..len], &gb[col..][..len]);
+                }
+                if C::RESET_AFTER {
+                    add(&mut b[gh..], &gb[..gh]);
+                }
             }
         }
         if need_dx { &self.dx } else { &[] }
@@ -249,30 +296,36 @@ impl<C: Cell> Recurrent<C> {
     /// and `R`) from the parameters, which the optimizer has changed.
     fn refresh_weights(&mut self) {
         let (h, gh) = (self.d.units, self.d.gates * self.d.units);
-        let (ghp, hp) = (gh.next_multiple_of(PAD), h.next_multiple_of(PAD));
+        let (rtw, hp, zw) = (gh.next_multiple_of(PAD), h.next_multiple_of(PAD), blocks::<C>() * h);
         let dirs = self.d.dirs;
-        self.bias.resize(dirs * gh, 0.0);
-        self.rt.resize(dirs * h * ghp, 0.0);
+        self.bias.resize(dirs * zw, 0.0);
+        self.rt.resize(dirs * h * rtw, 0.0);
         self.rp.resize(dirs * gh * hp, 0.0);
         for dir in 0..dirs {
             let b = &self.b[dir * 2 * gh..][..2 * gh];
-            for (k, out) in self.bias[dir * gh..][..gh].iter_mut().enumerate() {
+            let bias = &mut self.bias[dir * zw..][..zw];
+            for (k, out) in bias[..gh].iter_mut().enumerate() {
                 *out = b[k] + b[gh + k];
             }
+            if C::RESET_AFTER {
+                // [.., Rb_h, Wb_h]: the last gate's products start apart.
+                bias[gh - h..gh].copy_from_slice(&b[2 * gh - h..]);
+                bias[gh..].copy_from_slice(&b[gh - h..gh]);
+            }
             let r = &self.r[dir * gh * h..][..gh * h];
-            let rt = &mut self.rt[dir * h * ghp..][..h * ghp];
+            let rt = &mut self.rt[dir * h * rtw..][..h * rtw];
             let rp = &mut self.rp[dir * gh * hp..][..gh * hp];
             for (g, row) in r.chunks_exact(h).enumerate() {
                 rp[g * hp..][..h].copy_from_slice(row);
                 for (j, &v) in row.iter().enumerate() {
-                    rt[j * ghp + g] = v;
+                    rt[j * rtw + g] = v;
                 }
             }
         }
     }
 }
 
-fn shared<'a>(
+fn shared<'a, C: Cell>(
     d: &RecurrentDims,
     w: &'a [f32],
     bias: &'a [f32],
@@ -280,8 +333,9 @@ fn shared<'a>(
     rp: &'a [f32],
     simd: bool,
 ) -> Shared<'a> {
-    let gh = d.gates * d.units;
-    Shared { d: *d, gh, ghp: gh.next_multiple_of(PAD), hp: d.units.next_multiple_of(PAD), w, bias, rt, rp, simd }
+    let (gh, zw) = (d.gates * d.units, blocks::<C>() * d.units);
+    let (ghp, rtw, hp) = (zw.next_multiple_of(PAD), gh.next_multiple_of(PAD), d.units.next_multiple_of(PAD));
+    Shared { d: *d, gh, zw, ghp, rtw, hp, w, bias, rt, rp, simd }
 }
 
 /// Output elements per sample.
@@ -328,350 +382,6 @@ fn normal(rng: &mut impl Rng) -> f64 {
     let u1: f64 = 1.0 - rng.random::<f64>();
     let u2: f64 = rng.random::<f64>();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
-// ---------------------------------------------------------------------------
-// One chunk of samples: its buffers, forward and backward passes.
-// ---------------------------------------------------------------------------
-
-/// The buffers of one direction over one chunk of `n` samples.
-#[derive(Default)]
-struct DirBufs {
-    /// Gates, `[seq_len, n, ghp]`: pre-activations, then activated gates,
-    /// then (backward) the gradient at the pre-activations.
-    z: Vec<f32>,
-    /// States `h`, `[seq_len + 1, n, units]`; slot `t + 1` (forward) or `t`
-    /// (reverse direction) holds the state after reading step `t`; the
-    /// remaining slot (0 or `seq_len`) is the zero initial state.
-    h: Vec<f32>,
-    /// Cell states `C`, laid out as `h` (LSTM only).
-    c: Vec<f32>,
-    /// `tanh(C)`, laid out as `h` (LSTM only).
-    tc: Vec<f32>,
-    /// Gradient at the state, `[n, hp]`.
-    dh: Vec<f32>,
-    /// Gradient at the cell state, `[n, units]`.
-    dc: Vec<f32>,
-}
-
-/// The buffers and partial gradients of one chunk of samples (one rayon task).
-#[derive(Default)]
-struct Chunk {
-    /// Samples in the chunk.
-    n: usize,
-    /// The input, time-major: `[seq_len, n, inputs]`.
-    xt: Vec<f32>,
-    /// The input gradient, time-major.
-    dxt: Vec<f32>,
-    dir: [DirBufs; 2],
-    /// Partial `dW` `[dirs, gh, inputs]`, `dR` `[dirs, gh, units]` and `dWb` `[dirs, gh]`.
-    gw: Vec<f32>,
-    gr: Vec<f32>,
-    gb: Vec<f32>,
-}
-
-/// Slots of the state buffers around step `tau` of direction `dir`:
-/// `(previous state, new state)`.
-fn slots(dir: usize, tau: usize) -> (usize, usize) {
-    if dir == 0 { (tau, tau + 1) } else { (tau + 1, tau) }
-}
-
-/// The time step that direction `dir` reads at its `s`-th step.
-fn time(dir: usize, s: usize, seq_len: usize) -> usize {
-    if dir == 0 { s } else { seq_len - 1 - s }
-}
-
-/// Splits adjacent slots `prev` and `cur` (each `len` long) of `buf` into
-/// `(&buf[prev], &mut buf[cur])`.
-fn slot_pair(buf: &mut [f32], len: usize, prev: usize, cur: usize) -> (&[f32], &mut [f32]) {
-    if prev < cur {
-        let (a, b) = buf.split_at_mut(cur * len);
-        (&a[prev * len..][..len], &mut b[..len])
-    } else {
-        let (a, b) = buf.split_at_mut(prev * len);
-        (&b[..len], &mut a[cur * len..][..len])
-    }
-}
-
-impl Chunk {
-    /// Runs the samples `x` through every direction, keeping what backward needs.
-    ///
-    /// # Shapes
-    /// `x`: `[n, seq_len, inputs]` → `y`: `[n, out_len]`.
-    fn forward<C: Cell>(&mut self, s: &Shared, x: &[f32], y: &mut [f32]) {
-        let d = &s.d;
-        let (t_len, ni, h, gh, ghp) = (d.seq_len, d.inputs, d.units, s.gh, s.ghp);
-        let n = x.len() / (t_len * ni);
-        self.n = n;
-        self.xt.resize(t_len * n * ni, 0.0);
-        for (b, sample) in x.chunks_exact(t_len * ni).enumerate() {
-            for (t, row) in sample.chunks_exact(ni).enumerate() {
-                self.xt[(t * n + b) * ni..][..ni].copy_from_slice(row);
-            }
-        }
-        let step_out = d.dirs * h;
-        for dir in 0..d.dirs {
-            let buf = &mut self.dir[dir];
-            let state_len = (t_len + 1) * n * h;
-            buf.z.resize(t_len * n * ghp, 0.0);
-            buf.h.resize(state_len, 0.0);
-            let zero = if dir == 0 { 0 } else { t_len };
-            buf.h[zero * n * h..][..n * h].fill(0.0);
-            if C::HAS_CELL {
-                buf.c.resize(state_len, 0.0);
-                buf.tc.resize(state_len, 0.0);
-                buf.c[zero * n * h..][..n * h].fill(0.0);
-            }
-            // z = x · Wᵀ for every step at once (the bias is added per step).
-            let w = &s.w[dir * gh * ni..][..gh * ni];
-            matmul_strided(t_len * n, gh, ni, (&self.xt, ni, 1), (w, 1, ni), &mut buf.z, ghp, false, 1.0, false);
-            let bias = &s.bias[dir * gh..][..gh];
-            let rt = &s.rt[dir * h * ghp..][..h * ghp];
-            for st in 0..t_len {
-                let tau = time(dir, st, t_len);
-                let (prev, cur) = slots(dir, tau);
-                let z = &mut buf.z[tau * n * ghp..][..n * ghp];
-                if st > 0 {
-                    // z_t += h_{t-1} · Rᵀ (padded columns included).
-                    matmul_strided(
-                        n,
-                        ghp,
-                        h,
-                        (&buf.h[prev * n * h..][..n * h], h, 1),
-                        (rt, ghp, 1),
-                        z,
-                        ghp,
-                        true,
-                        1.0,
-                        false,
-                    );
-                }
-                let h_cur = &mut buf.h[cur * n * h..][..n * h];
-                let (c_prev, c_cur) =
-                    if C::HAS_CELL { slot_pair(&mut buf.c, n * h, prev, cur) } else { (&[][..], &mut [][..]) };
-                let tc_cur = if C::HAS_CELL { &mut buf.tc[cur * n * h..][..n * h] } else { &mut [][..] };
-                cell_forward::<C>(s.simd, bias, ghp, z, c_prev, c_cur, tc_cur, h_cur);
-            }
-            // Outputs: every state, or the one after the direction's last step.
-            for b in 0..n {
-                if d.return_sequences {
-                    for tau in 0..t_len {
-                        let src = &buf.h[(slots(dir, tau).1 * n + b) * h..][..h];
-                        y[(b * t_len + tau) * step_out + dir * h..][..h].copy_from_slice(src);
-                    }
-                } else {
-                    let last = if dir == 0 { t_len } else { 0 };
-                    y[b * step_out + dir * h..][..h].copy_from_slice(&buf.h[(last * n + b) * h..][..h]);
-                }
-            }
-        }
-    }
-
-    /// Back-propagates `dy` through the chunk's last forward pass: partial
-    /// parameter gradients into `gw`, `gr`, `gb`, and `dx` if `need_dx`.
-    ///
-    /// # Shapes
-    /// `dy`: `[n, out_len]` → `dx`: `[n, seq_len, inputs]`.
-    fn backward<C: Cell>(&mut self, s: &Shared, dy: &[f32], dx: &mut [f32], need_dx: bool) {
-        let d = &s.d;
-        let (t_len, ni, h, gh, ghp, hp, n) = (d.seq_len, d.inputs, d.units, s.gh, s.ghp, s.hp, self.n);
-        let step_out = d.dirs * h;
-        self.gw.resize(d.dirs * gh * ni, 0.0);
-        self.gr.resize(d.dirs * gh * h, 0.0);
-        self.gb.resize(d.dirs * gh, 0.0);
-        if need_dx {
-            self.dxt.resize(t_len * n * ni, 0.0);
-        }
-        for dir in 0..d.dirs {
-            let buf = &mut self.dir[dir];
-            buf.dh.resize(n * hp, 0.0);
-            buf.dh.fill(0.0);
-            buf.dc.resize(n * h, 0.0);
-            buf.dc.fill(0.0);
-            let rp = &s.rp[dir * gh * hp..][..gh * hp];
-            for st in (0..t_len).rev() {
-                let tau = time(dir, st, t_len);
-                let (prev, cur) = slots(dir, tau);
-                // dh_t += the loss gradient at this step's output, if any.
-                let out = if d.return_sequences {
-                    Some((tau * step_out, t_len * step_out))
-                } else {
-                    (st + 1 == t_len).then_some((0, step_out))
-                };
-                if let Some((offset, stride)) = out {
-                    for b in 0..n {
-                        add(&mut buf.dh[b * hp..][..h], &dy[b * stride + offset + dir * h..][..h]);
-                    }
-                }
-                let z = &mut buf.z[tau * n * ghp..][..n * ghp];
-                let h_cur = &buf.h[cur * n * h..][..n * h];
-                let (c_prev, tc_cur) = if C::HAS_CELL {
-                    (&buf.c[prev * n * h..][..n * h], &buf.tc[cur * n * h..][..n * h])
-                } else {
-                    (&[][..], &[][..])
-                };
-                cell_backward::<C>(s.simd, h, ghp, hp, &buf.dh, z, c_prev, tc_cur, h_cur, &mut buf.dc);
-                if st > 0 {
-                    // dh_{t-1} = dz_t · R (padded columns come out zero).
-                    matmul_strided(n, hp, gh, (z, ghp, 1), (rp, hp, 1), &mut buf.dh, hp, false, 1.0, false);
-                }
-            }
-            // dW = Σ_t dz_tᵀ x_t, dR = Σ_t dz_tᵀ h_{t-1}, dWb = Σ_t dz_t.
-            let rows = t_len * n;
-            let gw = &mut self.gw[dir * gh * ni..][..gh * ni];
-            matmul_strided(gh, ni, rows, (&buf.z, 1, ghp), (&self.xt, ni, 1), gw, ni, false, 1.0, false);
-            let first_prev = if dir == 0 { 0 } else { 1 };
-            let h_prev = &buf.h[first_prev * n * h..][..rows * h];
-            let gr = &mut self.gr[dir * gh * h..][..gh * h];
-            matmul_strided(gh, h, rows, (&buf.z, 1, ghp), (h_prev, h, 1), gr, h, false, 1.0, false);
-            let gb = &mut self.gb[dir * gh..][..gh];
-            gb.fill(0.0);
-            buf.z.chunks_exact(ghp).for_each(|row| add(gb, &row[..gh]));
-            if need_dx {
-                let w = &s.w[dir * gh * ni..][..gh * ni];
-                matmul_strided(rows, ni, gh, (&buf.z, ghp, 1), (w, ni, 1), &mut self.dxt, ni, dir > 0, 1.0, false);
-            }
-        }
-        if need_dx {
-            for (b, sample) in dx.chunks_exact_mut(t_len * ni).enumerate() {
-                for (t, row) in sample.chunks_exact_mut(ni).enumerate() {
-                    row.copy_from_slice(&self.dxt[(t * n + b) * ni..][..ni]);
-                }
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The cells' element-wise passes over a step's rows, with an AVX2 build of
-// the same code picked at run time.
-// ---------------------------------------------------------------------------
-
-/// Adds the bias `Wb + Rb` to the `n` rows of one step and runs
-/// [`Cell::forward`] on them.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn forward_rows<C: Cell>(
-    bias: &[f32],
-    ghp: usize,
-    z: &mut [f32],
-    cp: &[f32],
-    c: &mut [f32],
-    tc: &mut [f32],
-    hs: &mut [f32],
-) {
-    let gh = bias.len();
-    let h = gh / C::GATES;
-    for (b, (z, hs)) in z.chunks_exact_mut(ghp).zip(hs.chunks_exact_mut(h)).enumerate() {
-        let z = &mut z[..gh];
-        z.iter_mut().zip(bias).for_each(|(z, b)| *z += b);
-        if C::HAS_CELL {
-            let r = b * h..(b + 1) * h;
-            C::forward(z, &cp[r.clone()], &mut c[r.clone()], &mut tc[r], hs);
-        } else {
-            C::forward(z, &[], &mut [], &mut [], hs);
-        }
-    }
-}
-
-/// [`Cell::backward`] over the `n` rows of one step.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn backward_rows<C: Cell>(
-    h: usize,
-    ghp: usize,
-    hp: usize,
-    dh: &[f32],
-    z: &mut [f32],
-    cp: &[f32],
-    tc: &[f32],
-    hs: &[f32],
-    dc: &mut [f32],
-) {
-    let gh = C::GATES * h;
-    for (b, (z, hs)) in z.chunks_exact_mut(ghp).zip(hs.chunks_exact(h)).enumerate() {
-        let (z, dh) = (&mut z[..gh], &dh[b * hp..][..h]);
-        let r = b * h..(b + 1) * h;
-        if C::HAS_CELL {
-            C::backward(dh, z, &cp[r.clone()], &tc[r.clone()], hs, &mut dc[r]);
-        } else {
-            C::backward(dh, z, &[], &[], hs, &mut []);
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn forward_rows_avx2<C: Cell>(
-    bias: &[f32],
-    ghp: usize,
-    z: &mut [f32],
-    cp: &[f32],
-    c: &mut [f32],
-    tc: &mut [f32],
-    hs: &mut [f32],
-) {
-    forward_rows::<C>(bias, ghp, z, cp, c, tc, hs)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn backward_rows_avx2<C: Cell>(
-    h: usize,
-    ghp: usize,
-    hp: usize,
-    dh: &[f32],
-    z: &mut [f32],
-    cp: &[f32],
-    tc: &[f32],
-    hs: &[f32],
-    dc: &mut [f32],
-) {
-    backward_rows::<C>(h, ghp, hp, dh, z, cp, tc, hs, dc)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn cell_forward<C: Cell>(
-    simd: bool,
-    bias: &[f32],
-    ghp: usize,
-    z: &mut [f32],
-    cp: &[f32],
-    c: &mut [f32],
-    tc: &mut [f32],
-    hs: &mut [f32],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: `simd` comes from `crate::simd::available`: the CPU has AVX2 and FMA.
-        return unsafe { forward_rows_avx2::<C>(bias, ghp, z, cp, c, tc, hs) };
-    }
-    let _ = simd;
-    forward_rows::<C>(bias, ghp, z, cp, c, tc, hs)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn cell_backward<C: Cell>(
-    simd: bool,
-    h: usize,
-    ghp: usize,
-    hp: usize,
-    dh: &[f32],
-    z: &mut [f32],
-    cp: &[f32],
-    tc: &[f32],
-    hs: &[f32],
-    dc: &mut [f32],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: `simd` comes from `crate::simd::available`: the CPU has AVX2 and FMA.
-        return unsafe { backward_rows_avx2::<C>(h, ghp, hp, dh, z, cp, tc, hs, dc) };
-    }
-    let _ = simd;
-    backward_rows::<C>(h, ghp, hp, dh, z, cp, tc, hs, dc)
 }
 
 #[cfg(test)]

@@ -26,12 +26,12 @@ impl Cell for RnnCell {
     }
 
     #[inline(always)]
-    fn forward(z: &mut [f32], _: &[f32], _: &mut [f32], _: &mut [f32], h: &mut [f32]) {
+    fn forward(z: &mut [f32], _: &[f32], _: &[f32], _: &mut [f32], _: &mut [f32], h: &mut [f32]) {
         h.iter_mut().zip(z.iter()).for_each(|(h, &z)| *h = math::tanh(z));
     }
 
     #[inline(always)]
-    fn backward(dh: &[f32], z: &mut [f32], _: &[f32], _: &[f32], h: &[f32], _: &mut [f32]) {
+    fn backward(dh: &mut [f32], z: &mut [f32], _: &[f32], _: &[f32], _: &[f32], h: &[f32], _: &mut [f32]) {
         z.iter_mut().zip(dh.iter().zip(h)).for_each(|(z, (&dh, &h))| *z = dh * (1.0 - h * h));
     }
 }

@@ -1,7 +1,7 @@
 //! Slice kernels shared by the typed layers and the dynamic interpreter, so
 //! that both compute exactly the same thing.
 //!
-//! One layer kind, one file (`dense`, `rnn`, `lstm`, `conv2d`, `max_pool2d`,
+//! One layer kind, one file (`dense`, `rnn`, `lstm`, `gru`, `conv2d`, `max_pool2d`,
 //! `upsample2d`, `batch_norm`, `entity_dot`; Embedding, Flatten and Dropout
 //! only copy values and have none). `recurrent` holds what the two cells
 //! share; this module holds the fixed-order [`dot`] and [`gemv_acc`] that
@@ -11,6 +11,7 @@ mod batch_norm;
 mod conv2d;
 mod dense;
 mod entity_dot;
+mod gru;
 mod lstm;
 mod max_pool2d;
 mod recurrent;
@@ -21,6 +22,7 @@ pub use batch_norm::batch_norm;
 pub use conv2d::conv2d;
 pub use dense::dense;
 pub use entity_dot::{EntityParams, entity_dot};
+pub use gru::gru_step;
 pub use lstm::lstm_step;
 pub use max_pool2d::max_pool2d;
 pub use recurrent::{CellParams, run_direction};

@@ -1,11 +1,12 @@
 //! What the recurrent kernels share: one direction's parameters
 //! ([`CellParams`]) and the loop over a sequence ([`run_direction`]) that
-//! calls the [`rnn_step`] or [`lstm_step`] of a cell.
+//! calls the [`rnn_step`], [`lstm_step`] or [`gru_step`] of a cell.
 
-use super::{gemv_acc, lstm_step, rnn_step};
+use super::{gemv_acc, gru_step, lstm_step, rnn_step};
 
 /// The parameters of one direction of a recurrent cell, in ONNX layouts
-/// (`G` gate blocks of `H` rows: 1 for RNN, 4 for LSTM in the order i, o, f, c).
+/// (`G` gate blocks of `H` rows: 1 for RNN, 4 for LSTM in the order i, o, f, c,
+/// 3 for GRU in the order z, r, h).
 #[derive(Clone, Copy, Debug)]
 pub struct CellParams<'a> {
     /// Input weights `[G*H, I]`.
@@ -56,7 +57,8 @@ impl<'a> CellParams<'a> {
 
 /// Runs one direction of a recurrent layer over a whole sequence from zero
 /// states, calling `emit(t, h_t)` after each step `t` (in processing order:
-/// `T-1` down to `0` when `reverse`). `gates` is 1 (SimpleRNN) or 4 (LSTM).
+/// `T-1` down to `0` when `reverse`). `gates` names the cell: 1 (SimpleRNN),
+/// 4 (LSTM) or 3 (GRU); `c` is used by the LSTM only.
 ///
 /// # Shapes
 /// `x`: `[T, I]` time-major; `h`, `c`: `[H]`; `z`: `[gates * H]`.
@@ -78,10 +80,10 @@ pub fn run_direction(
     for k in 0..steps {
         let t = if reverse { steps - 1 - k } else { k };
         let xt = &x[t * inputs..(t + 1) * inputs];
-        if gates == 4 {
-            lstm_step(p, xt, h, c, z);
-        } else {
-            rnn_step(p, xt, h, z);
+        match gates {
+            4 => lstm_step(p, xt, h, c, z),
+            3 => gru_step(p, xt, h, z),
+            _ => rnn_step(p, xt, h, z),
         }
         emit(t, h);
     }

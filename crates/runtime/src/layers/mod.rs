@@ -2,10 +2,10 @@
 //! [`crate::Forward`] with const-generic sizes.
 //!
 //! One layer kind, one file: `dense`, `embedding`, `flatten`, `dropout`,
-//! `rnn`, `lstm`, `conv2d`, `max_pool2d`, `upsample2d`, `batch_norm`,
+//! `rnn`, `lstm`, `gru`, `conv2d`, `max_pool2d`, `upsample2d`, `batch_norm`,
 //! `entity_dot`: the same stems name each kind's files in the kernels, the
 //! exporters, the trainer and the conformance tests.
-//! `recurrent` holds what the two cells share (the [`Recurrent`] and
+//! `recurrent` holds what the three cells share (the [`Recurrent`] and
 //! [`Bidirectional`] wrappers, [`CellState`]), `window` what the window
 //! layers share (the padding markers [`Same`] and [`Valid`]).
 //!
@@ -23,6 +23,7 @@ pub mod dropout;
 pub mod embedding;
 pub mod entity_dot;
 pub mod flatten;
+pub mod gru;
 pub mod lstm;
 pub mod max_pool2d;
 pub mod recurrent;
@@ -37,6 +38,7 @@ pub use dropout::{Dropout, DropoutView};
 pub use embedding::{Embedding, EmbeddingView};
 pub use entity_dot::{EntityDot, EntityDotView};
 pub use flatten::{Flatten, FlattenView};
+pub use gru::{Gru, GruCell};
 pub use lstm::{Lstm, LstmCell};
 pub use max_pool2d::{MaxPool2d, MaxPool2dView};
 pub use recurrent::{

@@ -1,8 +1,9 @@
 //! What the recurrent layers share: a cell ([`SimpleRnn<I, H>`](super::SimpleRnn)
-//! in `rnn.rs`, [`Lstm<I, H>`](super::Lstm) in `lstm.rs`) is run over `T`
+//! in `rnn.rs`, [`Lstm<I, H>`](super::Lstm) in `lstm.rs`, [`Gru<I, H>`](super::Gru)
+//! in `gru.rs`) is run over `T`
 //! steps by [`Recurrent`] (one direction) or [`Bidirectional`] (forward and
 //! backward, concatenated), returning the [`Last`] state or all
-//! [`Sequences`]. Semantics are ONNX `RNN` / `LSTM` (see `spec.rs`).
+//! [`Sequences`]. Semantics are ONNX `RNN` / `LSTM` / `GRU` (see `spec.rs`).
 //!
 //! Besides the whole-sequence [`Forward`], a one-direction view can be fed one
 //! step at a time with [`RecurrentView::step`], keeping a [`CellState`]: the
@@ -18,7 +19,7 @@ use crate::kernels::{self, CellParams};
 use crate::model::{Forward, Layer};
 use crate::spec::LayerSpec;
 
-/// What a recurrent cell computes: 1 gate block (tanh RNN) or 4 (LSTM).
+/// What a recurrent cell computes: 1 gate block (tanh RNN), 4 (LSTM) or 3 (GRU).
 pub trait CellKind {
     /// Gate blocks of `H` rows in the weights.
     const GATES: usize;
@@ -59,7 +60,7 @@ pub struct Recurrent<C, const T: usize, R>(PhantomData<(C, R)>);
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Bidirectional<C, const T: usize, R, const O: usize>(PhantomData<(C, R)>);
 
-/// The state of one cell between steps (`c` is unused by the tanh RNN).
+/// The state of one cell between steps (`c` is unused by the tanh RNN and the GRU).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CellState<const H: usize> {
     /// Hidden state (the output).
@@ -115,10 +116,10 @@ fn bind_dirs<'a, K: CellKind, R: Returns>(
 fn step<K: CellKind, const H: usize>(p: &CellParams<'_>, x: &[f32], s: &mut CellState<H>) {
     let mut z = [[0.0f32; H]; 4];
     let z = &mut z.as_flattened_mut()[..K::GATES * H];
-    if K::GATES == 4 {
-        kernels::lstm_step(p, x, s.h.as_mut_slice(), s.c.as_mut_slice(), z);
-    } else {
-        kernels::rnn_step(p, x, s.h.as_mut_slice(), z);
+    match K::GATES {
+        4 => kernels::lstm_step(p, x, s.h.as_mut_slice(), s.c.as_mut_slice(), z),
+        3 => kernels::gru_step(p, x, s.h.as_mut_slice(), z),
+        _ => kernels::rnn_step(p, x, s.h.as_mut_slice(), z),
     }
 }
 

@@ -100,6 +100,18 @@ pub enum LayerConfig {
         #[serde(default = "bn_epsilon")]
         epsilon: f32,
     },
+    /// A GRU (Keras `GRU(reset_after=True)`, ONNX `GRU` with
+    /// `linear_before_reset = 1`).
+    Gru {
+        /// State size (per direction).
+        units: u32,
+        /// Output every step.
+        #[serde(default)]
+        return_sequences: bool,
+        /// Run both ways and concatenate.
+        #[serde(default)]
+        bidirectional: bool,
+    },
 }
 
 /// A convolution kernel size: square or `[rows, columns]`.
@@ -273,6 +285,11 @@ pub(super) fn layer_spec(
                 bad_config!("entitydot epsilon {epsilon} must be a positive number");
             }
             LayerSpec::EntityDot { columns: flat, rows: vocab, dim: *dim, epsilon_bits: epsilon.to_bits() }
+        }
+        LayerConfig::Gru { units, return_sequences, bidirectional } => {
+            let (seq_len, inputs) = sequence("a gru layer")?;
+            let (units, return_sequences, bidirectional) = (*units, *return_sequences, *bidirectional);
+            LayerSpec::Gru { inputs, units, seq_len, return_sequences, bidirectional }
         }
     })
 }

@@ -3,7 +3,9 @@
 //! The graph's `batch` dimension is fixed to the batch size given to
 //! [`TractModel::load`], so tract optimizes the model for that exact shape.
 //!
-//! tract 0.23 runs ONNX `RNN` and `LSTM` in both directions; note that it
+//! tract 0.23 runs ONNX `RNN`, `LSTM` and `GRU` (`linear_before_reset = 1`
+//! included, checked against the f64 reference in
+//! `conformance/tests/backends_gru.rs`) in both directions; note that it
 //! takes the direction count from `W`'s first dimension (not from the
 //! `direction` attribute), which ember's exports keep consistent.
 
