@@ -11,7 +11,7 @@ use ember_nn::checkpoint::Checkpoint;
 use ember_nn::fit::History;
 use ember_nn::network::Network;
 use ember_runtime::{
-    Bidirectional, Chain, Dense, Embedding, EntityDot, Last, Lstm, Recurrent, Relu, Sequences, Sigmoid, SimpleRnn,
+    Bidirectional, Chain, Dense, Embedding, EntityDot, Gru, Last, Lstm, Recurrent, Relu, Sequences, Sigmoid, SimpleRnn,
     Tanh, TypedModel,
 };
 use ember_train::config::ModelConfig;
@@ -27,6 +27,7 @@ fn summary_bytes(specs: &[ember_runtime::LayerSpec]) -> usize {
 }
 
 type LstmPreset = Chain<Embedding<5000, 32, 400>, Chain<Recurrent<Lstm<32, 100>, 400, Last>, Dense<100, 1, Sigmoid>>>;
+type GruPreset = Chain<Embedding<5000, 32, 400>, Chain<Recurrent<Gru<32, 100>, 400, Last>, Dense<100, 1, Sigmoid>>>;
 type BirnnPreset = Chain<
     Embedding<5000, 32, 400>,
     Chain<
@@ -45,6 +46,7 @@ type EntityPreset = Chain<EntityDot<3, 3, 10>, Dense<1, 1, Relu>>;
 fn activation_ram_is_the_typed_runtimes() {
     let cases = [
         ("lstm", LstmPreset::ACTIVATION_BYTES),
+        ("gru", GruPreset::ACTIVATION_BYTES),
         ("birnn", BirnnPreset::ACTIVATION_BYTES),
         ("rnn-dense", RnnDensePreset::ACTIVATION_BYTES),
         ("entity-embedding", EntityPreset::ACTIVATION_BYTES),
