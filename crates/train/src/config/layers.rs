@@ -52,7 +52,7 @@ pub enum LayerConfig {
         #[serde(default)]
         bidirectional: bool,
     },
-    /// A 2-D convolution with stride 1 on an image `[height, width, channels]`.
+    /// A 2-D convolution on an image `[height, width, channels]`.
     #[serde(alias = "conv")]
     Conv2d {
         /// Output channels.
@@ -60,6 +60,13 @@ pub enum LayerConfig {
         /// Kernel size: `3` or `[rows, columns]`.
         #[serde(default = "three")]
         kernel: Kernel,
+        /// Step between outputs: `1` (the default) or `[rows, columns]`.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        stride: Kernel,
+        /// Spacing of the kernel's cells (Keras `dilation_rate`): `1` (the
+        /// default) or `[rows, columns]`.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        dilation: Kernel,
         /// `same` (the default) or `valid`.
         #[serde(default = "same")]
         padding: String,
@@ -90,6 +97,86 @@ pub enum LayerConfig {
         #[serde(default = "bn_epsilon")]
         epsilon: f32,
     },
+    /// A 1-D convolution over a sequence `[steps, channels]` (Keras `Conv1D`).
+    Conv1d {
+        /// Output channels.
+        filters: u32,
+        /// Window cells.
+        #[serde(default = "three_u32")]
+        kernel: u32,
+        /// Steps between outputs.
+        #[serde(default = "one_u32")]
+        stride: u32,
+        /// Steps between window cells (Keras `dilation_rate`).
+        #[serde(default = "one_u32")]
+        dilation: u32,
+        /// `same` (the default) or `valid`.
+        #[serde(default = "same")]
+        padding: String,
+        /// Activation name.
+        #[serde(default = "linear")]
+        activation: String,
+    },
+    /// A depthwise 2-D convolution, depth multiplier 1 (Keras `DepthwiseConv2D`).
+    #[serde(alias = "depthwise")]
+    Depthwiseconv2d {
+        /// Kernel size: `3` or `[rows, columns]`.
+        #[serde(default = "three")]
+        kernel: Kernel,
+        /// Step between outputs: `1` or `[rows, columns]`.
+        #[serde(default = "one")]
+        stride: Kernel,
+        /// Spacing of the kernel's cells: `1` or `[rows, columns]`.
+        #[serde(default = "one")]
+        dilation: Kernel,
+        /// `same` (the default) or `valid`.
+        #[serde(default = "same")]
+        padding: String,
+        /// Activation name.
+        #[serde(default = "linear")]
+        activation: String,
+    },
+    /// 1-D max pooling over a sequence (Keras `MaxPooling1D`).
+    Maxpool1d {
+        /// Window cells.
+        #[serde(default = "two")]
+        pool: u32,
+        /// Steps between windows (default: the window).
+        stride: Option<u32>,
+        /// `valid` (the default, as in Keras) or `same`.
+        #[serde(default = "valid")]
+        padding: String,
+    },
+    /// 1-D average pooling over a sequence (Keras `AveragePooling1D`;
+    /// padding is not counted).
+    #[serde(alias = "averagepool1d")]
+    Avgpool1d {
+        /// Window cells.
+        #[serde(default = "two")]
+        pool: u32,
+        /// Steps between windows (default: the window).
+        stride: Option<u32>,
+        /// `valid` (the default) or `same`.
+        #[serde(default = "valid")]
+        padding: String,
+    },
+    /// 2-D average pooling over an image (Keras `AveragePooling2D`; padding
+    /// is not counted).
+    #[serde(alias = "averagepool2d")]
+    Avgpool2d {
+        /// Window: `2` or `[rows, columns]`.
+        #[serde(default = "two_kernel")]
+        pool: Kernel,
+        /// Step (default: the window): `2` or `[rows, columns]`.
+        stride: Option<Kernel>,
+        /// `valid` (the default) or `same`.
+        #[serde(default = "valid")]
+        padding: String,
+    },
+    /// The mean of every channel of a sequence or an image (Keras
+    /// `GlobalAveragePooling1D/2D`): `[channels]`.
+    #[serde(alias = "globalaveragepool")]
+    Globalavgpool,
     /// Entity embeddings of every `[entity]` column, batch-normalised, their
     /// pairwise dot products plus one bias per category (must come first).
     Entitydot {
@@ -135,6 +222,41 @@ fn valid() -> String {
 
 fn three() -> Kernel {
     Kernel::Square(3)
+}
+
+fn one() -> Kernel {
+    Kernel::Square(1)
+}
+
+fn is_one(k: &Kernel) -> bool {
+    k.rows_cols() == (1, 1)
+}
+
+fn two_kernel() -> Kernel {
+    Kernel::Square(2)
+}
+
+fn three_u32() -> u32 {
+    3
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+/// A convolution's activation: any but softmax.
+fn conv_activation(name: &str, what: &str) -> Result<Activation> {
+    Activation::from_name(name)
+        .filter(|a| *a != Activation::Softmax)
+        .ok_or_else(|| TrainError::config(format!("activation {name:?} is not allowed on a {what} layer")))
+}
+
+/// `spec` if its window fits, else the error `what` does not fit `dims`.
+fn fits(spec: LayerSpec, what: String, dims: &[u32]) -> Result<LayerSpec> {
+    if spec.validate().is_err() || spec.window().is_none() {
+        bad_config!("{what} does not fit {dims:?}");
+    }
+    Ok(spec)
 }
 
 fn two() -> u32 {
@@ -221,13 +343,28 @@ pub(super) fn layer_spec(
             let (units, return_sequences, bidirectional) = (*units, *return_sequences, *bidirectional);
             LayerSpec::Lstm { inputs, units, seq_len, return_sequences, bidirectional }
         }
-        LayerConfig::Conv2d { filters, kernel, padding: pad, activation } => {
+        LayerConfig::Conv2d { filters, kernel, stride, dilation, padding: pad, activation } => {
             let (height, width, channels) = image("a conv2d layer")?;
-            let activation =
-                Activation::from_name(activation).filter(|a| *a != Activation::Softmax).ok_or_else(|| {
-                    TrainError::config(format!("activation {activation:?} is not allowed on a conv2d layer"))
-                })?;
+            let activation = conv_activation(activation, "conv2d")?;
             let (kernel_h, kernel_w) = kernel.rows_cols();
+            if !is_one(stride) || !is_one(dilation) {
+                let [stride, dilation] = [stride, dilation].map(|k| <[u32; 2]>::from(k.rows_cols()));
+                let spec = LayerSpec::Conv2dStrided {
+                    height,
+                    width,
+                    channels,
+                    filters: *filters,
+                    kernel: [kernel_h, kernel_w],
+                    stride,
+                    dilation,
+                    padding: padding(pad)?,
+                    activation,
+                };
+                let what = format!(
+                    "a {kernel_h}x{kernel_w} {pad} convolution with {filters} filters, stride {stride:?} and dilation {dilation:?}"
+                );
+                return fits(spec, what, dims);
+            }
             let spec = LayerSpec::Conv2d {
                 height,
                 width,
@@ -264,6 +401,66 @@ pub(super) fn layer_spec(
             }
             let dims = Dims::new(dims).ok_or_else(|| TrainError::config(format!("cannot normalise {dims:?}")))?;
             LayerSpec::BatchNorm { dims, epsilon_bits: epsilon.to_bits() }
+        }
+        LayerConfig::Conv1d { filters, kernel, stride, dilation, padding: pad, activation } => {
+            let (length, channels) = sequence("a conv1d layer")?;
+            let spec = LayerSpec::Conv1d {
+                length,
+                channels,
+                filters: *filters,
+                kernel: *kernel,
+                stride: *stride,
+                dilation: *dilation,
+                padding: padding(pad)?,
+                activation: conv_activation(activation, "conv1d")?,
+            };
+            let what = format!(
+                "a {kernel}-cell {pad} convolution with {filters} filters, stride {stride} and dilation {dilation}"
+            );
+            fits(spec, what, dims)?
+        }
+        LayerConfig::Depthwiseconv2d { kernel, stride, dilation, padding: pad, activation } => {
+            let (height, width, channels) = image("a depthwiseconv2d layer")?;
+            let [kernel, stride, dilation] = [kernel, stride, dilation].map(|k| <[u32; 2]>::from(k.rows_cols()));
+            let spec = LayerSpec::DepthwiseConv2d {
+                height,
+                width,
+                channels,
+                kernel,
+                stride,
+                dilation,
+                padding: padding(pad)?,
+                activation: conv_activation(activation, "depthwiseconv2d")?,
+            };
+            let what =
+                format!("a {kernel:?} {pad} depthwise convolution with stride {stride:?} and dilation {dilation:?}");
+            fits(spec, what, dims)?
+        }
+        LayerConfig::Maxpool1d { pool, stride, padding: pad } => {
+            let (length, channels) = sequence("a maxpool1d layer")?;
+            let stride = stride.unwrap_or(*pool);
+            let spec = LayerSpec::MaxPool1d { length, channels, pool: *pool, stride, padding: padding(pad)? };
+            fits(spec, format!("a {pool}-cell {pad} pooling window with stride {stride}"), dims)?
+        }
+        LayerConfig::Avgpool1d { pool, stride, padding: pad } => {
+            let (length, channels) = sequence("an avgpool1d layer")?;
+            let stride = stride.unwrap_or(*pool);
+            let spec = LayerSpec::AveragePool1d { length, channels, pool: *pool, stride, padding: padding(pad)? };
+            fits(spec, format!("a {pool}-cell {pad} pooling window with stride {stride}"), dims)?
+        }
+        LayerConfig::Avgpool2d { pool, stride, padding: pad } => {
+            let (height, width, channels) = image("an avgpool2d layer")?;
+            let pool = <[u32; 2]>::from(pool.rows_cols());
+            let stride = stride.map_or(pool, |s| <[u32; 2]>::from(s.rows_cols()));
+            let spec = LayerSpec::AveragePool2d { height, width, channels, pool, stride, padding: padding(pad)? };
+            fits(spec, format!("a {pool:?} {pad} pooling window with stride {stride:?}"), dims)?
+        }
+        LayerConfig::Globalavgpool => {
+            if !matches!(dims.len(), 2 | 3) {
+                bad_config!("a globalavgpool layer needs a sequence or an image, got {dims:?}");
+            }
+            let dims = Dims::new(dims).ok_or_else(|| TrainError::config(format!("cannot pool {dims:?}")))?;
+            LayerSpec::GlobalAveragePool { dims }
         }
         LayerConfig::Entitydot { dim, epsilon } => {
             if i != 0 || input_kind != ValueKind::TokenIds || dims.len() != 1 {
