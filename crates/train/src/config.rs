@@ -26,6 +26,7 @@
 
 mod layers;
 mod sections;
+mod window;
 
 use ember_runtime::Activation;
 use ember_runtime::spec::{Dims, IoSpec, LayerSpec, ValueKind};

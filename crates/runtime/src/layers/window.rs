@@ -1,6 +1,8 @@
-//! What the window layers ([`Conv2d`](super::Conv2d) and
-//! [`MaxPool2d`](super::MaxPool2d)) share: the padding marker types [`Same`]
-//! and [`Valid`], and the compile-time window geometry.
+//! What the window layers ([`Conv2d`](super::Conv2d),
+//! [`MaxPool2d`](super::MaxPool2d), their strided, depthwise, average and
+//! 1-D relatives) share: the padding marker types [`Same`] and [`Valid`],
+//! and the compile-time window geometry (a 1-D layer's `[L, C]` sample is
+//! the `SMatrix<f32, C, L>`, its window a map of height 1).
 //!
 //! A sample of `H x W` pixels of `C` channels is stored HWC (channels
 //! innermost, row-major), which is the column-major `SMatrix<f32, C, HW>`

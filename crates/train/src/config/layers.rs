@@ -1,7 +1,7 @@
 //! The `[[layers]]` of a model file and the layer specs they make.
 
 use ember_runtime::Activation;
-use ember_runtime::spec::{Dims, LayerSpec, Padding, ValueKind};
+use ember_runtime::spec::{Dims, LayerSpec, ValueKind};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError, bad_config};
@@ -200,7 +200,7 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    fn rows_cols(self) -> (u32, u32) {
+    pub(super) fn rows_cols(self) -> (u32, u32) {
         match self {
             Kernel::Square(k) => (k, k),
             Kernel::Rect([r, c]) => (r, c),
@@ -228,7 +228,7 @@ fn one() -> Kernel {
     Kernel::Square(1)
 }
 
-fn is_one(k: &Kernel) -> bool {
+pub(super) fn is_one(k: &Kernel) -> bool {
     k.rows_cols() == (1, 1)
 }
 
@@ -244,21 +244,6 @@ fn one_u32() -> u32 {
     1
 }
 
-/// A convolution's activation: any but softmax.
-fn conv_activation(name: &str, what: &str) -> Result<Activation> {
-    Activation::from_name(name)
-        .filter(|a| *a != Activation::Softmax)
-        .ok_or_else(|| TrainError::config(format!("activation {name:?} is not allowed on a {what} layer")))
-}
-
-/// `spec` if its window fits, else the error `what` does not fit `dims`.
-fn fits(spec: LayerSpec, what: String, dims: &[u32]) -> Result<LayerSpec> {
-    if spec.validate().is_err() || spec.window().is_none() {
-        bad_config!("{what} does not fit {dims:?}");
-    }
-    Ok(spec)
-}
-
 fn two() -> u32 {
     2
 }
@@ -269,14 +254,6 @@ fn ten() -> u32 {
 
 fn bn_epsilon() -> f32 {
     ember_nn::layers::batch_norm::EPSILON
-}
-
-fn padding(s: &str) -> Result<Padding> {
-    match s {
-        "same" => Ok(Padding::Same),
-        "valid" => Ok(Padding::Valid),
-        _ => bad_config!("padding must be \"same\" or \"valid\", not {s:?}"),
-    }
 }
 
 /// The spec of layer `i` given the shape `dims` of its input.
@@ -343,51 +320,14 @@ pub(super) fn layer_spec(
             let (units, return_sequences, bidirectional) = (*units, *return_sequences, *bidirectional);
             LayerSpec::Lstm { inputs, units, seq_len, return_sequences, bidirectional }
         }
-        LayerConfig::Conv2d { filters, kernel, stride, dilation, padding: pad, activation } => {
-            let (height, width, channels) = image("a conv2d layer")?;
-            let activation = conv_activation(activation, "conv2d")?;
-            let (kernel_h, kernel_w) = kernel.rows_cols();
-            if !is_one(stride) || !is_one(dilation) {
-                let [stride, dilation] = [stride, dilation].map(|k| <[u32; 2]>::from(k.rows_cols()));
-                let spec = LayerSpec::Conv2dStrided {
-                    height,
-                    width,
-                    channels,
-                    filters: *filters,
-                    kernel: [kernel_h, kernel_w],
-                    stride,
-                    dilation,
-                    padding: padding(pad)?,
-                    activation,
-                };
-                let what = format!(
-                    "a {kernel_h}x{kernel_w} {pad} convolution with {filters} filters, stride {stride:?} and dilation {dilation:?}"
-                );
-                return fits(spec, what, dims);
-            }
-            let spec = LayerSpec::Conv2d {
-                height,
-                width,
-                channels,
-                filters: *filters,
-                kernel_h,
-                kernel_w,
-                padding: padding(pad)?,
-                activation,
-            };
-            if *filters == 0 || kernel_h == 0 || kernel_w == 0 || spec.window().is_none() {
-                bad_config!("a {kernel_h}x{kernel_w} {pad} convolution with {filters} filters does not fit {dims:?}");
-            }
-            spec
-        }
-        LayerConfig::Maxpool2d { pool, padding: pad } => {
-            let (height, width, channels) = image("a maxpool2d layer")?;
-            let spec = LayerSpec::MaxPool2d { height, width, channels, pool: *pool, padding: padding(pad)? };
-            if spec.window().is_none() {
-                bad_config!("a {pool}x{pool} {pad} pooling window does not fit {dims:?}");
-            }
-            spec
-        }
+        LayerConfig::Conv2d { .. }
+        | LayerConfig::Maxpool2d { .. }
+        | LayerConfig::Conv1d { .. }
+        | LayerConfig::Depthwiseconv2d { .. }
+        | LayerConfig::Maxpool1d { .. }
+        | LayerConfig::Avgpool1d { .. }
+        | LayerConfig::Avgpool2d { .. }
+        | LayerConfig::Globalavgpool => super::window::window_spec(l, dims)?,
         LayerConfig::Upsample2d { factor } => {
             let (height, width, channels) = image("an upsample2d layer")?;
             if *factor == 0 {
@@ -401,66 +341,6 @@ pub(super) fn layer_spec(
             }
             let dims = Dims::new(dims).ok_or_else(|| TrainError::config(format!("cannot normalise {dims:?}")))?;
             LayerSpec::BatchNorm { dims, epsilon_bits: epsilon.to_bits() }
-        }
-        LayerConfig::Conv1d { filters, kernel, stride, dilation, padding: pad, activation } => {
-            let (length, channels) = sequence("a conv1d layer")?;
-            let spec = LayerSpec::Conv1d {
-                length,
-                channels,
-                filters: *filters,
-                kernel: *kernel,
-                stride: *stride,
-                dilation: *dilation,
-                padding: padding(pad)?,
-                activation: conv_activation(activation, "conv1d")?,
-            };
-            let what = format!(
-                "a {kernel}-cell {pad} convolution with {filters} filters, stride {stride} and dilation {dilation}"
-            );
-            fits(spec, what, dims)?
-        }
-        LayerConfig::Depthwiseconv2d { kernel, stride, dilation, padding: pad, activation } => {
-            let (height, width, channels) = image("a depthwiseconv2d layer")?;
-            let [kernel, stride, dilation] = [kernel, stride, dilation].map(|k| <[u32; 2]>::from(k.rows_cols()));
-            let spec = LayerSpec::DepthwiseConv2d {
-                height,
-                width,
-                channels,
-                kernel,
-                stride,
-                dilation,
-                padding: padding(pad)?,
-                activation: conv_activation(activation, "depthwiseconv2d")?,
-            };
-            let what =
-                format!("a {kernel:?} {pad} depthwise convolution with stride {stride:?} and dilation {dilation:?}");
-            fits(spec, what, dims)?
-        }
-        LayerConfig::Maxpool1d { pool, stride, padding: pad } => {
-            let (length, channels) = sequence("a maxpool1d layer")?;
-            let stride = stride.unwrap_or(*pool);
-            let spec = LayerSpec::MaxPool1d { length, channels, pool: *pool, stride, padding: padding(pad)? };
-            fits(spec, format!("a {pool}-cell {pad} pooling window with stride {stride}"), dims)?
-        }
-        LayerConfig::Avgpool1d { pool, stride, padding: pad } => {
-            let (length, channels) = sequence("an avgpool1d layer")?;
-            let stride = stride.unwrap_or(*pool);
-            let spec = LayerSpec::AveragePool1d { length, channels, pool: *pool, stride, padding: padding(pad)? };
-            fits(spec, format!("a {pool}-cell {pad} pooling window with stride {stride}"), dims)?
-        }
-        LayerConfig::Avgpool2d { pool, stride, padding: pad } => {
-            let (height, width, channels) = image("an avgpool2d layer")?;
-            let pool = <[u32; 2]>::from(pool.rows_cols());
-            let stride = stride.map_or(pool, |s| <[u32; 2]>::from(s.rows_cols()));
-            let spec = LayerSpec::AveragePool2d { height, width, channels, pool, stride, padding: padding(pad)? };
-            fits(spec, format!("a {pool:?} {pad} pooling window with stride {stride:?}"), dims)?
-        }
-        LayerConfig::Globalavgpool => {
-            if !matches!(dims.len(), 2 | 3) {
-                bad_config!("a globalavgpool layer needs a sequence or an image, got {dims:?}");
-            }
-            let dims = Dims::new(dims).ok_or_else(|| TrainError::config(format!("cannot pool {dims:?}")))?;
-            LayerSpec::GlobalAveragePool { dims }
         }
         LayerConfig::Entitydot { dim, epsilon } => {
             if i != 0 || input_kind != ValueKind::TokenIds || dims.len() != 1 {
