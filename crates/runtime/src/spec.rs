@@ -889,7 +889,23 @@ impl LayerSpec {
     pub fn batch_norm_channels(&self) -> Option<usize> {
         match self {
             LayerSpec::BatchNorm { dims, .. } => dims.as_slice().last().map(|&c| c as usize),
-            _ => None,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Embedding { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::SimpleRnn { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::EntityDot { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => None,
         }
     }
 
@@ -899,7 +915,22 @@ impl LayerSpec {
             LayerSpec::BatchNorm { epsilon_bits, .. } | LayerSpec::EntityDot { epsilon_bits, .. } => {
                 Some(f32::from_bits(epsilon_bits))
             }
-            _ => None,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Embedding { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::SimpleRnn { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => None,
         }
     }
 
@@ -912,7 +943,22 @@ impl LayerSpec {
             LayerSpec::Lstm { inputs, units, seq_len, return_sequences, bidirectional } => {
                 (inputs, units, seq_len, return_sequences, bidirectional, 4)
             }
-            _ => return None,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Embedding { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::BatchNorm { .. }
+            | LayerSpec::EntityDot { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => return None,
         };
         Some(RecurrentDims {
             inputs: inputs as usize,
@@ -1011,7 +1057,22 @@ impl LayerSpec {
             LayerSpec::EntityDot { columns, rows, dim, .. } => {
                 Some(IdTable { kind: TableKind::Entities, rows, dim, ids_per_sample: columns })
             }
-            _ => None,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::SimpleRnn { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::BatchNorm { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => None,
         }
     }
 
@@ -1031,7 +1092,18 @@ impl LayerSpec {
             | LayerSpec::Conv2dStrided { activation, .. }
             | LayerSpec::DepthwiseConv2d { activation, .. } => activation,
             LayerSpec::SimpleRnn { .. } => Activation::Tanh,
-            _ => Activation::Linear,
+            LayerSpec::Embedding { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::BatchNorm { .. }
+            | LayerSpec::EntityDot { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => Activation::Linear,
         }
     }
 
@@ -1202,7 +1274,18 @@ impl LayerSpec {
                 dims.elements() as u64
             }
             LayerSpec::Upsample2d { height, width, channels, .. } => product(&[height, width, channels]),
-            _ => self.input_len() as u64,
+            LayerSpec::Dense { .. }
+            | LayerSpec::Embedding { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::EntityDot { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => self.input_len() as u64,
         }
     }
 
@@ -1225,7 +1308,14 @@ impl LayerSpec {
             }
             LayerSpec::EntityDot { .. } => 1,
             LayerSpec::GlobalAveragePool { dims } => dims.as_slice().last().map_or(u64::MAX, |&c| c as u64),
-            _ => u64::MAX,
+            LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => u64::MAX,
         }
     }
 }
