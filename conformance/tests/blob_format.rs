@@ -1564,3 +1564,252 @@ fn exporter_refuses_models_the_runtime_would_reject() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Window layers: Conv1d (11), MaxPool1d (12), GlobalAveragePool (13),
+// Conv2dStrided (14), DepthwiseConv2d (15), AveragePool1d (16), AveragePool2d (17).
+// ---------------------------------------------------------------------------
+
+/// `Conv1d` (11): length, channels, filters, kernel, stride, dilation, padding, activation.
+fn conv1d_layer([l, c]: [u32; 2], f: u32, [k, s, d]: [u32; 3], padding: u32, activation: u32) -> WireLayer {
+    WireLayer { variant: 12, fields: vec![l, c, f, k, s, d, padding, activation] }
+}
+
+/// `MaxPool1d` (12) or `AveragePool1d` (16): length, channels, pool, stride, padding.
+fn pool1d_layer(variant: u32, [l, c]: [u32; 2], pool: u32, stride: u32, padding: u32) -> WireLayer {
+    WireLayer { variant, fields: vec![l, c, pool, stride, padding] }
+}
+
+/// `GlobalAveragePool` (13): dims (rank byte, four varints).
+fn gap_layer(dims: &[u32]) -> WireLayer {
+    let d = wdims(dims);
+    let mut fields = vec![d.rank as u32];
+    fields.extend(d.dims);
+    WireLayer { variant: 14, fields }
+}
+
+/// `Conv2dStrided` (14): height, width, channels, filters, kernel `[2]`,
+/// stride `[2]`, dilation `[2]` (each two varints), padding, activation.
+fn strided_layer(hwc: [u32; 3], f: u32, ksd: [[u32; 2]; 3], padding: u32, activation: u32) -> WireLayer {
+    let mut fields = hwc.to_vec();
+    fields.push(f);
+    fields.extend(ksd.concat());
+    fields.extend([padding, activation]);
+    WireLayer { variant: 15, fields }
+}
+
+/// `DepthwiseConv2d` (15): height, width, channels, kernel, stride, dilation, padding, activation.
+fn depthwise_layer(hwc: [u32; 3], ksd: [[u32; 2]; 3], padding: u32, activation: u32) -> WireLayer {
+    let mut fields = hwc.to_vec();
+    fields.extend(ksd.concat());
+    fields.extend([padding, activation]);
+    WireLayer { variant: 16, fields }
+}
+
+/// `AveragePool2d` (17): height, width, channels, pool `[2]`, stride `[2]`, padding.
+fn avgpool2d_layer(hwc: [u32; 3], pool: [u32; 2], stride: [u32; 2], padding: u32) -> WireLayer {
+    let mut fields = hwc.to_vec();
+    fields.extend(pool);
+    fields.extend(stride);
+    fields.push(padding);
+    WireLayer { variant: 18, fields }
+}
+
+/// The layers of [`Fixture::window`] as `LayerSpec`s.
+fn window_specs() -> Vec<LayerSpec> {
+    use Activation::{Relu, Tanh};
+    use Padding::{Same, Valid};
+    let l1 = |length, channels, pool, stride, padding| (length, channels, pool, stride, padding);
+    let (length, channels, pool, stride, padding) = l1(6, 3, 2, 2, Valid);
+    let (al, ac, ap, as_, apad) = l1(3, 3, 2, 1, Same);
+    vec![
+        LayerSpec::Conv1d {
+            length: 12,
+            channels: 2,
+            filters: 3,
+            kernel: 3,
+            stride: 2,
+            dilation: 1,
+            padding: Same,
+            activation: Relu,
+        },
+        LayerSpec::MaxPool1d { length, channels, pool, stride, padding },
+        LayerSpec::AveragePool1d { length: al, channels: ac, pool: ap, stride: as_, padding: apad },
+        LayerSpec::Conv2dStrided {
+            height: 3,
+            width: 1,
+            channels: 3,
+            filters: 2,
+            kernel: [2, 1],
+            stride: [1, 1],
+            dilation: [2, 1],
+            padding: Same,
+            activation: Tanh,
+        },
+        LayerSpec::DepthwiseConv2d {
+            height: 3,
+            width: 1,
+            channels: 2,
+            kernel: [3, 1],
+            stride: [2, 1],
+            dilation: [1, 1],
+            padding: Same,
+            activation: Relu,
+        },
+        LayerSpec::AveragePool2d { height: 2, width: 1, channels: 2, pool: [2, 1], stride: [2, 1], padding: Same },
+        LayerSpec::GlobalAveragePool { dims: Dims::new(&[1, 1, 2]).unwrap() },
+    ]
+}
+
+/// The typed model of [`Fixture::window`].
+type WindowType = Chain<
+    ember_runtime::Conv1d<12, 2, 3, 3, 2, 1, Same, Relu, 6>,
+    Chain<
+        ember_runtime::MaxPool1d<6, 3, 2, 2, ember_runtime::Valid, 3>,
+        Chain<
+            ember_runtime::AveragePool1d<3, 3, 2, 1, Same, 3>,
+            Chain<
+                ember_runtime::Conv2dStrided<3, 1, 3, 2, 2, 1, 1, 1, 2, 1, Same, ember_runtime::Tanh, 3, 3>,
+                Chain<
+                    ember_runtime::DepthwiseConv2d<3, 1, 2, 3, 1, 2, 1, 1, 1, Same, Relu, 3, 2>,
+                    Chain<
+                        ember_runtime::AveragePool2d<2, 1, 2, 2, 1, 2, 1, Same, 2, 1>,
+                        ember_runtime::GlobalAveragePool<2, 1>,
+                    >,
+                >,
+            >,
+        >,
+    >,
+>;
+
+/// Conv1d weight `[3, 3, 2]` and bias, Conv2dStrided weight `[2, 2, 1, 3]`
+/// and bias, depthwise weight `[3, 1, 2]` and bias.
+fn window_values() -> Vec<Vec<f32>> {
+    let mut r = rng(23);
+    let mut u = |n: usize, lo: f32, hi: f32| (0..n).map(|_| r.random_range(lo..hi)).collect::<Vec<f32>>();
+    vec![u(18, -0.5, 0.5), u(3, 0.0, 0.2), u(12, -0.5, 0.5), u(2, -0.1, 0.1), u(6, -0.5, 0.5), u(2, 0.0, 0.2)]
+}
+
+impl Fixture {
+    /// A `[12, 2]` sequence through every window kind: Conv1d (3 filters, 3
+    /// cells, stride 2, same, relu: 12 → 6), MaxPool1d (2/2 valid: 6 → 3),
+    /// AveragePool1d (2/1 same), the `[3, 1, 3]` map through Conv2dStrided (2
+    /// filters, 2x1 dilated by 2 rows, same, tanh), DepthwiseConv2d (3x1,
+    /// stride 2 rows, same, relu: 3 → 2 rows), AveragePool2d (2x1/2x1 same: 2 → 1)
+    /// and GlobalAveragePool `[1, 1, 2]` → `[2]`; tensors from offset 512.
+    fn window() -> Self {
+        let header = WireHeader {
+            name: b"window".to_vec(),
+            input: WireIo { kind: 0, dims: wdims(&[12, 2]), range: None },
+            output: WireIo { kind: 0, dims: wdims(&[2]), range: None },
+            layers: vec![
+                conv1d_layer([12, 2], 3, [3, 2, 1], SAME, 1),
+                pool1d_layer(13, [6, 3], 2, 2, VALID),
+                pool1d_layer(17, [3, 3], 2, 1, SAME),
+                strided_layer([3, 1, 3], 2, [[2, 1], [1, 1], [2, 1]], SAME, 3),
+                depthwise_layer([3, 1, 2], [[3, 1], [2, 1], [1, 1]], SAME, 1),
+                avgpool2d_layer([2, 1, 2], [2, 1], [2, 1], SAME),
+                gap_layer(&[1, 1, 2]),
+            ],
+            tensors: vec![
+                tensor("conv1d_0.weight", &[3, 3, 2]),
+                tensor("conv1d_0.bias", &[3]),
+                tensor("conv2d_3.weight", &[2, 2, 1, 3]),
+                tensor("conv2d_3.bias", &[2]),
+                tensor("depthwiseconv2d_4.weight", &[3, 1, 2]),
+                tensor("depthwiseconv2d_4.bias", &[2]),
+            ],
+            tokenizer: None,
+            metadata: vec![],
+        };
+        let data = window_values().iter().map(|v| f32_bytes(v)).collect();
+        let mut f = Fixture { header, data, data_start: 512 };
+        f.relayout();
+        f
+    }
+
+    fn with_window(edit: impl FnOnce(&mut Fixture)) -> Vec<u8> {
+        let mut f = Fixture::window();
+        edit(&mut f);
+        f.bytes()
+    }
+}
+
+#[test]
+fn window_fixture_is_valid_and_runs() {
+    let bytes = Fixture::window().bytes();
+    let aligned = AlignedBytes::new(&bytes);
+    let blob = Blob::parse(&aligned).expect("the hand-built window fixture is valid");
+    assert_eq!(blob.header().layers.as_slice(), window_specs().as_slice());
+    let x: Vec<f32> = (0..24).map(|i| (i as f32 * 0.37).sin()).collect();
+    let mut scratch = vec![0.0; dynamic::scratch_len(&blob)];
+    let mut out = [0.0f32; 2];
+    assert_eq!(dynamic::forward(&blob, &x, &mut scratch, &mut out), Ok(2));
+    let typed = <WindowType as TypedModel>::load(&aligned).expect("binds to its type");
+    let y = typed.forward(&SMatrix::<f32, 2, 12>::from_column_slice(&x));
+    assert_eq!(y.as_slice(), &out[..], "typed and dynamic agree");
+}
+
+/// The header the exporter must write for the window layers, encoded by hand.
+#[test]
+fn exporter_writes_the_specified_window_layer_encoding() {
+    let input = IoSpec { kind: ValueKind::F32, dims: Dims::d2(12, 2), range: None };
+    let model = Model::new("window", input, window_specs(), window_values()).unwrap();
+    let b = model.to_blob().unwrap();
+    let h = u32::from_le_bytes(b[8..12].try_into().unwrap()) as usize;
+    let mut want = Fixture::window().header;
+    let mut off = (16 + h as u32).div_ceil(16) * 16;
+    for (t, p) in want.tensors.iter_mut().zip(&model.params) {
+        t.offset = off;
+        off = (off + 4 * p.data.len() as u32).div_ceil(16) * 16;
+    }
+    assert_eq!(&b[16..16 + h], want.encode().as_slice());
+    assert_eq!(Model::from_blob(&b).unwrap(), model);
+}
+
+#[test]
+fn rejects_bad_window_layers() {
+    let bad = [
+        // Conv1d: zero stride, zero dilation, zero kernel, softmax, a dilated
+        // valid window (3 cells 6 apart span 13) larger than 12 steps.
+        (0, conv1d_layer([12, 2], 3, [3, 0, 1], SAME, 1)),
+        (0, conv1d_layer([12, 2], 3, [3, 2, 0], SAME, 1)),
+        (0, conv1d_layer([12, 2], 3, [0, 2, 1], SAME, 1)),
+        (0, conv1d_layer([12, 2], 3, [3, 2, 1], SAME, 4)),
+        (0, conv1d_layer([12, 2], 3, [3, 2, 6], VALID, 1)),
+        // 1-D pooling: zero window, zero stride, a valid window larger than the input.
+        (1, pool1d_layer(13, [6, 3], 0, 2, VALID)),
+        (1, pool1d_layer(13, [6, 3], 2, 0, VALID)),
+        (2, pool1d_layer(17, [3, 3], 4, 1, VALID)),
+        // Conv2dStrided: zero stride, zero dilation, softmax, a dilated valid
+        // window (2 rows 3 apart span 4) larger than 3 rows.
+        (3, strided_layer([3, 1, 3], 2, [[2, 1], [0, 1], [2, 1]], SAME, 3)),
+        (3, strided_layer([3, 1, 3], 2, [[2, 1], [1, 1], [2, 0]], SAME, 3)),
+        (3, strided_layer([3, 1, 3], 2, [[2, 1], [1, 1], [2, 1]], SAME, 4)),
+        (3, strided_layer([3, 1, 3], 2, [[2, 1], [1, 1], [3, 1]], VALID, 3)),
+        // DepthwiseConv2d: zero kernel, zero stride, softmax.
+        (4, depthwise_layer([3, 1, 2], [[0, 1], [2, 1], [1, 1]], SAME, 1)),
+        (4, depthwise_layer([3, 1, 2], [[3, 1], [2, 0], [1, 1]], SAME, 1)),
+        (4, depthwise_layer([3, 1, 2], [[3, 1], [2, 1], [1, 1]], SAME, 4)),
+        // AveragePool2d: zero window, zero stride.
+        (5, avgpool2d_layer([2, 1, 2], [0, 1], [2, 1], SAME)),
+        (5, avgpool2d_layer([2, 1, 2], [2, 1], [2, 0], SAME)),
+        // GlobalAveragePool of rank 1 or 4, or over a zero dimension.
+        (6, gap_layer(&[2])),
+        (6, gap_layer(&[1, 1, 1, 2])),
+        (6, WireLayer { variant: 14, fields: vec![3, 1, 0, 2, 0] }),
+    ];
+    for (i, l) in bad {
+        let b = Fixture::with_window(|f| f.header.layers[i] = l.clone());
+        assert_eq!(parse(&b), Err(Error::BadLayer), "layer {i} = {l:?}");
+    }
+    // A variant past the last one does not decode.
+    let b = Fixture::with_window(|f| f.header.layers[6] = WireLayer { variant: 19, fields: vec![3, 1, 1, 2, 0] });
+    assert_rejects(&b, Error::HeaderDecode);
+    // Strides and dilations decide the chain: stride 1 in the Conv1d gives 12 steps, not 6.
+    let b = Fixture::with_window(|f| f.header.layers[0] = conv1d_layer([12, 2], 3, [3, 1, 1], SAME, 1));
+    assert_rejects(&b, Error::LayerChain);
+    // The depthwise weight is [kh, kw, channels].
+    let b = Fixture::with_window(|f| f.header.tensors[4].dims = wdims(&[2, 3, 1]));
+    assert_rejects(&b, Error::TensorShape);
+}

@@ -1,11 +1,16 @@
 //! Board runs under QEMU: the firmware of each emulated board runs the MNIST
 //! encoder and the encoders of both convolutional presets (`conv-ae`,
 //! `conv-denoise`: 28x28x1 → 4x4x8) and a small autoencoder with every image
-//! layer kind (Conv2d, BatchNorm, MaxPool2d, Upsample2d) on real digits, and the IMDB-shaped LSTM and GRU
-//! classifiers of the `lstm` and `gru` presets (5000 x 32 embedding table in
-//! flash, 400 steps) on fixed token sequences and on raw text through the
-//! device tokenizer. Every output must match the host runtime (the GRU's
-//! bit for bit), and the device's token ids must equal golden ids written here.
+//! layer kind (Conv2d, BatchNorm, MaxPool2d, Upsample2d) on real digits, a
+//! keyword-spotting DS-CNN block (strided Conv2d, DepthwiseConv2d,
+//! AveragePool2d, GlobalAveragePool, Dense softmax) and a Conv1d gesture
+//! classifier (Conv1d, MaxPool1d, dilated Conv1d, GlobalAveragePool, Dense
+//! softmax) on generated data, and the IMDB-shaped LSTM and GRU classifiers
+//! of the `lstm` and `gru` presets (5000 x 32 embedding table in flash, 400
+//! steps) on fixed token sequences and on raw text through the device
+//! tokenizer. Every output must match the host runtime (the GRU's, the
+//! DS-CNN's and the gesture classifier's bit for bit), and the device's
+//! token ids must equal golden ids written here.
 //!
 //! Similarity search without a host: a word-embedding (next-word) model
 //! with 250 and with 5000 named rows, and an entity-embedding model with
@@ -38,8 +43,9 @@ use ember_runtime::search::{COLUMNS_TENSOR, ColumnNorm, Names};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
 use ember_runtime::text::VOCAB_TENSOR;
 use ember_runtime::{
-    BatchNorm, Blob, Chain, Conv2d, Dense, Embedding, EntityDot, Flatten, Forward, Gru, Last, Lstm, MaxPool2d,
-    Recurrent, Relu, SVector, Same, Sample, Sigmoid, Softmax, TokenIds, Upsample2d, Valid,
+    AveragePool2d, BatchNorm, Blob, Chain, Conv1d, Conv2d, Conv2dStrided, Dense, DepthwiseConv2d, Embedding, EntityDot,
+    Flatten, Forward, GlobalAveragePool, Gru, Last, Lstm, MaxPool1d, MaxPool2d, Recurrent, Relu, SVector, Same, Sample,
+    Sigmoid, Softmax, TokenIds, Upsample2d, Valid,
 };
 use ember_train::embed;
 use ember_train::presets;
@@ -730,4 +736,159 @@ fn cortex_m4_gru_classifier_is_bit_identical_to_host() -> Result<()> {
 #[test]
 fn riscv32_gru_classifier_is_bit_identical_to_host() -> Result<()> {
     check_classifier::<GruClassifier>(Board::Riscv32, "gru", true)
+}
+
+/// Trains the classifier of the model file `toml` (task `classify`) for one
+/// epoch on `n` generated samples of `classes` classes: class `k`'s inputs
+/// are `sin((k + 1) · 0.3 · j + k)` plus noise at value `j`.
+fn window_classifier(toml: &str, n: usize, classes: usize) -> Result<(Model, Vec<f32>)> {
+    let cfg = ember_train::config::ModelConfig::from_toml(toml)?;
+    let specs = cfg.layer_specs()?;
+    let input = cfg.input_spec()?;
+    let len = input.dims.elements();
+    let noise = ember_conformance::support::values(77, n * len, 0.3);
+    let mut x = Vec::with_capacity(n * len);
+    let mut y = vec![0.0f32; n * classes];
+    for i in 0..n {
+        let k = i % classes;
+        y[i * classes + k] = 1.0;
+        x.extend((0..len).map(|j| ((k + 1) as f32 * 0.3 * j as f32 + k as f32).sin() + noise[i * len + j]));
+    }
+    let mut net = Network::init(&cfg.name, input, &specs, cfg.train.seed);
+    fit(&mut net, TrainData { x: &x, y: &y }, &cfg.fit_config()?, FitOptions::default())?;
+    let samples = x[..SAMPLES * len].to_vec();
+    Ok((net.to_model()?, samples))
+}
+
+/// A keyword-spotting-shaped DS-CNN block on `[20, 10, 1]` feature maps,
+/// declared as a model file.
+fn ds_cnn_model() -> Result<(Model, Vec<f32>)> {
+    let toml = r#"
+        name = "ds_cnn"
+        task = "classify"
+        input = [20, 10, 1]
+        [[layers]]
+        type = "conv2d"
+        filters = 8
+        kernel = [4, 3]
+        stride = 2
+        activation = "relu"
+        [[layers]]
+        type = "depthwiseconv2d"
+        activation = "relu"
+        [[layers]]
+        type = "avgpool2d"
+        padding = "same"
+        [[layers]]
+        type = "globalavgpool"
+        [[layers]]
+        type = "dense"
+        units = 12
+        activation = "softmax"
+        [train]
+        epochs = 1
+        batch_size = 32
+        loss = "cce"
+        seed = 5
+    "#;
+    window_classifier(toml, 240, 12)
+}
+
+/// The typed form of [`ds_cnn_model`].
+type DsCnn = Chain<
+    Conv2dStrided<20, 10, 1, 8, 4, 3, 2, 2, 1, 1, Same, Relu, 200, 50>,
+    Chain<
+        DepthwiseConv2d<10, 5, 8, 3, 3, 1, 1, 1, 1, Same, Relu, 50, 50>,
+        Chain<
+            AveragePool2d<10, 5, 8, 2, 2, 2, 2, Same, 50, 15>,
+            Chain<GlobalAveragePool<8, 15>, Dense<8, 12, Softmax>>,
+        >,
+    >,
+>;
+
+/// A gesture-shaped Conv1d classifier on 3-axis windows of 32 steps.
+fn gesture_model() -> Result<(Model, Vec<f32>)> {
+    let toml = r#"
+        name = "gesture_conv1d"
+        task = "classify"
+        input = [32, 3]
+        [[layers]]
+        type = "conv1d"
+        filters = 8
+        kernel = 5
+        activation = "relu"
+        [[layers]]
+        type = "maxpool1d"
+        [[layers]]
+        type = "conv1d"
+        filters = 8
+        dilation = 2
+        activation = "relu"
+        [[layers]]
+        type = "globalavgpool"
+        [[layers]]
+        type = "dense"
+        units = 4
+        activation = "softmax"
+        [train]
+        epochs = 1
+        batch_size = 32
+        loss = "cce"
+        seed = 6
+    "#;
+    window_classifier(toml, 160, 4)
+}
+
+/// The typed form of [`gesture_model`].
+type Gesture = Chain<
+    Conv1d<32, 3, 8, 5, 1, 1, Same, Relu, 32>,
+    Chain<
+        MaxPool1d<32, 8, 2, 2, Valid, 16>,
+        Chain<Conv1d<16, 8, 8, 3, 1, 2, Same, Relu, 16>, Chain<GlobalAveragePool<8, 16>, Dense<8, 4, Softmax>>>,
+    >,
+>;
+
+/// Runs `model` (typed form `M`) on `x` on `board`; every output must have
+/// the host runtime's exact bits.
+fn check_bits<M>(board: Board, (model, x): (Model, Vec<f32>), dir_name: &str) -> Result<()>
+where
+    M: ember_runtime::TypedModel,
+    M::Input: Sample,
+    M::Output: Sample,
+    for<'a> M::Bound<'a>: Forward<Input = M::Input, Output = M::Output>,
+{
+    let (blob, run) = run_on(board, &model, dir_name, &Workload { inputs: &x, texts: &[], queries: &[] })?;
+    let aligned = AlignedBytes::new(&blob);
+    let host = M::load(&aligned).context("host runtime rejects the blob")?;
+    ensure!(run.outputs.len() == SAMPLES, "{} outputs for {SAMPLES} samples", run.outputs.len());
+    for (i, (sample, got)) in x.chunks_exact(model.input.dims.elements()).zip(&run.outputs).enumerate() {
+        let mut want = Vec::new();
+        host.forward(&M::Input::from_values(sample.iter().copied())?).for_each_value(|v| want.push(v.to_bits()));
+        let got: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
+        ensure!(got == want, "{} {dir_name} sample {i}: board {got:x?}, host {want:x?}", board.name());
+    }
+    ensure!(run.activation_bytes == M::ACTIVATION_BYTES, "activation bytes {}", run.activation_bytes);
+    println!("{dir_name}:");
+    print_run(board, &run, 0.0);
+    Ok(())
+}
+
+#[test]
+fn cortex_m4_ds_cnn_matches_host_bit_for_bit() -> Result<()> {
+    check_bits::<DsCnn>(Board::CortexM4, ds_cnn_model()?, "ds_cnn")
+}
+
+#[test]
+fn riscv32_ds_cnn_matches_host_bit_for_bit() -> Result<()> {
+    check_bits::<DsCnn>(Board::Riscv32, ds_cnn_model()?, "ds_cnn")
+}
+
+#[test]
+fn cortex_m4_gesture_conv1d_matches_host_bit_for_bit() -> Result<()> {
+    check_bits::<Gesture>(Board::CortexM4, gesture_model()?, "gesture_conv1d")
+}
+
+#[test]
+fn riscv32_gesture_conv1d_matches_host_bit_for_bit() -> Result<()> {
+    check_bits::<Gesture>(Board::Riscv32, gesture_model()?, "gesture_conv1d")
 }

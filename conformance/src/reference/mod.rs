@@ -14,15 +14,20 @@
 //! token ids as their `f64` values.
 
 pub mod activation;
+pub mod average_pool;
 pub mod batch_norm;
+pub mod conv1d;
 pub mod conv2d;
 pub mod dense;
+pub mod depthwise_conv2d;
 pub mod dropout;
 pub mod embedding;
 pub mod entity_dot;
 pub mod flatten;
+pub mod global_average_pool;
 pub mod gru;
 pub mod lstm;
+pub mod max_pool1d;
 pub mod max_pool2d;
 pub mod padding;
 pub mod recurrent;
@@ -74,6 +79,40 @@ pub fn layer_f64(spec: &LayerSpec, params: &[Vec<f64>], x: &[f64]) -> Vec<f64> {
             vec![entity_dot::entity_dot_f64(params, u(dim), eps, &ids(x))]
         }
         LayerSpec::Gru { .. } => gru::gru_f64(spec.recurrent().expect("recurrent"), params, x),
+        LayerSpec::Conv1d { length, channels, kernel, stride, dilation, padding, activation, .. } => {
+            let geometry = [u(kernel), u(stride), u(dilation)];
+            let mut y = conv1d::conv1d_f64(x, [u(length), u(channels)], &params[0], &params[1], geometry, padding);
+            act_f64(activation, &mut y);
+            y
+        }
+        LayerSpec::MaxPool1d { length, channels, pool, stride, padding } => {
+            max_pool1d::max_pool1d_f64(x, [u(length), u(channels)], u(pool), u(stride), padding)
+        }
+        LayerSpec::GlobalAveragePool { dims } => {
+            global_average_pool::global_average_pool_f64(x, u(*dims.as_slice().last().expect("rank >= 1")))
+        }
+        LayerSpec::Conv2dStrided { height, width, channels, kernel, stride, dilation, padding, activation, .. } => {
+            let shape = [u(height), u(width), u(channels)];
+            let window = [kernel, stride, dilation].map(|v| v.map(u));
+            let (mut y, _, _) = conv2d::conv2d_strided_f64(x, shape, &params[0], &params[1], window, padding);
+            act_f64(activation, &mut y);
+            y
+        }
+        LayerSpec::DepthwiseConv2d { height, width, channels, kernel, stride, dilation, padding, activation } => {
+            let shape = [u(height), u(width), u(channels)];
+            let window = [kernel, stride, dilation].map(|v| v.map(u));
+            let mut y = depthwise_conv2d::depthwise_conv2d_f64(x, shape, &params[0], &params[1], window, padding);
+            act_f64(activation, &mut y);
+            y
+        }
+        LayerSpec::AveragePool1d { length, channels, pool, stride, padding } => {
+            let shape = [1, u(length), u(channels)];
+            average_pool::average_pool_f64(x, shape, [1, u(pool)], [1, u(stride)], padding)
+        }
+        LayerSpec::AveragePool2d { height, width, channels, pool, stride, padding } => {
+            let shape = [u(height), u(width), u(channels)];
+            average_pool::average_pool_f64(x, shape, pool.map(u), stride.map(u), padding)
+        }
     }
 }
 

@@ -28,6 +28,18 @@ pub fn keras_pads(padding: Padding, n: usize, k: usize, stride: usize) -> (usize
     }
 }
 
+/// [`keras_pads`] of a window of `k` cells `dilation` apart: it spans
+/// `(k - 1) * dilation + 1` cells (ONNX `dilations`, Keras `dilation_rate`).
+pub fn keras_pads_dilated(
+    padding: Padding,
+    n: usize,
+    k: usize,
+    stride: usize,
+    dilation: usize,
+) -> (usize, usize, usize) {
+    keras_pads(padding, n, (k - 1) * dilation + 1, stride)
+}
+
 /// ONNX's output size of a window op on an explicitly padded axis:
 /// `floor((n + before + after - k) / stride) + 1`.
 pub fn onnx_out(n: usize, before: usize, after: usize, k: usize, stride: usize) -> usize {

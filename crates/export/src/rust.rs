@@ -36,6 +36,13 @@
 //! | Upsample2d | `Upsample2d<H, W, C, FACTOR, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<C, OHW>` |
 //! | BatchNorm | `BatchNorm<R, C>` | `SMatrix<R, C>` → the same |
 //! | EntityDot | `EntityDot<C, R, D>` | `TokenIds<R, C>` → `SVector<1>` |
+//! | Conv1d | `Conv1d<L, C, F, K, S, D, Pad, Act, OL>` | `SMatrix<C, L>` → `SMatrix<F, OL>` |
+//! | MaxPool1d | `MaxPool1d<L, C, K, S, Pad, OL>` | `SMatrix<C, L>` → `SMatrix<C, OL>` |
+//! | AveragePool1d | `AveragePool1d<L, C, K, S, Pad, OL>` | `SMatrix<C, L>` → `SMatrix<C, OL>` |
+//! | GlobalAveragePool | `GlobalAveragePool<C, N>` | `SMatrix<C, N>` → `SVector<C>` |
+//! | Conv2dStrided | `Conv2dStrided<H, W, C, F, KH, KW, SH, SW, DH, DW, Pad, Act, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<F, OHW>` |
+//! | DepthwiseConv2d | `DepthwiseConv2d<H, W, C, KH, KW, SH, SW, DH, DW, Pad, Act, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<C, OHW>` |
+//! | AveragePool2d | `AveragePool2d<H, W, C, KH, KW, SH, SW, Pad, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<C, OHW>` |
 //!
 //! with `Cell` = `SimpleRnn<I, H>`, `Lstm<I, H>` or `Gru<I, H>`, `Ret` = `Last` or
 //! `Sequences`, `O = 2 * H`, `Pad` = `Same` or `Valid`. A sequence sample
@@ -190,6 +197,73 @@ fn layer_type(i: usize, layer: &LayerSpec, input: Dims) -> Result<String, Export
             format!("{RT}::BatchNorm<{r}, {c}>")
         }
         LayerSpec::EntityDot { columns, rows, dim, .. } => format!("{RT}::EntityDot<{columns}, {rows}, {dim}>"),
+        LayerSpec::Conv1d { length, channels, filters, kernel, stride, dilation, padding, activation } => {
+            let out = out_len(i, layer)?;
+            format!(
+                "{RT}::Conv1d<{length}, {channels}, {filters}, {kernel}, {stride}, {dilation}, {RT}::{}, {RT}::{}, {out}>",
+                padding_type(padding),
+                activation_type(activation)
+            )
+        }
+        LayerSpec::MaxPool1d { length, channels, pool, stride, padding } => {
+            let out = out_len(i, layer)?;
+            format!("{RT}::MaxPool1d<{length}, {channels}, {pool}, {stride}, {RT}::{}, {out}>", padding_type(padding))
+        }
+        LayerSpec::AveragePool1d { length, channels, pool, stride, padding } => {
+            let out = out_len(i, layer)?;
+            format!(
+                "{RT}::AveragePool1d<{length}, {channels}, {pool}, {stride}, {RT}::{}, {out}>",
+                padding_type(padding)
+            )
+        }
+        LayerSpec::GlobalAveragePool { dims } => {
+            let (c, n) = matrix(dims);
+            format!("{RT}::GlobalAveragePool<{c}, {n}>")
+        }
+        LayerSpec::Conv2dStrided {
+            height,
+            width,
+            channels,
+            filters,
+            kernel: [kh, kw],
+            stride: [sh, sw],
+            dilation: [dh, dw],
+            padding,
+            activation,
+        } => {
+            let (hw, ohw) = pixels(i, layer)?;
+            format!(
+                "{RT}::Conv2dStrided<{height}, {width}, {channels}, {filters}, {kh}, {kw}, {sh}, {sw}, {dh}, {dw}, \
+                 {RT}::{}, {RT}::{}, {hw}, {ohw}>",
+                padding_type(padding),
+                activation_type(activation)
+            )
+        }
+        LayerSpec::DepthwiseConv2d {
+            height,
+            width,
+            channels,
+            kernel: [kh, kw],
+            stride: [sh, sw],
+            dilation: [dh, dw],
+            padding,
+            activation,
+        } => {
+            let (hw, ohw) = pixels(i, layer)?;
+            format!(
+                "{RT}::DepthwiseConv2d<{height}, {width}, {channels}, {kh}, {kw}, {sh}, {sw}, {dh}, {dw}, {RT}::{}, \
+                 {RT}::{}, {hw}, {ohw}>",
+                padding_type(padding),
+                activation_type(activation)
+            )
+        }
+        LayerSpec::AveragePool2d { height, width, channels, pool: [kh, kw], stride: [sh, sw], padding } => {
+            let (hw, ohw) = pixels(i, layer)?;
+            format!(
+                "{RT}::AveragePool2d<{height}, {width}, {channels}, {kh}, {kw}, {sh}, {sw}, {RT}::{}, {hw}, {ohw}>",
+                padding_type(padding)
+            )
+        }
     })
 }
 
@@ -208,6 +282,11 @@ fn pixels(i: usize, layer: &LayerSpec) -> Result<(usize, usize), ExportError> {
         .window()
         .ok_or_else(|| ExportError::Invalid(format!("layer {i} ({}): no window fits", layer.kind_name())))?;
     Ok((g.h * g.w, g.oh * g.ow))
+}
+
+/// Output length (`ow`) of a 1-D window layer.
+fn out_len(i: usize, layer: &LayerSpec) -> Result<usize, ExportError> {
+    Ok(pixels(i, layer)?.1)
 }
 
 /// Name of the runtime padding marker type.

@@ -23,7 +23,14 @@ fn extra_len(blob: &Blob<'_>) -> usize {
         | LayerSpec::Conv2d { .. }
         | LayerSpec::MaxPool2d { .. }
         | LayerSpec::Upsample2d { .. }
-        | LayerSpec::BatchNorm { .. } => 0,
+        | LayerSpec::BatchNorm { .. }
+        | LayerSpec::Conv1d { .. }
+        | LayerSpec::MaxPool1d { .. }
+        | LayerSpec::GlobalAveragePool { .. }
+        | LayerSpec::Conv2dStrided { .. }
+        | LayerSpec::DepthwiseConv2d { .. }
+        | LayerSpec::AveragePool1d { .. }
+        | LayerSpec::AveragePool2d { .. } => 0,
     };
     blob.header().layers.iter().map(per_layer).max().unwrap_or(0)
 }
@@ -112,12 +119,25 @@ pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut
                     });
                 }
             }
-            LayerSpec::Conv2d { activation, .. } => {
+            LayerSpec::Conv2d { activation, .. }
+            | LayerSpec::Conv2dStrided { activation, .. }
+            | LayerSpec::Conv1d { activation, .. } => {
                 let g = entry.spec.window().ok_or(Error::BadLayer)?;
                 kernels::conv2d(&g, entry.param_f32(0)?, entry.param_f32(1)?, &cur[..len], &mut next[..out]);
                 activation::apply(activation, &mut next[..out]);
             }
-            LayerSpec::MaxPool2d { .. } => {
+            LayerSpec::DepthwiseConv2d { activation, .. } => {
+                let g = entry.spec.window().ok_or(Error::BadLayer)?;
+                let (w, bias) = (entry.param_f32(0)?, entry.param_f32(1)?);
+                kernels::depthwise_conv2d(&g, w, bias, &cur[..len], &mut next[..out]);
+                activation::apply(activation, &mut next[..out]);
+            }
+            LayerSpec::AveragePool1d { .. } | LayerSpec::AveragePool2d { .. } => {
+                let g = entry.spec.window().ok_or(Error::BadLayer)?;
+                kernels::average_pool2d(&g, &cur[..len], &mut next[..out]);
+            }
+            LayerSpec::GlobalAveragePool { .. } => kernels::global_average_pool(&cur[..len], &mut next[..out]),
+            LayerSpec::MaxPool2d { .. } | LayerSpec::MaxPool1d { .. } => {
                 let g = entry.spec.window().ok_or(Error::BadLayer)?;
                 kernels::max_pool2d(&g, &cur[..len], &mut next[..out]);
             }

@@ -181,20 +181,31 @@ impl Padding {
     /// `(out, pad_before)` of a window of `k` cells moved by `stride` over `n`
     /// cells; `None` if no window fits or a size is zero.
     pub const fn geometry(self, n: usize, k: usize, stride: usize) -> Option<(usize, usize)> {
-        if n == 0 || k == 0 || stride == 0 {
+        self.dilated_geometry(n, k, stride, 1)
+    }
+
+    /// [`Padding::geometry`] of a window of `k` cells `dilation` apart (it
+    /// spans `(k - 1) * dilation + 1` cells, as in ONNX `dilations` and Keras
+    /// `dilation_rate`).
+    pub const fn dilated_geometry(self, n: usize, k: usize, stride: usize, dilation: usize) -> Option<(usize, usize)> {
+        if n == 0 || k == 0 || stride == 0 || dilation == 0 {
             return None;
         }
+        let Some(span) = (k - 1).checked_mul(dilation) else {
+            return None;
+        };
+        let span = span + 1;
         match self {
             Padding::Valid => {
-                if k > n {
+                if span > n {
                     None
                 } else {
-                    Some(((n - k) / stride + 1, 0))
+                    Some(((n - span) / stride + 1, 0))
                 }
             }
             Padding::Same => {
                 let out = n.div_ceil(stride);
-                let need = (out - 1) * stride + k;
+                let need = (out - 1) * stride + span;
                 let total = need.saturating_sub(n);
                 Some((out, total / 2))
             }
@@ -211,9 +222,11 @@ impl Padding {
 }
 
 /// Geometry of a 2-D window op (convolution or pooling) on one HWC sample:
-/// input `[h, w, c]`, window `kh x kw`, moved by `stride` in both
-/// directions, output `[oh, ow, ·]`, input cell `(oy * stride + ky - pad_top,
-/// ox * stride + kx - pad_left)` under window cell `(ky, kx)`.
+/// input `[h, w, c]`, window `kh x kw` of cells `dh` rows and `dw` columns
+/// apart, moved by `sh` rows and `sw` columns, output `[oh, ow, ·]`, input
+/// cell `(oy * sh + ky * dh - pad_top, ox * sw + kx * dw - pad_left)` under
+/// window cell `(ky, kx)`. A 1-D op on `[len, c]` is the 2-D op on
+/// `[1, len, c]` with a `1 x k` window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Window2d {
     /// Input rows.
@@ -226,8 +239,14 @@ pub struct Window2d {
     pub kh: usize,
     /// Window columns.
     pub kw: usize,
-    /// Step in both directions.
-    pub stride: usize,
+    /// Step between output rows.
+    pub sh: usize,
+    /// Step between output columns.
+    pub sw: usize,
+    /// Rows between window rows (1: adjacent).
+    pub dh: usize,
+    /// Columns between window columns (1: adjacent).
+    pub dw: usize,
     /// Output rows.
     pub oh: usize,
     /// Output columns.
@@ -239,7 +258,8 @@ pub struct Window2d {
 }
 
 impl Window2d {
-    /// The geometry for `padding`; `None` if no window fits or a size is zero.
+    /// The geometry of a `kh x kw` window moved by `stride` both ways, cells
+    /// adjacent; `None` if no window fits or a size is zero.
     pub const fn new(
         h: usize,
         w: usize,
@@ -249,42 +269,91 @@ impl Window2d {
         stride: usize,
         padding: Padding,
     ) -> Option<Self> {
-        let (Some((oh, pad_top)), Some((ow, pad_left))) =
-            (padding.geometry(h, kh, stride), padding.geometry(w, kw, stride))
-        else {
+        Self::general(h, w, c, [kh, kw], [stride, stride], [1, 1], padding)
+    }
+
+    /// The geometry of a `kernel` window moved by `stride` with `dilation`
+    /// (each `[rows, columns]`); `None` if no window fits or a size is zero.
+    pub const fn general(
+        h: usize,
+        w: usize,
+        c: usize,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        dilation: [usize; 2],
+        padding: Padding,
+    ) -> Option<Self> {
+        let (Some((oh, pad_top)), Some((ow, pad_left))) = (
+            padding.dilated_geometry(h, kernel[0], stride[0], dilation[0]),
+            padding.dilated_geometry(w, kernel[1], stride[1], dilation[1]),
+        ) else {
             return None;
         };
         if c == 0 {
             return None;
         }
-        Some(Window2d { h, w, c, kh, kw, stride, oh, ow, pad_top, pad_left })
+        Some(Window2d {
+            h,
+            w,
+            c,
+            kh: kernel[0],
+            kw: kernel[1],
+            sh: stride[0],
+            sw: stride[1],
+            dh: dilation[0],
+            dw: dilation[1],
+            oh,
+            ow,
+            pad_top,
+            pad_left,
+        })
     }
 
-    /// For output column `ox`: the window columns `kx0..kx1` that fall inside
-    /// the input (padding excluded) and the input column under `kx0`.
+    /// The 1-D geometry of a `k`-cell window over `[len, c]`, as the 2-D one
+    /// over `[1, len, c]`.
+    pub const fn d1(len: usize, c: usize, k: usize, stride: usize, dilation: usize, padding: Padding) -> Option<Self> {
+        Self::general(1, len, c, [1, k], [1, stride], [1, dilation], padding)
+    }
+
+    /// For output column `ox` of a window whose columns are adjacent
+    /// (`dw == 1`): the window columns `kx0..kx1` that fall inside the input
+    /// (padding excluded) and the input column under `kx0`.
     #[inline(always)]
     pub fn columns(&self, ox: usize) -> (usize, usize, usize) {
-        let left = ox * self.stride; // input column of kx = 0, plus pad_left
+        let left = ox * self.sw; // input column of kx = 0, plus pad_left
         let kx0 = self.pad_left.saturating_sub(left);
         let kx1 = self.kw.min((self.w + self.pad_left).saturating_sub(left));
         (kx0, kx1.max(kx0), (left + kx0).saturating_sub(self.pad_left))
     }
 
+    /// The input column under window column `kx` for output column `ox`, if inside.
+    #[inline(always)]
+    pub fn col(&self, ox: usize, kx: usize) -> Option<usize> {
+        (ox * self.sw + kx * self.dw).checked_sub(self.pad_left).filter(|&ix| ix < self.w)
+    }
+
     /// The input row under window row `ky` for output row `oy`, if inside.
     #[inline(always)]
     pub fn row(&self, oy: usize, ky: usize) -> Option<usize> {
-        (oy * self.stride + ky).checked_sub(self.pad_top).filter(|&iy| iy < self.h)
+        (oy * self.sh + ky * self.dh).checked_sub(self.pad_top).filter(|&iy| iy < self.h)
+    }
+
+    /// Input cells (padding excluded) under the window of output `(oy, ox)`.
+    pub fn cells(&self, oy: usize, ox: usize) -> usize {
+        let rows = (0..self.kh).filter(|&ky| self.row(oy, ky).is_some()).count();
+        let cols = (0..self.kw).filter(|&kx| self.col(ox, kx).is_some()).count();
+        rows * cols
     }
 
     /// Padding rows after the last input row (ONNX `pads` end value).
     pub const fn pad_bottom(&self) -> usize {
-        let need = (self.oh - 1) * self.stride + self.kh;
+        let need = (self.oh - 1) * self.sh + (self.kh - 1) * self.dh + 1;
         need.saturating_sub(self.h + self.pad_top)
     }
 
     /// Padding columns after the last input column.
     pub const fn pad_right(&self) -> usize {
-        let need = (self.ow - 1) * self.stride + self.kw;
+        let need = (self.ow - 1) * self.sw + (self.kw - 1) * self.dw + 1;
         need.saturating_sub(self.w + self.pad_left)
     }
 }
@@ -549,6 +618,139 @@ pub enum LayerSpec {
         /// Also run backwards in time and concatenate.
         bidirectional: bool,
     },
+    /// 1-D convolution over time, exactly ONNX `Conv` on `[N, C, L]` (explicit
+    /// zero pads, `strides = [stride]`, `dilations = [dilation]`) followed by
+    /// the activation: input `[length, channels]` (time-major, channels last,
+    /// Keras `Conv1D`), output `[out, filters]` with the sizes of
+    /// [`Padding::dilated_geometry`]. Softmax is not allowed.
+    ///
+    /// Parameters: `weight` `[filters, kernel, channels]` (OWI: one filter's
+    /// window contiguous; ONNX's OIW is written by the exporter), `bias` `[filters]`.
+    Conv1d {
+        /// Input steps.
+        length: u32,
+        /// Input channels.
+        channels: u32,
+        /// Output channels.
+        filters: u32,
+        /// Window cells.
+        kernel: u32,
+        /// Steps between outputs.
+        stride: u32,
+        /// Steps between window cells (1: adjacent).
+        dilation: u32,
+        /// Border handling.
+        padding: Padding,
+        /// Activation after the convolution.
+        activation: Activation,
+    },
+    /// 1-D max pooling, exactly ONNX `MaxPool` on `[N, C, L]`
+    /// (`kernel_shape = [pool]`, `strides = [stride]`, explicit pads that
+    /// never win): `[length, channels]` → `[out, channels]`.
+    MaxPool1d {
+        /// Input steps.
+        length: u32,
+        /// Channels.
+        channels: u32,
+        /// Window cells.
+        pool: u32,
+        /// Steps between windows.
+        stride: u32,
+        /// Border handling.
+        padding: Padding,
+    },
+    /// The mean of every channel over all steps or pixels, exactly ONNX
+    /// `GlobalAveragePool` then `Flatten`: `[length, channels]` or
+    /// `[height, width, channels]` → `[channels]` (Keras
+    /// `GlobalAveragePooling1D/2D`).
+    GlobalAveragePool {
+        /// Dimensions of one input sample, rank 2 or 3 (the last one is the channel).
+        dims: Dims,
+    },
+    /// 2-D convolution with strides and dilations: [`LayerSpec::Conv2d`]
+    /// generalised (ONNX `Conv` with `strides` and `dilations`, Keras
+    /// `Conv2D(strides, dilation_rate)`). Writers use [`LayerSpec::Conv2d`]
+    /// when both are 1, so stride-1 models keep their encoding. Tensors are
+    /// named `conv2d_i` as for [`LayerSpec::Conv2d`].
+    ///
+    /// Parameters: as [`LayerSpec::Conv2d`].
+    Conv2dStrided {
+        /// Input rows.
+        height: u32,
+        /// Input columns.
+        width: u32,
+        /// Input channels.
+        channels: u32,
+        /// Output channels.
+        filters: u32,
+        /// Kernel `[rows, columns]`.
+        kernel: [u32; 2],
+        /// Step `[rows, columns]` between outputs.
+        stride: [u32; 2],
+        /// Spacing `[rows, columns]` of the kernel's cells (1: adjacent).
+        dilation: [u32; 2],
+        /// Border handling.
+        padding: Padding,
+        /// Activation after the convolution.
+        activation: Activation,
+    },
+    /// Depthwise 2-D convolution, depth multiplier 1: each channel convolved
+    /// with its own kernel, exactly ONNX `Conv` with `group = channels`
+    /// (Keras `DepthwiseConv2D`), then the activation:
+    /// `[height, width, channels]` → `[oh, ow, channels]`. Softmax is not allowed.
+    ///
+    /// Parameters: `weight` `[kernel_h, kernel_w, channels]` (HWC: Keras's
+    /// depthwise kernel without its multiplier axis; ONNX's `[channels, 1,
+    /// kh, kw]` is written by the exporter), `bias` `[channels]`.
+    DepthwiseConv2d {
+        /// Input rows.
+        height: u32,
+        /// Input columns.
+        width: u32,
+        /// Channels (in and out).
+        channels: u32,
+        /// Kernel `[rows, columns]`.
+        kernel: [u32; 2],
+        /// Step `[rows, columns]` between outputs.
+        stride: [u32; 2],
+        /// Spacing `[rows, columns]` of the kernel's cells (1: adjacent).
+        dilation: [u32; 2],
+        /// Border handling.
+        padding: Padding,
+        /// Activation after the convolution.
+        activation: Activation,
+    },
+    /// 1-D average pooling, exactly ONNX `AveragePool` on `[N, C, L]` with
+    /// `count_include_pad = 0` (padded cells are not counted, as in Keras
+    /// `"same"`): `[length, channels]` → `[out, channels]`.
+    AveragePool1d {
+        /// Input steps.
+        length: u32,
+        /// Channels.
+        channels: u32,
+        /// Window cells.
+        pool: u32,
+        /// Steps between windows.
+        stride: u32,
+        /// Border handling.
+        padding: Padding,
+    },
+    /// 2-D average pooling, exactly ONNX `AveragePool` with
+    /// `count_include_pad = 0`: `[height, width, channels]` → `[oh, ow, channels]`.
+    AveragePool2d {
+        /// Input rows.
+        height: u32,
+        /// Input columns.
+        width: u32,
+        /// Channels.
+        channels: u32,
+        /// Window `[rows, columns]`.
+        pool: [u32; 2],
+        /// Step `[rows, columns]` between windows.
+        stride: [u32; 2],
+        /// Border handling.
+        padding: Padding,
+    },
 }
 
 /// The sizes shared by the recurrent layers ([`LayerSpec::SimpleRnn`], [`LayerSpec::Lstm`],
@@ -624,24 +826,45 @@ impl LayerSpec {
             LayerSpec::SimpleRnn { .. } => "rnn",
             LayerSpec::Lstm { .. } => "lstm",
             LayerSpec::Gru { .. } => "gru",
-            LayerSpec::Conv2d { .. } => "conv2d",
+            LayerSpec::Conv2d { .. } | LayerSpec::Conv2dStrided { .. } => "conv2d",
             LayerSpec::MaxPool2d { .. } => "maxpool2d",
             LayerSpec::Upsample2d { .. } => "upsample2d",
             LayerSpec::BatchNorm { .. } => "batchnorm",
             LayerSpec::EntityDot { .. } => "entitydot",
+            LayerSpec::Conv1d { .. } => "conv1d",
+            LayerSpec::MaxPool1d { .. } => "maxpool1d",
+            LayerSpec::GlobalAveragePool { .. } => "globalavgpool",
+            LayerSpec::DepthwiseConv2d { .. } => "depthwiseconv2d",
+            LayerSpec::AveragePool1d { .. } => "avgpool1d",
+            LayerSpec::AveragePool2d { .. } => "avgpool2d",
         }
     }
 
-    /// The window geometry of a convolution or pooling layer; `None` for
-    /// other kinds or when no window fits.
+    /// The window geometry of a convolution or pooling layer (1-D kinds as
+    /// 2-D ones of height 1); `None` for other kinds or when no window fits.
     pub fn window(&self) -> Option<Window2d> {
         let u = |v: u32| v as usize;
+        let u2 = |v: [u32; 2]| v.map(u);
         match *self {
             LayerSpec::Conv2d { height, width, channels, kernel_h, kernel_w, padding, .. } => {
                 Window2d::new(u(height), u(width), u(channels), u(kernel_h), u(kernel_w), 1, padding)
             }
             LayerSpec::MaxPool2d { height, width, channels, pool, padding } => {
                 Window2d::new(u(height), u(width), u(channels), u(pool), u(pool), u(pool), padding)
+            }
+            LayerSpec::Conv1d { length, channels, kernel, stride, dilation, padding, .. } => {
+                Window2d::d1(u(length), u(channels), u(kernel), u(stride), u(dilation), padding)
+            }
+            LayerSpec::MaxPool1d { length, channels, pool, stride, padding }
+            | LayerSpec::AveragePool1d { length, channels, pool, stride, padding } => {
+                Window2d::d1(u(length), u(channels), u(pool), u(stride), 1, padding)
+            }
+            LayerSpec::Conv2dStrided { height, width, channels, kernel, stride, dilation, padding, .. }
+            | LayerSpec::DepthwiseConv2d { height, width, channels, kernel, stride, dilation, padding, .. } => {
+                Window2d::general(u(height), u(width), u(channels), u2(kernel), u2(stride), u2(dilation), padding)
+            }
+            LayerSpec::AveragePool2d { height, width, channels, pool, stride, padding } => {
+                Window2d::general(u(height), u(width), u(channels), u2(pool), u2(stride), [1, 1], padding)
             }
             LayerSpec::Dense { .. }
             | LayerSpec::Embedding { .. }
@@ -652,8 +875,41 @@ impl LayerSpec {
             | LayerSpec::Gru { .. }
             | LayerSpec::Upsample2d { .. }
             | LayerSpec::BatchNorm { .. }
-            | LayerSpec::EntityDot { .. } => None,
+            | LayerSpec::EntityDot { .. }
+            | LayerSpec::GlobalAveragePool { .. } => None,
         }
+    }
+
+    /// `[height, width, channels]` of a window layer's input (`[1, length,
+    /// channels]` for the 1-D kinds) and its output channels; `None` for other kinds.
+    fn window_sizes(&self) -> Option<([u32; 3], u32)> {
+        Some(match *self {
+            LayerSpec::Conv2d { height, width, channels, filters, .. }
+            | LayerSpec::Conv2dStrided { height, width, channels, filters, .. } => ([height, width, channels], filters),
+            LayerSpec::MaxPool2d { height, width, channels, .. }
+            | LayerSpec::DepthwiseConv2d { height, width, channels, .. }
+            | LayerSpec::AveragePool2d { height, width, channels, .. } => ([height, width, channels], channels),
+            LayerSpec::Conv1d { length, channels, filters, .. } => ([1, length, channels], filters),
+            LayerSpec::MaxPool1d { length, channels, .. } | LayerSpec::AveragePool1d { length, channels, .. } => {
+                ([1, length, channels], channels)
+            }
+            LayerSpec::Dense { .. }
+            | LayerSpec::Embedding { .. }
+            | LayerSpec::Flatten { .. }
+            | LayerSpec::Dropout { .. }
+            | LayerSpec::SimpleRnn { .. }
+            | LayerSpec::Lstm { .. }
+            | LayerSpec::Gru { .. }
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::BatchNorm { .. }
+            | LayerSpec::EntityDot { .. }
+            | LayerSpec::GlobalAveragePool { .. } => return None,
+        })
+    }
+
+    /// Whether a window layer is 1-D (its samples `[length, channels]`).
+    fn is_1d(&self) -> bool {
+        matches!(self, LayerSpec::Conv1d { .. } | LayerSpec::MaxPool1d { .. } | LayerSpec::AveragePool1d { .. })
     }
 
     /// Channels of a [`LayerSpec::BatchNorm`] (the last dimension).
@@ -670,7 +926,14 @@ impl LayerSpec {
             | LayerSpec::Conv2d { .. }
             | LayerSpec::MaxPool2d { .. }
             | LayerSpec::Upsample2d { .. }
-            | LayerSpec::EntityDot { .. } => None,
+            | LayerSpec::EntityDot { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => None,
         }
     }
 
@@ -689,7 +952,14 @@ impl LayerSpec {
             | LayerSpec::Gru { .. }
             | LayerSpec::Conv2d { .. }
             | LayerSpec::MaxPool2d { .. }
-            | LayerSpec::Upsample2d { .. } => None,
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => None,
         }
     }
 
@@ -713,7 +983,14 @@ impl LayerSpec {
             | LayerSpec::MaxPool2d { .. }
             | LayerSpec::Upsample2d { .. }
             | LayerSpec::BatchNorm { .. }
-            | LayerSpec::EntityDot { .. } => return None,
+            | LayerSpec::EntityDot { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => return None,
         };
         Some(RecurrentDims {
             inputs: inputs as usize,
@@ -727,21 +1004,30 @@ impl LayerSpec {
 
     /// Number of elements of one input sample.
     pub fn input_len(&self) -> usize {
+        if let Some(([h, w, c], _)) = self.window_sizes() {
+            return h as usize * w as usize * c as usize;
+        }
         match *self {
             LayerSpec::Dense { inputs, .. } => inputs as usize,
             LayerSpec::Embedding { seq_len, .. } => seq_len as usize,
-            LayerSpec::Flatten { dims } => dims.elements(),
+            LayerSpec::Flatten { dims } | LayerSpec::GlobalAveragePool { dims } => dims.elements(),
             LayerSpec::Dropout { len, .. } => len as usize,
             LayerSpec::SimpleRnn { inputs, seq_len, .. }
             | LayerSpec::Lstm { inputs, seq_len, .. }
             | LayerSpec::Gru { inputs, seq_len, .. } => inputs as usize * seq_len as usize,
-            LayerSpec::Conv2d { height, width, channels, .. }
-            | LayerSpec::MaxPool2d { height, width, channels, .. }
-            | LayerSpec::Upsample2d { height, width, channels, .. } => {
+            LayerSpec::Upsample2d { height, width, channels, .. } => {
                 height as usize * width as usize * channels as usize
             }
             LayerSpec::BatchNorm { dims, .. } => dims.elements(),
             LayerSpec::EntityDot { columns, .. } => columns as usize,
+            LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => 0,
         }
     }
 
@@ -750,8 +1036,19 @@ impl LayerSpec {
         self.output_dims().elements()
     }
 
-    /// Dimensions of one output sample (`[seq_len, features]` for sequences).
+    /// Dimensions of one output sample (`[seq_len, features]` for sequences,
+    /// `[out, channels]` for the 1-D window kinds, `[oh, ow, channels]` for the 2-D ones).
     pub fn output_dims(&self) -> Dims {
+        let invalid = Dims::d1(u32::MAX);
+        if let Some((_, channels)) = self.window_sizes() {
+            let Some(g) = self.window() else { return invalid };
+            let dims = if self.is_1d() {
+                Dims::new(&[g.ow as u32, channels])
+            } else {
+                Dims::new(&[g.oh as u32, g.ow as u32, channels])
+            };
+            return dims.unwrap_or(invalid);
+        }
         match *self {
             LayerSpec::Dense { units, .. } => Dims::d1(units),
             LayerSpec::Embedding { dim, seq_len, .. } => Dims::d2(seq_len, dim),
@@ -763,20 +1060,21 @@ impl LayerSpec {
                 let out = units * if bidirectional { 2 } else { 1 };
                 if return_sequences { Dims::d2(seq_len, out) } else { Dims::d1(out) }
             }
-            LayerSpec::Conv2d { filters, .. } => self.map_dims(filters),
-            LayerSpec::MaxPool2d { channels, .. } => self.map_dims(channels),
             LayerSpec::Upsample2d { height, width, channels, factor } => {
-                Dims::new(&[height.saturating_mul(factor), width.saturating_mul(factor), channels])
-                    .unwrap_or(Dims::d1(u32::MAX))
+                Dims::new(&[height.saturating_mul(factor), width.saturating_mul(factor), channels]).unwrap_or(invalid)
             }
             LayerSpec::BatchNorm { dims, .. } => dims,
             LayerSpec::EntityDot { .. } => Dims::d1(1),
+            LayerSpec::GlobalAveragePool { dims } => Dims::d1(dims.as_slice().last().copied().unwrap_or(u32::MAX)),
+            LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => invalid,
         }
-    }
-
-    /// `[oh, ow, channels]` of a window layer (an invalid marker if no window fits).
-    fn map_dims(&self, channels: u32) -> Dims {
-        self.window().and_then(|g| Dims::new(&[g.oh as u32, g.ow as u32, channels])).unwrap_or(Dims::d1(u32::MAX))
     }
 
     /// The table a layer gathers rows from by id, for the kinds whose input
@@ -801,7 +1099,14 @@ impl LayerSpec {
             | LayerSpec::Conv2d { .. }
             | LayerSpec::MaxPool2d { .. }
             | LayerSpec::Upsample2d { .. }
-            | LayerSpec::BatchNorm { .. } => None,
+            | LayerSpec::BatchNorm { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => None,
         }
     }
 
@@ -815,9 +1120,12 @@ impl LayerSpec {
     /// without one; `Tanh` for [`LayerSpec::SimpleRnn`]).
     pub fn activation(&self) -> Activation {
         match *self {
-            LayerSpec::Dense { activation, .. } => activation,
+            LayerSpec::Dense { activation, .. }
+            | LayerSpec::Conv2d { activation, .. }
+            | LayerSpec::Conv1d { activation, .. }
+            | LayerSpec::Conv2dStrided { activation, .. }
+            | LayerSpec::DepthwiseConv2d { activation, .. } => activation,
             LayerSpec::SimpleRnn { .. } => Activation::Tanh,
-            LayerSpec::Conv2d { activation, .. } => activation,
             LayerSpec::Embedding { .. }
             | LayerSpec::Flatten { .. }
             | LayerSpec::Dropout { .. }
@@ -826,7 +1134,11 @@ impl LayerSpec {
             | LayerSpec::MaxPool2d { .. }
             | LayerSpec::Upsample2d { .. }
             | LayerSpec::BatchNorm { .. }
-            | LayerSpec::EntityDot { .. } => Activation::Linear,
+            | LayerSpec::EntityDot { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => Activation::Linear,
         }
     }
 
@@ -838,9 +1150,16 @@ impl LayerSpec {
             LayerSpec::Flatten { .. }
             | LayerSpec::Dropout { .. }
             | LayerSpec::MaxPool2d { .. }
-            | LayerSpec::Upsample2d { .. } => 0,
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => 0,
             LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => 3,
-            LayerSpec::Conv2d { .. } => 2,
+            LayerSpec::Conv2d { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. } => 2,
             LayerSpec::BatchNorm { .. } => 4,
             LayerSpec::EntityDot { .. } => 6,
         }
@@ -870,9 +1189,20 @@ impl LayerSpec {
                     _ => None,
                 }
             }
-            LayerSpec::Conv2d { channels, filters, kernel_h, kernel_w, .. } => match i {
+            LayerSpec::Conv2d { channels, filters, kernel_h, kernel_w, .. }
+            | LayerSpec::Conv2dStrided { channels, filters, kernel: [kernel_h, kernel_w], .. } => match i {
                 0 => f32_param("weight", Dims::new(&[filters, kernel_h, kernel_w, channels])?, true),
                 1 => f32_param("bias", Dims::d1(filters), false),
+                _ => None,
+            },
+            LayerSpec::Conv1d { channels, filters, kernel, .. } => match i {
+                0 => f32_param("weight", Dims::new(&[filters, kernel, channels])?, true),
+                1 => f32_param("bias", Dims::d1(filters), false),
+                _ => None,
+            },
+            LayerSpec::DepthwiseConv2d { channels, kernel: [kh, kw], .. } => match i {
+                0 => f32_param("weight", Dims::new(&[kh, kw, channels])?, true),
+                1 => f32_param("bias", Dims::d1(channels), false),
                 _ => None,
             },
             LayerSpec::BatchNorm { .. } => {
@@ -890,7 +1220,11 @@ impl LayerSpec {
             LayerSpec::Flatten { .. }
             | LayerSpec::Dropout { .. }
             | LayerSpec::MaxPool2d { .. }
-            | LayerSpec::Upsample2d { .. } => None,
+            | LayerSpec::Upsample2d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::GlobalAveragePool { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => None,
         }
     }
 
@@ -926,6 +1260,31 @@ impl LayerSpec {
                 let eps = f32::from_bits(epsilon_bits);
                 [columns, rows, dim].into_iter().all(in_range) && columns <= rows && eps.is_finite() && eps > 0.0
             }
+            LayerSpec::Conv1d { length, channels, filters, kernel, stride, dilation, activation, .. } => {
+                [length, channels, filters, kernel, stride, dilation].into_iter().all(in_range)
+                    && activation != Activation::Softmax
+                    && self.window().is_some()
+            }
+            LayerSpec::MaxPool1d { length, channels, pool, stride, .. }
+            | LayerSpec::AveragePool1d { length, channels, pool, stride, .. } => {
+                [length, channels, pool, stride].into_iter().all(in_range) && self.window().is_some()
+            }
+            LayerSpec::GlobalAveragePool { dims } => dims.validate().is_ok() && matches!(dims.as_slice().len(), 2 | 3),
+            LayerSpec::Conv2dStrided {
+                height, width, channels, filters, kernel, stride, dilation, activation, ..
+            } => {
+                [height, width, channels, filters].into_iter().chain(kernel).chain(stride).chain(dilation).all(in_range)
+                    && activation != Activation::Softmax
+                    && self.window().is_some()
+            }
+            LayerSpec::DepthwiseConv2d { height, width, channels, kernel, stride, dilation, activation, .. } => {
+                [height, width, channels].into_iter().chain(kernel).chain(stride).chain(dilation).all(in_range)
+                    && activation != Activation::Softmax
+                    && self.window().is_some()
+            }
+            LayerSpec::AveragePool2d { height, width, channels, pool, stride, .. } => {
+                [height, width, channels].into_iter().chain(pool).chain(stride).all(in_range) && self.window().is_some()
+            }
         };
         if !ok {
             return Err(Error::BadLayer);
@@ -939,24 +1298,38 @@ impl LayerSpec {
 
     /// Input length in `u64`, safe to compute before [`LayerSpec::validate`].
     fn input_len_u64(&self) -> u64 {
+        if let Some((hwc, _)) = self.window_sizes() {
+            return product(&hwc);
+        }
         match *self {
             LayerSpec::SimpleRnn { inputs, seq_len, .. }
             | LayerSpec::Lstm { inputs, seq_len, .. }
             | LayerSpec::Gru { inputs, seq_len, .. } => inputs as u64 * seq_len as u64,
-            LayerSpec::Flatten { dims } | LayerSpec::BatchNorm { dims, .. } => dims.elements() as u64,
-            LayerSpec::Conv2d { height, width, channels, .. }
-            | LayerSpec::MaxPool2d { height, width, channels, .. }
-            | LayerSpec::Upsample2d { height, width, channels, .. } => product(&[height, width, channels]),
+            LayerSpec::Flatten { dims } | LayerSpec::BatchNorm { dims, .. } | LayerSpec::GlobalAveragePool { dims } => {
+                dims.elements() as u64
+            }
+            LayerSpec::Upsample2d { height, width, channels, .. } => product(&[height, width, channels]),
             LayerSpec::Dense { .. }
             | LayerSpec::Embedding { .. }
             | LayerSpec::Dropout { .. }
-            | LayerSpec::EntityDot { .. } => self.input_len() as u64,
+            | LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::EntityDot { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => self.input_len() as u64,
         }
     }
 
     /// Output length in `u64` (an upper bound for recurrent layers), safe to
     /// compute before [`LayerSpec::validate`].
     fn output_len_u64(&self) -> u64 {
+        if let Some((_, c)) = self.window_sizes() {
+            return self.window().map_or(u64::MAX, |g| product(&[g.oh as u32, g.ow as u32, c]));
+        }
         match *self {
             LayerSpec::Embedding { dim, seq_len, .. } => dim as u64 * seq_len as u64,
             LayerSpec::SimpleRnn { units, seq_len, .. }
@@ -965,13 +1338,19 @@ impl LayerSpec {
             LayerSpec::Dense { units, .. } => units as u64,
             LayerSpec::Flatten { dims } | LayerSpec::BatchNorm { dims, .. } => dims.elements() as u64,
             LayerSpec::Dropout { len, .. } => len as u64,
-            LayerSpec::Conv2d { filters: c, .. } | LayerSpec::MaxPool2d { channels: c, .. } => {
-                self.window().map_or(u64::MAX, |g| product(&[g.oh as u32, g.ow as u32, c]))
-            }
             LayerSpec::Upsample2d { height, width, channels, factor } => {
                 product(&[height, factor, width, factor, channels])
             }
             LayerSpec::EntityDot { .. } => 1,
+            LayerSpec::GlobalAveragePool { dims } => dims.as_slice().last().map_or(u64::MAX, |&c| c as u64),
+            LayerSpec::Conv2d { .. }
+            | LayerSpec::MaxPool2d { .. }
+            | LayerSpec::Conv1d { .. }
+            | LayerSpec::MaxPool1d { .. }
+            | LayerSpec::Conv2dStrided { .. }
+            | LayerSpec::DepthwiseConv2d { .. }
+            | LayerSpec::AveragePool1d { .. }
+            | LayerSpec::AveragePool2d { .. } => u64::MAX,
         }
     }
 }

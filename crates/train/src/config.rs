@@ -32,6 +32,7 @@
 mod layers;
 mod schedule;
 mod sections;
+mod window;
 
 use ember_runtime::Activation;
 use ember_runtime::spec::{Dims, IoSpec, LayerSpec, ValueKind};

@@ -1,4 +1,5 @@
-//! [`LayerSpec::Conv2d`] as ONNX: `Conv` (+ activation).
+//! [`LayerSpec::Conv2d`] and [`LayerSpec::Conv2dStrided`] as ONNX: `Conv`
+//! (+ activation).
 //!
 //! The convolution weight is stored OHWI (`[filters, kh, kw, channels]`);
 //! its initializer (same name, `conv2d_0.weight`) holds the OIHW transpose
@@ -6,17 +7,18 @@
 //! stays there (see `layout.rs`); `pads` are explicit.
 //!
 //! Nodes of `conv2d_1`: `Conv` named `conv2d_1` (`kernel_shape = [kh, kw]`,
-//! `strides = [1, 1]`, `pads`), then the activation `conv2d_1.act`;
+//! `strides = [1, 1]`, `pads`; a Conv2dStrided writes its `strides` and
+//! `dilations` too), then the activation `conv2d_1.act`;
 //! initializers `conv2d_1.weight` (OIHW) and `conv2d_1.bias`.
 
-use ember_runtime::spec::{Activation, LayerSpec};
+use ember_runtime::spec::{Activation, LayerSpec, Window2d};
 
-use super::layout::{Layout, nchw, pads, window};
-use super::{GraphBuilder, Value, attr_ints, check_params};
+use super::layout::{Layout, channels_first, channels_first_out, window, window_attributes};
+use super::{GraphBuilder, Value, attr_int, check_params};
 use crate::{ExportError, Tensor};
 
 /// OHWI `[o, kh, kw, i]` → OIHW `[o, i, kh, kw]`, row-major.
-fn ohwi_to_oihw(w: &[f32], [o, kh, kw, i]: [usize; 4]) -> Vec<f32> {
+pub(super) fn ohwi_to_oihw(w: &[f32], [o, kh, kw, i]: [usize; 4]) -> Vec<f32> {
     let mut out = vec![0f32; w.len()];
     for f in 0..o {
         for y in 0..kh {
@@ -30,7 +32,8 @@ fn ohwi_to_oihw(w: &[f32], [o, kh, kw, i]: [usize; 4]) -> Vec<f32> {
     out
 }
 
-/// Emits a [`LayerSpec::Conv2d`] named `prefix` after `x` (see the module docs).
+/// Emits a [`LayerSpec::Conv2d`] or [`LayerSpec::Conv2dStrided`] named
+/// `prefix` after `x` (see the module docs).
 ///
 /// # Shapes
 /// `x`: `[batch, H, W, C]` (or any channels-last value holding `H·W·C`
@@ -44,28 +47,68 @@ pub(super) fn export(
     x: Value,
     layout: &mut Layout,
 ) -> Result<Value, ExportError> {
-    let LayerSpec::Conv2d { filters, activation, .. } = *spec else {
-        return Err(ExportError::Onnx(format!("{prefix}: not a Conv2d")));
+    let (filters, activation, strided) = match *spec {
+        LayerSpec::Conv2d { filters, activation, .. } => (filters, activation, false),
+        LayerSpec::Conv2dStrided { filters, activation, .. } => (filters, activation, true),
+        _ => return Err(ExportError::Onnx(format!("{prefix}: not a Conv2d"))),
     };
-    if activation == Activation::Softmax {
-        return Err(ExportError::Onnx(format!("{prefix}: a convolution cannot end in softmax")));
-    }
     let g = window(prefix, spec)?;
     let f = filters as usize;
     let ohwi = [f, g.kh, g.kw, g.c];
     let [weight, bias] = check_params(prefix, params, [&ohwi, &[f]])?;
-    let x = nchw(b, prefix, x, *layout, [g.h, g.w, g.c])?;
-    let w = b.initializer_with(&weight.name, &[f, g.c, g.kh, g.kw], &ohwi_to_oihw(&weight.data, ohwi))?;
-    let bias = b.initializer(bias)?;
-    let attributes = vec![
-        attr_ints("kernel_shape", &[g.kh as i64, g.kw as i64]),
-        attr_ints("strides", &[1, 1]),
-        attr_ints("pads", &pads(&g)),
-    ];
-    let y = b.node("Conv", prefix, &[&x.name, &w, &bias], attributes)?;
-    let y = b.activation(prefix, activation, &y)?;
-    *layout = Layout::Nchw;
-    Ok(Value { name: y, dims: vec![f, g.oh, g.ow] })
+    let w = (&weight.name[..], &[f, g.c, g.kh, g.kw][..], &ohwi_to_oihw(&weight.data, ohwi)[..]);
+    let conv = Conv { g: &g, one_d: false, dilations: strided, group: 1, out_channels: f, activation };
+    conv.emit(b, prefix, w, bias, x, layout)
+}
+
+/// One ONNX `Conv` node and its activation, shared by the convolution
+/// writers (`conv2d.rs`, `conv1d.rs`, `depthwise_conv2d.rs`).
+pub(super) struct Conv<'a> {
+    /// The window.
+    pub g: &'a Window2d,
+    /// A 1-D `Conv` on NCL (else 2-D on NCHW).
+    pub one_d: bool,
+    /// Write the `dilations` attribute (stride-1 Conv2d never did).
+    pub dilations: bool,
+    /// ONNX `group`, written when above 1.
+    pub group: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// The activation after it (not softmax).
+    pub activation: Activation,
+}
+
+impl Conv<'_> {
+    /// Emits the node with the ONNX weight `(name, dims, values)` and `bias`
+    /// after `x`, leaving the value channels-first.
+    ///
+    /// # Shapes
+    /// `x`: channels-last or channels-first, `g.h·g.w·g.c` values per sample →
+    /// NCHW `[batch, out, OH, OW]` or NCL `[batch, out, OW]`.
+    pub(super) fn emit(
+        &self,
+        b: &mut GraphBuilder,
+        prefix: &str,
+        (w_name, w_dims, w_data): (&str, &[usize], &[f32]),
+        bias: &Tensor,
+        x: Value,
+        layout: &mut Layout,
+    ) -> Result<Value, ExportError> {
+        if self.activation == Activation::Softmax {
+            return Err(ExportError::Onnx(format!("{prefix}: a convolution cannot end in softmax")));
+        }
+        let x = channels_first(b, prefix, x, *layout, self.g, self.one_d)?;
+        let w = b.initializer_with(w_name, w_dims, w_data)?;
+        let bias = b.initializer(bias)?;
+        let mut attributes = window_attributes(self.g, self.one_d, self.dilations);
+        if self.group > 1 {
+            attributes.push(attr_int("group", self.group as i64));
+        }
+        let y = b.node("Conv", prefix, &[&x.name, &w, &bias], attributes)?;
+        let y = b.activation(prefix, self.activation, &y)?;
+        *layout = Layout::Nchw;
+        Ok(Value { name: y, dims: channels_first_out(self.g, self.out_channels, self.one_d) })
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@
 
 use ember_runtime::spec::{LayerSpec, Window2d};
 
+use super::proto::AttributeProto;
 use super::{GraphBuilder, Value, attr_ints, check_len};
 use crate::ExportError;
 
@@ -36,11 +37,22 @@ pub(super) enum Layout {
     Nchw,
 }
 
-/// Whether a layer runs in NCHW (so that a run of them needs no transposes
-/// in between): Conv2d, MaxPool2d, Upsample2d and BatchNorm on a map.
+/// Whether a layer reads channels-first values (so that a run of them needs
+/// no transposes in between): the 2-D and 1-D window layers, Upsample2d,
+/// BatchNorm on a map and GlobalAveragePool (which leaves a channels-last
+/// vector).
 pub(super) fn runs_in_nchw(spec: &LayerSpec) -> bool {
     match spec {
-        LayerSpec::Conv2d { .. } | LayerSpec::MaxPool2d { .. } | LayerSpec::Upsample2d { .. } => true,
+        LayerSpec::Conv2d { .. }
+        | LayerSpec::MaxPool2d { .. }
+        | LayerSpec::Upsample2d { .. }
+        | LayerSpec::Conv1d { .. }
+        | LayerSpec::MaxPool1d { .. }
+        | LayerSpec::GlobalAveragePool { .. }
+        | LayerSpec::Conv2dStrided { .. }
+        | LayerSpec::DepthwiseConv2d { .. }
+        | LayerSpec::AveragePool1d { .. }
+        | LayerSpec::AveragePool2d { .. } => true,
         LayerSpec::BatchNorm { dims, .. } => dims.as_slice().len() == 3,
         LayerSpec::Dense { .. }
         | LayerSpec::Embedding { .. }
@@ -53,14 +65,77 @@ pub(super) fn runs_in_nchw(spec: &LayerSpec) -> bool {
     }
 }
 
-/// `Transpose(perm = [0, 2, 3, 1])` named `name`: an NCHW value `[C, H, W]`
-/// back to channels-last `[H, W, C]`.
+/// `Transpose` named `name` back to channels-last: an NCHW value `[C, H, W]`
+/// to `[H, W, C]` (`perm = [0, 2, 3, 1]`), or an NCL sequence `[C, L]` to
+/// `[L, C]` (`perm = [0, 2, 1]`).
 pub(super) fn to_channels_last(b: &mut GraphBuilder, name: &str, x: Value) -> Result<Value, ExportError> {
-    let [c, h, w] = x.dims[..] else {
-        return Err(ExportError::Onnx(format!("{name}: {:?} is not an NCHW map", x.dims)));
+    let (perm, dims): (&[i64], _) = match x.dims[..] {
+        [c, h, w] => (&[0, 2, 3, 1], vec![h, w, c]),
+        [c, l] => (&[0, 2, 1], vec![l, c]),
+        _ => return Err(ExportError::Onnx(format!("{name}: {:?} is not an NCHW map or NCL sequence", x.dims))),
     };
-    let y = b.node("Transpose", name, &[&x.name], vec![attr_ints("perm", &[0, 2, 3, 1])])?;
-    Ok(Value { name: y, dims: vec![h, w, c] })
+    let y = b.node("Transpose", name, &[&x.name], vec![attr_ints("perm", perm)])?;
+    Ok(Value { name: y, dims })
+}
+
+/// The value `x` as an NCL sequence `[c, l]` (ONNX's 1-D layout): unchanged
+/// if it already is one, else brought to channels-last `[l, c]` and
+/// transposed (`{prefix}.ncl`, perm `[0, 2, 1]`).
+pub(super) fn ncl(
+    b: &mut GraphBuilder,
+    prefix: &str,
+    x: Value,
+    layout: Layout,
+    [l, c]: [usize; 2],
+) -> Result<Value, ExportError> {
+    if layout == Layout::Nchw && x.dims == [c, l] {
+        return Ok(x);
+    }
+    let x = channels_last(b, prefix, x, layout, &[l, c])?;
+    let y = b.node("Transpose", &format!("{prefix}.ncl"), &[&x.name], vec![attr_ints("perm", &[0, 2, 1])])?;
+    Ok(Value { name: y, dims: vec![c, l] })
+}
+
+/// The attributes of a window node: `kernel_shape`, `strides` and `pads`
+/// (explicit), with `dilations` when `dilations` is set; 1-D (`[kw]`,
+/// `[sw]`, `[left, right]`) when `one_d`, else 2-D.
+pub(super) fn window_attributes(g: &Window2d, one_d: bool, dilations: bool) -> Vec<AttributeProto> {
+    let i = |v: usize| v as i64;
+    let mut a = if one_d {
+        vec![
+            attr_ints("kernel_shape", &[i(g.kw)]),
+            attr_ints("strides", &[i(g.sw)]),
+            attr_ints("pads", &[i(g.pad_left), i(g.pad_right())]),
+        ]
+    } else {
+        vec![
+            attr_ints("kernel_shape", &[i(g.kh), i(g.kw)]),
+            attr_ints("strides", &[i(g.sh), i(g.sw)]),
+            attr_ints("pads", &pads(g)),
+        ]
+    };
+    if dilations {
+        a.push(if one_d { attr_ints("dilations", &[i(g.dw)]) } else { attr_ints("dilations", &[i(g.dh), i(g.dw)]) });
+    }
+    a
+}
+
+/// The input of a window layer in ONNX's channels-first layout: NCL `[c,
+/// l]` for a 1-D layer (`g.h == 1` and `one_d`), else NCHW `[c, h, w]`.
+pub(super) fn channels_first(
+    b: &mut GraphBuilder,
+    prefix: &str,
+    x: Value,
+    layout: Layout,
+    g: &Window2d,
+    one_d: bool,
+) -> Result<Value, ExportError> {
+    if one_d { ncl(b, prefix, x, layout, [g.w, g.c]) } else { nchw(b, prefix, x, layout, [g.h, g.w, g.c]) }
+}
+
+/// The per-sample dims of a window layer's channels-first output with `c` channels.
+pub(super) fn channels_first_out(g: &Window2d, c: usize, one_d: bool) -> Vec<usize> {
+    if one_d { vec![c, g.ow] } else { vec![c, g.oh, g.ow] }
 }
 
 /// The value `x` as a channels-last sample of `dims`: transposed back from

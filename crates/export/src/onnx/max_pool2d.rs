@@ -26,7 +26,7 @@ pub(super) fn export(
     let x = nchw(b, prefix, x, *layout, [g.h, g.w, g.c])?;
     let attributes = vec![
         attr_ints("kernel_shape", &[g.kh as i64, g.kw as i64]),
-        attr_ints("strides", &[g.stride as i64, g.stride as i64]),
+        attr_ints("strides", &[g.sh as i64, g.sw as i64]),
         attr_ints("pads", &pads(&g)),
     ];
     let y = b.node("MaxPool", prefix, &[&x.name], attributes)?;

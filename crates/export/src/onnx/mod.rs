@@ -45,6 +45,14 @@
 //!   (`max_pool2d.rs`), `Upsample2d`: `Resize`, nearest (`upsample2d.rs`),
 //!   `BatchNorm`: `BatchNormalization` (`batch_norm.rs`); their NCHW runs
 //!   are in `layout.rs`;
+//! * `Conv2dStrided`: `Conv` with `strides` and `dilations` (`conv2d.rs`),
+//!   `Conv1d`: 1-D `Conv` (`conv1d.rs`), `DepthwiseConv2d`: `Conv` with
+//!   `group = channels` (`depthwise_conv2d.rs`), `MaxPool1d`: 1-D `MaxPool`,
+//!   `AveragePool1d/2d`: `AveragePool` with `count_include_pad = 0`
+//!   (`max_pool1d.rs`, `average_pool1d.rs`, `average_pool2d.rs`, sharing
+//!   `pool.rs`), `GlobalAveragePool`: `GlobalAveragePool` + `Flatten`
+//!   (`global_average_pool.rs`); 1-D layers run in NCL (`[batch, C, L]`)
+//!   the way image layers run in NCHW;
 //! * `EntityDot`: `Gather` of the embeddings, `BatchNormalization` over
 //!   the `columns · dim` values, the strictly upper triangle of the Gram
 //!   matrix (`MatMul` with its transpose, `Mul` by a constant 0/1 mask,
@@ -67,18 +75,25 @@
 //!
 //! The model's free-form metadata becomes ONNX `metadata_props`.
 
+mod average_pool1d;
+mod average_pool2d;
 mod batch_norm;
+mod conv1d;
 mod conv2d;
 mod dense;
+mod depthwise_conv2d;
 mod dropout;
 mod embedding;
 mod entity_dot;
 mod flatten;
+mod global_average_pool;
 mod graph;
 mod gru;
 mod layout;
 mod lstm;
+mod max_pool1d;
 mod max_pool2d;
+mod pool;
 pub mod proto;
 mod recurrent;
 mod rnn;
@@ -165,7 +180,19 @@ impl Model {
                     let dims = spec.recurrent().expect("a recurrent layer has recurrent dims");
                     lstm::export(&mut b, &prefix, &dims, params, x)?
                 }
-                LayerSpec::Conv2d { .. } => conv2d::export(&mut b, &prefix, spec, params, x, &mut layout)?,
+                LayerSpec::Conv2d { .. } | LayerSpec::Conv2dStrided { .. } => {
+                    conv2d::export(&mut b, &prefix, spec, params, x, &mut layout)?
+                }
+                LayerSpec::Conv1d { .. } => conv1d::export(&mut b, &prefix, spec, params, x, &mut layout)?,
+                LayerSpec::DepthwiseConv2d { .. } => {
+                    depthwise_conv2d::export(&mut b, &prefix, spec, params, x, &mut layout)?
+                }
+                LayerSpec::MaxPool1d { .. } => max_pool1d::export(&mut b, &prefix, spec, x, &mut layout)?,
+                LayerSpec::AveragePool1d { .. } => average_pool1d::export(&mut b, &prefix, spec, x, &mut layout)?,
+                LayerSpec::AveragePool2d { .. } => average_pool2d::export(&mut b, &prefix, spec, x, &mut layout)?,
+                LayerSpec::GlobalAveragePool { dims } => {
+                    global_average_pool::export(&mut b, &prefix, dims, x, &mut layout)?
+                }
                 LayerSpec::MaxPool2d { .. } => max_pool2d::export(&mut b, &prefix, spec, x, &mut layout)?,
                 LayerSpec::Upsample2d { height, width, channels, factor } => {
                     upsample2d::export(&mut b, &prefix, [height, width, channels, factor], x, &mut layout)?

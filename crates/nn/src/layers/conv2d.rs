@@ -1,13 +1,16 @@
-//! 2-D convolution (stride 1) on HWC samples, `W` stored OHWI
+//! 2-D convolution on HWC samples, `W` stored OHWI
 //! `[filters, kh, kw, channels]`: im2col of a group of samples, then one GEMM
-//! per group on one thread, groups spread over rayon.
+//! per group on one thread, groups spread over rayon. The same layer trains
+//! [`LayerSpec::Conv2d`], its strided and dilated form
+//! [`LayerSpec::Conv2dStrided`] and [`LayerSpec::Conv1d`] (a map of height
+//! 1, see `conv1d.rs`).
 //!
 //! Groups have a fixed size that depends on the shapes only, and per-group
 //! weight gradients are summed in group order, so results do not depend on
 //! the number of threads.
 
 use ember_runtime::Activation;
-use ember_runtime::spec::{LayerSpec, Padding, Window2d};
+use ember_runtime::spec::{LayerSpec, Window2d};
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
@@ -20,9 +23,9 @@ const PATCH_BUDGET: usize = 1 << 18;
 
 /// A trainable 2-D convolution.
 pub struct Conv2dLayer {
+    spec: LayerSpec,
     g: Window2d,
     filters: usize,
-    padding: Padding,
     activation: Activation,
     weight: Vec<f32>,
     bias: Vec<f32>,
@@ -37,7 +40,7 @@ pub struct Conv2dLayer {
 impl Conv2dLayer {
     /// Glorot-uniform kernel (Keras's default: fan-in `kh·kw·channels`,
     /// fan-out `kh·kw·filters`), zero bias. Panics if the spec is not a
-    /// valid [`LayerSpec::Conv2d`].
+    /// valid [`LayerSpec::Conv2d`], [`LayerSpec::Conv2dStrided`] or [`LayerSpec::Conv1d`].
     pub fn new(spec: &LayerSpec, rng: &mut impl Rng) -> Self {
         let (g, filters) = Self::geometry(spec);
         let window = g.kh * g.kw;
@@ -49,14 +52,13 @@ impl Conv2dLayer {
     /// A layer with the given weight (`[filters, kh, kw, channels]`) and bias (`[filters]`).
     pub fn from_params(spec: &LayerSpec, weight: Vec<f32>, bias: Vec<f32>) -> Self {
         let (g, filters) = Self::geometry(spec);
-        let LayerSpec::Conv2d { padding, activation, .. } = *spec else { unreachable!("checked by geometry") };
         assert_eq!(weight.len(), filters * g.kh * g.kw * g.c, "conv weight must be [filters, kh, kw, channels]");
         assert_eq!(bias.len(), filters, "conv bias must be [filters]");
         Conv2dLayer {
+            spec: *spec,
             g,
             filters,
-            padding,
-            activation,
+            activation: spec.activation(),
             grad_w: vec![0.0; weight.len()],
             grad_b: vec![0.0; filters],
             weight,
@@ -69,8 +71,15 @@ impl Conv2dLayer {
     }
 
     fn geometry(spec: &LayerSpec) -> (Window2d, usize) {
-        let (LayerSpec::Conv2d { filters, .. }, Some(g), Ok(())) = (spec, spec.window(), spec.validate()) else {
-            panic!("not a valid conv2d spec: {spec:?}")
+        let (
+            LayerSpec::Conv2d { filters, .. }
+            | LayerSpec::Conv2dStrided { filters, .. }
+            | LayerSpec::Conv1d { filters, .. },
+            Some(g),
+            Ok(()),
+        ) = (spec, spec.window(), spec.validate())
+        else {
+            panic!("not a valid conv2d or conv1d spec: {spec:?}")
         };
         (g, *filters as usize)
     }
@@ -99,6 +108,9 @@ impl Conv2dLayer {
 /// # Shapes
 /// `x`: `[samples, h, w, c]` → `patches`: `[samples · oh · ow, kh · kw · c]`.
 fn im2col(g: &Window2d, x: &[f32], samples: usize, patches: &mut Vec<f32>) {
+    if g.dw != 1 {
+        return im2col_cells(g, x, samples, patches);
+    }
     let (in_len, row_len) = (g.h * g.w * g.c, g.kw * g.c);
     // Every value is written below (zeros for cells outside the input), so
     // the buffer is not cleared first.
@@ -134,6 +146,9 @@ fn im2col(g: &Window2d, x: &[f32], samples: usize, patches: &mut Vec<f32>) {
 /// # Shapes
 /// `patches`: `[samples · oh · ow, kh · kw · c]` → `dx`: `[samples, h, w, c]` (added to).
 fn col2im(g: &Window2d, patches: &[f32], dx: &mut [f32]) {
+    if g.dw != 1 {
+        return col2im_cells(g, patches, dx);
+    }
     let (in_len, row_len) = (g.h * g.w * g.c, g.kw * g.c);
     let mut rows = patches.chunks_exact(g.kh * row_len);
     for dxs in dx.chunks_exact_mut(in_len) {
@@ -147,6 +162,50 @@ fn col2im(g: &Window2d, patches: &[f32], dx: &mut [f32]) {
                         let at = (iy * g.w + ix0) * g.c;
                         let from = ky * row_len + kx0 * g.c;
                         dxs[at..at + span].iter_mut().zip(&patch[from..from + span]).for_each(|(d, p)| *d += p);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`im2col`] one window cell at a time (dilated columns are not contiguous).
+fn im2col_cells(g: &Window2d, x: &[f32], samples: usize, patches: &mut Vec<f32>) {
+    let (in_len, c) = (g.h * g.w * g.c, g.c);
+    patches.resize(samples * g.oh * g.ow * g.kh * g.kw * c, 0.0);
+    let mut rows = patches.chunks_exact_mut(g.kh * g.kw * c);
+    for xs in x.chunks_exact(in_len).take(samples) {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let patch = rows.next().expect("one patch row per output pixel");
+                for (cell, dst) in patch.chunks_exact_mut(c).enumerate() {
+                    let (ky, kx) = (cell / g.kw, cell % g.kw);
+                    match (g.row(oy, ky), g.col(ox, kx)) {
+                        (Some(iy), Some(ix)) => {
+                            let at = (iy * g.w + ix) * c;
+                            dst.copy_from_slice(&xs[at..at + c]);
+                        }
+                        _ => dst.fill(0.0),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col_cells`].
+fn col2im_cells(g: &Window2d, patches: &[f32], dx: &mut [f32]) {
+    let (in_len, c) = (g.h * g.w * g.c, g.c);
+    let mut rows = patches.chunks_exact(g.kh * g.kw * c);
+    for dxs in dx.chunks_exact_mut(in_len) {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let patch = rows.next().expect("one patch row per output pixel");
+                for (cell, src) in patch.chunks_exact(c).enumerate() {
+                    let (ky, kx) = (cell / g.kw, cell % g.kw);
+                    if let (Some(iy), Some(ix)) = (g.row(oy, ky), g.col(ox, kx)) {
+                        let at = (iy * g.w + ix) * c;
+                        dxs[at..at + c].iter_mut().zip(src).for_each(|(d, p)| *d += p);
                     }
                 }
             }
@@ -173,7 +232,9 @@ enum Thin {
 
 impl Thin {
     fn of(g: &Window2d, filters: usize) -> Option<Self> {
-        if filters == 1 {
+        if g.dw != 1 {
+            None
+        } else if filters == 1 {
             Some(Thin::OneFilter)
         } else if g.c == 1 {
             Some(Thin::OneChannel)
@@ -375,17 +436,7 @@ fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 
 impl TrainLayer for Conv2dLayer {
     fn spec(&self) -> LayerSpec {
-        let g = &self.g;
-        LayerSpec::Conv2d {
-            height: g.h as u32,
-            width: g.w as u32,
-            channels: g.c as u32,
-            filters: self.filters as u32,
-            kernel_h: g.kh as u32,
-            kernel_w: g.kw as u32,
-            padding: self.padding,
-            activation: self.activation,
-        }
+        self.spec
     }
 
     /// # Shapes

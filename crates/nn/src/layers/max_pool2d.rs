@@ -1,7 +1,8 @@
 //! Max pooling on HWC samples: a memory-bound loop, one rayon task per group
-//! of samples.
+//! of samples. The same layer trains [`LayerSpec::MaxPool1d`] (a map of
+//! height 1, see `max_pool1d.rs`).
 
-use ember_runtime::spec::{LayerSpec, Padding, Window2d};
+use ember_runtime::spec::{LayerSpec, Window2d};
 use rayon::prelude::*;
 
 use super::{ParamMut, TrainLayer};
@@ -9,10 +10,11 @@ use super::{ParamMut, TrainLayer};
 /// Samples per rayon task.
 const GROUP: usize = 16;
 
-/// Max pooling over `pool x pool` windows with stride `pool`.
+/// Max pooling over `pool x pool` windows with stride `pool`, or 1-D
+/// windows with any stride.
 pub struct MaxPool2dLayer {
+    spec: LayerSpec,
     g: Window2d,
-    padding: Padding,
     /// For every output value of the last training pass, the index (within
     /// its sample) of the input value that won.
     argmax: Vec<u32>,
@@ -21,12 +23,15 @@ pub struct MaxPool2dLayer {
 }
 
 impl MaxPool2dLayer {
-    /// A pooling layer for a [`LayerSpec::MaxPool2d`] (panics on another or invalid spec).
+    /// A pooling layer for a [`LayerSpec::MaxPool2d`] or [`LayerSpec::MaxPool1d`]
+    /// (panics on another or invalid spec).
     pub fn new(spec: &LayerSpec) -> Self {
-        let (LayerSpec::MaxPool2d { padding, .. }, Some(g), Ok(())) = (spec, spec.window(), spec.validate()) else {
-            panic!("not a valid maxpool2d spec: {spec:?}")
+        let (LayerSpec::MaxPool2d { .. } | LayerSpec::MaxPool1d { .. }, Some(g), Ok(())) =
+            (spec, spec.window(), spec.validate())
+        else {
+            panic!("not a valid maxpool spec: {spec:?}")
         };
-        MaxPool2dLayer { g, padding: *padding, argmax: Vec::new(), y: Vec::new(), dx: Vec::new() }
+        MaxPool2dLayer { spec: *spec, g, argmax: Vec::new(), y: Vec::new(), dx: Vec::new() }
     }
 }
 
@@ -70,14 +75,7 @@ crate::simd_fn! {
 
 impl TrainLayer for MaxPool2dLayer {
     fn spec(&self) -> LayerSpec {
-        let g = &self.g;
-        LayerSpec::MaxPool2d {
-            height: g.h as u32,
-            width: g.w as u32,
-            channels: g.c as u32,
-            pool: g.kh as u32,
-            padding: self.padding,
-        }
+        self.spec
     }
 
     /// # Shapes

@@ -3,22 +3,31 @@
 //!
 //! One file per layer kind, named after the kind as in the runtime and the
 //! exporter (`dense`, `embedding`, `flatten`, `dropout`, `rnn`, `lstm`, `gru`,
-//! `conv2d`, `max_pool2d`, `upsample2d`, `batch_norm`, `entity_dot`);
+//! `conv2d`, `max_pool2d`, `upsample2d`, `batch_norm`, `entity_dot`,
+//! `conv1d`, `max_pool1d`, `global_average_pool`, `depthwise_conv2d`,
+//! `average_pool1d`, `average_pool2d`; the 1-D kinds train as their 2-D
+//! layer on a map of height 1);
 //! `recurrent` holds the back-propagation through time shared by `rnn`,
 //! `lstm` and `gru`, `activation` the activations' forward and backward passes. A new
 //! kind gets its file here and an arm in [`from_spec`], [`init`] and
 //! [`crate::network::Network::check_input`].
 
 pub mod activation;
+pub mod average_pool1d;
+pub mod average_pool2d;
 pub mod batch_norm;
+pub mod conv1d;
 pub mod conv2d;
 pub mod dense;
+pub mod depthwise_conv2d;
 pub mod dropout;
 pub mod embedding;
 pub mod entity_dot;
 pub mod flatten;
+pub mod global_average_pool;
 pub mod gru;
 pub mod lstm;
+pub mod max_pool1d;
 pub mod max_pool2d;
 mod recurrent;
 pub mod rnn;
@@ -27,15 +36,21 @@ pub mod upsample2d;
 use ember_runtime::spec::LayerSpec;
 use rand::Rng;
 
+pub use average_pool1d::AveragePool1dLayer;
+pub use average_pool2d::AveragePool2dLayer;
 pub use batch_norm::BatchNormLayer;
+pub use conv1d::Conv1dLayer;
 pub use conv2d::Conv2dLayer;
 pub use dense::DenseLayer;
+pub use depthwise_conv2d::DepthwiseConv2dLayer;
 pub use dropout::DropoutLayer;
 pub use embedding::EmbeddingLayer;
 pub use entity_dot::EntityDotLayer;
 pub use flatten::FlattenLayer;
+pub use global_average_pool::GlobalAveragePoolLayer;
 pub use gru::GruLayer;
 pub use lstm::LstmLayer;
+pub use max_pool1d::MaxPool1dLayer;
 pub use max_pool2d::MaxPool2dLayer;
 pub use rnn::SimpleRnnLayer;
 pub use upsample2d::Upsample2dLayer;
@@ -110,11 +125,19 @@ pub fn from_spec(spec: &LayerSpec, params: Vec<Vec<f32>>) -> Box<dyn TrainLayer>
             let (w, r, b) = (next(), next(), next());
             Box::new(LstmLayer::from_params(spec.recurrent().expect("a recurrent spec"), w, r, b))
         }
-        LayerSpec::Conv2d { .. } => {
+        LayerSpec::Conv2d { .. } | LayerSpec::Conv2dStrided { .. } | LayerSpec::Conv1d { .. } => {
             let (w, b) = (next(), next());
             Box::new(Conv2dLayer::from_params(spec, w, b))
         }
+        LayerSpec::DepthwiseConv2d { .. } => {
+            let (w, b) = (next(), next());
+            Box::new(DepthwiseConv2dLayer::from_params(spec, w, b))
+        }
         LayerSpec::MaxPool2d { .. } => Box::new(MaxPool2dLayer::new(spec)),
+        LayerSpec::MaxPool1d { .. } => Box::new(max_pool1d::new(spec)),
+        LayerSpec::AveragePool2d { .. } => Box::new(AveragePool2dLayer::new(spec)),
+        LayerSpec::AveragePool1d { .. } => Box::new(average_pool1d::new(spec)),
+        LayerSpec::GlobalAveragePool { dims } => Box::new(GlobalAveragePoolLayer::new(dims)),
         LayerSpec::Upsample2d { height, width, channels, factor } => upsample(height, width, channels, factor),
         LayerSpec::BatchNorm { dims, .. } => {
             let eps = spec.batch_norm_epsilon().expect("a batchnorm spec");
@@ -147,8 +170,14 @@ pub fn init(spec: &LayerSpec, rng: &mut impl Rng) -> Box<dyn TrainLayer> {
         LayerSpec::Dropout { len, rate_ppm } => Box::new(DropoutLayer::new(len as usize, rate_ppm, rng.next_u64())),
         LayerSpec::SimpleRnn { .. } => Box::new(SimpleRnnLayer::new(spec.recurrent().expect("recurrent"), rng)),
         LayerSpec::Lstm { .. } => Box::new(LstmLayer::new(spec.recurrent().expect("recurrent"), rng)),
-        LayerSpec::Conv2d { .. } => Box::new(Conv2dLayer::new(spec, rng)),
+        LayerSpec::Conv2d { .. } | LayerSpec::Conv2dStrided { .. } => Box::new(Conv2dLayer::new(spec, rng)),
+        LayerSpec::Conv1d { .. } => Box::new(conv1d::new(spec, rng)),
+        LayerSpec::DepthwiseConv2d { .. } => Box::new(DepthwiseConv2dLayer::new(spec, rng)),
         LayerSpec::MaxPool2d { .. } => Box::new(MaxPool2dLayer::new(spec)),
+        LayerSpec::MaxPool1d { .. } => Box::new(max_pool1d::new(spec)),
+        LayerSpec::AveragePool2d { .. } => Box::new(AveragePool2dLayer::new(spec)),
+        LayerSpec::AveragePool1d { .. } => Box::new(average_pool1d::new(spec)),
+        LayerSpec::GlobalAveragePool { dims } => Box::new(GlobalAveragePoolLayer::new(dims)),
         LayerSpec::Upsample2d { height, width, channels, factor } => upsample(height, width, channels, factor),
         LayerSpec::BatchNorm { dims, .. } => {
             Box::new(BatchNormLayer::new(dims, spec.batch_norm_epsilon().expect("a batchnorm spec")))

@@ -1,16 +1,23 @@
 //! Slice kernels shared by the typed layers and the dynamic interpreter, so
 //! that both compute exactly the same thing.
 //!
-//! One layer kind, one file (`dense`, `rnn`, `lstm`, `gru`, `conv2d`, `max_pool2d`,
-//! `upsample2d`, `batch_norm`, `entity_dot`; Embedding, Flatten and Dropout
-//! only copy values and have none). `recurrent` holds what the two cells
+//! One layer kind, one file (`dense`, `rnn`, `lstm`, `gru`, `conv2d`,
+//! `max_pool2d`, `upsample2d`, `batch_norm`, `entity_dot`,
+//! `depthwise_conv2d`, `average_pool2d`, `global_average_pool`; Embedding,
+//! Flatten and Dropout only copy values and have none). The 1-D window kinds
+//! run the 2-D kernels on a map of height 1 (`Conv1d` → [`conv2d`],
+//! `MaxPool1d` → [`max_pool2d`], `AveragePool1d` → [`average_pool2d`]).
+//! `recurrent` holds what the recurrent cells
 //! share; this module holds the fixed-order [`dot`] and [`gemv_acc`] that
 //! every kernel sums with.
 
+mod average_pool2d;
 mod batch_norm;
 mod conv2d;
 mod dense;
+mod depthwise_conv2d;
 mod entity_dot;
+mod global_average_pool;
 mod gru;
 mod lstm;
 mod max_pool2d;
@@ -18,10 +25,13 @@ mod recurrent;
 mod rnn;
 mod upsample2d;
 
+pub use average_pool2d::average_pool2d;
 pub use batch_norm::batch_norm;
 pub use conv2d::conv2d;
 pub use dense::dense;
+pub use depthwise_conv2d::depthwise_conv2d;
 pub use entity_dot::{EntityParams, entity_dot};
+pub use global_average_pool::global_average_pool;
 pub use gru::gru_step;
 pub use lstm::lstm_step;
 pub use max_pool2d::max_pool2d;

@@ -2,8 +2,11 @@
 //! [`crate::Forward`] with const-generic sizes.
 //!
 //! One layer kind, one file: `dense`, `embedding`, `flatten`, `dropout`,
-//! `rnn`, `lstm`, `gru`, `conv2d`, `max_pool2d`, `upsample2d`, `batch_norm`,
-//! `entity_dot`: the same stems name each kind's files in the kernels, the
+//! `rnn`, `lstm`, `gru`, `conv2d` (with `conv2d_strided`, its strided and
+//! dilated form), `max_pool2d`, `upsample2d`, `batch_norm`, `entity_dot`,
+//! `conv1d`, `max_pool1d`, `global_average_pool`, `depthwise_conv2d`,
+//! `average_pool1d`, `average_pool2d`: the same stems name each kind's files
+//! in the kernels, the
 //! exporters, the trainer and the conformance tests.
 //! `recurrent` holds what the three cells share (the [`Recurrent`] and
 //! [`Bidirectional`] wrappers, [`CellState`]), `window` what the window
@@ -16,30 +19,44 @@
 //! `LayerSpec` is exhaustive, so the compiler lists the remaining places, in
 //! this crate and in the others (for example `ember-export`'s `rust.rs`).
 
+pub mod average_pool1d;
+pub mod average_pool2d;
 pub mod batch_norm;
+pub mod conv1d;
 pub mod conv2d;
+pub mod conv2d_strided;
 pub mod dense;
+pub mod depthwise_conv2d;
 pub mod dropout;
 pub mod embedding;
 pub mod entity_dot;
 pub mod flatten;
+pub mod global_average_pool;
 pub mod gru;
 pub mod lstm;
+pub mod max_pool1d;
 pub mod max_pool2d;
 pub mod recurrent;
 pub mod rnn;
 pub mod upsample2d;
 pub mod window;
 
+pub use average_pool1d::{AveragePool1d, AveragePool1dView};
+pub use average_pool2d::{AveragePool2d, AveragePool2dView};
 pub use batch_norm::{BatchNorm, BatchNormView};
+pub use conv1d::{Conv1d, Conv1dView};
 pub use conv2d::{Conv2d, Conv2dView};
+pub use conv2d_strided::{Conv2dStrided, Conv2dStridedView};
 pub use dense::{Dense, DenseView};
+pub use depthwise_conv2d::{DepthwiseConv2d, DepthwiseConv2dView};
 pub use dropout::{Dropout, DropoutView};
 pub use embedding::{Embedding, EmbeddingView};
 pub use entity_dot::{EntityDot, EntityDotView};
 pub use flatten::{Flatten, FlattenView};
+pub use global_average_pool::{GlobalAveragePool, GlobalAveragePoolView};
 pub use gru::{Gru, GruCell};
 pub use lstm::{Lstm, LstmCell};
+pub use max_pool1d::{MaxPool1d, MaxPool1dView};
 pub use max_pool2d::{MaxPool2d, MaxPool2dView};
 pub use recurrent::{
     Bidirectional, BidirectionalView, Cell, CellKind, CellState, Last, Recurrent, RecurrentView, Returns, Sequences,

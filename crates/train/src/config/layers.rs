@@ -1,7 +1,7 @@
 //! The `[[layers]]` of a model file and the layer specs they make.
 
 use ember_runtime::Activation;
-use ember_runtime::spec::{Dims, LayerSpec, Padding, ValueKind};
+use ember_runtime::spec::{Dims, LayerSpec, ValueKind};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError, bad_config};
@@ -52,7 +52,7 @@ pub enum LayerConfig {
         #[serde(default)]
         bidirectional: bool,
     },
-    /// A 2-D convolution with stride 1 on an image `[height, width, channels]`.
+    /// A 2-D convolution on an image `[height, width, channels]`.
     #[serde(alias = "conv")]
     Conv2d {
         /// Output channels.
@@ -60,6 +60,13 @@ pub enum LayerConfig {
         /// Kernel size: `3` or `[rows, columns]`.
         #[serde(default = "three")]
         kernel: Kernel,
+        /// Step between outputs: `1` (the default) or `[rows, columns]`.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        stride: Kernel,
+        /// Spacing of the kernel's cells (Keras `dilation_rate`): `1` (the
+        /// default) or `[rows, columns]`.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        dilation: Kernel,
         /// `same` (the default) or `valid`.
         #[serde(default = "same")]
         padding: String,
@@ -90,6 +97,86 @@ pub enum LayerConfig {
         #[serde(default = "bn_epsilon")]
         epsilon: f32,
     },
+    /// A 1-D convolution over a sequence `[steps, channels]` (Keras `Conv1D`).
+    Conv1d {
+        /// Output channels.
+        filters: u32,
+        /// Window cells.
+        #[serde(default = "three_u32")]
+        kernel: u32,
+        /// Steps between outputs.
+        #[serde(default = "one_u32")]
+        stride: u32,
+        /// Steps between window cells (Keras `dilation_rate`).
+        #[serde(default = "one_u32")]
+        dilation: u32,
+        /// `same` (the default) or `valid`.
+        #[serde(default = "same")]
+        padding: String,
+        /// Activation name.
+        #[serde(default = "linear")]
+        activation: String,
+    },
+    /// A depthwise 2-D convolution, depth multiplier 1 (Keras `DepthwiseConv2D`).
+    #[serde(alias = "depthwise")]
+    Depthwiseconv2d {
+        /// Kernel size: `3` or `[rows, columns]`.
+        #[serde(default = "three")]
+        kernel: Kernel,
+        /// Step between outputs: `1` or `[rows, columns]`.
+        #[serde(default = "one")]
+        stride: Kernel,
+        /// Spacing of the kernel's cells: `1` or `[rows, columns]`.
+        #[serde(default = "one")]
+        dilation: Kernel,
+        /// `same` (the default) or `valid`.
+        #[serde(default = "same")]
+        padding: String,
+        /// Activation name.
+        #[serde(default = "linear")]
+        activation: String,
+    },
+    /// 1-D max pooling over a sequence (Keras `MaxPooling1D`).
+    Maxpool1d {
+        /// Window cells.
+        #[serde(default = "two")]
+        pool: u32,
+        /// Steps between windows (default: the window).
+        stride: Option<u32>,
+        /// `valid` (the default, as in Keras) or `same`.
+        #[serde(default = "valid")]
+        padding: String,
+    },
+    /// 1-D average pooling over a sequence (Keras `AveragePooling1D`;
+    /// padding is not counted).
+    #[serde(alias = "averagepool1d")]
+    Avgpool1d {
+        /// Window cells.
+        #[serde(default = "two")]
+        pool: u32,
+        /// Steps between windows (default: the window).
+        stride: Option<u32>,
+        /// `valid` (the default) or `same`.
+        #[serde(default = "valid")]
+        padding: String,
+    },
+    /// 2-D average pooling over an image (Keras `AveragePooling2D`; padding
+    /// is not counted).
+    #[serde(alias = "averagepool2d")]
+    Avgpool2d {
+        /// Window: `2` or `[rows, columns]`.
+        #[serde(default = "two_kernel")]
+        pool: Kernel,
+        /// Step (default: the window): `2` or `[rows, columns]`.
+        stride: Option<Kernel>,
+        /// `valid` (the default) or `same`.
+        #[serde(default = "valid")]
+        padding: String,
+    },
+    /// The mean of every channel of a sequence or an image (Keras
+    /// `GlobalAveragePooling1D/2D`): `[channels]`.
+    #[serde(alias = "globalaveragepool")]
+    Globalavgpool,
     /// Entity embeddings of every `[entity]` column, batch-normalised, their
     /// pairwise dot products plus one bias per category (must come first).
     Entitydot {
@@ -125,7 +212,7 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    fn rows_cols(self) -> (u32, u32) {
+    pub(super) fn rows_cols(self) -> (u32, u32) {
         match self {
             Kernel::Square(k) => (k, k),
             Kernel::Rect([r, c]) => (r, c),
@@ -149,6 +236,26 @@ fn three() -> Kernel {
     Kernel::Square(3)
 }
 
+fn one() -> Kernel {
+    Kernel::Square(1)
+}
+
+pub(super) fn is_one(k: &Kernel) -> bool {
+    k.rows_cols() == (1, 1)
+}
+
+fn two_kernel() -> Kernel {
+    Kernel::Square(2)
+}
+
+fn three_u32() -> u32 {
+    3
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
 fn two() -> u32 {
     2
 }
@@ -159,14 +266,6 @@ fn ten() -> u32 {
 
 fn bn_epsilon() -> f32 {
     ember_nn::layers::batch_norm::EPSILON
-}
-
-fn padding(s: &str) -> Result<Padding> {
-    match s {
-        "same" => Ok(Padding::Same),
-        "valid" => Ok(Padding::Valid),
-        _ => bad_config!("padding must be \"same\" or \"valid\", not {s:?}"),
-    }
 }
 
 /// The spec of layer `i` given the shape `dims` of its input.
@@ -233,36 +332,14 @@ pub(super) fn layer_spec(
             let (units, return_sequences, bidirectional) = (*units, *return_sequences, *bidirectional);
             LayerSpec::Lstm { inputs, units, seq_len, return_sequences, bidirectional }
         }
-        LayerConfig::Conv2d { filters, kernel, padding: pad, activation } => {
-            let (height, width, channels) = image("a conv2d layer")?;
-            let activation =
-                Activation::from_name(activation).filter(|a| *a != Activation::Softmax).ok_or_else(|| {
-                    TrainError::config(format!("activation {activation:?} is not allowed on a conv2d layer"))
-                })?;
-            let (kernel_h, kernel_w) = kernel.rows_cols();
-            let spec = LayerSpec::Conv2d {
-                height,
-                width,
-                channels,
-                filters: *filters,
-                kernel_h,
-                kernel_w,
-                padding: padding(pad)?,
-                activation,
-            };
-            if *filters == 0 || kernel_h == 0 || kernel_w == 0 || spec.window().is_none() {
-                bad_config!("a {kernel_h}x{kernel_w} {pad} convolution with {filters} filters does not fit {dims:?}");
-            }
-            spec
-        }
-        LayerConfig::Maxpool2d { pool, padding: pad } => {
-            let (height, width, channels) = image("a maxpool2d layer")?;
-            let spec = LayerSpec::MaxPool2d { height, width, channels, pool: *pool, padding: padding(pad)? };
-            if spec.window().is_none() {
-                bad_config!("a {pool}x{pool} {pad} pooling window does not fit {dims:?}");
-            }
-            spec
-        }
+        LayerConfig::Conv2d { .. }
+        | LayerConfig::Maxpool2d { .. }
+        | LayerConfig::Conv1d { .. }
+        | LayerConfig::Depthwiseconv2d { .. }
+        | LayerConfig::Maxpool1d { .. }
+        | LayerConfig::Avgpool1d { .. }
+        | LayerConfig::Avgpool2d { .. }
+        | LayerConfig::Globalavgpool => super::window::window_spec(l, dims)?,
         LayerConfig::Upsample2d { factor } => {
             let (height, width, channels) = image("an upsample2d layer")?;
             if *factor == 0 {
