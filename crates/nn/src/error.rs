@@ -172,4 +172,14 @@ pub enum NnError {
     /// The checkpoint was made with other training settings.
     #[error("checkpoint was made with different training settings; start without --resume or use the same settings")]
     CheckpointSettings,
+    /// A sparse categorical target is not a class index of the output.
+    #[error("sample {sample} has label {value}, not a class index in 0..{classes}")]
+    Label {
+        /// 0-based sample.
+        sample: usize,
+        /// The target value.
+        value: f32,
+        /// Output units (classes).
+        classes: usize,
+    },
 }
