@@ -38,7 +38,7 @@ use ember_nn::optim::OptimizerConfig;
 use crate::error::{Result, TrainError, bad_config};
 
 pub use layers::{Kernel, LayerConfig};
-pub use sections::{EntityConfig, NoiseConfig, TextConfig, WordsConfig};
+pub use sections::{ColumnsConfig, EntityConfig, NoiseConfig, TextConfig, WordsConfig};
 
 /// What the model learns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +56,10 @@ pub enum Task {
     /// Entity embeddings of categorical columns predicting a numeric target
     /// (an `[entity]` section; the first layer is `entitydot`).
     Entity,
+    /// Predict one or more numbers (the last layer is a linear `Dense` with
+    /// one unit per target; MSE, MAE or Huber). The targets are standardised
+    /// for training and the scale folded back into the last layer.
+    Regress,
 }
 
 /// Training settings of a model file; every field has a default.
@@ -68,7 +72,7 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Fraction held out for validation (taken from the end of the data).
     pub validation_split: f32,
-    /// `mse`, `mae`, `bce`, `cce`.
+    /// `mse`, `mae`, `huber`, `bce`, `cce`, `sparse_cce`.
     pub loss: String,
     /// `sgd`, `adam`, `rmsprop`, `adadelta`.
     pub optimizer: String,
@@ -139,6 +143,10 @@ pub struct ModelConfig {
     /// category id per column).
     #[serde(default)]
     pub entity: Option<EntityConfig>,
+    /// Which CSV columns hold the label (`classify`) or the targets
+    /// (`regress`); the other columns are the features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<ColumnsConfig>,
     /// Layers in order.
     pub layers: Vec<LayerConfig>,
     /// Training settings.
@@ -234,6 +242,13 @@ impl ModelConfig {
                     bad_config!("an entity model predicts one value: its last layer must have one output");
                 }
             }
+            Task::Regress => {
+                if !matches!(last, Some(LayerSpec::Dense { activation: Activation::Linear, .. })) {
+                    bad_config!(
+                        "a regressor must end with a linear dense layer of one unit per target (it holds the targets' scale)"
+                    );
+                }
+            }
             Task::Autoencoder | Task::Denoise | Task::Classify => {}
         }
         Ok(specs)
@@ -267,8 +282,9 @@ impl ModelConfig {
     /// The fit settings.
     pub fn fit_config(&self) -> Result<FitConfig> {
         let t = &self.train;
-        let loss = Loss::from_name(&t.loss)
-            .ok_or_else(|| TrainError::config(format!("unknown loss {:?} (mse, mae, bce, cce)", t.loss)))?;
+        let loss = Loss::from_name(&t.loss).ok_or_else(|| {
+            TrainError::config(format!("unknown loss {:?} (mse, mae, huber, bce, cce, sparse_cce)", t.loss))
+        })?;
         let mut optimizer = OptimizerConfig::from_name(&t.optimizer, t.learning_rate).ok_or_else(|| {
             TrainError::config(format!("unknown optimizer {:?} (sgd, adam, rmsprop, adadelta)", t.optimizer))
         })?;
