@@ -230,6 +230,7 @@ loss = "huber"
 learning_rate = 0.05
 "#;
     let cfg = ModelConfig::from_toml(text).expect("valid");
+    assert_eq!(ModelConfig::from_toml(&cfg.to_toml()).expect("round trip"), cfg);
     let s = run(&cfg, Some(&d.join("t.csv")), &d.join("out")).expect("trains");
     let model = Model::from_blob(&std::fs::read(d.join("out/two.emb")).expect("blob")).expect("loads");
     let mut net = ember_nn::network::Network::from_model(&model);
@@ -240,4 +241,48 @@ learning_rate = 0.05
     let relu = text.replace("\"linear\"", "\"relu\"");
     let err = ModelConfig::from_toml(&relu).expect_err("relu output");
     assert!(err.to_string().contains("linear dense layer"), "{err}");
+}
+
+/// A softmax classifier of the generated `data` (flattened `input`), `classes` classes.
+fn generated_classifier(data: &str, input: &[u32], classes: u32) -> ModelConfig {
+    let text = format!(
+        r#"
+name = "gen"
+task = "classify"
+input = {input:?}
+data = "{data}"
+layers = [{{ type = "flatten" }}, {{ type = "dense", units = 32, activation = "relu" }},
+          {{ type = "dense", units = {classes}, activation = "softmax" }}]
+[train]
+epochs = 8
+batch_size = 32
+validation_split = 0.2
+loss = "sparse_cce"
+learning_rate = 0.003
+max_samples = 600
+"#
+    );
+    ModelConfig::from_toml(&text).expect("valid config")
+}
+
+#[test]
+fn generated_kws_gesture_and_mnist_images_are_learnable_classes() {
+    // The data of the convolutional presets, through the classify task with a
+    // dense network: far above chance (1/6, 1/5, 1/10).
+    for (data, input, classes, names) in [
+        ("kws", vec![49, 10, 1], 6, "silence\nrise\nfall\nlow\nhigh\nburst"),
+        ("gestures", vec![64, 3], 5, "idle\nshake\ncircle\ntap\nswipe"),
+        ("mnist", vec![28, 28, 1], 10, "0\n1\n2\n3\n4\n5\n6\n7\n8\n9"),
+    ] {
+        let out = dir(&format!("generated-{data}"));
+        let s = run(&generated_classifier(data, &input, classes), None, &out).expect("trains");
+        let acc = s.classification.expect("report").accuracy;
+        assert!(acc > 0.7, "{data}: validation accuracy {acc}");
+        assert_eq!(s.model.meta("classes"), Some(names), "{data}");
+    }
+    // The wrong input shape for a generated set names the set's shape.
+    let Err(err) = run(&generated_classifier("kws", &[49, 9], 6), None, &dir("kws-shape")) else {
+        panic!("49x9 inputs cannot take 49x10 maps");
+    };
+    assert!(err.to_string().contains("kws maps are [49, 10, 1]"), "{err}");
 }

@@ -179,3 +179,33 @@ impl std::fmt::Display for ClassificationReport {
         row(f, &self.weighted_avg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_metrics_match_hand_computed_values() {
+        let (p, t) = ([1.0, 2.0, 4.0], [1.0, 3.0, 2.0]);
+        assert_eq!(mse(&p, &t), 5.0 / 3.0);
+        assert_eq!(mae(&p, &t), 1.0);
+        assert_eq!(per_sample_mse(&[1.0, 2.0, 4.0, 0.0], &[1.0, 3.0, 2.0, 0.0], 2), vec![0.5, 2.0]);
+    }
+
+    #[test]
+    fn percentile_interpolates_like_numpy() {
+        // numpy.percentile([4, 1, 3, 2], q) for q = 0, 50, 99, 100: 1, 2.5, 3.97, 4.
+        let v = [4.0, 1.0, 3.0, 2.0];
+        for (q, want) in [(0.0, 1.0), (50.0, 2.5), (99.0, 3.97), (100.0, 4.0)] {
+            assert!((percentile(&v, q) - want).abs() < 1e-12, "q {q}: {}", percentile(&v, q));
+        }
+        assert!(percentile(&[], 50.0).is_nan());
+    }
+
+    #[test]
+    fn sparse_accuracy_counts_matching_class_indices() {
+        let pred = [0.1, 0.9, 0.8, 0.2, 0.3, 0.7];
+        assert_eq!(sparse_accuracy(&pred, &[1.0, 1.0, 1.0], 2), 2.0 / 3.0);
+        assert_eq!(sparse_accuracy(&[0.2, 0.7], &[0.0, 1.0], 1), 1.0);
+    }
+}

@@ -143,10 +143,12 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     let report_path = opts.out.join("report.md");
     let mut text = report(cfg, &summary, &ds);
     if anomaly.is_some() {
-        text += "\n## Anomaly detection (reconstruction MSE per window)\n\n";
+        let mut section = "\n## Anomaly detection (reconstruction MSE per window)\n\n".to_string();
         for l in &summary.summary {
-            text += &format!("- {l}\n");
+            section += &format!("- {l}\n");
         }
+        let at = text.find("\n## Files").unwrap_or(text.len());
+        text.insert_str(at, &section);
     }
     crate::write_file(&report_path, text.as_bytes())?;
     let mut summary = summary;
