@@ -20,6 +20,27 @@
 //! optimizer = "adam"
 //! ```
 //!
+//! A classifier of features, images or time series (no `[text]` section)
+//! or a regressor names its CSV columns in `[columns]`:
+//!
+//! ```toml
+//! name = "species"
+//! task = "classify"             # or "regress": a linear last Dense, one unit per target
+//! input = [4]                   # a time series is [steps, channels], time-major
+//! data = "iris.csv"             # a CSV, a folder per class (.npy / .csv files), an IDX images file
+//! layers = [
+//!     { type = "dense", units = 16, activation = "relu" },
+//!     { type = "dense", units = 3, activation = "softmax" },
+//! ]
+//!
+//! [columns]
+//! label = "species"             # classify (default: the last column); regress: targets = ["y"]
+//!
+//! [train]
+//! loss = "sparse_cce"           # integer labels; "cce" one-hot, "bce" one sigmoid unit;
+//!                               # regress: "mse", "mae" or "huber"
+//! ```
+//!
 //! The presets (`crates/train/presets/*.toml`) write their layers as one
 //! array of inline tables, `layers = [{ type = "dense", units = 128 }, ...]`,
 //! which TOML reads as the same list.
