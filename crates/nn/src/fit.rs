@@ -31,7 +31,8 @@ pub const VALIDATION_NOISE_SEED: u64 = 0x5EED_F7A1;
 pub struct TrainData<'a> {
     /// Inputs `[n, input_len]`.
     pub x: &'a [f32],
-    /// Targets `[n, output_len]`.
+    /// Targets `[n, output_len]`, or `[n, 1]` class indices for sparse
+    /// categorical cross-entropy ([`Loss::target_len`]).
     pub y: &'a [f32],
 }
 
