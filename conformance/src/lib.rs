@@ -86,10 +86,11 @@ pub fn to_f64(v: &[f32]) -> Vec<f64> {
 
 /// The Keras losses in `f64`, without clamping (tests keep probabilities
 /// away from 0 and 1): MSE, MAE and BCE are means over every element, CCE
-/// is the mean over samples of `-Σ t ln y`.
+/// is the mean over samples of `-Σ t ln y`, Huber (delta 1) is a mean over
+/// every element, sparse CCE the mean over samples of `-ln y[label]`.
 ///
 /// # Shapes
-/// `y`, `t`: `[batch, n]`.
+/// `y`: `[batch, n]`; `t`: `[batch, n]`, or `[batch]` class indices for sparse CCE.
 pub fn loss_f64(loss: Loss, y: &[f64], t: &[f64], batch: usize) -> f64 {
     let n = y.len() as f64;
     match loss {
@@ -97,6 +98,22 @@ pub fn loss_f64(loss: Loss, y: &[f64], t: &[f64], batch: usize) -> f64 {
         Loss::Mae => y.iter().zip(t).map(|(y, t)| (y - t).abs()).sum::<f64>() / n,
         Loss::Bce => -y.iter().zip(t).map(|(p, t)| t * p.ln() + (1.0 - t) * (1.0 - p).ln()).sum::<f64>() / n,
         Loss::Cce => -y.iter().zip(t).map(|(p, t)| t * p.ln()).sum::<f64>() / batch as f64,
+        // delta = 1: d²/2 inside, |d| - 1/2 outside.
+        Loss::Huber => {
+            y.iter()
+                .zip(t)
+                .map(|(y, t)| {
+                    let d = (y - t).abs();
+                    if d <= 1.0 { 0.5 * d * d } else { d - 0.5 }
+                })
+                .sum::<f64>()
+                / n
+        }
+        // t holds one class index per sample.
+        Loss::SparseCce => {
+            let width = y.len() / batch;
+            -t.iter().enumerate().map(|(b, &k)| y[b * width + k as usize].ln()).sum::<f64>() / batch as f64
+        }
     }
 }
 

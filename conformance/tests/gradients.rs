@@ -143,7 +143,27 @@ fn loss_case(loss: Loss, batch: usize, n: usize, r: &mut ChaCha8Rng) -> (Vec<f32
         }
         Loss::Bce => (uniform(r, batch * n, 0.05, 0.95), uniform(r, batch * n, 0.0, 1.0)),
         Loss::Cce => (distributions(batch, n, r), distributions(batch, n, r)),
+        // Differences on both sides of delta = 1, away from the kink.
+        Loss::Huber => {
+            let t = uniform(r, batch * n, -2.0, 2.0);
+            let y = t
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| {
+                    let sign = if r.random_range(0..2) == 0 { -1.0 } else { 1.0 };
+                    let d = if i % 2 == 0 { r.random_range(0.05..0.9) } else { r.random_range(1.1..2.5) };
+                    t + sign * d
+                })
+                .collect();
+            (y, t)
+        }
+        Loss::SparseCce => (distributions(batch, n, r), labels(batch, n, r)),
     }
+}
+
+/// `batch` class indices below `n`, as `f32`.
+fn labels(batch: usize, n: usize, r: &mut ChaCha8Rng) -> Vec<f32> {
+    (0..batch).map(|_| r.random_range(0..n) as f32).collect()
 }
 
 /// `batch` probability vectors of length `n` with entries above 0.05 / n.
@@ -181,6 +201,7 @@ fn check_fused_loss(loss: Loss, act: Activation, batch: usize, n: usize, seed: u
     let z = uniform(&mut r, batch * n, -3.0, 3.0);
     let t = match loss {
         Loss::Cce => distributions(batch, n, &mut r),
+        Loss::SparseCce => labels(batch, n, &mut r),
         _ => uniform(&mut r, batch * n, 0.0, 1.0),
     };
     let probs = |z: &[f64]| -> Vec<f64> {
@@ -556,4 +577,39 @@ fn l2_applies_to_kernels_only() {
         assert!((*got as f64 - want).abs() <= 4.0 * f32::EPSILON as f64 * want.abs(), "{got} vs {want}");
     }
     assert_eq!(b, vec![0.5, -1.0], "the bias is not regularised");
+}
+
+#[test]
+fn huber_gradient() {
+    check_loss(Loss::Huber, 4, 3, 13);
+    check_loss(Loss::Huber, 2, 5, 14);
+}
+
+#[test]
+fn sparse_cce_gradient() {
+    check_loss(Loss::SparseCce, 4, 3, 15);
+    check_loss(Loss::SparseCce, 3, 10, 16);
+}
+
+#[test]
+fn sparse_cce_fused_with_softmax_gradient() {
+    check_fused_loss(Loss::SparseCce, Activation::Softmax, 4, 3, 17);
+    check_fused_loss(Loss::SparseCce, Activation::Softmax, 2, 10, 18);
+}
+
+#[test]
+fn sparse_cce_equals_cce_on_one_hot_rows() {
+    let mut r = rng(19);
+    let (batch, n) = (5, 4);
+    let y = distributions(batch, n, &mut r);
+    let t = labels(batch, n, &mut r);
+    let one_hot: Vec<f32> =
+        t.iter().flat_map(|&k| (0..n).map(move |j| if j == k as usize { 1.0 } else { 0.0 })).collect();
+    for fused in [false, true] {
+        let (mut g_sparse, mut g_dense) = (Vec::new(), Vec::new());
+        let a = Loss::SparseCce.value_and_grad(&y, &t, batch, fused, &mut g_sparse);
+        let b = Loss::Cce.value_and_grad(&y, &one_hot, batch, fused, &mut g_dense);
+        check_loss_value("sparse vs dense CCE", a, b);
+        assert_grad("sparse vs dense CCE", &g_sparse, &to_f64(&g_dense));
+    }
 }

@@ -6,7 +6,9 @@
 
 mod blobs;
 mod csv;
+mod generated;
 mod idx;
+mod labeled;
 mod npy;
 mod pca;
 mod plot;

@@ -43,7 +43,7 @@ pub(super) fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 /// A cell trimmed of white space and of one pair of surrounding double quotes.
-fn clean(cell: &str) -> &str {
+pub(super) fn clean(cell: &str) -> &str {
     let c = cell.trim();
     c.strip_prefix('"').and_then(|c| c.strip_suffix('"')).unwrap_or(c).trim()
 }
@@ -103,7 +103,7 @@ pub(super) fn parse_csv(path: &Path, text: &str, label_column: Option<&str>) -> 
 }
 
 /// The 0-based index of the label column named or numbered by `spec`.
-fn resolve_label(
+pub(super) fn resolve_label(
     path: &Path,
     line: usize,
     header: Option<&Vec<&str>>,

@@ -1,6 +1,8 @@
 //! Data sets: an in-memory [`Dataset`], file loaders (MNIST IDX, MNIST CSV,
-//! float CSV, `.npy`), synthetic Gaussian blobs and input noise for
-//! denoising autoencoders.
+//! float CSV, `.npy`, labelled CSV and class folders for classifiers and
+//! regressors), synthetic Gaussian blobs, generated sensor, gesture and
+//! keyword-spotting data ([`generated`]) and input noise for denoising
+//! autoencoders.
 //!
 //! Every loader accepts plain or gzip-compressed files; gzip is recognised by
 //! its magic bytes (`1f 8b`), never by the file name. Errors are
@@ -10,6 +12,8 @@
 mod blobs;
 mod csv;
 mod error;
+pub mod generated;
+mod labeled;
 pub mod mat;
 mod mnist;
 pub mod noise;
@@ -24,6 +28,7 @@ use std::path::{Path, PathBuf};
 pub use blobs::{Centers, make_blobs};
 pub use csv::load_csv;
 pub use error::DataError;
+pub use labeled::{Labeled, Targets, load_class_folders, load_labeled_csv, load_regression_csv};
 pub use mat::{MatValue, parse_mat, read_mat};
 pub use mnist::{load_mnist_csv, load_mnist_idx};
 pub use table::{CategoryColumn, CategoryTable, load_table, synthetic_table};

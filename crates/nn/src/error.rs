@@ -178,4 +178,14 @@ pub enum NnError {
     /// Bad class weights, or class weights on a loss that is not a classifier's.
     #[error("class weights: {0}")]
     ClassWeights(String),
+    /// A sparse categorical target is not a class index of the output.
+    #[error("sample {sample} has label {value}, not a class index in 0..{classes}")]
+    Label {
+        /// 0-based sample.
+        sample: usize,
+        /// The target value.
+        value: f32,
+        /// Output units (classes).
+        classes: usize,
+    },
 }

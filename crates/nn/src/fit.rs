@@ -32,7 +32,8 @@ pub const VALIDATION_NOISE_SEED: u64 = 0x5EED_F7A1;
 pub struct TrainData<'a> {
     /// Inputs `[n, input_len]`.
     pub x: &'a [f32],
-    /// Targets `[n, output_len]`.
+    /// Targets `[n, output_len]`, or `[n, 1]` class indices for sparse
+    /// categorical cross-entropy ([`Loss::target_len`]).
     pub y: &'a [f32],
 }
 
@@ -82,7 +83,19 @@ pub fn evaluate(
     accuracy: bool,
 ) -> Result<(f64, Option<f64>), NnError> {
     net.check_input(x)?;
+    check_labels(net, loss, y)?;
     Ok(evaluate_checked(net, loss, l2, x, y, accuracy))
+}
+
+/// For [`Loss::SparseCce`]: every target is a class index of the output.
+fn check_labels(net: &Network, loss: Loss, y: &[f32]) -> Result<(), NnError> {
+    if loss == Loss::SparseCce {
+        let classes = net.output_len();
+        if let Some(sample) = y.iter().position(|&v| !(v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes)) {
+            return Err(NnError::Label { sample, value: y[sample], classes });
+        }
+    }
+    Ok(())
 }
 
 /// [`evaluate`] on inputs already checked.
@@ -99,7 +112,17 @@ fn evaluate_checked(
     let n = pred.len() / out_len.max(1);
     let mut grad = Vec::new();
     let value = loss.value_and_grad(&pred, y, n, false, &mut grad) + penalty(net, l2);
-    (value, accuracy.then(|| metrics::accuracy(&pred, y, out_len)))
+    (value, accuracy.then(|| batch_accuracy(loss, &pred, y, out_len)))
+}
+
+/// Accuracy of a batch: against class indices for [`Loss::SparseCce`],
+/// against one-hot rows (or 0/1 targets) otherwise.
+fn batch_accuracy(loss: Loss, pred: &[f32], y: &[f32], out_len: usize) -> f64 {
+    if loss == Loss::SparseCce {
+        metrics::sparse_accuracy(pred, y, out_len)
+    } else {
+        metrics::accuracy(pred, y, out_len)
+    }
 }
 
 fn penalty(net: &Network, l2: f32) -> f64 {
@@ -122,7 +145,7 @@ fn penalty(net: &Network, l2: f32) -> f64 {
 /// row id, named with its sample), bad settings or an unfit checkpoint; and
 /// during training when the loss diverges or a checkpoint cannot be written.
 pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOptions<'_>) -> Result<History, NnError> {
-    let (in_len, out_len) = (net.input_len(), net.output_len());
+    let (in_len, out_len) = (net.input_len(), cfg.loss.target_len(net.output_len()));
     if in_len == 0 || !data.x.len().is_multiple_of(in_len) {
         return Err(NnError::InputShape { values: data.x.len(), sample_len: in_len });
     }
@@ -134,6 +157,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         return Err(NnError::NonFinite { index });
     }
     net.check_input(data.x)?;
+    check_labels(net, cfg.loss, data.y)?;
     if cfg.batch_size == 0 {
         return Err(NnError::BatchSize);
     }
@@ -189,6 +213,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
         observer.on_resume(history.epochs.len(), cfg.epochs);
     }
 
+    let width = net.output_len();
     let batches = n_train.div_ceil(cfg.batch_size);
     let (mut xb, mut yb, mut wb, mut grad) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let first_epoch = if history.stopped_early { cfg.epochs } else { history.epochs.len() };
@@ -215,7 +240,7 @@ pub fn fit(net: &mut Network, data: TrainData<'_>, cfg: &FitConfig, opts: FitOpt
                 }
             };
             if cfg.accuracy {
-                correct += metrics::accuracy(pred, &yb, out_len) * idx.len() as f64;
+                correct += batch_accuracy(cfg.loss, pred, &yb, width) * idx.len() as f64;
             }
             if !value.is_finite() {
                 return Err(NnError::Diverged { value, epoch: epoch + 1, batch: b + 1 });

@@ -1,9 +1,13 @@
 //! Losses with Keras's reduction conventions: the mean over every element
-//! (MSE, MAE, binary cross-entropy) or the mean over samples of the per-sample
-//! sum (categorical cross-entropy).
+//! (MSE, MAE, Huber, binary cross-entropy) or the mean over samples of the
+//! per-sample sum (categorical cross-entropy, dense or sparse).
 
 use ember_runtime::Activation;
 use serde::{Deserialize, Serialize};
+
+/// The threshold of [`Loss::Huber`] (Keras's default `delta`): quadratic
+/// below it, linear above.
+pub const HUBER_DELTA: f32 = 1.0;
 
 /// Probabilities are clamped to `[EPS, 1 - EPS]` inside logarithms (Keras's epsilon).
 pub const EPS: f32 = 1e-7;
@@ -20,12 +24,23 @@ pub enum Loss {
     Bce,
     /// Categorical cross-entropy on a probability vector per sample (one-hot targets).
     Cce,
+    /// Huber loss with `delta =` [`HUBER_DELTA`]: per element `d²/2` for
+    /// `|d| ≤ delta`, else `delta·(|d| − delta/2)`, averaged over every element.
+    Huber,
+    /// Sparse categorical cross-entropy: the targets are one class index per
+    /// sample (`[batch, 1]`, stored as `f32`), not one-hot rows; the loss is
+    /// the mean over samples of `−ln p[label]`.
+    SparseCce,
 }
 
 impl Loss {
-    /// Parses `mse`, `mae`, `bce` (or `binary_crossentropy`), `cce` (or `categorical_crossentropy`).
+    /// Parses `mse`, `mae`, `bce` (or `binary_crossentropy`), `cce` (or
+    /// `categorical_crossentropy`), `huber`, `sparse_cce` (or
+    /// `sparse_categorical_crossentropy`).
     pub fn from_name(name: &str) -> Option<Self> {
         Some(match name {
+            "huber" => Loss::Huber,
+            "sparse_cce" | "sparse_categorical_crossentropy" => Loss::SparseCce,
             "mse" | "mean_squared_error" => Loss::Mse,
             "mae" | "mean_absolute_error" => Loss::Mae,
             "bce" | "binary_crossentropy" => Loss::Bce,
@@ -38,17 +53,29 @@ impl Loss {
     /// with activation `act` (sigmoid + BCE, softmax + CCE): `p - t`, which is
     /// exact and avoids dividing by `p (1 - p)`.
     pub fn fuses_with(self, act: Activation) -> bool {
-        matches!((self, act), (Loss::Bce, Activation::Sigmoid) | (Loss::Cce, Activation::Softmax))
+        matches!((self, act), (Loss::Bce, Activation::Sigmoid) | (Loss::Cce | Loss::SparseCce, Activation::Softmax))
     }
 
-    /// The loss of predictions `y` against targets `t` (both `[batch, n]`),
-    /// and its gradient written into `grad` (at the output, or at the
-    /// pre-activation when `fused`).
+    /// Target values per sample for a network of `output_len` outputs: one
+    /// class index for [`Loss::SparseCce`], `output_len` otherwise.
+    pub fn target_len(self, output_len: usize) -> usize {
+        if self == Loss::SparseCce { 1 } else { output_len }
+    }
+
+    /// The loss of predictions `y` against targets `t`, and its gradient
+    /// written into `grad` (at the output, or at the pre-activation when
+    /// `fused`).
     ///
     /// # Shapes
-    /// `y`, `t`, `grad`: `[batch, n]`.
+    /// `y`, `grad`: `[batch, n]`; `t`: `[batch, n]`, or `[batch, 1]` class
+    /// indices for [`Loss::SparseCce`].
+    ///
+    /// # Panics
+    /// If `t` has the wrong length, or (sparse) a class index is not an
+    /// integer below `n` (the tasks check labels against the class count
+    /// before training).
     pub fn value_and_grad(self, y: &[f32], t: &[f32], batch: usize, fused: bool, grad: &mut Vec<f32>) -> f64 {
-        assert_eq!(y.len(), t.len(), "predictions and targets differ in length");
+        assert!(self == Loss::SparseCce || y.len() == t.len(), "predictions and targets differ in length");
         grad.resize(y.len(), 0.0);
         let total = y.len().max(1) as f32;
         let mut sum = 0f64;
@@ -95,6 +122,20 @@ impl Loss {
                 }
                 sum / b as f64
             }
+            Loss::Huber => {
+                for ((g, &y), &t) in grad.iter_mut().zip(y).zip(t) {
+                    let d = y - t;
+                    if d.abs() <= HUBER_DELTA {
+                        sum += 0.5 * (d as f64) * (d as f64);
+                        *g = d / total;
+                    } else {
+                        sum += HUBER_DELTA as f64 * (d.abs() as f64 - 0.5 * HUBER_DELTA as f64);
+                        *g = HUBER_DELTA * d.signum() / total;
+                    }
+                }
+                sum / total as f64
+            }
+            Loss::SparseCce => sparse_cce(y, t, batch, fused, grad),
         }
     }
 
@@ -130,4 +171,31 @@ impl Loss {
         }
         sum / batch as f64
     }
+}
+
+/// [`Loss::SparseCce`]: `t` holds one class index per sample; the one-hot
+/// rows are never built.
+fn sparse_cce(y: &[f32], t: &[f32], batch: usize, fused: bool, grad: &mut Vec<f32>) -> f64 {
+    let b = batch.max(1);
+    assert_eq!(t.len(), b, "sparse targets are one class index per sample");
+    assert!(y.len().is_multiple_of(b), "predictions do not split into {b} samples");
+    let n = y.len() / b;
+    grad.resize(y.len(), 0.0);
+    let bf = b as f32;
+    let mut sum = 0f64;
+    for ((g, y), &label) in grad.chunks_mut(n).zip(y.chunks(n)).zip(t) {
+        let k = label as usize;
+        assert!(label >= 0.0 && label.fract() == 0.0 && k < n, "class index {label} is not in 0..{n}");
+        let p = y[k].clamp(EPS, 1.0 - EPS);
+        sum -= (p as f64).ln();
+        if fused {
+            for (j, (g, &y)) in g.iter_mut().zip(y).enumerate() {
+                *g = (y - f32::from(j == k)) / bf;
+            }
+        } else {
+            g.fill(0.0);
+            g[k] = -1.0 / p / bf;
+        }
+    }
+    sum / b as f64
 }

@@ -1,4 +1,6 @@
-//! Classification metrics.
+//! Classification and regression metrics: general-purpose functions of
+//! predictions and targets, shared by the fit loop, the training reports and
+//! `ember evaluate`.
 
 /// Fraction of samples classified correctly: threshold 0.5 for one output
 /// unit (binary), arg-max otherwise (categorical, one-hot targets).
@@ -16,6 +18,59 @@ pub fn accuracy(pred: &[f32], target: &[f32], width: usize) -> f64 {
         .filter(|(p, t)| if width == 1 { (p[0] >= 0.5) == (t[0] >= 0.5) } else { argmax(p) == argmax(t) })
         .count();
     correct as f64 / n as f64
+}
+
+/// Fraction of samples whose arg-max output (threshold 0.5 for one output
+/// unit) is the class index in `labels` (sparse targets).
+///
+/// # Shapes
+/// `pred`: `[n, width]`; `labels`: `[n]` (class indices as `f32`).
+pub fn sparse_accuracy(pred: &[f32], labels: &[f32], width: usize) -> f64 {
+    let predicted = ClassificationReport::predictions(pred, width);
+    if predicted.is_empty() {
+        return 0.0;
+    }
+    let correct = predicted.iter().zip(labels).filter(|&(&p, &t)| p as f32 == t).count();
+    correct as f64 / predicted.len() as f64
+}
+
+/// Mean squared error over every element, in `f64`.
+///
+/// # Shapes
+/// `pred`, `target`: the same length.
+pub fn mse(pred: &[f32], target: &[f32]) -> f64 {
+    let sum: f64 = pred.iter().zip(target).map(|(&p, &t)| (p as f64 - t as f64).powi(2)).sum();
+    sum / pred.len().max(1) as f64
+}
+
+/// Mean absolute error over every element, in `f64`.
+///
+/// # Shapes
+/// `pred`, `target`: the same length.
+pub fn mae(pred: &[f32], target: &[f32]) -> f64 {
+    let sum: f64 = pred.iter().zip(target).map(|(&p, &t)| (p as f64 - t as f64).abs()).sum();
+    sum / pred.len().max(1) as f64
+}
+
+/// Mean squared error of each sample (a reconstruction error per window).
+///
+/// # Shapes
+/// `pred`, `target`: `[n, width]` → `[n]`.
+pub fn per_sample_mse(pred: &[f32], target: &[f32], width: usize) -> Vec<f64> {
+    pred.chunks(width.max(1)).zip(target.chunks(width.max(1))).map(|(p, t)| mse(p, t)).collect()
+}
+
+/// The `q`-th percentile (`q` in `[0, 100]`) of `values` with linear
+/// interpolation between the closest ranks (NumPy's default); NaN for no values.
+pub fn percentile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 100.0) / 100.0 * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
 }
 
 /// Index of the largest value (the first one on ties).
@@ -122,5 +177,35 @@ impl std::fmt::Display for ClassificationReport {
         writeln!(f, "{:>w$} {:>9} {:>9} {:>9.2} {:>9}", "accuracy", "", "", self.accuracy, self.samples)?;
         row(f, &self.macro_avg)?;
         row(f, &self.weighted_avg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_metrics_match_hand_computed_values() {
+        let (p, t) = ([1.0, 2.0, 4.0], [1.0, 3.0, 2.0]);
+        assert_eq!(mse(&p, &t), 5.0 / 3.0);
+        assert_eq!(mae(&p, &t), 1.0);
+        assert_eq!(per_sample_mse(&[1.0, 2.0, 4.0, 0.0], &[1.0, 3.0, 2.0, 0.0], 2), vec![0.5, 2.0]);
+    }
+
+    #[test]
+    fn percentile_interpolates_like_numpy() {
+        // numpy.percentile([4, 1, 3, 2], q) for q = 0, 50, 99, 100: 1, 2.5, 3.97, 4.
+        let v = [4.0, 1.0, 3.0, 2.0];
+        for (q, want) in [(0.0, 1.0), (50.0, 2.5), (99.0, 3.97), (100.0, 4.0)] {
+            assert!((percentile(&v, q) - want).abs() < 1e-12, "q {q}: {}", percentile(&v, q));
+        }
+        assert!(percentile(&[], 50.0).is_nan());
+    }
+
+    #[test]
+    fn sparse_accuracy_counts_matching_class_indices() {
+        let pred = [0.1, 0.9, 0.8, 0.2, 0.3, 0.7];
+        assert_eq!(sparse_accuracy(&pred, &[1.0, 1.0, 1.0], 2), 2.0 / 3.0);
+        assert_eq!(sparse_accuracy(&[0.2, 0.7], &[0.0, 1.0], 1), 1.0);
     }
 }

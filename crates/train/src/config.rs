@@ -25,6 +25,27 @@
 //! # lr_schedule = { kind = "plateau", factor = 0.5, patience = 3, min_lr = 1e-5 }
 //! ```
 //!
+//! A classifier of features, images or time series (no `[text]` section)
+//! or a regressor names its CSV columns in `[columns]`:
+//!
+//! ```toml
+//! name = "species"
+//! task = "classify"             # or "regress": a linear last Dense, one unit per target
+//! input = [4]                   # a time series is [steps, channels], time-major
+//! data = "iris.csv"             # a CSV, a folder per class (.npy / .csv files), an IDX images file
+//! layers = [
+//!     { type = "dense", units = 16, activation = "relu" },
+//!     { type = "dense", units = 3, activation = "softmax" },
+//! ]
+//!
+//! [columns]
+//! label = "species"             # classify (default: the last column); regress: targets = ["y"]
+//!
+//! [train]
+//! loss = "sparse_cce"           # integer labels; "cce" one-hot, "bce" one sigmoid unit;
+//!                               # regress: "mse", "mae" or "huber"
+//! ```
+//!
 //! The presets (`crates/train/presets/*.toml`) write their layers as one
 //! array of inline tables, `layers = [{ type = "dense", units = 128 }, ...]`,
 //! which TOML reads as the same list.
@@ -46,7 +67,7 @@ use crate::error::{Result, TrainError, bad_config};
 
 pub use layers::{Kernel, LayerConfig};
 pub use schedule::{ClassWeightsConfig, LrScheduleConfig};
-pub use sections::{EntityConfig, NoiseConfig, TextConfig, WordsConfig};
+pub use sections::{ColumnsConfig, EntityConfig, NoiseConfig, TextConfig, WordsConfig};
 
 /// What the model learns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +85,10 @@ pub enum Task {
     /// Entity embeddings of categorical columns predicting a numeric target
     /// (an `[entity]` section; the first layer is `entitydot`).
     Entity,
+    /// Predict one or more numbers (the last layer is a linear `Dense` with
+    /// one unit per target; MSE, MAE or Huber). The targets are standardised
+    /// for training and the scale folded back into the last layer.
+    Regress,
 }
 
 /// Training settings of a model file; every field has a default.
@@ -76,7 +101,7 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Fraction held out for validation (taken from the end of the data).
     pub validation_split: f32,
-    /// `mse`, `mae`, `bce`, `cce`.
+    /// `mse`, `mae`, `huber`, `bce`, `cce`, `sparse_cce`.
     pub loss: String,
     /// `sgd`, `adam`, `rmsprop`, `adadelta`.
     pub optimizer: String,
@@ -161,6 +186,10 @@ pub struct ModelConfig {
     /// category id per column).
     #[serde(default)]
     pub entity: Option<EntityConfig>,
+    /// Which CSV columns hold the label (`classify`) or the targets
+    /// (`regress`); the other columns are the features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<ColumnsConfig>,
     /// Layers in order.
     pub layers: Vec<LayerConfig>,
     /// Training settings.
@@ -256,6 +285,13 @@ impl ModelConfig {
                     bad_config!("an entity model predicts one value: its last layer must have one output");
                 }
             }
+            Task::Regress => {
+                if !matches!(last, Some(LayerSpec::Dense { activation: Activation::Linear, .. })) {
+                    bad_config!(
+                        "a regressor must end with a linear dense layer of one unit per target (it holds the targets' scale)"
+                    );
+                }
+            }
             Task::Autoencoder | Task::Denoise | Task::Classify => {}
         }
         Ok(specs)
@@ -289,8 +325,9 @@ impl ModelConfig {
     /// The fit settings.
     pub fn fit_config(&self) -> Result<FitConfig> {
         let t = &self.train;
-        let loss = Loss::from_name(&t.loss)
-            .ok_or_else(|| TrainError::config(format!("unknown loss {:?} (mse, mae, bce, cce)", t.loss)))?;
+        let loss = Loss::from_name(&t.loss).ok_or_else(|| {
+            TrainError::config(format!("unknown loss {:?} (mse, mae, huber, bce, cce, sparse_cce)", t.loss))
+        })?;
         let mut optimizer = OptimizerConfig::from_name(&t.optimizer, t.learning_rate).ok_or_else(|| {
             TrainError::config(format!("unknown optimizer {:?} (sgd, adam, rmsprop, adadelta)", t.optimizer))
         })?;

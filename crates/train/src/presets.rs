@@ -41,6 +41,9 @@ pub const PRESETS: &[Preset] = &[
     preset!("birnn", "an IMDB-shaped text classifier with a bidirectional SimpleRNN"),
     preset!("lstm", "an IMDB-shaped text classifier with an LSTM"),
     preset!("gru", "an IMDB-shaped text classifier with a GRU"),
+    preset!("sine", "the TFLM hello-world regressor, x in [0, 2π) -> sin(x), 1 -> 16 -> 16 -> 1"),
+    preset!("digits-dense", "a dense classifier of MNIST digits, 784 -> 64 -> 10 softmax"),
+    preset!("sensor-ae", "a dense anomaly-detection autoencoder of 3-channel sensor windows"),
 ];
 
 /// The names of every preset, in [`PRESETS`] order.

@@ -2,7 +2,7 @@
 
 use crate::config::{ModelConfig, Task};
 use crate::error::Result;
-use crate::tasks::{autoencoder, classify, entity, ngram};
+use crate::tasks::{autoencoder, classify, entity, ngram, regress};
 
 pub use crate::output::{ObserverFactory, TrainOptions, TrainSummary, write_model};
 pub use crate::tasks::autoencoder::{BUNDLED_SHUFFLE_SEED, load_data};
@@ -15,6 +15,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
         Task::Classify => classify::train(cfg, opts),
         Task::Ngram => ngram::train(cfg, opts),
         Task::Entity => entity::train(cfg, opts),
+        Task::Regress => regress::train(cfg, opts),
     }?;
     crate::output::append_model_summary(&summary)?;
     Ok(summary)

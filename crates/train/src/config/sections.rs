@@ -1,5 +1,5 @@
-//! The optional sections of a model file: `[words]`, `[entity]`, `[text]`
-//! and `[noise]`.
+//! The optional sections of a model file: `[words]`, `[entity]`, `[text]`,
+//! `[columns]` and `[noise]`.
 
 use ember_runtime::spec::{Side, TokenizerKind, TokenizerSpec};
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,24 @@ impl Default for EntityConfig {
     fn default() -> Self {
         EntityConfig { columns: Vec::new(), target: String::new(), test_split: 0.2, categories: Vec::new() }
     }
+}
+
+/// The columns of a CSV file that a classifier or regressor of features
+/// learns from (`[columns]`); every other column is a feature.
+///
+/// ```toml
+/// [columns]
+/// label = "species"           # classify: the label column (a name or 0-based index; default: the last)
+/// targets = ["y1", "y2"]      # regress: the target columns (default: the last column)
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColumnsConfig {
+    /// `classify`: the label column, by header name or 0-based index
+    /// (negative counts from the end); the last column if absent.
+    pub label: Option<String>,
+    /// `regress`: the target columns, by header name or index; the last column if empty.
+    pub targets: Vec<String>,
 }
 
 /// How a text model turns text into token ids (see `ember_runtime::text`).

@@ -18,6 +18,7 @@ use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_hi
 use crate::pca::Pca;
 use crate::plot;
 use crate::runlog::RunObserver;
+use crate::tasks::anomaly::{self, AnomalyReport};
 
 /// Seed of the fixed shuffle of the bundled MNIST digits.
 pub const BUNDLED_SHUFFLE_SEED: u64 = 2024;
@@ -35,6 +36,9 @@ pub fn load_data(cfg: &ModelConfig, path: Option<&Path>) -> Result<Dataset> {
             ds.select(&order)
         }
         (None, Some("blobs")) => data::make_blobs(600, 3, 1.0, cfg.train.seed),
+        (None, Some("sensor-windows")) => {
+            data::generated::sensor_windows(crate::tasks::features::SENSOR_SAMPLES, cfg.train.seed)
+        }
         (None, Some(other)) => data::load_auto(Path::new(other))?,
         (None, None) => invalid!("model {} names no default data: pass --data PATH", cfg.name),
     };
@@ -129,13 +133,26 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     // is scored against the clean data.
     let pca_mse = pca.as_ref().map(|p| mse(&p.inverse_transform(&p.transform(&val_in)), &val_ds.x));
 
+    // Generated sensor windows: the anomaly threshold and its detection rates.
+    let anomaly = (opts.data.is_none() && cfg.data.as_deref() == Some("sensor-windows"))
+        .then(|| anomaly::sensor_report(&mut net, &val_ds, cfg.train.seed));
     files.extend(write_history(cfg, &history, &opts.out)?);
     files.extend(pictures(cfg, encoder.as_ref(), pca.as_ref(), &val_ds, &val_in, &recon, &opts.out)?);
 
+    let lines = anomaly.as_ref().map(AnomalyReport::lines).unwrap_or_default();
     let summary =
-        TrainSummary { model, encoder, history, val_mse, pca_mse, classification: None, summary: Vec::new(), files };
+        TrainSummary { model, encoder, history, val_mse, pca_mse, classification: None, summary: lines, files };
     let report_path = opts.out.join("report.md");
-    crate::write_file(&report_path, report(cfg, &summary, &ds).as_bytes())?;
+    let mut text = report(cfg, &summary, &ds);
+    if anomaly.is_some() {
+        let mut section = "\n## Anomaly detection (reconstruction MSE per window)\n\n".to_string();
+        for l in &summary.summary {
+            section += &format!("- {l}\n");
+        }
+        let at = text.find("\n## Files").unwrap_or(text.len());
+        text.insert_str(at, &section);
+    }
+    crate::write_file(&report_path, text.as_bytes())?;
     let mut summary = summary;
     summary.files.push(report_path);
     Ok(summary)

@@ -1,4 +1,4 @@
-//! Training text classifiers (`task = "classify"`): text data, labels,
+//! Training text classifiers (`task = "classify"` with a `[text]` section): text data, labels,
 //! fit with accuracy, the classification report, and a model that carries its
 //! tokenizer (and word list) so that any backend, and a board, can classify
 //! raw text.
@@ -139,7 +139,13 @@ fn text_model(net: &Network, cfg: &ModelConfig, td: &TextData) -> Result<Model> 
 }
 
 /// Trains a classifier of `cfg` and writes the model, plots and report into `opts.out`.
+///
+/// A classifier without a `[text]` section classifies features, images or
+/// time series ([`super::classify_features`]).
 pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
+    if cfg.text.is_none() {
+        return super::classify_features::train(cfg, opts);
+    }
     let td = load_text_data(cfg, opts.data.as_deref())?;
     let ds = &td.data;
     let labels = ds.labels.as_deref().ok_or_else(|| TrainError::invalid("text data without labels"))?;

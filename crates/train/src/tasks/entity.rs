@@ -195,9 +195,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     observer.finish()?;
 
     // Fold the scale into the last Dense: predictions in the target's units.
-    let values = net.param_values();
-    let (w, b) = (values[values.len() - 2][0], values[values.len() - 1][0]);
-    set_last_dense(&mut net, (w as f64 * scale) as f32, (b as f64 * scale) as f32);
+    super::scale::fold_output_scale(&mut net, &[scale], &[0.0]);
     let model = entity_model(&net, cfg, &table)?;
     let mut files = write_model(&model, &opts.out)?;
     files.extend(write_history(cfg, &history, &opts.out)?);
