@@ -26,7 +26,7 @@ pub use csv::load_csv;
 pub use error::DataError;
 pub use mat::{MatValue, parse_mat, read_mat};
 pub use mnist::{load_mnist_csv, load_mnist_idx};
-pub use table::{CategoryColumn, CategoryTable, load_table, synthetic_table};
+pub use table::{CategoryColumn, CategoryTable, TableRecords, load_records, load_table, synthetic_table};
 
 /// Samples stored row-major as `[n, dims...]` `f32`, with optional integer labels.
 #[derive(Debug, Clone, PartialEq)]

@@ -23,6 +23,66 @@ pub fn argmax(v: &[f32]) -> usize {
     v.iter().enumerate().fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
 }
 
+/// Mean squared error over every value, in `f64`; 0 for no values.
+///
+/// # Shapes
+/// `pred`, `target`: the same length.
+pub fn mse(pred: &[f32], target: &[f32]) -> f64 {
+    let n = pred.len().min(target.len());
+    pred.iter().zip(target).map(|(&p, &t)| (f64::from(p) - f64::from(t)).powi(2)).sum::<f64>() / n.max(1) as f64
+}
+
+/// Mean absolute error over every value, in `f64`; 0 for no values.
+///
+/// # Shapes
+/// `pred`, `target`: the same length.
+pub fn mae(pred: &[f32], target: &[f32]) -> f64 {
+    let n = pred.len().min(target.len());
+    pred.iter().zip(target).map(|(&p, &t)| (f64::from(p) - f64::from(t)).abs()).sum::<f64>() / n.max(1) as f64
+}
+
+/// The probability each row gives its true class: `p` itself or `1 - p` for
+/// one sigmoid unit (two classes), `probs[truth]` otherwise.
+fn true_class_probability(row: &[f32], truth: u32) -> f64 {
+    if row.len() == 1 {
+        let p = f64::from(row[0]);
+        if truth == 1 { p } else { 1.0 - p }
+    } else {
+        row.get(truth as usize).map_or(0.0, |&p| f64::from(p))
+    }
+}
+
+/// Mean cross-entropy (natural log) of the true classes, with probabilities
+/// clamped to `[EPS, 1 - EPS]` as the training loss does
+/// ([`crate::loss::EPS`]); perplexity is its `exp`.
+///
+/// # Shapes
+/// `probs`: `[n, width]` (one sigmoid unit, or a probability per class);
+/// `truth`: `[n]` class indices.
+pub fn cross_entropy(probs: &[f32], width: usize, truth: &[u32]) -> f64 {
+    let eps = f64::from(crate::loss::EPS);
+    let total: f64 = probs
+        .chunks(width.max(1))
+        .zip(truth)
+        .map(|(row, &t)| -true_class_probability(row, t).clamp(eps, 1.0 - eps).ln())
+        .sum();
+    total / truth.len().min(probs.len() / width.max(1)).max(1) as f64
+}
+
+/// Fraction of rows whose true class is among the `k` most probable (a
+/// class counts as within the top `k` when fewer than `k` classes have a
+/// strictly higher probability).
+///
+/// # Shapes
+/// `probs`: `[n, width]`; `truth`: `[n]` class indices.
+pub fn top_k_accuracy(probs: &[f32], width: usize, truth: &[u32], k: usize) -> f64 {
+    let rows = probs.chunks(width.max(1)).zip(truth);
+    let n = truth.len().min(probs.len() / width.max(1));
+    let hits =
+        rows.filter(|(p, t)| p.get(**t as usize).is_some_and(|&pt| p.iter().filter(|&&v| v > pt).count() < k)).count();
+    hits as f64 / n.max(1) as f64
+}
+
 /// Precision, recall, F1 and support of one class (or an average).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ClassScores {

@@ -13,6 +13,8 @@ use ember_runtime::{Blob, dynamic};
 
 mod conv;
 mod embed;
+mod evaluate;
+mod predict;
 mod presets;
 mod text;
 
