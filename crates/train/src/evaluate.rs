@@ -34,6 +34,7 @@ use crate::error::{Result, TrainError, invalid};
 mod inputs;
 mod predict;
 mod report;
+mod texts;
 
 pub use inputs::{Columns, EvalData, load_eval_data};
 pub use predict::{OutputFormat, PredictOptions, Predictions, predict};

@@ -14,6 +14,7 @@ use ember_runtime::{Blob, dynamic};
 mod conv;
 mod embed;
 mod evaluate;
+mod evaluate_presets;
 mod predict;
 mod presets;
 mod text;

@@ -10,7 +10,7 @@ use super::evaluate::{csv_rows, entity, feature_classifier, feature_rows, ngram,
 use super::{assert_no_temp_files, fails, npy_f32, read_npy_f32, runtime_outputs, s, scratch, succeeds, trained};
 
 /// The cells of a CSV file written by `predict` (no quoted commas in these).
-fn csv_cells(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+pub(super) fn csv_cells(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines().map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>());
     let header = lines.next().expect("a header");

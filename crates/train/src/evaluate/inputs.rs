@@ -245,8 +245,18 @@ fn windows(words: &[String], context: usize, path: &Path) -> Result<EvalData> {
             d.n
         );
     }
+    // Arrays without words (`.npy`, `.npz` without `vocab`) hold the
+    // model's ids; words are looked up by name.
+    let numbered = d.words.iter().enumerate().all(|(i, w)| *w == i.to_string());
     let ids: HashMap<&str, u32> = words.iter().enumerate().map(|(i, w)| (w.as_str(), i as u32)).collect();
-    let map: Vec<Option<u32>> = d.words.iter().map(|w| ids.get(w.as_str()).copied()).collect();
+    let map: Vec<Option<u32>> = if numbered {
+        if d.words.len() > words.len() {
+            invalid!("{}: id {} is not below the model's {} words", path.display(), d.words.len() - 1, words.len());
+        }
+        (0..d.words.len() as u32).map(Some).collect()
+    } else {
+        d.words.iter().map(|w| ids.get(w.as_str()).copied()).collect()
+    };
     let all: Vec<u32> =
         if d.test.is_empty() { [&d.train[..], &d.valid[..], &d.test[..]].concat() } else { d.test.clone() };
     let (mut x, mut next, mut dropped) = (Vec::new(), Vec::new(), 0);

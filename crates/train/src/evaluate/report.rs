@@ -177,14 +177,14 @@ impl Evaluation {
                     format!("top-{k} accuracy {top_k_accuracy:.4}"),
                 ];
                 if *dropped > 0 {
-                    v.push(format!("{dropped} windows left out: a word outside the model's vocabulary"));
+                    v.push(format!("windows left out (a word outside the model's vocabulary): {dropped}"));
                 }
                 v
             }
             Scores::Entity { mae, target, skipped } => {
                 let mut v = vec![format!("MAE of {target} {mae:.6}")];
                 if *skipped > 0 {
-                    v.push(format!("{skipped} records left out: no {target}"));
+                    v.push(format!("records left out (no {target}): {skipped}"));
                 }
                 v
             }
