@@ -184,3 +184,29 @@ impl std::fmt::Display for ClassificationReport {
         row(f, &self.weighted_avg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_and_cross_entropy_by_hand() {
+        assert_eq!(mse(&[1.0, 2.0], &[0.0, 0.0]), 2.5);
+        assert_eq!(mae(&[1.0, -2.0], &[0.0, 0.0]), 1.5);
+        // One sigmoid unit: p for class 1, 1 - p for class 0.
+        let ce = cross_entropy(&[0.8, 0.8], 1, &[1, 0]);
+        assert!((ce - (-(0.8f64.ln()) - 0.2f64.ln()) / 2.0).abs() < 1e-6, "{ce}");
+        // A softmax row, and a zero probability clamped to EPS.
+        let ce = cross_entropy(&[0.1, 0.7, 0.2, 1.0, 0.0, 0.0], 3, &[2, 1]);
+        assert!((ce - (-(0.2f64.ln()) - 1e-7f64.ln()) / 2.0).abs() < 1e-5, "{ce}");
+    }
+
+    #[test]
+    fn top_k_counts_the_classes_strictly_more_probable() {
+        let p = [0.1, 0.7, 0.2, 0.5, 0.5, 0.0];
+        assert_eq!(top_k_accuracy(&p, 3, &[0, 0], 1), 0.5); // row 2: a tie at the top counts
+        assert_eq!(top_k_accuracy(&p, 3, &[0, 2], 2), 0.0);
+        assert_eq!(top_k_accuracy(&p, 3, &[0, 2], 3), 1.0);
+        assert_eq!(top_k_accuracy(&p, 3, &[1, 1], 1), 1.0);
+    }
+}

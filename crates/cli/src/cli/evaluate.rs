@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use ember_train::config::NoiseConfig;
 use ember_train::evaluate::{self, Columns, EvalOptions, LoadedModel, OutputFormat, PredictOptions};
 
 /// Where the columns of CSV data are.
@@ -38,6 +39,12 @@ pub struct EvaluateArgs {
     /// Word models: the k of top-k accuracy.
     #[arg(long, default_value_t = 5)]
     top_k: usize,
+    /// Autoencoders: corrupt the inputs (gaussian:LEVEL or salt-pepper:FRACTION) and score the outputs against the clean data.
+    #[arg(long)]
+    noise: Option<String>,
+    /// Seed of --noise.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
     #[command(flatten)]
     columns: ColumnArgs,
 }
@@ -65,8 +72,9 @@ pub struct PredictArgs {
 
 /// Scores the model on held-out data and prints the report.
 pub fn cmd_evaluate(a: EvaluateArgs) -> anyhow::Result<ExitCode> {
+    let noise = a.noise.as_deref().map(NoiseConfig::parse).transpose()?;
     let lm = LoadedModel::read(&a.model)?;
-    let opts = EvalOptions { columns: a.columns.columns(), top_k: a.top_k };
+    let opts = EvalOptions { columns: a.columns.columns(), top_k: a.top_k, noise, seed: a.seed };
     let eval = evaluate::evaluate(&lm, &a.data, &opts)?;
     print!("{eval}");
     if let Some(dir) = &a.out {

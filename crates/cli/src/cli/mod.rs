@@ -288,7 +288,12 @@ fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         println!("wrote {}", f.display());
     }
     if let Some(t) = &a.test_data {
-        let opts = ember_train::evaluate::EvalOptions::default();
+        // A denoising autoencoder is scored on what it was trained for: noisy inputs, clean targets.
+        let noise = match cfg.task {
+            ember_train::config::Task::Denoise => cfg.noise.or(Some(NoiseConfig::Gaussian { level: 0.5 })),
+            _ => None,
+        };
+        let opts = ember_train::evaluate::EvalOptions { noise, seed: cfg.train.seed, ..Default::default() };
         let (eval, files) = ember_train::evaluate::add_to_run(&s.model, t, &out, &opts)
             .with_context(|| format!("scoring the trained model on --test-data {}", t.display()))?;
         print!("\ntest data: {eval}");

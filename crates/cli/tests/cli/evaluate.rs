@@ -247,3 +247,29 @@ fn train_with_test_data_puts_the_scores_into_the_report() {
     );
     assert!(listing(&none).is_empty());
 }
+
+#[test]
+fn evaluate_with_noise_scores_denoising_against_the_clean_data() {
+    // An identity "autoencoder": its outputs are its (noisy) inputs.
+    let dir = scratch("eval_noise");
+    let dense = LayerSpec::Dense { inputs: 4, units: 4, activation: Activation::Linear };
+    let w: Vec<f32> = (0..16).map(|i| if i % 5 == 0 { 1.0 } else { 0.0 }).collect();
+    let input = IoSpec { kind: ValueKind::F32, dims: Dims::d1(4), range: Some([0.0, 1.0]) };
+    let mut m = Model::new("identity", input, vec![dense], vec![w, vec![0.0; 4]]).unwrap();
+    m.set_meta("task", "denoise");
+    let blob = dir.join("identity.emb");
+    std::fs::write(&blob, m.to_blob().unwrap()).unwrap();
+    let rows: Vec<Vec<f32>> = (0..50).map(|i| (0..4).map(|j| ((i * 4 + j) % 7) as f32 / 6.0).collect()).collect();
+    let data = write(&dir, "clean.csv", &csv_rows(&rows));
+    let clean = succeeds(&["evaluate", s(&blob), "--data", s(&data)]);
+    assert_eq!(score(&clean, "reconstruction MSE"), 0.0, "{clean}");
+    let noisy = succeeds(&["evaluate", s(&blob), "--data", s(&data), "--noise", "salt-pepper:0.3", "--seed", "5"]);
+    let (mse, before) = (score(&noisy, "reconstruction MSE"), score(&noisy, "noisy input MSE"));
+    assert!(mse > 0.01 && mse == before, "the identity passes the noise through: {noisy}");
+    assert!(noisy.contains("salt-and-pepper noise 0.3"), "{noisy}");
+    let again = succeeds(&["evaluate", s(&blob), "--data", s(&data), "--noise", "salt-pepper:0.3", "--seed", "5"]);
+    assert_eq!(again, noisy, "the same seed gives the same noise");
+    fails(&["evaluate", s(&blob), "--data", s(&data), "--noise", "pink:0.3"], &["pink"]);
+    let classifier = feature_classifier(&dir);
+    fails(&["evaluate", s(&classifier), "--data", s(&data), "--noise", "gaussian:0.1"], &["noise is for autoencoders"]);
+}

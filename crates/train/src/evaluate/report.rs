@@ -9,21 +9,35 @@ use ember_nn::metrics::{self, ClassificationReport};
 
 use super::inputs::{Columns, EvalData, load_eval_data};
 use super::{LoadedModel, ModelKind};
+use crate::config::NoiseConfig;
 use crate::error::{Result, invalid};
 use crate::plot;
 
 /// Options of [`evaluate`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EvalOptions {
     /// Where the text and labels are in CSV data.
     pub columns: Columns,
     /// Word models: the `k` of top-k accuracy.
     pub top_k: usize,
+    /// Autoencoders: corrupt the inputs with this noise and score the
+    /// outputs against the clean data (a denoising autoencoder's task).
+    pub noise: Option<NoiseConfig>,
+    /// Seed of the noise.
+    pub seed: u64,
 }
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { columns: Columns::default(), top_k: 5 }
+        EvalOptions { columns: Columns::default(), top_k: 5, noise: None, seed: 42 }
+    }
+}
+
+/// `x` corrupted by `noise` (values kept in `[0, 1]`), deterministic for `seed`.
+fn corrupt(noise: NoiseConfig, x: &[f32], seed: u64) -> Vec<f32> {
+    match noise {
+        NoiseConfig::Gaussian { level } => ember_data::noise::gaussian(x, level, seed),
+        NoiseConfig::SaltPepper { level } => ember_data::noise::salt_and_pepper(x, level, seed),
     }
 }
 
@@ -44,6 +58,9 @@ pub enum Scores {
         mse: f64,
         /// Mean absolute error per value.
         mae: f64,
+        /// The noise added to the inputs, if any (the outputs are scored
+        /// against the clean data), and the noisy inputs' own MSE.
+        noise: Option<(NoiseConfig, f64)>,
     },
     /// A regressor's errors.
     Regression {
@@ -101,14 +118,21 @@ pub fn evaluate(lm: &LoadedModel, path: &Path, opts: &EvalOptions) -> Result<Eva
     if opts.top_k == 0 {
         invalid!("top-k needs k of at least 1");
     }
+    if opts.noise.is_some() && !matches!(lm.kind, ModelKind::Autoencoder { .. }) {
+        invalid!("noise is for autoencoders; {} is a {}", lm.model.name, lm.kind.name());
+    }
     let data = load_eval_data(lm, path, &opts.columns)?;
     let width = lm.output_len();
     let (samples, scores) = match data {
         EvalData::Values { x, y } => {
-            let out = lm.run(&x)?;
+            let noisy = opts.noise.map(|n| corrupt(n, &x, opts.seed));
+            let out = lm.run(noisy.as_deref().unwrap_or(&x))?;
             let (mse, mae) = (metrics::mse(&out, &y), metrics::mae(&out, &y));
             let scores = match lm.kind {
-                ModelKind::Autoencoder { .. } => Scores::Reconstruction { mse, mae },
+                ModelKind::Autoencoder { .. } => {
+                    let noise = opts.noise.zip(noisy.map(|n| metrics::mse(&n, &y)));
+                    Scores::Reconstruction { mse, mae, noise }
+                }
                 _ => Scores::Regression { mse, mae },
             };
             (x.len() / lm.input_len(), scores)
@@ -165,8 +189,17 @@ impl Evaluation {
                 format!("accuracy {:.4} ({} of {})", report.accuracy, correct(report), report.samples),
                 format!("cross-entropy {cross_entropy:.4}"),
             ],
-            Scores::Reconstruction { mse, mae } => {
-                vec![format!("reconstruction MSE {mse:.6}"), format!("reconstruction MAE {mae:.6}")]
+            Scores::Reconstruction { mse, mae, noise } => {
+                let mut v = vec![format!("reconstruction MSE {mse:.6}"), format!("reconstruction MAE {mae:.6}")];
+                if let Some((n, before)) = noise {
+                    let what = match n {
+                        NoiseConfig::Gaussian { level } => format!("gaussian noise {level}"),
+                        NoiseConfig::SaltPepper { level } => format!("salt-and-pepper noise {level}"),
+                    };
+                    v.push(format!("inputs corrupted by {what}, scored against the clean data"));
+                    v.push(format!("noisy input MSE {before:.6}"));
+                }
+                v
             }
             Scores::Regression { mse, mae } => vec![format!("MSE {mse:.6}"), format!("MAE {mae:.6}")],
             Scores::Words { cross_entropy, perplexity, accuracy, k, top_k_accuracy, dropped } => {
