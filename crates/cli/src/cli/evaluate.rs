@@ -14,7 +14,7 @@ pub struct ColumnArgs {
     /// Text models: the CSV column holding the texts.
     #[arg(long)]
     text_column: Option<String>,
-    /// Classifiers: the CSV column holding the labels (a name, or a 0-based index; -1 is the last).
+    /// Classifiers: the CSV column holding the labels (a name, or a 0-based index; -1 is the last); predict leaves it out of the features.
     #[arg(long)]
     label_column: Option<String>,
 }
