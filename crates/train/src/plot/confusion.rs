@@ -26,7 +26,10 @@ pub fn confusion_matrix(path: &Path, title: &str, names: &[String], counts: &[Ve
     let label_w = 30 + names.iter().map(|n| n.chars().count().min(24)).max().unwrap_or(1) * 9;
     let (top, margin) = (90usize, 30usize);
     let grid = cell * k;
-    let (w, h) = (label_w + grid + margin, top + grid + 60);
+    // Wide enough for the title (about 12 pixels a character at 22 points).
+    let (w, h) = ((label_w + grid + margin).max(title.chars().count() * 12 + 40), top + grid + 60);
+    // Centre the grid (and its labels) under a wider title.
+    let label_w = label_w + (w - (label_w + grid + margin)) / 2;
     let size = (u32::try_from(w).unwrap_or(u32::MAX), u32::try_from(h).unwrap_or(u32::MAX));
     let short = |n: &String| n.chars().take(24).collect::<String>();
     render(path, size, |root| {
