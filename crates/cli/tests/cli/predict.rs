@@ -174,9 +174,9 @@ fn predict_next_words_and_entity_targets() {
     let out_csv = dir.join("mass.csv");
     succeeds(&["predict", s(&blob), "--data", s(&data), "--out", s(&out_csv)]);
     let (header, cells) = csv_cells(&out_csv);
-    assert_eq!(header, ["sample", "species", "island", "sex", "body_mass_g"]);
-    assert_eq!(cells[0][1..4], ["Adelie", "Biscoe", "male"]);
-    assert_eq!(cells[5][4].parse::<f32>().unwrap().to_bits(), want[5].to_bits());
+    assert_eq!(header, ["sample", "row", "species", "island", "sex", "body_mass_g"]);
+    assert_eq!(cells[0][1..5], ["line 2", "Adelie", "Biscoe", "male"]);
+    assert_eq!(cells[5][5].parse::<f32>().unwrap().to_bits(), want[5].to_bits());
     // An unknown category: an error naming the row and the column, and no file.
     let bad = write(&dir, "atlantis.csv", "species,island,sex\nAdelie,Dream,male\nGentoo,Atlantis,female\n");
     let out = dir.join("bad.npy");

@@ -100,8 +100,8 @@ pub fn load_eval_data(lm: &LoadedModel, path: &Path, cols: &Columns) -> Result<E
         }
         ModelKind::Words { words, context } => windows(words, *context, path)?,
         ModelKind::Entity { .. } => {
-            let (x, target, rows) = entity_rows(lm, path, true)?;
-            let skipped = rows - target.len();
+            let EntityRows { x, target, read, .. } = entity_rows(lm, path, true)?;
+            let skipped = read - target.len();
             if target.is_empty() {
                 invalid!("{}: no record has a value for the target", path.display());
             }
@@ -276,16 +276,27 @@ fn windows(words: &[String], context: usize, path: &Path) -> Result<EvalData> {
     Ok(EvalData::Windows { x, next, dropped })
 }
 
-/// An entity model's table rows for the records of `path` (global ids, one
-/// per column, as `f32`), their targets when `with_target` (records without
-/// one left out), and the number of records read.
-pub(super) fn entity_rows(lm: &LoadedModel, path: &Path, with_target: bool) -> Result<(Vec<f32>, Vec<f32>, usize)> {
+/// The records of a table in an entity model's rows.
+pub(super) struct EntityRows {
+    /// Global table rows (one per column) as `f32`, `[n, columns]`.
+    pub x: Vec<f32>,
+    /// The targets, when asked for.
+    pub target: Vec<f32>,
+    /// Where each record is in the file (`line 3`, `record 2`).
+    pub places: Vec<String>,
+    /// Records read (with those left out for a missing target).
+    pub read: usize,
+}
+
+/// An entity model's rows for the records of `path`; with `with_target`,
+/// their targets (records without one left out).
+pub(super) fn entity_rows(lm: &LoadedModel, path: &Path, with_target: bool) -> Result<EntityRows> {
     let ModelKind::Entity { columns, names, target } = &lm.kind else {
         invalid!("model {} is not an entity model", lm.model.name);
     };
     let col_names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
     let recs = data::load_records(path, &col_names, with_target.then_some(target.as_str()))?;
-    let (mut x, mut y) = (Vec::new(), Vec::new());
+    let (mut x, mut y, mut kept) = (Vec::new(), Vec::new(), Vec::new());
     for (r, row) in recs.rows.iter().enumerate() {
         if with_target && recs.target[r].is_none() {
             continue;
@@ -308,6 +319,7 @@ pub(super) fn entity_rows(lm: &LoadedModel, path: &Path, with_target: bool) -> R
         if let Some(t) = recs.target.get(r).copied().flatten() {
             y.push(t);
         }
+        kept.push(row.clone());
     }
-    Ok((x, y, recs.rows.len()))
+    Ok(EntityRows { x, target: y, places: kept, read: recs.rows.len() })
 }

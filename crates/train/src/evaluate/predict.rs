@@ -7,7 +7,7 @@ use std::path::Path;
 use ember_data::text;
 use ember_nn::metrics::ClassificationReport;
 
-use super::inputs::{Columns, entity_rows, exists, features};
+use super::inputs::{Columns, EntityRows, entity_rows, exists, features};
 use super::texts::{contexts, read_texts};
 use super::{ClassifierInput, LoadedModel, ModelKind, run_host};
 use crate::error::{Result, TrainError, invalid};
@@ -164,9 +164,9 @@ pub fn predict(lm: &LoadedModel, path: &Path, opts: &PredictOptions) -> Result<P
             Ok(word_table(out, &x, words, *context, &lines, opts.top_k))
         }
         ModelKind::Entity { names, target, columns } => {
-            let (x, _, _) = entity_rows(lm, path, false)?;
+            let EntityRows { x, places, .. } = entity_rows(lm, path, false)?;
             let out = lm.run(&x)?;
-            let mut header: Vec<String> = vec!["sample".into()];
+            let mut header: Vec<String> = vec!["sample".into(), "row".into()];
             header.extend(columns.iter().map(|c| c.name.clone()));
             header.push(target.clone());
             let k = columns.len();
@@ -175,7 +175,7 @@ pub fn predict(lm: &LoadedModel, path: &Path, opts: &PredictOptions) -> Result<P
                 .zip(&out)
                 .enumerate()
                 .map(|(i, (ids, &p))| {
-                    let mut r = vec![(i + 1).to_string()];
+                    let mut r = vec![(i + 1).to_string(), places[i].clone()];
                     r.extend(ids.iter().map(|&id| names[id as usize].clone()));
                     r.push(num(p));
                     r
