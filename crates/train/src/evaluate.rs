@@ -31,9 +31,11 @@ use rayon::prelude::*;
 use crate::embed::{self, EntityColumn};
 use crate::error::{Result, TrainError, invalid};
 
+mod format;
 mod inputs;
 mod predict;
 mod report;
+mod tables;
 mod texts;
 
 pub use inputs::{Columns, EvalData, load_eval_data};

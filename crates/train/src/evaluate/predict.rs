@@ -7,7 +7,8 @@ use std::path::Path;
 use ember_data::text;
 use ember_nn::metrics::ClassificationReport;
 
-use super::inputs::{Columns, EntityRows, entity_rows, exists, features};
+use super::inputs::{Columns, exists, features};
+use super::tables::{EntityRows, entity_rows};
 use super::texts::{contexts, read_texts};
 use super::{ClassifierInput, LoadedModel, ModelKind, run_host};
 use crate::error::{Result, TrainError, invalid};
