@@ -16,7 +16,7 @@ use ember_data::text::{
     NgramData, TextError, load_ngrams, ngrams_from_mat, ngrams_from_npy, ngrams_from_npz, ngrams_from_str,
     ngrams_from_text, synthetic_corpus,
 };
-use ember_data::{DataError, MatValue, load_table, parse_mat, read_mat, synthetic_table, table};
+use ember_data::{DataError, MatValue, load_records, load_table, parse_mat, read_mat, synthetic_table, table};
 use serde_json::Value;
 
 /// A fresh, empty directory for one test.
@@ -531,6 +531,43 @@ fn tables_from_csv_and_json() {
     assert!(e.contains("is the target"), "{e}");
     let e = err(&csv, &[], "body_mass_g");
     assert!(e.contains("no categorical column"), "{e}");
+}
+
+#[test]
+fn records_keep_every_row_with_its_place_and_need_no_target() {
+    let dir = scratch_dir("records");
+    let csv = dir.join("rows.csv");
+    write(&csv, "island,mass,species\nDream,3000,Adelie\n\"Biscoe, north\",NA,Gentoo\nNA,4000,Adelie\n");
+    let r = load_records(&csv, &cols(&["species", "island"]), Some("mass")).expect("csv");
+    assert_eq!(r.columns, ["species", "island"]);
+    assert_eq!(r.cells, [vec!["Adelie", "Gentoo", "Adelie"], vec!["Dream", "Biscoe, north", table::MISSING]]);
+    assert_eq!(r.target, [Some(3000.0), None, Some(4000.0)]);
+    assert_eq!(r.rows, ["line 2", "line 3", "line 4"]);
+    // Without a target: a file that has none.
+    let no_target = dir.join("no_target.csv");
+    write(&no_target, "species,island\nGentoo,Biscoe\n");
+    let r = load_records(&no_target, &cols(&["island"]), None).expect("no target");
+    assert_eq!((r.cells, r.target, r.rows), (vec![vec!["Biscoe".to_string()]], vec![], vec!["line 2".to_string()]));
+    let records = dir.join("records.json");
+    write(&records, r#"[{"species": "Adelie"}, {"species": null, "mass": 3}]"#);
+    let r = load_records(&records, &cols(&["species"]), None).expect("records");
+    assert_eq!(
+        (r.cells[0].clone(), r.rows),
+        (vec!["Adelie".to_string(), table::MISSING.into()], vec!["record 1".to_string(), "record 2".into()])
+    );
+    let columns = dir.join("columns.json");
+    write(&columns, r#"{"species": ["Adelie", "Gentoo"], "island": ["Dream", "Biscoe"]}"#);
+    let r = load_records(&columns, &cols(&["island", "species"]), None).expect("columns");
+    assert_eq!(r.rows, ["row 1", "row 2"]);
+    assert_eq!(r.cells[1], ["Adelie", "Gentoo"]);
+    write(&columns, r#"{"species": ["Adelie", "Gentoo"], "island": ["Dream"]}"#);
+    let e = load_records(&columns, &cols(&["species", "island"]), None).unwrap_err().to_string();
+    assert!(e.contains("column \"island\" has 1 values but column \"species\" has 2"), "{e}");
+    let e = load_records(&csv, &cols(&["colour"]), None).unwrap_err().to_string();
+    assert!(e.contains("no column named \"colour\""), "{e}");
+    write(&no_target, "species,island\n");
+    let e = load_records(&no_target, &cols(&["island"]), None).unwrap_err().to_string();
+    assert!(e.contains("empty"), "{e}");
 }
 
 #[test]

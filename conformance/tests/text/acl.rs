@@ -1,6 +1,6 @@
 //! `aclImdb` folders built in a temporary directory.
 
-use ember_data::text::{TextError, keras_imdb_spec, load_acl_imdb};
+use ember_data::text::{TextError, keras_imdb_spec, load_acl_imdb, load_acl_imdb_split};
 use ember_runtime::spec::{Side, TokenizerKind};
 
 use crate::{assert_device_agrees, rows, scratch_dir, spec, write};
@@ -42,6 +42,14 @@ fn folders_load_in_sorted_order_with_a_training_vocabulary() {
     assert_eq!(rows(&train), want);
     assert_eq!(test.data.labels, Some(vec![0, 1]));
     assert_eq!(rows(&test), vec![vec![0, 0, 1, 2, 2, 4], vec![0, 0, 0, 0, 1, 3]]);
+    // One split with another word list (a trained model's): test's ids from it.
+    let other: Vec<String> = ["unseen", "great", "words"].map(String::from).to_vec();
+    let only = load_acl_imdb_split(&root, "test", &s, Some(other)).expect("test split");
+    // unseen 3, great 4, words 5; "bad" is out of this list (2).
+    assert_eq!(rows(&only), vec![vec![0, 0, 1, 3, 5, 2], vec![0, 0, 0, 0, 1, 4]]);
+    assert_eq!(only.data.labels, Some(vec![0, 1]));
+    let e = load_acl_imdb_split(&root, "test", &s, None).unwrap_err().to_string();
+    assert!(e.contains("word list"), "{e}");
     let texts = ["Bad movie, bad.", "boring film", "a great<br /><br />film", "Great movie. Great cast!"];
     assert_device_agrees(&train, &texts);
 

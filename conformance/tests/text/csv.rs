@@ -1,6 +1,6 @@
 //! CSV files with a text and a label column.
 
-use ember_data::text::{TextError, keras_imdb_spec, load_text_csv, load_text_csv_like};
+use ember_data::text::{TextError, keras_imdb_spec, load_text_csv, load_text_csv_like, read_text_column};
 use ember_runtime::spec::{Side, TokenizerKind};
 
 use crate::{assert_device_agrees, rows, scratch_dir, spec, write};
@@ -87,4 +87,19 @@ fn bad_csv_files_are_errors() {
     assert!(msg.ends_with("bad.csv, line 2: not valid UTF-8 text"), "{msg}");
     let err = load_text_csv(std::path::Path::new("/nonexistent/x.csv"), "t", "l", &keras_imdb_spec(100, 8));
     assert!(matches!(err, Err(TextError::Data(_))));
+}
+
+#[test]
+fn a_text_column_alone_with_its_lines() {
+    let dir = scratch_dir("csv-column");
+    let path = dir.join("texts.csv");
+    write(&path, "id,review\n1,\"good, very\ngood\"\n2,bad\n");
+    let (texts, lines) = read_text_column(&path, "review").expect("column");
+    assert_eq!(texts, ["good, very\ngood", "bad"]);
+    assert_eq!(lines, [2, 4]);
+    let e = read_text_column(&path, "text").unwrap_err().to_string();
+    assert!(e.contains("no text column named \"text\"") && e.contains("id, review"), "{e}");
+    write(&path, "id,review\n");
+    let e = read_text_column(&path, "review").unwrap_err().to_string();
+    assert!(e.contains("no data rows"), "{e}");
 }

@@ -31,7 +31,7 @@ pub use error::DataError;
 pub use labeled::{Labeled, Targets, load_class_folders, load_labeled_csv, load_regression_csv};
 pub use mat::{MatValue, parse_mat, read_mat};
 pub use mnist::{load_mnist_csv, load_mnist_idx};
-pub use table::{CategoryColumn, CategoryTable, load_table, synthetic_table};
+pub use table::{CategoryColumn, CategoryTable, TableRecords, load_records, load_table, synthetic_table};
 
 /// Samples stored row-major as `[n, dims...]` `f32`, with optional integer labels.
 #[derive(Debug, Clone, PartialEq)]

@@ -118,6 +118,42 @@ impl CategoryTable {
 /// a bad JSON value (naming the record), a line break in a category or a
 /// tab or line break in a column name, or no record with a target.
 pub fn load_table(path: &Path, columns: &[String], target: &str) -> Result<CategoryTable, DataError> {
+    let raw = read_raw(path, columns, Some(target))?;
+    build(path, columns, target, raw)
+}
+
+/// The records of a table as they are, for a trained model to look up: the
+/// cells of `columns` (a missing cell is [`MISSING`]), the `target` when one
+/// is named (`None` where missing), and where each record is in the file
+/// (`line 3` of a CSV file, `record 2` or `row 2` of a JSON file) for
+/// messages. Nothing is skipped or numbered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRecords {
+    /// The column names asked for.
+    pub columns: Vec<String>,
+    /// Per column, one cell per record.
+    pub cells: Vec<Vec<String>>,
+    /// Per record, its target (empty when no target was asked for).
+    pub target: Vec<Option<f32>>,
+    /// Per record, where it is in the file.
+    pub rows: Vec<String>,
+}
+
+/// Loads the records of `columns` (and of `target`, if given) from a CSV or
+/// JSON file as [`load_table`] reads it, without numbering categories or
+/// dropping records: for looking the cells up in a trained model's
+/// categories (held-out data, or rows to predict without a target).
+///
+/// # Errors
+/// As [`load_table`] (an empty file, an unknown column, a bad cell).
+pub fn load_records(path: &Path, columns: &[String], target: Option<&str>) -> Result<TableRecords, DataError> {
+    let raw = read_raw(path, columns, target)?;
+    let cells = raw.cells.into_iter().map(|c| c.into_iter().map(|v| v.unwrap_or_else(|| MISSING.into())).collect());
+    Ok(TableRecords { columns: columns.to_vec(), cells: cells.collect(), target: raw.target, rows: raw.rows })
+}
+
+/// Reads the cells of `columns` and of `target` from a CSV or JSON file.
+fn read_raw(path: &Path, columns: &[String], target: Option<&str>) -> Result<Raw, DataError> {
     let bad = |m: String| DataError::Table { path: path.to_path_buf(), message: m };
     if columns.is_empty() {
         return Err(bad("no categorical column given".into()));
@@ -126,7 +162,7 @@ pub fn load_table(path: &Path, columns: &[String], target: &str) -> Result<Categ
         if columns[..i].contains(c) {
             return Err(bad(format!("column {c:?} is given twice")));
         }
-        if c == target {
+        if Some(c.as_str()) == target {
             return Err(bad(format!("column {c:?} is the target; it cannot also be a categorical column")));
         }
         if c.contains(['\t', '\n', '\r']) {
@@ -145,13 +181,17 @@ pub fn load_table(path: &Path, columns: &[String], target: &str) -> Result<Categ
         matches!(first, Some(b'[' | b'{'))
     };
     let raw = if json { read_json(path, &bytes, columns, target)? } else { read_csv(path, &bytes, columns, target)? };
-    build(path, columns, target, raw)
+    if raw.rows.is_empty() {
+        return Err(DataError::Empty { path: path.to_path_buf() });
+    }
+    Ok(raw)
 }
 
 /// The cells of the wanted columns and the targets, with row names for errors.
 struct Raw {
     cells: Vec<Vec<Option<String>>>,
     target: Vec<Option<f32>>,
+    rows: Vec<String>,
 }
 
 fn is_missing(s: &str) -> bool {
@@ -193,7 +233,7 @@ fn unknown(name: &str, available: &[String]) -> String {
     format!("no column named {name:?} (available: {})", available.join(", "))
 }
 
-fn read_csv(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Result<Raw, DataError> {
+fn read_csv(path: &Path, bytes: &[u8], columns: &[String], target: Option<&str>) -> Result<Raw, DataError> {
     let text = as_text(path, bytes)?;
     let mut reader =
         csv::ReaderBuilder::new().has_headers(true).flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
@@ -215,8 +255,8 @@ fn read_csv(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Resu
         header.iter().position(|h| h == name).ok_or_else(|| DataError::csv(path, 1, None, unknown(name, &header)))
     };
     let wanted = columns.iter().map(|c| find(c)).collect::<Result<Vec<_>, _>>()?;
-    let ti = find(target)?;
-    let mut raw = Raw { cells: vec![Vec::new(); columns.len()], target: Vec::new() };
+    let ti = target.map(|t| find(t).map(|i| (t, i))).transpose()?;
+    let mut raw = Raw { cells: vec![Vec::new(); columns.len()], target: Vec::new(), rows: Vec::new() };
     let mut record = csv::StringRecord::new();
     while reader.read_record(&mut record).map_err(csv_err)? {
         let line = record.position().map_or(0, |p| p.line() as usize);
@@ -224,12 +264,12 @@ fn read_csv(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Resu
             let v = category(&record[i]).map_err(|m| DataError::csv(path, line, Some(i + 1), m.0))?;
             raw.cells[k].push(v);
         }
-        let t = target_value(&record[ti])
-            .map_err(|m| DataError::csv(path, line, Some(ti + 1), format!("target {target:?}: {m}")))?;
-        raw.target.push(t);
-    }
-    if raw.target.is_empty() {
-        return Err(DataError::Empty { path: path.to_path_buf() });
+        if let Some((target, ti)) = ti {
+            let t = target_value(&record[ti])
+                .map_err(|m| DataError::csv(path, line, Some(ti + 1), format!("target {target:?}: {m}")))?;
+            raw.target.push(t);
+        }
+        raw.rows.push(format!("line {line}"));
     }
     Ok(raw)
 }
@@ -255,11 +295,11 @@ fn json_target(v: Option<&Value>) -> Result<Option<f32>, BadCell> {
     }
 }
 
-fn read_json(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Result<Raw, DataError> {
+fn read_json(path: &Path, bytes: &[u8], columns: &[String], target: Option<&str>) -> Result<Raw, DataError> {
     let bad = |m: String| DataError::Table { path: path.to_path_buf(), message: m };
     let text = as_text(path, bytes)?;
     let value: Value = serde_json::from_str(text).map_err(|e| bad(format!("invalid JSON: {e}")))?;
-    let mut raw = Raw { cells: vec![Vec::new(); columns.len()], target: Vec::new() };
+    let mut raw = Raw { cells: vec![Vec::new(); columns.len()], target: Vec::new(), rows: Vec::new() };
     match value {
         Value::Array(records) => {
             if records.is_empty() {
@@ -276,7 +316,7 @@ fn read_json(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Res
                     }
                 }
             }
-            for name in columns.iter().map(String::as_str).chain([target]) {
+            for name in columns.iter().map(String::as_str).chain(target) {
                 if !available.iter().any(|a| a == name) {
                     return Err(bad(unknown(name, &available)));
                 }
@@ -286,7 +326,10 @@ fn read_json(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Res
                 for (k, c) in columns.iter().enumerate() {
                     raw.cells[k].push(json_category(rec.get(c)).map_err(|m| at(c, m.0))?);
                 }
-                raw.target.push(json_target(rec.get(target)).map_err(|m| at(target, format!("target {m}")))?);
+                if let Some(target) = target {
+                    raw.target.push(json_target(rec.get(target)).map_err(|m| at(target, format!("target {m}")))?);
+                }
+                raw.rows.push(format!("record {}", r + 1));
             }
         }
         Value::Object(map) => {
@@ -298,7 +341,11 @@ fn read_json(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Res
                     None => Err(bad(unknown(name, &available))),
                 }
             };
-            let t = get(target)?;
+            // The target's length (or the first column's) is the table's.
+            let (lead, t) = match target {
+                Some(target) => (target, get(target)?),
+                None => (columns[0].as_str(), get(&columns[0])?),
+            };
             if t.is_empty() {
                 return Err(DataError::Empty { path: path.to_path_buf() });
             }
@@ -306,7 +353,8 @@ fn read_json(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Res
                 let col = get(c)?;
                 if col.len() != t.len() {
                     let (n, m) = (col.len(), t.len());
-                    return Err(bad(format!("column {c:?} has {n} values but the target {target:?} has {m}")));
+                    let what = if target.is_some() { "the target" } else { "column" };
+                    return Err(bad(format!("column {c:?} has {n} values but {what} {lead:?} has {m}")));
                 }
                 for (r, v) in col.iter().enumerate() {
                     let v = json_category(Some(v)).map_err(|m| bad(format!("row {}, column {c:?}: {m}", r + 1)))?;
@@ -314,9 +362,12 @@ fn read_json(path: &Path, bytes: &[u8], columns: &[String], target: &str) -> Res
                 }
             }
             for (r, v) in t.iter().enumerate() {
-                let v =
-                    json_target(Some(v)).map_err(|m| bad(format!("row {}, column {target:?}: target {m}", r + 1)))?;
-                raw.target.push(v);
+                if let Some(target) = target {
+                    let v = json_target(Some(v))
+                        .map_err(|m| bad(format!("row {}, column {target:?}: target {m}", r + 1)))?;
+                    raw.target.push(v);
+                }
+                raw.rows.push(format!("row {}", r + 1));
             }
         }
         _ => return Err(bad("expected a JSON array of records or an object of columns".into())),

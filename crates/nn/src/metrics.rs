@@ -78,6 +78,48 @@ pub fn argmax(v: &[f32]) -> usize {
     v.iter().enumerate().fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
 }
 
+/// The probability each row gives its true class: `p` itself or `1 - p` for
+/// one sigmoid unit (two classes), `probs[truth]` otherwise.
+fn true_class_probability(row: &[f32], truth: u32) -> f64 {
+    if row.len() == 1 {
+        let p = f64::from(row[0]);
+        if truth == 1 { p } else { 1.0 - p }
+    } else {
+        row.get(truth as usize).map_or(0.0, |&p| f64::from(p))
+    }
+}
+
+/// Mean cross-entropy (natural log) of the true classes, with probabilities
+/// clamped to `[EPS, 1 - EPS]` as the training loss does
+/// ([`crate::loss::EPS`]); perplexity is its `exp`.
+///
+/// # Shapes
+/// `probs`: `[n, width]` (one sigmoid unit, or a probability per class);
+/// `truth`: `[n]` class indices.
+pub fn cross_entropy(probs: &[f32], width: usize, truth: &[u32]) -> f64 {
+    let eps = f64::from(crate::loss::EPS);
+    let total: f64 = probs
+        .chunks(width.max(1))
+        .zip(truth)
+        .map(|(row, &t)| -true_class_probability(row, t).clamp(eps, 1.0 - eps).ln())
+        .sum();
+    total / truth.len().min(probs.len() / width.max(1)).max(1) as f64
+}
+
+/// Fraction of rows whose true class is among the `k` most probable (a
+/// class counts as within the top `k` when fewer than `k` classes have a
+/// strictly higher probability).
+///
+/// # Shapes
+/// `probs`: `[n, width]`; `truth`: `[n]` class indices.
+pub fn top_k_accuracy(probs: &[f32], width: usize, truth: &[u32], k: usize) -> f64 {
+    let rows = probs.chunks(width.max(1)).zip(truth);
+    let n = truth.len().min(probs.len() / width.max(1));
+    let hits =
+        rows.filter(|(p, t)| p.get(**t as usize).is_some_and(|&pt| p.iter().filter(|&&v| v > pt).count() < k)).count();
+    hits as f64 / n.max(1) as f64
+}
+
 /// Precision, recall, F1 and support of one class (or an average).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ClassScores {
@@ -207,5 +249,26 @@ mod tests {
         let pred = [0.1, 0.9, 0.8, 0.2, 0.3, 0.7];
         assert_eq!(sparse_accuracy(&pred, &[1.0, 1.0, 1.0], 2), 2.0 / 3.0);
         assert_eq!(sparse_accuracy(&[0.2, 0.7], &[0.0, 1.0], 1), 1.0);
+    }
+
+    #[test]
+    fn errors_and_cross_entropy_by_hand() {
+        assert_eq!(mse(&[1.0, 2.0], &[0.0, 0.0]), 2.5);
+        assert_eq!(mae(&[1.0, -2.0], &[0.0, 0.0]), 1.5);
+        // One sigmoid unit: p for class 1, 1 - p for class 0.
+        let ce = cross_entropy(&[0.8, 0.8], 1, &[1, 0]);
+        assert!((ce - (-(0.8f64.ln()) - 0.2f64.ln()) / 2.0).abs() < 1e-6, "{ce}");
+        // A softmax row, and a zero probability clamped to EPS.
+        let ce = cross_entropy(&[0.1, 0.7, 0.2, 1.0, 0.0, 0.0], 3, &[2, 1]);
+        assert!((ce - (-(0.2f64.ln()) - 1e-7f64.ln()) / 2.0).abs() < 1e-5, "{ce}");
+    }
+
+    #[test]
+    fn top_k_counts_the_classes_strictly_more_probable() {
+        let p = [0.1, 0.7, 0.2, 0.5, 0.5, 0.0];
+        assert_eq!(top_k_accuracy(&p, 3, &[0, 0], 1), 0.5); // row 2: a tie at the top counts
+        assert_eq!(top_k_accuracy(&p, 3, &[0, 2], 2), 0.0);
+        assert_eq!(top_k_accuracy(&p, 3, &[0, 2], 3), 1.0);
+        assert_eq!(top_k_accuracy(&p, 3, &[1, 1], 1), 1.0);
     }
 }

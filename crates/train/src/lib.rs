@@ -11,6 +11,7 @@
 pub mod config;
 pub mod embed;
 pub mod error;
+pub mod evaluate;
 pub mod output;
 pub mod pca;
 pub mod plot;

@@ -15,8 +15,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use ember_export::fsutil::{TempGuard, temp_path};
 
+mod confusion;
 mod grid;
 
+pub use confusion::{MAX_CLASSES, confusion_matrix};
 pub use grid::image_grid;
 
 /// The font family name under which DejaVu Sans is registered.

@@ -2,6 +2,7 @@
 
 mod classify;
 mod embed;
+mod evaluate;
 mod inspect;
 mod progress;
 mod quickstart;
@@ -58,6 +59,10 @@ enum Command {
     Project(embed::ProjectArgs),
     /// The main job: train the 3-D, MNIST and convolutional autoencoders, a text classifier, word and entity embeddings; export, verify and run on the QEMU boards.
     Quickstart(quickstart::QuickstartArgs),
+    /// Score a trained model on held-out data through the host runtime (accuracy and per-class report, MSE/MAE, perplexity).
+    Evaluate(evaluate::EvaluateArgs),
+    /// Predict with a trained model (texts, table rows, images, feature rows) into a .csv table or a .npy array.
+    Predict(evaluate::PredictArgs),
     /// List the presets, or print one's TOML model file (with its comments).
     Presets {
         /// Preset to print.
@@ -75,6 +80,9 @@ struct TrainArgs {
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
+    /// Held-out data to score the trained model on (as `ember evaluate`); the scores go into report.md.
+    #[arg(long)]
+    test_data: Option<PathBuf>,
     /// Epochs (in total, counting those before --resume).
     #[arg(long)]
     epochs: Option<usize>,
@@ -187,6 +195,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Project(a) => embed::cmd_project(a),
         Command::Quickstart(a) => quickstart::cmd_quickstart(a),
         Command::Presets { name } => cmd_presets(name.as_deref()),
+        Command::Evaluate(a) => evaluate::cmd_evaluate(a),
+        Command::Predict(a) => evaluate::cmd_predict(a),
     }
 }
 
@@ -257,7 +267,13 @@ fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         cfg = cfg.with_vocab(v);
     }
     cfg.fit_config()?;
+    if let Some(t) = &a.test_data
+        && !t.exists()
+    {
+        bail!("--test-data {}: no such file or folder", t.display());
+    }
     let observer: Option<ObserverFactory> = if a.quiet { None } else { Some(progress::observer) };
+    let out = a.out.clone();
     let opts = TrainOptions { data: a.data, out: a.out, resume: a.resume, observer };
     let s = train(&cfg, &opts)?;
     match &s.classification {
@@ -270,6 +286,20 @@ fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     for f in &s.files {
         println!("wrote {}", f.display());
+    }
+    if let Some(t) = &a.test_data {
+        // A denoising autoencoder is scored on what it was trained for: noisy inputs, clean targets.
+        let noise = match cfg.task {
+            ember_train::config::Task::Denoise => cfg.noise.or(Some(NoiseConfig::Gaussian { level: 0.5 })),
+            _ => None,
+        };
+        let opts = ember_train::evaluate::EvalOptions { noise, seed: cfg.train.seed, ..Default::default() };
+        let (eval, files) = ember_train::evaluate::add_to_run(&s.model, t, &out, &opts)
+            .with_context(|| format!("scoring the trained model on --test-data {}", t.display()))?;
+        print!("\ntest data: {eval}");
+        for f in files {
+            println!("wrote {}", f.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,7 +13,10 @@ use ember_runtime::{Blob, dynamic};
 
 mod conv;
 mod embed;
+mod evaluate;
+mod evaluate_presets;
 mod fit;
+mod predict;
 mod presets;
 mod text;
 

@@ -52,6 +52,30 @@ pub fn load_acl_imdb(root: &Path, spec: &TokenizerSpec) -> Result<(TextData, Tex
     }
 }
 
+/// Loads one split (`"train"` or `"test"`) of `aclImdb` tokenized by
+/// `spec` with a given word list (for example a trained model's, so that
+/// held-out reviews get the ids the model was trained with), as
+/// [`load_acl_imdb`] reads it: all of `neg`, then all of `pos`.
+///
+/// # Errors
+/// As [`load_acl_imdb`], for that split alone.
+pub fn load_acl_imdb_split(
+    root: &Path,
+    split: &str,
+    spec: &TokenizerSpec,
+    vocab: Option<Vec<String>>,
+) -> Result<TextData, TextError> {
+    check_spec(spec)?;
+    if spec.kind == TokenizerKind::Vocabulary && vocab.is_none() {
+        return Err(TextError::Spec("a word-list tokenizer needs its word list to read reviews".into()));
+    }
+    let s = read_split(root, split)?;
+    let ids = encode_all(spec, vocab.as_deref(), &s.texts)
+        .map_err(|i| TextError::NoWords { where_: s.files[i].display().to_string() })?;
+    let classes: Vec<String> = CLASSES.iter().map(|c| c.to_string()).collect();
+    TextData::from_ids(ids, s.labels, classes, *spec, vocab)
+}
+
 /// The reviews of one split.
 struct Split {
     files: Vec<PathBuf>,

@@ -35,7 +35,7 @@ pub fn load_text_csv(
     spec: &TokenizerSpec,
 ) -> Result<TextData, TextError> {
     check_spec(spec)?;
-    let rows = read_rows(path, text_column, label_column)?;
+    let rows = read_rows(path, text_column, Some(label_column))?;
     let all_numbers: Option<Vec<u32>> = rows.labels.iter().map(|l| l.parse::<u32>().ok()).collect();
     let (labels, classes) = match all_numbers {
         Some(labels) => {
@@ -86,7 +86,7 @@ pub fn load_text_csv_like(
     if spec.kind == TokenizerKind::Vocabulary && like.vocab.is_none() {
         return Err(TextError::Spec("the data to imitate has a word-list tokenizer but no word list".into()));
     }
-    let rows = read_rows(path, text_column, label_column)?;
+    let rows = read_rows(path, text_column, Some(label_column))?;
     let classes = &like.classes;
     let mut labels = Vec::with_capacity(rows.labels.len());
     for (label, &line) in rows.labels.iter().zip(&rows.lines) {
@@ -122,7 +122,19 @@ struct Rows {
     lines: Vec<u64>,
 }
 
-fn read_rows(path: &Path, text_column: &str, label_column: &str) -> Result<Rows, TextError> {
+/// The cells of one text column of a CSV file (plain or gzip, read as
+/// [`load_text_csv`] reads it) and the line each record starts on: texts to
+/// predict, without labels.
+///
+/// # Errors
+/// [`TextError::Csv`] for a malformed file, a missing column (the message
+/// lists the header) or no data row; [`TextError::NotUtf8`] naming the line.
+pub fn read_text_column(path: &Path, text_column: &str) -> Result<(Vec<String>, Vec<u64>), TextError> {
+    let rows = read_rows(path, text_column, None)?;
+    Ok((rows.texts, rows.lines))
+}
+
+fn read_rows(path: &Path, text_column: &str, label_column: Option<&str>) -> Result<Rows, TextError> {
     let bytes = read_bytes(path)?;
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
@@ -146,22 +158,28 @@ fn read_rows(path: &Path, text_column: &str, label_column: &str) -> Result<Rows,
             TextError::csv(path, Some(1), format!("no {role} column named {name:?} (columns: {})", header.join(", ")))
         })
     };
-    let (ti, li) = (column(text_column, "text")?, column(label_column, "label")?);
+    let ti = column(text_column, "text")?;
+    let li = label_column.map(|l| column(l, "label").map(|i| (l, i))).transpose()?;
     let mut rows = Rows { texts: Vec::new(), labels: Vec::new(), lines: Vec::new() };
     let mut record = csv::ByteRecord::new();
     while reader.read_byte_record(&mut record).map_err(csv_err)? {
         let line = record.position().map_or(0, |p| p.line());
-        let (Some(text), Some(label)) = (record.get(ti), record.get(li)) else {
-            return Err(TextError::csv(path, Some(line), "record is missing the text or label field"));
-        };
         let where_ = || format!("{}, line {line}", path.display());
+        let Some(text) = record.get(ti) else {
+            return Err(TextError::csv(path, Some(line), "record is missing the text field"));
+        };
         let text = std::str::from_utf8(text).map_err(|_| TextError::NotUtf8 { where_: where_() })?;
-        let label = std::str::from_utf8(label).map_err(|_| TextError::NotUtf8 { where_: where_() })?.trim();
-        if label.is_empty() {
-            return Err(TextError::csv(path, Some(line), format!("empty label in column {label_column:?}")));
+        if let Some((label_column, li)) = li {
+            let Some(label) = record.get(li) else {
+                return Err(TextError::csv(path, Some(line), "record is missing the label field"));
+            };
+            let label = std::str::from_utf8(label).map_err(|_| TextError::NotUtf8 { where_: where_() })?.trim();
+            if label.is_empty() {
+                return Err(TextError::csv(path, Some(line), format!("empty label in column {label_column:?}")));
+            }
+            rows.labels.push(label.to_string());
         }
         rows.texts.push(text.to_string());
-        rows.labels.push(label.to_string());
         rows.lines.push(line);
     }
     if rows.texts.is_empty() {

@@ -44,8 +44,8 @@ use ember_runtime::text::Tokenizer;
 use crate::Dataset;
 use crate::rng::Stream;
 
-pub use acl::load_acl_imdb;
-pub use csv::{load_text_csv, load_text_csv_like};
+pub use acl::{load_acl_imdb, load_acl_imdb_split};
+pub use csv::{load_text_csv, load_text_csv_like, read_text_column};
 pub use error::TextError;
 pub use imdb::{ImdbOptions, KERAS_IMDB_SEED, load_imdb_npz, load_imdb_word_index};
 pub use ngram::{
