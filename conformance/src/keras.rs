@@ -20,13 +20,13 @@ fn script(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("scripts").join(name)
 }
 
-/// Runs `scripts/<name> <args>` with `$EMBER_KERAS_PYTHON` and returns the
-/// `seconds_per_epoch=<s>` its last line reports, or `None` when the
-/// variable is unset.
+/// Runs `scripts/<name> <args>` with `$EMBER_KERAS_PYTHON`, echoes its
+/// human-readable lines and returns the `key=value` figures it prints, or
+/// `None` when the variable is unset.
 ///
 /// # Errors
-/// The interpreter fails to start, the script fails, or prints no figure.
-pub fn seconds_per_epoch(name: &str, args: &[&str]) -> Result<Option<f64>> {
+/// The interpreter fails to start, the script fails, or a figure is not a number.
+pub fn figures(name: &str, args: &[&str]) -> Result<Option<Vec<(String, f64)>>> {
     let Some(python) = std::env::var_os(KERAS_PYTHON) else {
         return Ok(None);
     };
@@ -36,19 +36,37 @@ pub fn seconds_per_epoch(name: &str, args: &[&str]) -> Result<Option<f64>> {
         .env("TF_CPP_MIN_LOG_LEVEL", "2")
         .output()
         .with_context(|| format!("running {} {name}", python.to_string_lossy()))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         bail!("{name} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim_end());
     }
-    for line in stdout.lines().filter(|l| !l.starts_with("seconds_per_epoch=")) {
-        println!("  {line}");
+    let mut figures = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        match line.split_once('=') {
+            Some((key, value)) if !key.contains(' ') => {
+                let v = value.trim().parse().with_context(|| format!("{name}: bad figure {line:?}"))?;
+                figures.push((key.to_string(), v));
+            }
+            _ => println!("  {line}"),
+        }
     }
-    let figure = stdout
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("seconds_per_epoch="))
-        .with_context(|| format!("{name} printed no seconds_per_epoch= line"))?;
-    Ok(Some(figure.trim().parse().with_context(|| format!("{name}: bad figure {figure:?}"))?))
+    Ok(Some(figures))
+}
+
+/// The figure `key` of a [`figures`] answer.
+///
+/// # Errors
+/// The script did not print it.
+pub fn figure(figures: &[(String, f64)], key: &str) -> Result<f64> {
+    figures.iter().find(|(k, _)| k == key).map(|&(_, v)| v).with_context(|| format!("no {key}= line"))
+}
+
+/// The `seconds_per_epoch=<s>` that `scripts/<name> <args>` reports, or
+/// `None` when `EMBER_KERAS_PYTHON` is unset.
+///
+/// # Errors
+/// As [`figures`], or the script printed no such line.
+pub fn seconds_per_epoch(name: &str, args: &[&str]) -> Result<Option<f64>> {
+    figures(name, args)?.map(|f| figure(&f, "seconds_per_epoch")).transpose()
 }
 
 /// Prints ember's seconds per epoch beside Keras's (`scripts/<name> <args>`).
