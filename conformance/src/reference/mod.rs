@@ -24,6 +24,7 @@ pub mod flatten;
 pub mod lstm;
 pub mod max_pool2d;
 pub mod padding;
+pub mod quant;
 pub mod recurrent;
 pub mod rnn;
 pub mod upsample2d;
