@@ -13,7 +13,7 @@ use ember_conformance::rng;
 use ember_runtime::quant::fixed::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
 use ember_runtime::quant::linear::quantize_bias;
 use ember_runtime::quant::{
-    dequantize, multiply_by_quantized_multiplier, quantize, requantize, OutputStage, QuantParams, QuantizedMultiplier,
+    OutputStage, QuantParams, QuantizedMultiplier, dequantize, multiply_by_quantized_multiplier, quantize, requantize,
 };
 use rand::RngExt;
 

@@ -6,12 +6,12 @@
 
 use ember_conformance::reference::quant::{StageRef, WindowRef, conv_ref, dense_ref, depthwise_ref, pool_ref};
 use ember_conformance::rng;
+use ember_runtime::Error;
 use ember_runtime::quant::dot::{dot_i8, dot_i8_dsp, dot_i8_portable};
 use ember_runtime::quant::{
     Conv2dGeometry, OutputStage, QConv2d, QDense, QDepthwise, QuantizedMultiplier, avg_pool_i8, fold_input_offset,
     max_pool_i8,
 };
-use ember_runtime::Error;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 

@@ -69,7 +69,6 @@ pub fn cmsis_requantize_ref(v: i32, m: i32, shift: i32) -> i64 {
     result as i64
 }
 
-
 /// The output stage from its definition: an `i64` accumulator (which must
 /// fit `i32`, as in every int8 kernel) scaled by `(m, shift)`, plus the zero
 /// point, clamped to `[lo, hi]`.
@@ -96,8 +95,7 @@ pub fn dense_ref(x: &[i8], zp_x: i32, w: &[i8], b: &[i32], s: &StageRef) -> Vec<
     let n = x.len();
     (0..b.len())
         .map(|o| {
-            let acc: i64 =
-                b[o] as i64 + (0..n).map(|i| (x[i] as i64 - zp_x as i64) * w[o * n + i] as i64).sum::<i64>();
+            let acc: i64 = b[o] as i64 + (0..n).map(|i| (x[i] as i64 - zp_x as i64) * w[o * n + i] as i64).sum::<i64>();
             requantize_ref(acc, s.m[o], s.zero_point, s.lo, s.hi)
         })
         .collect()

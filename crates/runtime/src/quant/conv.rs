@@ -4,8 +4,8 @@
 //! requantization. Padded positions hold the input zero point (the real 0.0),
 //! so they add nothing to `Σ (x − zp_x) · w` and are skipped.
 
-use super::fixed::{requantize, QuantizedMultiplier};
 use super::OutputStage;
+use super::fixed::{QuantizedMultiplier, requantize};
 use crate::Error;
 
 /// The shape of a 2-D window over an HWC tensor: input size, kernel, stride

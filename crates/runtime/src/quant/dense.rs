@@ -7,9 +7,9 @@
 //! depend on the input: [`fold_input_offset`] adds it to the bias once, when
 //! the layer is bound, and the kernel is then a plain int8 dot product per row.
 
-use super::dot::dot_i8;
-use super::fixed::{requantize, QuantizedMultiplier};
 use super::OutputStage;
+use super::dot::dot_i8;
+use super::fixed::{QuantizedMultiplier, requantize};
 use crate::Error;
 
 /// `out[o] = bias[o] − input_zero_point · Σᵢ weights[o, i]` (CMSIS-NN's

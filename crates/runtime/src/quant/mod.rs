@@ -32,10 +32,10 @@ pub mod linear;
 pub mod pool;
 
 pub use conv::{Conv2dGeometry, QConv2d, QDepthwise};
-pub use dense::{fold_input_offset, QDense};
-pub use fixed::{multiply_by_quantized_multiplier, requantize, QuantizedMultiplier};
-pub use linear::{dequantize, quantize, QuantParams};
-pub use pool::{avg_pool_i8, max_pool_i8, PoolGeometry};
+pub use dense::{QDense, fold_input_offset};
+pub use fixed::{QuantizedMultiplier, multiply_by_quantized_multiplier, requantize};
+pub use linear::{QuantParams, dequantize, quantize};
+pub use pool::{PoolGeometry, avg_pool_i8, max_pool_i8};
 
 /// The output stage shared by the int8 kernels: the output zero point and the
 /// clamp bounds (the fused activation: `[zp, 127]` is a ReLU).
