@@ -7,7 +7,7 @@
 use ember_conformance::reference::quant::{StageRef, WindowRef, conv_ref, dense_ref, depthwise_ref, pool_ref};
 use ember_conformance::rng;
 use ember_runtime::Error;
-use ember_runtime::quant::dot::{dot_i8, dot_i8_dsp, dot_i8_portable};
+use ember_runtime::quant::dot::{dot_i8, dot_i8_dsp, dot_i8_portable, dot4_i8};
 use ember_runtime::quant::{
     Conv2dGeometry, OutputStage, QConv2d, QDense, QDepthwise, QuantizedMultiplier, avg_pool_i8, fold_input_offset,
     max_pool_i8,
@@ -58,6 +58,12 @@ fn dot_products_equal_the_i64_sum() {
         assert_eq!(dot_i8_portable(&a, &b) as i64, want, "n {n}");
         assert_eq!(dot_i8_dsp(&a, &b) as i64, want, "n {n}");
         assert_eq!(dot_i8(&a, &b) as i64, want, "n {n}");
+        let rows: Vec<Vec<i8>> = (0..4).map(|k| i8s(&mut r, n + k % 2, case % 3 == 0)).collect();
+        let got = dot4_i8(&a, [&rows[0], &rows[1], &rows[2], &rows[3]]);
+        for (g, row) in got.iter().zip(&rows) {
+            let want: i64 = a.iter().zip(row).map(|(&x, &y)| x as i64 * y as i64).sum();
+            assert_eq!(*g as i64, want, "dot4, n {n}");
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 //! the layer is bound, and the kernel is then a plain int8 dot product per row.
 
 use super::OutputStage;
-use super::dot::dot_i8;
+use super::dot::{dot_i8, dot4_i8};
 use super::fixed::{QuantizedMultiplier, requantize};
 use crate::Error;
 
@@ -87,10 +87,21 @@ impl<'a> QDense<'a> {
         if x.len() != self.inputs || y.len() != self.outputs() {
             return Err(Error::InputShape);
         }
-        for (o, (yo, row)) in y.iter_mut().zip(self.weights.chunks_exact(self.inputs)).enumerate() {
-            let acc = self.folded_bias[o].wrapping_add(dot_i8(x, row));
-            let m = self.multipliers[if self.multipliers.len() == 1 { 0 } else { o }];
-            *yo = requantize(acc, m, self.stage);
+        let n = self.inputs;
+        let m = |o: usize| self.multipliers[if self.multipliers.len() == 1 { 0 } else { o }];
+        // four rows at a time share each input load (dot4_i8), then the rest one by one
+        let blocked = y.len() - y.len() % 4;
+        for (b, ys) in y[..blocked].chunks_exact_mut(4).enumerate() {
+            let o = 4 * b;
+            let w = |k: usize| &self.weights[(o + k) * n..(o + k + 1) * n];
+            let acc = dot4_i8(x, [w(0), w(1), w(2), w(3)]);
+            for (k, (yo, a)) in ys.iter_mut().zip(acc).enumerate() {
+                *yo = requantize(self.folded_bias[o + k].wrapping_add(a), m(o + k), self.stage);
+            }
+        }
+        for (o, yo) in y.iter_mut().enumerate().skip(blocked) {
+            let acc = self.folded_bias[o].wrapping_add(dot_i8(x, &self.weights[o * n..(o + 1) * n]));
+            *yo = requantize(acc, m(o), self.stage);
         }
         Ok(())
     }
