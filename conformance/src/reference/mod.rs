@@ -30,6 +30,7 @@ pub mod lstm;
 pub mod max_pool1d;
 pub mod max_pool2d;
 pub mod padding;
+pub mod quant;
 pub mod recurrent;
 pub mod rnn;
 pub mod upsample2d;

@@ -15,6 +15,7 @@ pub mod error;
 pub mod fsutil;
 pub mod model;
 pub mod onnx;
+pub mod quant;
 pub mod rust;
 pub mod summary;
 

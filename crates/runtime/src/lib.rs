@@ -16,7 +16,7 @@
 //! * [`dynamic`]: an interpreter for any blob on caller-provided buffers, used
 //!   by host tools that do not know the model's type at compile time.
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // the one exception: `quant::dot`'s DSP instructions (`asm!`, no memory access)
 #![warn(missing_docs)]
 
 #[cfg(feature = "std")]
@@ -30,6 +30,7 @@ pub mod format;
 pub mod kernels;
 pub mod layers;
 pub mod model;
+pub mod quant;
 pub mod search;
 pub mod spec;
 pub mod text;

@@ -1,0 +1,20 @@
+//! Post-training quantization on the host: the statistics and parameters
+//! that turn an f32 model into an int8 one for `ember_runtime::quant`.
+//!
+//! It lives in ember-export because quantizing is a conversion of a
+//! [`crate::Model`]'s tensors (export owns every layout and encoding change),
+//! and because `ember quantize MODEL.emb --calibration DATA` works on an
+//! exported model without the trainer; the trainer (`ember train --quantize`)
+//! depends on this crate and reaches it too. The activations to observe come
+//! from any f32 forward pass (the runtime's `dynamic` interpreter for a blob).
+//!
+//! * [`calibrate`]: per-tensor range observers (min/max or a percentile) and
+//!   activation scale / zero point with TFLite's nudging;
+//! * [`weights`]: per-output-channel symmetric weight scales, int32 biases,
+//!   int8 embedding tables with a scale per row.
+
+pub mod calibrate;
+pub mod weights;
+
+pub use calibrate::{CalibrationError, Observer, RangeMode, activation_params};
+pub use weights::{QuantizedRows, quantize_bias_i32, quantize_rows_symmetric};

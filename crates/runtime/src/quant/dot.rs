@@ -1,0 +1,164 @@
+//! The int8 dot product every integer kernel is built on.
+//!
+//! [`dot_i8`] returns `Σ a[i] · b[i]` in wrapping `i32`. On every target a
+//! portable loop computes it; on Arm with the DSP extension (Cortex-M4/M7/M33:
+//! `thumbv7em-*`, `target_feature = "dsp"`) [`dot_i8`] goes through
+//! [`dot_i8_dsp`], which processes four bytes per step in the shape of
+//! CMSIS-NN's `read_and_pad` + `SMLAD`: each 32-bit word of four `i8` is split
+//! into two words of two sign-extended `i16` lanes (`SXTB16` and
+//! `SXTB16` of the word rotated by 8), and each pair of lanes is multiplied and
+//! added in one dual multiply-accumulate. It is written in plain Rust (the
+//! crate forbids `unsafe`, which `asm!` needs), so the code generator decides
+//! which instructions it becomes; the result is the same integer either way.
+
+/// `Σ a[i] · b[i]` over the common length, wrapping `i32`.
+#[inline]
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    #[cfg(ember_dsp)]
+    {
+        dot_i8_dsp(a, b)
+    }
+    #[cfg(not(ember_dsp))]
+    {
+        dot_i8_portable(a, b)
+    }
+}
+
+/// The portable dot product: one multiply-accumulate per element, four
+/// independent partial sums so that the compiler can keep them in registers.
+#[inline]
+pub fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0i32; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, w) in (&mut ca).zip(&mut cb) {
+        for k in 0..4 {
+            acc[k] = acc[k].wrapping_add(x[k] as i32 * w[k] as i32);
+        }
+    }
+    let mut s = acc[0].wrapping_add(acc[1]).wrapping_add(acc[2]).wrapping_add(acc[3]);
+    for (&x, &w) in ca.remainder().iter().zip(cb.remainder()) {
+        s = s.wrapping_add(x as i32 * w as i32);
+    }
+    s
+}
+
+/// `SXTB16`: bytes 0 and 2 of `w`, each sign-extended to a 16-bit lane.
+#[cfg(not(ember_dsp))]
+#[inline(always)]
+pub fn sxtb16(w: u32) -> u32 {
+    let lo = (w as u8 as i8 as i16) as u16 as u32;
+    let hi = ((w >> 16) as u8 as i8 as i16) as u16 as u32;
+    lo | (hi << 16)
+}
+
+/// `SXTB16 ..., ROR #8`: bytes 1 and 3 of `w`, each sign-extended to a 16-bit lane.
+#[cfg(not(ember_dsp))]
+#[inline(always)]
+pub fn sxtb16_ror8(w: u32) -> u32 {
+    sxtb16(w.rotate_right(8))
+}
+
+/// `SMLAD`: `acc + lo(a)·lo(b) + hi(a)·hi(b)` over signed 16-bit lanes (wrapping).
+#[cfg(not(ember_dsp))]
+#[inline(always)]
+pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+    let p0 = (a as u16 as i16 as i32) * (b as u16 as i16 as i32);
+    let p1 = ((a >> 16) as u16 as i16 as i32) * ((b >> 16) as u16 as i16 as i32);
+    acc.wrapping_add(p0).wrapping_add(p1)
+}
+
+#[cfg(ember_dsp)]
+pub use arm_dsp::{smlad, sxtb16, sxtb16_ror8};
+
+/// The Armv7E-M DSP instructions, register to register.
+#[cfg(ember_dsp)]
+#[allow(unsafe_code)]
+mod arm_dsp {
+    use core::arch::asm;
+
+    /// `SXTB16`: bytes 0 and 2 of `w`, each sign-extended to a 16-bit lane.
+    #[inline(always)]
+    pub fn sxtb16(w: u32) -> u32 {
+        let r: u32;
+        // SAFETY: one register-to-register instruction of the DSP extension
+        // (present: `target_feature = "dsp"`); no memory, stack or flags.
+        unsafe {
+            asm!("sxtb16 {r}, {w}", r = lateout(reg) r, w = in(reg) w, options(pure, nomem, nostack, preserves_flags))
+        };
+        r
+    }
+
+    /// `SXTB16 ..., ROR #8`: bytes 1 and 3 of `w`, each sign-extended to a 16-bit lane.
+    #[inline(always)]
+    pub fn sxtb16_ror8(w: u32) -> u32 {
+        let r: u32;
+        // SAFETY: as `sxtb16`.
+        unsafe {
+            asm!("sxtb16 {r}, {w}, ror #8", r = lateout(reg) r, w = in(reg) w, options(pure, nomem, nostack, preserves_flags))
+        };
+        r
+    }
+
+    /// `SMLAD`: `acc + lo(a)·lo(b) + hi(a)·hi(b)` over signed 16-bit lanes.
+    /// (It sets the Q flag on overflow, which nothing here reads.)
+    #[inline(always)]
+    pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+        let r: i32;
+        // SAFETY: as `sxtb16`; the Q flag is not part of Rust's view of the flags.
+        unsafe {
+            asm!("smlad {r}, {a}, {b}, {acc}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, acc = in(reg) acc,
+                 options(pure, nomem, nostack))
+        };
+        r
+    }
+}
+
+/// The DSP-shaped dot product (see the module docs); available on every
+/// target so that it is tested on the host against the portable one.
+#[inline]
+pub fn dot_i8_dsp(a: &[i8], b: &[i8]) -> i32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = 0i32;
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, w) in (&mut ca).zip(&mut cb) {
+        let xw = u32::from_le_bytes([x[0] as u8, x[1] as u8, x[2] as u8, x[3] as u8]);
+        let ww = u32::from_le_bytes([w[0] as u8, w[1] as u8, w[2] as u8, w[3] as u8]);
+        // Lanes (0, 2) and (1, 3): the pairing is the same on both operands.
+        acc = smlad(sxtb16(xw), sxtb16(ww), acc);
+        acc = smlad(sxtb16_ror8(xw), sxtb16_ror8(ww), acc);
+    }
+    for (&x, &w) in ca.remainder().iter().zip(cb.remainder()) {
+        acc = acc.wrapping_add(x as i32 * w as i32);
+    }
+    acc
+}
+
+/// Four dot products of one input `x` with four rows, sharing each load and
+/// sign extension of `x` (the dense kernel's inner loop): `[Σ x·r0, …, Σ x·r3]`
+/// over the common length, wrapping `i32`.
+#[inline]
+pub fn dot4_i8(x: &[i8], rows: [&[i8]; 4]) -> [i32; 4] {
+    let n = rows.iter().fold(x.len(), |n, r| n.min(r.len()));
+    let body = n - n % 4;
+    let [r0, r1, r2, r3] = rows.map(|r| &r[..body]);
+    let mut acc = [0i32; 4];
+    let word = |s: &[i8]| u32::from_le_bytes([s[0] as u8, s[1] as u8, s[2] as u8, s[3] as u8]);
+    let quads = x[..body].chunks_exact(4).zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4));
+    for (((xs, w0), w1), (w2, w3)) in quads.zip(r2.chunks_exact(4).zip(r3.chunks_exact(4))) {
+        let xw = word(xs);
+        let (x02, x13) = (sxtb16(xw), sxtb16_ror8(xw));
+        for (a, w) in acc.iter_mut().zip([w0, w1, w2, w3]) {
+            let ww = word(w);
+            *a = smlad(x13, sxtb16_ror8(ww), smlad(x02, sxtb16(ww), *a));
+        }
+    }
+    for (a, r) in acc.iter_mut().zip(rows) {
+        *a = a.wrapping_add(dot_i8_portable(&x[body..n], &r[body..n]));
+    }
+    acc
+}
