@@ -4,10 +4,12 @@
 //! One layer kind, one file (`dense`, `rnn`, `lstm`, `gru`, `conv2d`, `max_pool2d`,
 //! `upsample2d`, `batch_norm`, `entity_dot`; Embedding, Flatten and Dropout
 //! only copy values and have none). `recurrent` holds what the two cells
-//! share; this module holds the fixed-order [`dot`] and [`gemv_acc`] that
-//! every kernel sums with.
+//! share; `blocked` holds the register-blocked [`gemv_acc`] that Dense and the
+//! recurrent gates sum with; this module holds the fixed-order [`dot`] that
+//! the other kernels sum with.
 
 mod batch_norm;
+mod blocked;
 mod conv2d;
 mod dense;
 mod entity_dot;
@@ -19,6 +21,7 @@ mod rnn;
 mod upsample2d;
 
 pub use batch_norm::batch_norm;
+pub use blocked::{gemv_acc, row_dot};
 pub use conv2d::conv2d;
 pub use dense::dense;
 pub use entity_dot::{EntityParams, entity_dot};
@@ -54,18 +57,4 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         sum += x * y;
     }
     sum
-}
-
-/// `y += W · x` for one sample: one [`dot`] per row.
-///
-/// # Shapes
-/// `w`: `[y.len(), x.len()]` row-major; lengths guaranteed by the callers.
-#[inline]
-pub fn gemv_acc(w: &[f32], x: &[f32], y: &mut [f32]) {
-    if x.is_empty() {
-        return;
-    }
-    for (yo, row) in y.iter_mut().zip(w.chunks_exact(x.len())) {
-        *yo += dot(row, x);
-    }
 }
