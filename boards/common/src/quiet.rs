@@ -30,19 +30,34 @@ fn ascii(out: &mut impl Write, bytes: &[u8]) -> fmt::Result {
     out.write_str(core::str::from_utf8(bytes).map_err(|_| fmt::Error)?)
 }
 
-/// Writes `v` in decimal.
+/// The powers of ten in a `u64`, largest first.
+const POWERS_OF_TEN: [u64; 20] = {
+    let mut p = [1u64; 20];
+    let mut k = 19;
+    while k > 0 {
+        p[k - 1] = p[k] * 10;
+        k -= 1;
+    }
+    p
+};
+
+/// Writes `v` in decimal, by subtracting powers of ten (no 64-bit division
+/// routine in the firmware).
 fn decimal(out: &mut impl Write, mut v: u64) -> fmt::Result {
     let mut digits = [0u8; 20];
-    let mut n = digits.len();
-    loop {
-        n -= 1;
-        digits[n] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
+    let mut len = 0;
+    for (k, &power) in POWERS_OF_TEN.iter().enumerate() {
+        let mut d = b'0';
+        while v >= power {
+            v -= power;
+            d += 1;
+        }
+        if d != b'0' || len > 0 || k == POWERS_OF_TEN.len() - 1 {
+            digits[len] = d;
+            len += 1;
         }
     }
-    ascii(out, &digits[n..])
+    ascii(out, &digits[..len])
 }
 
 /// Writes ` ` and `bits` as 8 lowercase hex digits.
