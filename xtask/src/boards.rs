@@ -4,7 +4,8 @@
 //! board's quiet firmware (results only, no formatting: feature `quiet`),
 //! checks that it computes the same bits, and prints its `.text` by owner
 //! (the runtime's functions, the blob header's decoder, libm and
-//! compiler-builtins, the rest) from `llvm-nm --size-sort`.
+//! compiler-builtins, the rest) from `llvm-nm --size-sort` (`--no-quiet`
+//! skips the quiet builds: about a minute per model).
 //!
 //! The models are the one in `--model DIR` (files `model.emb`, `model.rs`,
 //! `inputs.bin`, optionally `texts.txt` and `queries.txt`), else those the `boards` test last
@@ -30,20 +31,26 @@ struct Run {
     queries: Vec<String>,
     /// Multiply-accumulates per inference (`None`: a layer kind the count does not know).
     macs: Option<u64>,
-    quiet: QuietRun,
+    /// The quiet firmware's run (`None` with `--no-quiet`).
+    quiet: Option<QuietRun>,
 }
 
 fn has_model(dir: &Path) -> bool {
     REQUIRED_FILES.iter().all(|(_, f)| dir.join(f).is_file())
 }
 
-/// Runs `cargo xtask boards [--model DIR]`.
+/// Runs `cargo xtask boards [--model DIR] [--no-quiet]`.
 pub fn boards(args: &[String]) -> Result<()> {
-    let model_dir: Option<PathBuf> = match args {
-        [] => None,
-        [flag, dir] if flag == "--model" => Some(PathBuf::from(dir)),
-        _ => bail!("usage: cargo xtask boards [--model DIR]"),
-    };
+    const USAGE: &str = "usage: cargo xtask boards [--model DIR] [--no-quiet]";
+    let (mut model_dir, mut with_quiet) = (None, true);
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--model" => model_dir = Some(PathBuf::from(rest.next().context(USAGE)?)),
+            "--no-quiet" => with_quiet = false,
+            _ => bail!(USAGE),
+        }
+    }
     let setup = setup::setup(Qemu::Required)?;
     if let Some(dir) = &model_dir {
         if !has_model(dir) {
@@ -80,12 +87,17 @@ pub fn boards(args: &[String]) -> Result<()> {
             let job = board::Workload { inputs: &inputs, texts: &texts, queries: &queries };
             let r = board::run_board_workload(b, &dir.join(FILE_BLOB), &dir.join(FILE_MODEL_RS), &job, &work)?;
             let macs = board::model_macs(&fs::read(dir.join(FILE_BLOB)).context("cannot read the blob")?);
-            println!("boards: building and running the quiet firmware of {}", b.name());
-            let quiet = board::run_board_quiet(b, &work, r.outputs.len())?;
-            let bits = |o: &[Vec<f32>]| o.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
-            if bits(&quiet.outputs) != bits(&r.outputs) {
-                bail!("{} {name}: the quiet firmware's outputs differ from the firmware's", b.name());
-            }
+            let quiet = if with_quiet {
+                println!("boards: building and running the quiet firmware of {}", b.name());
+                let quiet = board::run_board_quiet(b, &work, r.outputs.len())?;
+                let bits = |o: &[Vec<f32>]| o.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
+                if bits(&quiet.outputs) != bits(&r.outputs) {
+                    bail!("{} {name}: the quiet firmware's outputs differ from the firmware's", b.name());
+                }
+                Some(quiet)
+            } else {
+                None
+            };
             runs.push(Run { board: b, name, run: r, queries, macs, quiet });
         }
     }
@@ -122,27 +134,7 @@ fn report(runs: &[Run]) {
             per_mac
         );
     }
-    println!(
-        "\nquiet firmware (results only): .text by owner, from llvm-nm --size-sort (runtime code inlined into \
-         main counts as `other`)"
-    );
-    println!(
-        "{:<16} {:<22} {:>8} {:>9} {:>9} {:>10} {:>8}",
-        "board", "model", ".text", "runtime", "decoder", "libm+rt", "other"
-    );
-    for Run { board: b, name, quiet: q, .. } in runs {
-        let c = q.code;
-        println!(
-            "{:<16} {:<22} {:>8} {:>9} {:>9} {:>10} {:>8}",
-            b.name(),
-            name,
-            q.sizes.text,
-            c.runtime,
-            c.decoder,
-            c.builtins,
-            c.other
-        );
-    }
+    report_quiet(runs);
     println!();
     for Run { board: b, name, run: r, queries, .. } in runs {
         println!("{} {name}: per sample {:?}; counted with {}", b.name(), r.instructions, b.counter());
@@ -162,5 +154,34 @@ fn report(runs: &[Run]) {
                 q.neighbours.len()
             );
         }
+    }
+}
+
+/// The quiet firmware's `.text` by owner, for the runs that built it.
+fn report_quiet(runs: &[Run]) {
+    if runs.iter().all(|r| r.quiet.is_none()) {
+        return;
+    }
+    println!(
+        "\nquiet firmware (results only): .text by owner, from llvm-nm --size-sort (runtime code inlined into \
+         main counts as `other`)"
+    );
+    println!(
+        "{:<16} {:<22} {:>8} {:>9} {:>9} {:>10} {:>8}",
+        "board", "model", ".text", "runtime", "decoder", "libm+rt", "other"
+    );
+    for Run { board: b, name, quiet, .. } in runs {
+        let Some(q) = quiet else { continue };
+        let c = q.code;
+        println!(
+            "{:<16} {:<22} {:>8} {:>9} {:>9} {:>10} {:>8}",
+            b.name(),
+            name,
+            q.sizes.text,
+            c.runtime,
+            c.decoder,
+            c.builtins,
+            c.other
+        );
     }
 }
