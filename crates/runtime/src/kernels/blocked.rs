@@ -112,7 +112,7 @@ fn block_dot(w: [&[f32]; ROWS], x: &[f32]) -> [f32; ROWS] {
     sums
 }
 
-/// `y += W · x` for one sample: rows in blocks of [`ROWS`], then the
+/// `y += W · x` for one sample: rows in blocks of four, then the
 /// remainder rows one by one, every row summed as [`row_dot`] sums it.
 ///
 /// # Shapes
