@@ -1,6 +1,11 @@
 //! `cargo xtask boards`: builds both QEMU boards with the current model, runs
-//! them and prints their sizes, instructions per inference and per
-//! similarity query.
+//! them and prints their sizes, instructions per inference, per
+//! multiply-accumulate and per similarity query; then builds and runs each
+//! board's quiet firmware (results only, no formatting: feature `quiet`),
+//! checks that it computes the same bits, and prints its `.text` by owner
+//! (the runtime's functions, the blob header's decoder, libm and
+//! compiler-builtins, the rest) from `llvm-nm --size-sort` (`--no-quiet`
+//! skips the quiet builds: about a minute per model).
 //!
 //! The models are the one in `--model DIR` (files `model.emb`, `model.rs`,
 //! `inputs.bin`, optionally `texts.txt` and `queries.txt`), else those the `boards` test last
@@ -16,19 +21,36 @@ use crate::setup::test_env;
 use crate::setup::{self, Qemu};
 use crate::util::{self, cargo, run};
 use ember_board_host::protocol::{FILE_BLOB, FILE_INPUTS, FILE_MODEL_RS, FILE_QUERIES, FILE_TEXTS, REQUIRED_FILES};
-use ember_board_host::{self as board, Board, BoardRun};
+use ember_board_host::{self as board, Board, BoardRun, QuietRun};
+
+/// One model run on one board, with its quiet firmware.
+struct Run {
+    board: Board,
+    name: String,
+    run: BoardRun,
+    queries: Vec<String>,
+    /// Multiply-accumulates per inference (`None`: a layer kind the count does not know).
+    macs: Option<u64>,
+    /// The quiet firmware's run (`None` with `--no-quiet`).
+    quiet: Option<QuietRun>,
+}
 
 fn has_model(dir: &Path) -> bool {
     REQUIRED_FILES.iter().all(|(_, f)| dir.join(f).is_file())
 }
 
-/// Runs `cargo xtask boards [--model DIR]`.
+/// Runs `cargo xtask boards [--model DIR] [--no-quiet]`.
 pub fn boards(args: &[String]) -> Result<()> {
-    let model_dir: Option<PathBuf> = match args {
-        [] => None,
-        [flag, dir] if flag == "--model" => Some(PathBuf::from(dir)),
-        _ => bail!("usage: cargo xtask boards [--model DIR]"),
-    };
+    const USAGE: &str = "usage: cargo xtask boards [--model DIR] [--no-quiet]";
+    let (mut model_dir, mut with_quiet) = (None, true);
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--model" => model_dir = Some(PathBuf::from(rest.next().context(USAGE)?)),
+            "--no-quiet" => with_quiet = false,
+            _ => bail!(USAGE),
+        }
+    }
     let setup = setup::setup(Qemu::Required)?;
     if let Some(dir) = &model_dir {
         if !has_model(dir) {
@@ -64,24 +86,41 @@ pub fn boards(args: &[String]) -> Result<()> {
             let work = b.target_dir().join(board::SCRATCH_DIR);
             let job = board::Workload { inputs: &inputs, texts: &texts, queries: &queries };
             let r = board::run_board_workload(b, &dir.join(FILE_BLOB), &dir.join(FILE_MODEL_RS), &job, &work)?;
-            runs.push((b, name, r, queries));
+            let macs = board::model_macs(&fs::read(dir.join(FILE_BLOB)).context("cannot read the blob")?);
+            let quiet = if with_quiet {
+                println!("boards: building and running the quiet firmware of {}", b.name());
+                let quiet = board::run_board_quiet(b, &work, r.outputs.len())?;
+                let bits = |o: &[Vec<f32>]| o.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
+                if bits(&quiet.outputs) != bits(&r.outputs) {
+                    bail!("{} {name}: the quiet firmware's outputs differ from the firmware's", b.name());
+                }
+                Some(quiet)
+            } else {
+                None
+            };
+            runs.push(Run { board: b, name, run: r, queries, macs, quiet });
         }
     }
     report(&runs);
     Ok(())
 }
 
-fn report(runs: &[(Board, String, BoardRun, Vec<String>)]) {
+fn report(runs: &[Run]) {
     println!(
-        "\n{:<16} {:<14} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14}",
-        "board", "model", ".text", ".rodata", ".data", ".bss", "flash", "act. RAM", "instr/infer."
+        "\n{:<16} {:<22} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14} {:>12} {:>9}",
+        "board", "model", ".text", ".rodata", ".data", ".bss", "flash", "act. RAM", "instr/infer.", "MACs", "instr/MAC"
     );
-    for (b, name, r, _) in runs {
+    for Run { board: b, name, run: r, macs, .. } in runs {
         let s = r.sizes;
         let counts: Vec<u64> = r.instructions.iter().copied().chain(r.texts.iter().map(|t| t.instructions)).collect();
         let mean = counts.iter().sum::<u64>() / counts.len().max(1) as u64;
+        let per_mac = match macs {
+            Some(m) if *m > 0 => format!("{:.2}", mean as f64 / *m as f64),
+            _ => "-".into(),
+        };
+        let macs = macs.map_or_else(|| "-".into(), |m| m.to_string());
         println!(
-            "{:<16} {:<14} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14}",
+            "{:<16} {:<22} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14} {:>12} {:>9}",
             b.name(),
             name,
             s.text,
@@ -90,11 +129,14 @@ fn report(runs: &[(Board, String, BoardRun, Vec<String>)]) {
             s.bss,
             s.flash(),
             r.activation_bytes,
-            mean
+            mean,
+            macs,
+            per_mac
         );
     }
+    report_quiet(runs);
     println!();
-    for (b, name, r, queries) in runs {
+    for Run { board: b, name, run: r, queries, .. } in runs {
         println!("{} {name}: per sample {:?}; counted with {}", b.name(), r.instructions, b.counter());
         for (k, t) in r.texts.iter().enumerate() {
             println!(
@@ -112,5 +154,34 @@ fn report(runs: &[(Board, String, BoardRun, Vec<String>)]) {
                 q.neighbours.len()
             );
         }
+    }
+}
+
+/// The quiet firmware's `.text` by owner, for the runs that built it.
+fn report_quiet(runs: &[Run]) {
+    if runs.iter().all(|r| r.quiet.is_none()) {
+        return;
+    }
+    println!(
+        "\nquiet firmware (results only): .text by owner, from llvm-nm --size-sort (runtime code inlined into \
+         main counts as `other`)"
+    );
+    println!(
+        "{:<16} {:<22} {:>8} {:>9} {:>9} {:>10} {:>8}",
+        "board", "model", ".text", "runtime", "decoder", "libm+rt", "other"
+    );
+    for Run { board: b, name, quiet, .. } in runs {
+        let Some(q) = quiet else { continue };
+        let c = q.code;
+        println!(
+            "{:<16} {:<22} {:>8} {:>9} {:>9} {:>10} {:>8}",
+            b.name(),
+            name,
+            q.sizes.text,
+            c.runtime,
+            c.decoder,
+            c.builtins,
+            c.other
+        );
     }
 }

@@ -96,7 +96,8 @@ pub fn test(keep_going: bool) -> Result<()> {
 }
 
 /// `cargo clippy --release -- -D warnings` in the board's folder, with the
-/// first model the `boards` test left in `target/boards/<board>/`.
+/// first model the `boards` test left in `target/boards/<board>/`; then the
+/// same for the quiet firmware (`--features quiet`, in its own target folder).
 fn board_clippy(b: Board) -> Result<()> {
     let Some(dir) = b.model_dirs().into_iter().next() else {
         bail!(
@@ -107,7 +108,12 @@ fn board_clippy(b: Board) -> Result<()> {
     let mut cmd = board::board_cargo(b);
     cmd.args(["clippy", "--release", "--", "-D", "warnings"]);
     board::set_model_env(&mut cmd, &dir);
-    run(&mut cmd)
+    run(&mut cmd)?;
+    let mut quiet = board::board_cargo(b);
+    quiet.args(["clippy", "--release", "--features", "quiet", "--", "-D", "warnings"]);
+    quiet.env("CARGO_TARGET_DIR", b.quiet_target_dir());
+    board::set_model_env(&mut quiet, &dir);
+    run(&mut quiet)
 }
 
 /// Prints the summary table, then passes `result` on.

@@ -57,6 +57,7 @@ extern crate std;
 #[cfg(feature = "build")]
 pub mod build;
 pub mod protocol;
+pub mod quiet;
 
 use core::fmt::{self, Write};
 use core::hint::black_box;

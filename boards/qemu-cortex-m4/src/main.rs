@@ -8,6 +8,11 @@
 //! success (a failure prints `error: <message>` and exits with failure). The
 //! host (`ember_board_host`) compares them with its own runtime.
 //!
+//! # Quiet firmware
+//! With the feature `quiet` it runs `ember_board_common::quiet::run`
+//! instead: the fixed inputs only, results only, no `core::fmt`, so that its
+//! `.text` is mostly the runtime's (`cargo xtask boards` reports it).
+//!
 //! # Counting instructions
 //! The DWT cycle counter reads 0 under QEMU, so this board counts with
 //! SysTick on the processor clock (reload `0xFF_FFFF`, wraps counted in the
@@ -24,7 +29,9 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m::peripheral::SYST;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
-use cortex_m_semihosting::{debug, hio, hprintln};
+#[cfg(not(feature = "quiet"))]
+use cortex_m_semihosting::hprintln;
+use cortex_m_semihosting::{debug, hio};
 
 /// The generated model file: the model's type under its own name (for
 /// example `MnistEncoder`), `BoardModel` (an alias of it, what this
@@ -40,8 +47,10 @@ static BLOB: &ember_runtime::Aligned16<[u8]> = ember_runtime::include_aligned!(c
 const INPUTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/inputs.bin"));
 const _: () = assert!(INPUTS.len().is_multiple_of(4 * model::INPUT_LEN), "inputs.bin must hold whole samples");
 /// Raw texts, one per line (empty for models without a tokenizer).
+#[cfg_attr(feature = "quiet", allow(dead_code))]
 const TEXTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/texts.txt"));
 /// Similarity queries over the first embedding table, one per line (often empty).
+#[cfg_attr(feature = "quiet", allow(dead_code))]
 const QUERIES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/queries.txt"));
 
 /// Instructions per SysTick tick: 1 ns per instruction (`-icount shift=0`) at a 25 MHz clock.
@@ -86,16 +95,28 @@ fn exit_failure() -> ! {
 #[entry]
 fn main() -> ! {
     let Some(peripherals) = cortex_m::Peripherals::take() else {
-        hprintln!("error: core peripherals already taken");
+        if let Ok(mut out) = hio::hstdout() {
+            let _ = out.write_all(b"error: core peripherals already taken\n");
+        }
         exit_failure();
     };
     start_counter(peripherals.SYST);
     let Ok(mut out) = hio::hstdout() else {
         exit_failure();
     };
-    let result = ember_board_common::run::<model::BoardModel>(&BLOB.0, INPUTS, TEXTS, QUERIES, &mut out, instructions);
-    if let Err(e) = result {
+    #[cfg(not(feature = "quiet"))]
+    if let Err(e) =
+        ember_board_common::run::<model::BoardModel>(&BLOB.0, INPUTS, TEXTS, QUERIES, &mut out, instructions)
+    {
         hprintln!("error: {}", e);
+        exit_failure();
+    }
+    #[cfg(feature = "quiet")]
+    if let Err(e) = ember_board_common::quiet::run::<model::BoardModel>(&BLOB.0, INPUTS, &mut out, instructions) {
+        use core::fmt::Write;
+        let _ = out.write_str("error: ");
+        let _ = out.write_str(e.message());
+        let _ = out.write_str("\n");
         exit_failure();
     }
     loop {
@@ -103,8 +124,19 @@ fn main() -> ! {
     }
 }
 
+#[cfg(not(feature = "quiet"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     hprintln!("error: panic: {}", info);
+    exit_failure();
+}
+
+/// The quiet firmware's panic handler: a fixed line, no formatting.
+#[cfg(feature = "quiet")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    if let Ok(mut out) = hio::hstdout() {
+        let _ = out.write_all(b"error: panic\n");
+    }
     exit_failure();
 }

@@ -8,6 +8,11 @@
 //! success (a failure prints `error: <message>` and exits with failure). The
 //! host (`ember_board_host`) compares them with its own runtime.
 //!
+//! # Quiet firmware
+//! With the feature `quiet` it runs `ember_board_common::quiet::run`
+//! instead: the fixed inputs only, results only, no `core::fmt`, so that its
+//! `.text` is mostly the runtime's (`cargo xtask boards` reports it).
+//!
 //! # Counting instructions
 //! The `minstret` CSR is read right before and after each inference. QEMU
 //! runs with `-icount shift=0`, which makes the count exact and repeatable.
@@ -19,7 +24,9 @@
 #![no_main]
 
 use riscv::register::{minstret, mstatus};
-use riscv_semihosting::{debug, hio, hprintln};
+#[cfg(not(feature = "quiet"))]
+use riscv_semihosting::hprintln;
+use riscv_semihosting::{debug, hio};
 
 /// The generated model file: the model's type under its own name (for
 /// example `MnistEncoder`), `BoardModel` (an alias of it, what this
@@ -35,8 +42,10 @@ static BLOB: &ember_runtime::Aligned16<[u8]> = ember_runtime::include_aligned!(c
 const INPUTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/inputs.bin"));
 const _: () = assert!(INPUTS.len().is_multiple_of(4 * model::INPUT_LEN), "inputs.bin must hold whole samples");
 /// Raw texts, one per line (empty for models without a tokenizer).
+#[cfg_attr(feature = "quiet", allow(dead_code))]
 const TEXTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/texts.txt"));
 /// Similarity queries over the first embedding table, one per line (often empty).
+#[cfg_attr(feature = "quiet", allow(dead_code))]
 const QUERIES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/queries.txt"));
 
 fn exit_failure() -> ! {
@@ -54,10 +63,19 @@ fn main() -> ! {
     let Ok(mut out) = hio::hstdout() else {
         exit_failure();
     };
-    let result =
-        ember_board_common::run::<model::BoardModel>(&BLOB.0, INPUTS, TEXTS, QUERIES, &mut out, minstret::read64);
-    if let Err(e) = result {
+    #[cfg(not(feature = "quiet"))]
+    if let Err(e) =
+        ember_board_common::run::<model::BoardModel>(&BLOB.0, INPUTS, TEXTS, QUERIES, &mut out, minstret::read64)
+    {
         hprintln!("error: {}", e);
+        exit_failure();
+    }
+    #[cfg(feature = "quiet")]
+    if let Err(e) = ember_board_common::quiet::run::<model::BoardModel>(&BLOB.0, INPUTS, &mut out, minstret::read64) {
+        use core::fmt::Write;
+        let _ = out.write_str("error: ");
+        let _ = out.write_str(e.message());
+        let _ = out.write_str("\n");
         exit_failure();
     }
     loop {
@@ -65,8 +83,19 @@ fn main() -> ! {
     }
 }
 
+#[cfg(not(feature = "quiet"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     hprintln!("error: panic: {}", info);
+    exit_failure();
+}
+
+/// The quiet firmware's panic handler: a fixed line, no formatting.
+#[cfg(feature = "quiet")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    if let Ok(mut out) = hio::hstdout() {
+        let _ = out.write_all(b"error: panic\n");
+    }
     exit_failure();
 }

@@ -98,6 +98,18 @@ impl Board {
         repo_root().join("target").join("boards").join(self.name())
     }
 
+    /// Cargo's target folder for the board's quiet firmware (feature
+    /// `quiet`, see `ember_board_common::quiet`), `<repo>/target/boards/<name>-quiet`,
+    /// so that switching between the two builds rebuilds neither.
+    pub fn quiet_target_dir(self) -> PathBuf {
+        repo_root().join("target").join("boards").join(format!("{}-quiet", self.name()))
+    }
+
+    /// The built quiet firmware.
+    pub fn quiet_elf(self) -> PathBuf {
+        self.quiet_target_dir().join(self.target()).join("release").join(self.binary())
+    }
+
     /// The default work folder, `<repo>/target/boards/<name>/model`: where the
     /// `boards` test leaves the model it ran, which `cargo xtask boards` and
     /// the boards' clippy step reuse.

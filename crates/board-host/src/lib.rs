@@ -44,6 +44,7 @@
 
 mod board;
 pub mod error;
+mod macs;
 mod output;
 mod run;
 mod sizes;
@@ -57,9 +58,13 @@ pub use board::{
 pub use ember_board_common::protocol;
 pub use ember_board_common::protocol::query_terms;
 pub use error::{BoardError, Protocol, Result};
+pub use macs::{layer_macs, model_macs};
 pub use output::{ParsedOutput, QueryRun, TextRun, check_queries, parse_output};
-pub use run::{build_board, input_len_of, run_board, run_board_with_texts, run_board_workload, run_qemu};
-pub use sizes::{Sizes, llvm_tool, measure_sizes};
+pub use run::{
+    QuietRun, build_board, build_board_quiet, input_len_of, run_board, run_board_quiet, run_board_with_texts,
+    run_board_workload, run_qemu,
+};
+pub use sizes::{CodeSizes, Sizes, llvm_tool, measure_code, measure_sizes};
 
 /// How long a firmware run may take before QEMU is killed.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use ember_board_common::protocol::{FILE_BLOB, FILE_INPUTS, FILE_MODEL_RS, FILE_QUERIES, FILE_TEXTS};
 
 use crate::error::{BoardError, Result, io};
-use crate::{Board, BoardRun, RUN_TIMEOUT, Workload, board_cargo, measure_sizes, parse_output, set_model_env};
+use crate::{
+    Board, BoardRun, CodeSizes, ParsedOutput, RUN_TIMEOUT, Sizes, Workload, board_cargo, measure_code, measure_sizes,
+    parse_output, set_model_env,
+};
 
 /// Builds the board's firmware with the model in `work_dir`
 /// ([`set_model_env`]); returns the ELF.
@@ -19,16 +22,34 @@ use crate::{Board, BoardRun, RUN_TIMEOUT, Workload, board_cargo, measure_sizes, 
 /// If the checkout's board packages are missing, cargo cannot be run, the
 /// build fails (the error holds cargo's output) or leaves no ELF.
 pub fn build_board(board: Board, work_dir: &Path) -> Result<PathBuf> {
+    build(board, work_dir, false)
+}
+
+/// [`build_board`] for the board's quiet firmware (feature `quiet`: the
+/// model on the fixed inputs, results only, no `core::fmt`; see
+/// `ember_board_common::quiet`), in [`Board::quiet_target_dir`]; returns
+/// the ELF.
+///
+/// # Errors
+/// As [`build_board`].
+pub fn build_board_quiet(board: Board, work_dir: &Path) -> Result<PathBuf> {
+    build(board, work_dir, true)
+}
+
+fn build(board: Board, work_dir: &Path, quiet: bool) -> Result<PathBuf> {
     crate::checkout_available()?;
     let mut cmd = board_cargo(board);
     cmd.args(["build", "--release"]);
+    if quiet {
+        cmd.args(["--features", "quiet"]).env("CARGO_TARGET_DIR", board.quiet_target_dir());
+    }
     set_model_env(&mut cmd, work_dir);
     let out = cmd.stdin(Stdio::null()).output().map_err(io("run", "cargo"))?;
     if !out.status.success() {
         let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         return Err(BoardError::Build { board: board.name(), status: out.status, target: board.target(), output });
     }
-    let elf = board.elf();
+    let elf = if quiet { board.quiet_elf() } else { board.elf() };
     if !elf.is_file() {
         return Err(BoardError::ElfMissing { board: board.name(), elf });
     }
@@ -139,16 +160,7 @@ pub fn run_board_workload(
     write_if_changed(&work_dir.join(FILE_QUERIES), queries.join("\n").as_bytes())?;
 
     let elf = build_board(board, work_dir)?;
-    let (status, stdout, stderr) = run_qemu(board, &elf)?;
-    let output = || format!("--- stdout ---\n{stdout}--- stderr ---\n{stderr}");
-    let parsed = parse_output(&stdout, samples, texts.len(), queries.len()).map_err(|error| BoardError::Run {
-        board: board.name(),
-        error,
-        output: output(),
-    })?;
-    if !status.success() {
-        return Err(BoardError::Exit { board: board.name(), status, output: output() });
-    }
+    let parsed = run_parsed(board, &elf, samples, texts.len(), queries.len())?;
     let sizes = measure_sizes(&elf)?;
     Ok(BoardRun {
         outputs: parsed.outputs,
@@ -158,6 +170,57 @@ pub fn run_board_workload(
         elf,
         texts: parsed.texts,
         queries: parsed.queries,
+    })
+}
+
+/// Runs `elf` under QEMU and parses its output (the error holds the whole
+/// output when it breaks the protocol or QEMU exits with failure).
+fn run_parsed(board: Board, elf: &Path, samples: usize, texts: usize, queries: usize) -> Result<ParsedOutput> {
+    let (status, stdout, stderr) = run_qemu(board, elf)?;
+    let output = || format!("--- stdout ---\n{stdout}--- stderr ---\n{stderr}");
+    let parsed = parse_output(&stdout, samples, texts, queries).map_err(|error| BoardError::Run {
+        board: board.name(),
+        error,
+        output: output(),
+    })?;
+    if !status.success() {
+        return Err(BoardError::Exit { board: board.name(), status, output: output() });
+    }
+    Ok(parsed)
+}
+
+/// What a run of the quiet firmware ([`run_board_quiet`]) reported.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuietRun {
+    /// One output vector per input sample (the same bits as [`BoardRun::outputs`]).
+    pub outputs: Vec<Vec<f32>>,
+    /// Instructions per inference, one per sample.
+    pub instructions: Vec<u64>,
+    /// Section sizes of the quiet firmware.
+    pub sizes: Sizes,
+    /// Its `.text` by owner: what the runtime's code costs in flash.
+    pub code: CodeSizes,
+    /// The firmware that ran.
+    pub elf: PathBuf,
+}
+
+/// Builds the board's quiet firmware ([`build_board_quiet`]) with the model
+/// files already in `work_dir` (as [`run_board_workload`] leaves them; its
+/// texts and queries are ignored) and runs it on its `samples` input samples.
+///
+/// # Errors
+/// As [`run_board`].
+pub fn run_board_quiet(board: Board, work_dir: &Path, samples: usize) -> Result<QuietRun> {
+    crate::board_available(board)?;
+    let work_dir = &work_dir.canonicalize().map_err(io("resolve", work_dir))?;
+    let elf = build_board_quiet(board, work_dir)?;
+    let parsed = run_parsed(board, &elf, samples, 0, 0)?;
+    Ok(QuietRun {
+        outputs: parsed.outputs,
+        instructions: parsed.instructions,
+        sizes: measure_sizes(&elf)?,
+        code: measure_code(&elf)?,
+        elf,
     })
 }
 

@@ -87,3 +87,76 @@ pub fn measure_sizes(elf: &Path) -> Result<Sizes> {
     }
     Ok(sizes)
 }
+
+/// A firmware's code (`.text` symbols from `llvm-nm --size-sort`) by owner:
+/// the runtime's own functions, the blob header's decoder (serde and
+/// postcard, which only the runtime uses), `libm` and compiler-builtins,
+/// and the rest (the board's start-up, `main` and printing, with whatever
+/// runtime code was inlined into them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CodeSizes {
+    /// Functions whose demangled name holds `ember_runtime`.
+    pub runtime: u64,
+    /// Functions of `serde`, `serde_core` and `postcard` (the header decoder).
+    pub decoder: u64,
+    /// Math functions (`libm`: `expf`, `tanhf`, ...) and compiler-builtins
+    /// (`memcpy`, integer division, soft helpers).
+    pub builtins: u64,
+    /// Everything else.
+    pub other: u64,
+}
+
+impl CodeSizes {
+    /// Every `.text` symbol counted.
+    pub fn total(&self) -> u64 {
+        self.runtime + self.decoder + self.builtins + self.other
+    }
+}
+
+/// Which [`CodeSizes`] field a demangled symbol name belongs to.
+fn owner<'a>(sizes: &'a mut CodeSizes, name: &str) -> &'a mut u64 {
+    const MATH: [&str; 9] = ["expf", "expm1f", "tanhf", "logf", "sqrtf", "fmaxf", "fminf", "floorf", "fmaf"];
+    let builtin = name.contains("compiler_builtins")
+        || name.contains("libm")
+        || name.starts_with("__")
+        || name.starts_with("mem")
+        || MATH.contains(&name);
+    if name.contains("ember_runtime") {
+        &mut sizes.runtime
+    } else if name.contains("serde") || name.contains("postcard") {
+        &mut sizes.decoder
+    } else if builtin {
+        &mut sizes.builtins
+    } else {
+        &mut sizes.other
+    }
+}
+
+/// The `.text` symbols of an ELF by owner ([`CodeSizes`]), from
+/// `llvm-nm --size-sort -S --demangle`.
+///
+/// # Errors
+/// If `llvm-nm` is missing ([`llvm_tool`]) or fails.
+pub fn measure_code(elf: &Path) -> Result<CodeSizes> {
+    let tool = llvm_tool("llvm-nm")?;
+    let out =
+        Command::new(&tool).args(["--size-sort", "-S", "--demangle"]).arg(elf).output().map_err(io("run", &tool))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(BoardError::Llvm(format!("llvm-nm {} failed: {stderr}", elf.display())));
+    }
+    let mut sizes = CodeSizes::default();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        // `<address> <size> <type> <name>`, sizes in hex; code is type t or T.
+        let mut words = line.splitn(4, ' ');
+        let (Some(_), Some(size), Some(kind), Some(name)) = (words.next(), words.next(), words.next(), words.next())
+        else {
+            continue;
+        };
+        let Ok(size) = u64::from_str_radix(size, 16) else { continue };
+        if kind.eq_ignore_ascii_case("t") {
+            *owner(&mut sizes, name) += size;
+        }
+    }
+    Ok(sizes)
+}

@@ -7,12 +7,14 @@
 //! Flatten and Dropout only copy values and have none). The 1-D window kinds
 //! run the 2-D kernels on a map of height 1 (`Conv1d` → [`conv2d`],
 //! `MaxPool1d` → [`max_pool2d`], `AveragePool1d` → [`average_pool2d`]).
-//! `recurrent` holds what the recurrent cells
-//! share; this module holds the fixed-order [`dot`] and [`gemv_acc`] that
-//! every kernel sums with.
+//! `recurrent` holds what the recurrent cells share; `blocked` holds the
+//! register-blocked [`gemv_acc`] that Dense and the recurrent gates sum
+//! with; this module holds the fixed-order [`dot`] that the other kernels
+//! sum with.
 
 mod average_pool2d;
 mod batch_norm;
+mod blocked;
 mod conv2d;
 mod dense;
 mod depthwise_conv2d;
@@ -27,6 +29,7 @@ mod upsample2d;
 
 pub use average_pool2d::average_pool2d;
 pub use batch_norm::batch_norm;
+pub use blocked::{gemv_acc, row_dot};
 pub use conv2d::conv2d;
 pub use dense::dense;
 pub use depthwise_conv2d::depthwise_conv2d;
@@ -64,18 +67,4 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         sum += x * y;
     }
     sum
-}
-
-/// `y += W · x` for one sample: one [`dot`] per row.
-///
-/// # Shapes
-/// `w`: `[y.len(), x.len()]` row-major; lengths guaranteed by the callers.
-#[inline]
-pub fn gemv_acc(w: &[f32], x: &[f32], y: &mut [f32]) {
-    if x.is_empty() {
-        return;
-    }
-    for (yo, row) in y.iter_mut().zip(w.chunks_exact(x.len())) {
-        *yo += dot(row, x);
-    }
 }
