@@ -7,10 +7,10 @@ use ember_runtime::{Blob, LayerSpec};
 /// Multiply-accumulates of one forward pass of `layer`, one sample: the
 /// products of its weight matrices and kernels (Dense `in × out`;
 /// recurrent `steps × dirs × gates × units × (inputs + units)`; Conv2d
-/// `oh × ow × filters × kh × kw × channels`; BatchNorm one per value).
-/// Zero for the layers that only copy or compare (Embedding, Flatten,
-/// Dropout, MaxPool2d, Upsample2d); `None` for a kind this count does not
-/// know (a model holding one gets no per-MAC figure).
+/// `oh × ow × filters × kh × kw × channels`, strided and 1-D alike;
+/// DepthwiseConv2d `oh × ow × channels × kh × kw`; BatchNorm one per value).
+/// Zero for the layers that only copy, compare or average (Embedding,
+/// Flatten, Dropout, the pools, Upsample2d).
 pub fn layer_macs(layer: &LayerSpec) -> Option<u64> {
     if let Some(r) = layer.recurrent() {
         let per_step = r.dirs * r.gates * r.units * (r.inputs + r.units);
@@ -21,6 +21,15 @@ pub fn layer_macs(layer: &LayerSpec) -> Option<u64> {
         LayerSpec::Conv2d { channels, kernel_h, kernel_w, .. } => {
             layer.output_len() as u64 * u64::from(kernel_h) * u64::from(kernel_w) * u64::from(channels)
         }
+        LayerSpec::Conv2dStrided { channels, kernel: [kh, kw], .. } => {
+            layer.output_len() as u64 * u64::from(kh) * u64::from(kw) * u64::from(channels)
+        }
+        LayerSpec::Conv1d { channels, kernel, .. } => {
+            layer.output_len() as u64 * u64::from(kernel) * u64::from(channels)
+        }
+        LayerSpec::DepthwiseConv2d { kernel: [kh, kw], .. } => {
+            layer.output_len() as u64 * u64::from(kh) * u64::from(kw)
+        }
         LayerSpec::BatchNorm { .. } => layer.output_len() as u64,
         LayerSpec::EntityDot { columns, dim, .. } => {
             let (c, d) = (u64::from(columns), u64::from(dim));
@@ -30,9 +39,13 @@ pub fn layer_macs(layer: &LayerSpec) -> Option<u64> {
         | LayerSpec::Flatten { .. }
         | LayerSpec::Dropout { .. }
         | LayerSpec::MaxPool2d { .. }
-        | LayerSpec::Upsample2d { .. } => 0,
-        #[allow(unreachable_patterns)]
-        _ => return None,
+        | LayerSpec::Upsample2d { .. }
+        | LayerSpec::MaxPool1d { .. }
+        | LayerSpec::AveragePool1d { .. }
+        | LayerSpec::AveragePool2d { .. }
+        | LayerSpec::GlobalAveragePool { .. } => 0,
+        // Counted above through `recurrent()`.
+        LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => return None,
     };
     Some(macs)
 }
@@ -66,6 +79,46 @@ mod tests {
         assert_eq!(layer_macs(&gru), Some(2 * 400 * 3 * 100 * 132));
         let embedding = LayerSpec::Embedding { vocab: 5000, dim: 32, seq_len: 400 };
         assert_eq!(layer_macs(&embedding), Some(0));
+    }
+
+    #[test]
+    fn counts_window_products() {
+        use ember_runtime::spec::Padding;
+        // 49x10x1 -> stride 2, same, 10x4 kernel, 16 filters: 25x5x16 outputs of 40 products.
+        let conv = LayerSpec::Conv2dStrided {
+            height: 49,
+            width: 10,
+            channels: 1,
+            filters: 16,
+            kernel: [10, 4],
+            stride: [2, 2],
+            dilation: [1, 1],
+            padding: Padding::Same,
+            activation: Activation::Relu,
+        };
+        assert_eq!(layer_macs(&conv), Some(25 * 5 * 16 * 40));
+        let dw = LayerSpec::DepthwiseConv2d {
+            height: 25,
+            width: 5,
+            channels: 16,
+            kernel: [3, 3],
+            stride: [1, 1],
+            dilation: [1, 1],
+            padding: Padding::Same,
+            activation: Activation::Relu,
+        };
+        assert_eq!(layer_macs(&dw), Some(25 * 5 * 16 * 9));
+        let c1 = LayerSpec::Conv1d {
+            length: 64,
+            channels: 3,
+            filters: 8,
+            kernel: 5,
+            stride: 1,
+            dilation: 1,
+            padding: Padding::Valid,
+            activation: Activation::Relu,
+        };
+        assert_eq!(layer_macs(&c1), Some(60 * 8 * 15));
     }
 
     #[test]
