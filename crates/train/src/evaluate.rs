@@ -35,12 +35,13 @@ mod format;
 mod inputs;
 mod predict;
 mod report;
+mod samples;
 mod tables;
 mod texts;
 
 pub use inputs::{Columns, EvalData, load_eval_data};
 pub use predict::{OutputFormat, PredictOptions, Predictions, predict};
-pub use report::{EvalOptions, Evaluation, Scores, add_to_run, evaluate};
+pub use report::{Anomalies, EvalOptions, Evaluation, Scores, add_to_run, evaluate};
 
 /// How a classifier takes its input.
 #[derive(Clone, Debug, PartialEq)]
@@ -137,7 +138,15 @@ impl ModelKind {
             _ => ModelKind::Regressor,
         })
     }
+}
 
+/// The anomaly threshold of an autoencoder (its `anomaly_threshold`
+/// metadata): a sample whose reconstruction MSE exceeds it is an anomaly.
+pub fn anomaly_threshold(model: &Model) -> Option<f64> {
+    model.meta("anomaly_threshold").and_then(|t| t.parse::<f64>().ok()).filter(|t| t.is_finite())
+}
+
+impl ModelKind {
     /// A short name: `autoencoder`, `encoder`, `text classifier`,
     /// `classifier`, `regressor`, `word model`, `entity model`.
     pub fn name(&self) -> &'static str {
