@@ -7,13 +7,15 @@
 //! columns, a word model's words) and the `task` metadata the trainer
 //! writes. Each kind reads the data formats that `ember train` reads for its
 //! task, through the same `ember-data` loaders, with the model's own
-//! tokenizer, words and categories:
+//! tokenizer, words and categories; classifiers of features, images and
+//! time series read a folder per class, a CSV label column or IDX labels,
+//! the data's class names mapped onto the model's (`samples`):
 //!
 //! | kind | evaluate | predict |
 //! |---|---|---|
-//! | autoencoder | MSE, MAE of the reconstruction | reconstructions, or codes |
+//! | autoencoder | MSE, MAE of the reconstruction; samples over the anomaly threshold | reconstructions or codes; each sample's MSE and flag |
 //! | classifier | accuracy, per-class report, confusion matrix, cross-entropy | class, name, probabilities |
-//! | regressor | MSE, MAE | outputs |
+//! | regressor | MSE, MAE in the targets' units | outputs, named by target |
 //! | word model | cross-entropy, perplexity, accuracy, top-k | the most probable next words |
 //! | entity model | MAE of the target | the target |
 //!

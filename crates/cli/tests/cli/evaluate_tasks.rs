@@ -80,7 +80,7 @@ fn sine_regressor_scores_in_its_own_units() {
 /// A 28x28 image in [0, 1] of class `c`, variant `v`.
 fn digit_image(c: usize, v: usize) -> Vec<f32> {
     (0..784)
-        .map(|i| (((i * (c + 3) + v * 11) % 17) as f32 / 16.0) * f32::from(u8::from((i / 28 + c) % 3 != 0)))
+        .map(|i| (((i * (c + 3) + v * 11) % 17) as f32 / 16.0) * f32::from(u8::from(!(i / 28 + c).is_multiple_of(3))))
         .collect()
 }
 

@@ -21,8 +21,9 @@ pub struct Columns {
     pub text: Option<String>,
     /// Classifiers: the label column, a name or a 0-based index (negative
     /// from the end). Default: `label` for text; for numbers the labels of
-    /// an MNIST CSV, else the column named `label`, else the last column when
-    /// the rows hold one value more than the model takes.
+    /// an MNIST CSV, else the model's `label_column` metadata, else the
+    /// column named `label`, else the last column when the rows hold one
+    /// value more than the model takes.
     pub label: Option<String>,
     /// Regressors: the target columns, names or 0-based indices. Default:
     /// the model's target names (its `targets` metadata) when the header
