@@ -15,6 +15,7 @@ mod conv;
 mod embed;
 mod evaluate;
 mod evaluate_presets;
+mod evaluate_sequences;
 mod evaluate_tasks;
 mod fit;
 mod predict;
