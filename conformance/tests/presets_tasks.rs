@@ -88,6 +88,9 @@ fn sensor_ae_reports_a_threshold_that_catches_planted_anomalies() {
     };
     let (threshold, detection, fpr) = (line("threshold "), line("detection rate "), line("false-positive rate "));
     assert!(threshold > 0.0 && threshold < 0.5, "threshold {threshold}");
+    // The threshold travels in the blob for `ember evaluate` and `ember predict`.
+    let kept: f64 = s.model.meta("anomaly_threshold").expect("anomaly_threshold metadata").parse().expect("a number");
+    assert!((kept - threshold).abs() <= 5e-7, "blob {kept}, report {threshold}");
     assert!(detection > 0.5 && fpr < 0.1, "detection {detection}, false positives {fpr}: {:?}", s.summary);
     let report = std::fs::read_to_string(out.join("report.md")).expect("report");
     assert!(report.contains("## Anomaly detection") && report.contains("detection rate of spike"), "{report}");

@@ -88,6 +88,16 @@ fn features(path: &Path, t: &Table<'_>, skip: &[usize]) -> Result<Dataset, DataE
     Dataset::new(x, vec![width], None)
 }
 
+/// The header (the column names, when the first line is not all numbers)
+/// and the number of columns of a CSV file (plain or gzip), checked as the
+/// loaders of this module check it (every row as wide as the first).
+pub fn csv_columns(path: &Path) -> Result<(Option<Vec<String>>, usize), DataError> {
+    let bytes = read_bytes(path)?;
+    let t = read_table(path, as_text(path, &bytes)?)?;
+    let ncols = t.rows[0].1.len();
+    Ok((t.header.map(|h| h.into_iter().map(String::from).collect()), ncols))
+}
+
 /// Loads a CSV file (plain or gzip) of one sample per row with a label column.
 ///
 /// `label_column` is a header name or a 0-based index (negative counts from

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 pub use blobs::{Centers, make_blobs};
 pub use csv::load_csv;
 pub use error::DataError;
-pub use labeled::{Labeled, Targets, load_class_folders, load_labeled_csv, load_regression_csv};
+pub use labeled::{Labeled, Targets, csv_columns, load_class_folders, load_labeled_csv, load_regression_csv};
 pub use mat::{MatValue, parse_mat, read_mat};
 pub use mnist::{load_mnist_csv, load_mnist_idx};
 pub use table::{CategoryColumn, CategoryTable, TableRecords, load_records, load_table, synthetic_table};

@@ -7,13 +7,15 @@
 //! columns, a word model's words) and the `task` metadata the trainer
 //! writes. Each kind reads the data formats that `ember train` reads for its
 //! task, through the same `ember-data` loaders, with the model's own
-//! tokenizer, words and categories:
+//! tokenizer, words and categories; classifiers of features, images and
+//! time series read a folder per class, a CSV label column or IDX labels,
+//! the data's class names mapped onto the model's (`samples`):
 //!
 //! | kind | evaluate | predict |
 //! |---|---|---|
-//! | autoencoder | MSE, MAE of the reconstruction | reconstructions, or codes |
+//! | autoencoder | MSE, MAE of the reconstruction; samples over the anomaly threshold | reconstructions or codes; each sample's MSE and flag |
 //! | classifier | accuracy, per-class report, confusion matrix, cross-entropy | class, name, probabilities |
-//! | regressor | MSE, MAE | outputs |
+//! | regressor | MSE, MAE in the targets' units | outputs, named by target |
 //! | word model | cross-entropy, perplexity, accuracy, top-k | the most probable next words |
 //! | entity model | MAE of the target | the target |
 //!
@@ -35,12 +37,13 @@ mod format;
 mod inputs;
 mod predict;
 mod report;
+mod samples;
 mod tables;
 mod texts;
 
 pub use inputs::{Columns, EvalData, load_eval_data};
 pub use predict::{OutputFormat, PredictOptions, Predictions, predict};
-pub use report::{EvalOptions, Evaluation, Scores, add_to_run, evaluate};
+pub use report::{Anomalies, EvalOptions, Evaluation, Scores, add_to_run, evaluate};
 
 /// How a classifier takes its input.
 #[derive(Clone, Debug, PartialEq)]
@@ -137,7 +140,15 @@ impl ModelKind {
             _ => ModelKind::Regressor,
         })
     }
+}
 
+/// The anomaly threshold of an autoencoder (its `anomaly_threshold`
+/// metadata): a sample whose reconstruction MSE exceeds it is an anomaly.
+pub fn anomaly_threshold(model: &Model) -> Option<f64> {
+    model.meta("anomaly_threshold").and_then(|t| t.parse::<f64>().ok()).filter(|t| t.is_finite())
+}
+
+impl ModelKind {
     /// A short name: `autoencoder`, `encoder`, `text classifier`,
     /// `classifier`, `regressor`, `word model`, `entity model`.
     pub fn name(&self) -> &'static str {

@@ -14,14 +14,21 @@ pub struct ColumnArgs {
     /// Text models: the CSV column holding the texts.
     #[arg(long)]
     text_column: Option<String>,
-    /// Classifiers: the CSV column holding the labels (a name, or a 0-based index; -1 is the last); predict leaves it out of the features.
+    /// Classifiers: the CSV column holding the labels (a name, or a 0-based index; -1 is the last); predict leaves it out of the features. Default: the model's [columns] label, else a column named `label`, else the last when the rows hold one value more than the model takes.
     #[arg(long)]
     label_column: Option<String>,
+    /// Regressors: the CSV target columns, comma-separated (names or 0-based indices). Default: the model's target names when the header has them, else the last columns.
+    #[arg(long, value_delimiter = ',')]
+    target_column: Option<Vec<String>>,
 }
 
 impl ColumnArgs {
     fn columns(&self) -> Columns {
-        Columns { text: self.text_column.clone(), label: self.label_column.clone() }
+        Columns {
+            text: self.text_column.clone(),
+            label: self.label_column.clone(),
+            targets: self.target_column.clone().unwrap_or_default(),
+        }
     }
 }
 
@@ -30,7 +37,7 @@ impl ColumnArgs {
 pub struct EvaluateArgs {
     /// The trained model's blob.
     model: PathBuf,
-    /// Held-out data in a format `ember train` reads for the model's task.
+    /// Held-out data in a format `ember train` reads for the model's task: classifiers of features, images or time series a folder per class (.npy or .csv samples, a time series [steps, channels] one step per line), a CSV with a label column, an MNIST CSV or IDX images with their labels file; regressors a CSV with the target columns; autoencoders .npy, CSV, IDX or a folder per class (an anomaly detector's flags counted per class); text models an aclImdb folder, a Keras IMDB .npz or a CSV with text and label columns; word models a text file; entity models a table with the target.
     #[arg(long)]
     data: PathBuf,
     /// Also write report.md (and confusion.png for classifiers) into this folder.
@@ -54,10 +61,10 @@ pub struct EvaluateArgs {
 pub struct PredictArgs {
     /// The trained model's blob.
     model: PathBuf,
-    /// Inputs: texts (one per line, or a CSV column), table rows (entity models), images or feature rows.
+    /// Inputs: texts (one per line, or a CSV column), table rows by category names (entity models), word contexts (word models), feature rows, images or time series as .npy, CSV (a label or target column is left out), IDX or a folder per class of .npy/.csv samples.
     #[arg(long)]
     data: PathBuf,
-    /// Output: FILE.csv (a readable table) or FILE.npy (the model's outputs).
+    /// Output: FILE.csv (a readable table: class and class name with the probabilities, the target names of a regressor, an anomaly detector's per-sample MSE and flag) or FILE.npy (the model's outputs).
     #[arg(long)]
     out: PathBuf,
     /// Autoencoders: write the codes (the encoder's outputs) instead of the reconstructions.

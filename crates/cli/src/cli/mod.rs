@@ -59,9 +59,9 @@ enum Command {
     Project(embed::ProjectArgs),
     /// The main job: train the 3-D, MNIST and convolutional autoencoders, a text classifier, word and entity embeddings; export, verify and run on the QEMU boards.
     Quickstart(quickstart::QuickstartArgs),
-    /// Score a trained model on held-out data through the host runtime (accuracy and per-class report, MSE/MAE, perplexity).
+    /// Score a trained model on held-out data through the host runtime (classifiers of text, features, images and time series: accuracy and per-class report; regressors and autoencoders: MSE/MAE, an anomaly detector's flags; word models: perplexity; entity models: MAE).
     Evaluate(evaluate::EvaluateArgs),
-    /// Predict with a trained model (texts, table rows, images, feature rows) into a .csv table or a .npy array.
+    /// Predict with a trained model (texts, table rows, feature rows, images, time series, a folder per class) into a .csv table or a .npy array.
     Predict(evaluate::PredictArgs),
     /// List the presets, or print one's TOML model file (with its comments).
     Presets {
@@ -74,7 +74,7 @@ enum Command {
 struct TrainArgs {
     /// A preset name (see `ember presets`) or a TOML model file.
     model: String,
-    /// Data: MNIST IDX (raw or .gz), MNIST CSV or a CSV of floats; for text models an aclImdb folder, a Keras IMDB .npz or a CSV with text and label columns. Default: the model's own data.
+    /// Data: a generated or bundled set by name (mnist, blobs, kws, gestures, sine, sensor-windows, synthetic-imdb), a folder per class (.npy or .csv samples; a time series [steps, channels], one step per line), a CSV with a label column ([columns] label) or target columns ([columns] targets), MNIST IDX (raw or .gz) with its labels file, an MNIST CSV or a CSV of floats; for text models an aclImdb folder, a Keras IMDB .npz or a CSV with text and label columns. Default: the model's own data.
     #[arg(long)]
     data: Option<PathBuf>,
     /// Output folder.
@@ -101,7 +101,7 @@ struct TrainArgs {
     /// Optimizer: sgd, adam, rmsprop, adadelta.
     #[arg(long)]
     optimizer: Option<String>,
-    /// Loss: mse, mae, bce, cce.
+    /// Loss: mse, mae, huber (regressors), bce, cce, sparse_cce (integer labels).
     #[arg(long)]
     loss: Option<String>,
     /// L2 penalty on kernels.
@@ -235,6 +235,9 @@ pub fn load_config(model: &str) -> anyhow::Result<ModelConfig> {
     ModelConfig::from_toml(&text).with_context(|| format!("invalid model file {}", path.display()))
 }
 
+/// The generated or bundled data sets `ember train --data` takes by name.
+const DATA_NAMES: [&str; 7] = ["mnist", "blobs", "kws", "gestures", "sine", "sensor-windows", "synthetic-imdb"];
+
 fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     let mut cfg = load_config(&a.model)?;
     let t = &mut cfg.train;
@@ -274,7 +277,15 @@ fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     let observer: Option<ObserverFactory> = if a.quiet { None } else { Some(progress::observer) };
     let out = a.out.clone();
-    let opts = TrainOptions { data: a.data, out: a.out, resume: a.resume, observer };
+    // `--data NAME` of a generated or bundled set (not a file of that name) is the model's `data = NAME`.
+    let mut data = a.data;
+    if let Some(name) = data.as_deref().filter(|d| !d.exists()).and_then(|d| d.to_str())
+        && DATA_NAMES.contains(&name)
+    {
+        cfg.data = Some(name.to_string());
+        data = None;
+    }
+    let opts = TrainOptions { data, out: a.out, resume: a.resume, observer };
     let s = train(&cfg, &opts)?;
     match &s.classification {
         Some(report) => println!("{}: classification report\n\n{report}", cfg.name),

@@ -15,6 +15,8 @@ mod conv;
 mod embed;
 mod evaluate;
 mod evaluate_presets;
+mod evaluate_sequences;
+mod evaluate_tasks;
 mod fit;
 mod predict;
 mod presets;

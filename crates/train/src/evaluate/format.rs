@@ -26,7 +26,7 @@ impl Evaluation {
                 format!("accuracy {:.4} ({} of {})", report.accuracy, correct(report), report.samples),
                 format!("cross-entropy {cross_entropy:.4}"),
             ],
-            Scores::Reconstruction { mse, mae, noise } => {
+            Scores::Reconstruction { mse, mae, noise, anomalies } => {
                 let mut v = vec![format!("reconstruction MSE {mse:.6}"), format!("reconstruction MAE {mae:.6}")];
                 if let Some((n, before)) = noise {
                     let what = match n {
@@ -36,9 +36,26 @@ impl Evaluation {
                     v.push(format!("inputs corrupted by {what}, scored against the clean data"));
                     v.push(format!("noisy input MSE {before:.6}"));
                 }
+                if let Some(a) = anomalies {
+                    v.push(format!(
+                        "anomaly threshold {:.6} (reconstruction MSE per sample, from training)",
+                        a.threshold
+                    ));
+                    v.push(format!("flagged {} of {} (rate {:.4})", a.flagged, a.samples, a.rate()));
+                    for (name, f, n) in &a.per_class {
+                        let rate = *f as f64 / (*n).max(1) as f64;
+                        v.push(format!("flagged in class {name}: {f} of {n} (rate {rate:.4})"));
+                    }
+                }
                 v
             }
-            Scores::Regression { mse, mae } => vec![format!("MSE {mse:.6}"), format!("MAE {mae:.6}")],
+            Scores::Regression { mse, mae, targets } => {
+                let mut v = vec![format!("MSE {mse:.6}"), format!("MAE {mae:.6}")];
+                if !targets.is_empty() {
+                    v.push(format!("targets {} (the model's own units)", targets.join(", ")));
+                }
+                v
+            }
             Scores::Words { cross_entropy, perplexity, accuracy, k, top_k_accuracy, dropped } => {
                 let mut v = vec![
                     format!("cross-entropy {cross_entropy:.4}"),

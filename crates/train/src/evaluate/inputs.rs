@@ -9,6 +9,7 @@ use std::path::Path;
 use ember_data::text::{self, ImdbOptions, TextData};
 use ember_data::{self as data, Dataset};
 
+use super::samples;
 use super::tables::{EntityRows, entity_rows};
 use super::{ClassifierInput, LoadedModel, ModelKind};
 use crate::error::{Result, TrainError, invalid};
@@ -20,9 +21,14 @@ pub struct Columns {
     pub text: Option<String>,
     /// Classifiers: the label column, a name or a 0-based index (negative
     /// from the end). Default: `label` for text; for numbers the labels of
-    /// an MNIST CSV, else the column named `label`, else the last column when
-    /// the rows hold one value more than the model takes.
+    /// an MNIST CSV, else the model's `label_column` metadata, else the
+    /// column named `label`, else the last column when the rows hold one
+    /// value more than the model takes.
     pub label: Option<String>,
+    /// Regressors: the target columns, names or 0-based indices. Default:
+    /// the model's target names (its `targets` metadata) when the header
+    /// has them, else the last columns.
+    pub targets: Vec<String>,
 }
 
 /// Held-out data with its truth, as the model takes it.
@@ -35,6 +41,9 @@ pub enum EvalData {
         x: Vec<f32>,
         /// Expected outputs.
         y: Vec<f32>,
+        /// Autoencoders on a folder per class: each sample's class and the
+        /// class names (an anomaly detector's flags are counted per class).
+        groups: Option<(Vec<u32>, Vec<String>)>,
     },
     /// Inputs and class labels.
     Labelled {
@@ -74,8 +83,9 @@ pub fn load_eval_data(lm: &LoadedModel, path: &Path, cols: &Columns) -> Result<E
     let (in_len, out_len) = (lm.input_len(), lm.output_len());
     Ok(match &lm.kind {
         ModelKind::Autoencoder { .. } => {
-            let ds = features(lm, path, None, in_len)?;
-            EvalData::Values { y: ds.x.clone(), x: ds.x }
+            let l = samples::samples(lm, path, None)?;
+            let groups = if path.is_dir() { l.data.labels.clone().map(|g| (g, l.classes.clone())) } else { None };
+            EvalData::Values { y: l.data.x.clone(), x: l.data.x, groups }
         }
         ModelKind::Encoder => invalid!(
             "{} is an encoder alone: there is nothing to compare its codes with; evaluate the whole autoencoder, \
@@ -83,14 +93,16 @@ pub fn load_eval_data(lm: &LoadedModel, path: &Path, cols: &Columns) -> Result<E
             lm.model.name
         ),
         ModelKind::Regressor => {
-            let ds = features(lm, path, None, in_len + out_len)?;
-            let (mut x, mut y) = (Vec::new(), Vec::new());
-            for row in ds.x.chunks(in_len + out_len) {
-                x.extend_from_slice(&row[..in_len]);
-                y.extend_from_slice(&row[in_len..]);
-            }
-            check_values(lm, &x, in_len)?;
-            EvalData::Values { x, y }
+            let (x, y) = samples::regression_rows(lm, path, cols)?;
+            let Some(y) = y else {
+                let names = samples::target_names(lm).map_or(String::new(), |n| format!(" ({})", n.join(", ")));
+                invalid!(
+                    "{}: no targets: give the model's {in_len} input value(s) and {out_len} target(s){names} per row, \
+                     or name the target columns with --target-column",
+                    path.display()
+                );
+            };
+            EvalData::Values { x: x.x, y, groups: None }
         }
         ModelKind::Classifier { input, classes } => {
             let (x, labels) = labelled(lm, input, classes, path, cols)?;
@@ -120,7 +132,7 @@ pub(super) fn exists(path: &Path) -> Result<()> {
 }
 
 /// A CSV file by its name.
-fn is_csv(path: &Path) -> bool {
+pub(super) fn is_csv(path: &Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     name.ends_with(".csv") || name.ends_with(".csv.gz")
 }
@@ -132,11 +144,20 @@ pub(super) fn features(lm: &LoadedModel, path: &Path, label: Option<&str>, want:
         Some(col) if is_csv(path) => data::load_csv(path, Some(col))?,
         _ => data::load_auto(path)?,
     };
+    check_samples(lm, path, &ds, want)?;
+    Ok(ds)
+}
+
+/// Samples of `want` values each (the data's sample shape named when they
+/// are not), at least one, checked against the model's input (finite, in
+/// its range) when `want` is the input's size, else finite.
+pub(super) fn check_samples(lm: &LoadedModel, path: &Path, ds: &Dataset, want: usize) -> Result<()> {
     if ds.sample_len() != want {
         invalid!(
-            "{}: {} values per sample, but model {} takes {want} (input {:?})",
+            "{}: {} values per sample (samples of shape {:?}), but model {} takes {want} (input {:?})",
             path.display(),
             ds.sample_len(),
+            ds.dims,
             lm.model.name,
             lm.model.input.dims.as_slice()
         );
@@ -149,7 +170,7 @@ pub(super) fn features(lm: &LoadedModel, path: &Path, label: Option<&str>, want:
     } else if let Some(i) = ds.x.iter().position(|v| !v.is_finite()) {
         invalid!("sample {} value {} is {}: the data holds a NaN or infinite value", i / want + 1, i % want, ds.x[i]);
     }
-    Ok(ds)
+    Ok(())
 }
 
 /// Finite, and inside the model's declared input range.
@@ -213,24 +234,7 @@ fn labelled(
             let spec = text::keras_imdb_spec(vocab, in_len as u32);
             labels_of(text::load_imdb_npz(path, &spec, &ImdbOptions::default())?.1)
         }
-        ClassifierInput::Features => {
-            let mut label = cols.label.clone();
-            if label.is_none() && is_csv(path) {
-                // An MNIST CSV carries its labels; a float CSV names the column or has one more.
-                let ds = data::load_auto(path)?;
-                if ds.labels.is_none() {
-                    label = Some(if ds.sample_len() == in_len + 1 { "-1".into() } else { "label".into() });
-                }
-            }
-            let ds = features(lm, path, label.as_deref(), in_len)?;
-            let Some(labels) = ds.labels else {
-                invalid!(
-                    "{}: no labels (give an MNIST CSV or IDX images with their labels file, or a CSV with a label column)",
-                    path.display()
-                );
-            };
-            Ok((ds.x, labels))
-        }
+        ClassifierInput::Features => samples::labelled_features(lm, classes, path, cols),
     }
 }
 

@@ -8,6 +8,7 @@ use ember_data::text;
 use ember_nn::metrics::ClassificationReport;
 
 use super::inputs::{Columns, exists, features};
+use super::samples;
 use super::tables::{EntityRows, entity_rows};
 use super::texts::{contexts, read_texts};
 use super::{ClassifierInput, LoadedModel, ModelKind, run_host};
@@ -140,10 +141,35 @@ pub fn predict(lm: &LoadedModel, path: &Path, opts: &PredictOptions) -> Result<P
             let out = run_host(&encoder.to_blob()?, &ds.x)?;
             Ok(value_table(out, encoder.output().dims.as_slice(), "code"))
         }
-        ModelKind::Autoencoder { .. } | ModelKind::Encoder | ModelKind::Regressor => {
+        ModelKind::Autoencoder { .. } => {
+            let ds = samples::samples(lm, path, opts.columns.label.as_deref())?.data;
+            let dims = lm.model.output().dims;
+            let out = lm.run(&ds.x)?;
+            let errors = ember_nn::metrics::per_sample_mse(&out, &ds.x, in_len);
+            let mut p = value_table(out, dims.as_slice(), "out");
+            // An anomaly detector: each sample's error and flag.
+            if let Some(t) = super::anomaly_threshold(&lm.model) {
+                p.header.extend(["mse".into(), "anomaly".into()]);
+                for (r, e) in p.rows.iter_mut().zip(errors) {
+                    r.extend([format!("{e}"), u8::from(e > t).to_string()]);
+                }
+            }
+            Ok(p)
+        }
+        ModelKind::Encoder => {
             let ds = features(lm, path, opts.columns.label.as_deref(), in_len)?;
             let dims = lm.model.output().dims;
             Ok(value_table(lm.run(&ds.x)?, dims.as_slice(), "out"))
+        }
+        ModelKind::Regressor => {
+            let (ds, _) = samples::regression_rows(lm, path, &opts.columns)?;
+            let dims = lm.model.output().dims;
+            let mut p = value_table(lm.run(&ds.x)?, dims.as_slice(), "out");
+            if let Some(names) = samples::target_names(lm) {
+                p.header.truncate(1);
+                p.header.extend(names);
+            }
+            Ok(p)
         }
         ModelKind::Classifier { input, classes } => {
             let (x, lines) = match input {
@@ -152,9 +178,8 @@ pub fn predict(lm: &LoadedModel, path: &Path, opts: &PredictOptions) -> Result<P
                     let ids = text::encode_texts(spec, vocab.as_deref(), &texts)?;
                     (ids.into_iter().map(|i| i as f32).collect(), Some(lines))
                 }
-                ClassifierInput::Ids | ClassifierInput::Features => {
-                    (features(lm, path, opts.columns.label.as_deref(), in_len)?.x, None)
-                }
+                ClassifierInput::Ids => (features(lm, path, opts.columns.label.as_deref(), in_len)?.x, None),
+                ClassifierInput::Features => (samples::unlabelled_features(lm, path, &opts.columns)?.x, None),
             };
             let out = lm.run(&x)?;
             Ok(class_table(lm, out, classes, lines))

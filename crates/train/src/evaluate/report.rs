@@ -59,6 +59,8 @@ pub enum Scores {
         /// The noise added to the inputs, if any (the outputs are scored
         /// against the clean data), and the noisy inputs' own MSE.
         noise: Option<(NoiseConfig, f64)>,
+        /// An anomaly detector's flags (a model with an anomaly threshold).
+        anomalies: Option<Anomalies>,
     },
     /// A regressor's errors.
     Regression {
@@ -66,6 +68,8 @@ pub enum Scores {
         mse: f64,
         /// Mean absolute error per output.
         mae: f64,
+        /// The targets' names (the `targets` metadata), if the model names them.
+        targets: Vec<String>,
     },
     /// A word model's.
     Words {
@@ -91,6 +95,48 @@ pub enum Scores {
         /// Records left out (no target).
         skipped: usize,
     },
+}
+
+/// The samples an anomaly detector flags: those whose reconstruction MSE
+/// (mean over the sample's values) exceeds the model's threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anomalies {
+    /// The threshold (the model's `anomaly_threshold` metadata).
+    pub threshold: f64,
+    /// Samples flagged.
+    pub flagged: usize,
+    /// Samples scored.
+    pub samples: usize,
+    /// For a folder per class: each class's name, samples flagged and samples.
+    pub per_class: Vec<(String, usize, usize)>,
+}
+
+impl Anomalies {
+    /// Flags the samples of `out` (reconstructions) against `x` (the clean
+    /// inputs), `per` values a sample; counted per class of `groups`.
+    ///
+    /// # Shapes
+    /// `out`, `x`: `[n, per]`; `groups`: `n` class indices and the names.
+    pub fn count(threshold: f64, out: &[f32], x: &[f32], per: usize, groups: Option<&(Vec<u32>, Vec<String>)>) -> Self {
+        let flags: Vec<bool> = metrics::per_sample_mse(out, x, per).iter().map(|&e| e > threshold).collect();
+        let per_class = groups.map_or_else(Vec::new, |(labels, names)| {
+            names
+                .iter()
+                .enumerate()
+                .map(|(k, name)| {
+                    let of = flags.iter().zip(labels).filter(|(_, l)| **l as usize == k);
+                    let (n, f) = of.fold((0, 0), |(n, f), (&flag, _)| (n + 1, f + usize::from(flag)));
+                    (name.clone(), f, n)
+                })
+                .collect()
+        });
+        Anomalies { threshold, flagged: flags.iter().filter(|&&f| f).count(), samples: flags.len(), per_class }
+    }
+
+    /// The fraction of samples flagged.
+    pub fn rate(&self) -> f64 {
+        self.flagged as f64 / self.samples.max(1) as f64
+    }
 }
 
 /// A model's scores on one data file.
@@ -122,16 +168,21 @@ pub fn evaluate(lm: &LoadedModel, path: &Path, opts: &EvalOptions) -> Result<Eva
     let data = load_eval_data(lm, path, &opts.columns)?;
     let width = lm.output_len();
     let (samples, scores) = match data {
-        EvalData::Values { x, y } => {
+        EvalData::Values { x, y, groups } => {
             let noisy = opts.noise.map(|n| corrupt(n, &x, opts.seed));
             let out = lm.run(noisy.as_deref().unwrap_or(&x))?;
             let (mse, mae) = (metrics::mse(&out, &y), metrics::mae(&out, &y));
             let scores = match lm.kind {
                 ModelKind::Autoencoder { .. } => {
                     let noise = opts.noise.zip(noisy.map(|n| metrics::mse(&n, &y)));
-                    Scores::Reconstruction { mse, mae, noise }
+                    let anomalies = super::anomaly_threshold(&lm.model)
+                        .map(|t| Anomalies::count(t, &out, &y, lm.input_len(), groups.as_ref()));
+                    Scores::Reconstruction { mse, mae, noise, anomalies }
                 }
-                _ => Scores::Regression { mse, mae },
+                _ => {
+                    let targets = super::samples::target_names(lm).unwrap_or_default();
+                    Scores::Regression { mse, mae, targets }
+                }
             };
             (x.len() / lm.input_len(), scores)
         }

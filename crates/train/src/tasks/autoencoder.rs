@@ -110,6 +110,16 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     if let Some(k) = cfg.encoder_layers {
         model.set_meta("encoder_layers", k.to_string());
     }
+    let n_val = fit::validation_count(ds.len(), fit_cfg.validation_split);
+    let n_train = ds.len() - n_val;
+    let val_ds = if n_val > 0 { ds.select(&(n_train..ds.len()).collect::<Vec<_>>()) } else { ds.clone() };
+    // Generated sensor windows: the anomaly threshold (kept in the model for
+    // `ember evaluate` and `ember predict`) and its detection rates.
+    let anomaly = (opts.data.is_none() && cfg.data.as_deref() == Some("sensor-windows"))
+        .then(|| anomaly::sensor_report(&mut net, &val_ds, cfg.train.seed));
+    if let Some(a) = &anomaly {
+        model.set_meta("anomaly_threshold", format!("{}", a.threshold));
+    }
     let encoder = cfg.encoder_layers.map(|k| model.sub_model(format!("{}_encoder", cfg.name), 0..k)).transpose()?;
     let mut files = Vec::new();
     for m in std::iter::once(&model).chain(encoder.as_ref()) {
@@ -117,9 +127,6 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     }
 
     // Validation reconstruction error, and PCA with as many components as the code.
-    let n_val = fit::validation_count(ds.len(), fit_cfg.validation_split);
-    let n_train = ds.len() - n_val;
-    let val_ds = if n_val > 0 { ds.select(&(n_train..ds.len()).collect::<Vec<_>>()) } else { ds.clone() };
     let train_ds = ds.take(n_train);
     let mut val_in = val_ds.x.clone();
     if let Some(n) = noise {
@@ -133,9 +140,6 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     // is scored against the clean data.
     let pca_mse = pca.as_ref().map(|p| mse(&p.inverse_transform(&p.transform(&val_in)), &val_ds.x));
 
-    // Generated sensor windows: the anomaly threshold and its detection rates.
-    let anomaly = (opts.data.is_none() && cfg.data.as_deref() == Some("sensor-windows"))
-        .then(|| anomaly::sensor_report(&mut net, &val_ds, cfg.train.seed));
     files.extend(write_history(cfg, &history, &opts.out)?);
     files.extend(pictures(cfg, encoder.as_ref(), pca.as_ref(), &val_ds, &val_in, &recon, &opts.out)?);
 

@@ -60,6 +60,9 @@ fn class_model(net: &Network, cfg: &ModelConfig, classes: &[String]) -> Result<M
     model.set_meta("task", "classify");
     model.set_meta("loss", cfg.train.loss.clone());
     model.set_meta("classes", classes.join("\n"));
+    if let Some(label) = cfg.columns.as_ref().and_then(|c| c.label.as_deref()) {
+        model.set_meta("label_column", label);
+    }
     model.validate()?;
     Ok(model)
 }
