@@ -5,7 +5,8 @@
 //! checks that it computes the same bits, and prints its `.text` by owner
 //! (the runtime's functions, the blob header's decoder, libm and
 //! compiler-builtins, the rest) from `llvm-nm --size-sort` (`--no-quiet`
-//! skips the quiet builds: about a minute per model).
+//! skips the quiet builds, `--quiet NAME,NAME` keeps them for those models:
+//! about a minute per model).
 //!
 //! The models are the one in `--model DIR` (files `model.emb`, `model.rs`,
 //! `inputs.bin`, optionally `texts.txt` and `queries.txt`), else those the `boards` test last
@@ -39,15 +40,39 @@ fn has_model(dir: &Path) -> bool {
     REQUIRED_FILES.iter().all(|(_, f)| dir.join(f).is_file())
 }
 
-/// Runs `cargo xtask boards [--model DIR] [--no-quiet]`.
+/// Which models get a quiet build.
+enum QuietSet {
+    /// Every model.
+    All,
+    /// None (`--no-quiet`).
+    None,
+    /// The models of these folder names (`--quiet NAME,NAME`).
+    Named(Vec<String>),
+}
+
+impl QuietSet {
+    fn wants(&self, name: &str) -> bool {
+        match self {
+            QuietSet::All => true,
+            QuietSet::None => false,
+            QuietSet::Named(names) => names.iter().any(|n| n == name),
+        }
+    }
+}
+
+/// Runs `cargo xtask boards [--model DIR] [--no-quiet | --quiet NAME,NAME]`.
 pub fn boards(args: &[String]) -> Result<()> {
-    const USAGE: &str = "usage: cargo xtask boards [--model DIR] [--no-quiet]";
-    let (mut model_dir, mut with_quiet) = (None, true);
+    const USAGE: &str = "usage: cargo xtask boards [--model DIR] [--no-quiet | --quiet NAME,NAME]";
+    let (mut model_dir, mut quiet_set) = (None, QuietSet::All);
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--model" => model_dir = Some(PathBuf::from(rest.next().context(USAGE)?)),
-            "--no-quiet" => with_quiet = false,
+            "--no-quiet" => quiet_set = QuietSet::None,
+            "--quiet" => {
+                let names = rest.next().context(USAGE)?;
+                quiet_set = QuietSet::Named(names.split(',').map(str::to_string).collect());
+            }
             _ => bail!(USAGE),
         }
     }
@@ -87,7 +112,7 @@ pub fn boards(args: &[String]) -> Result<()> {
             let job = board::Workload { inputs: &inputs, texts: &texts, queries: &queries };
             let r = board::run_board_workload(b, &dir.join(FILE_BLOB), &dir.join(FILE_MODEL_RS), &job, &work)?;
             let macs = board::model_macs(&fs::read(dir.join(FILE_BLOB)).context("cannot read the blob")?);
-            let quiet = if with_quiet {
+            let quiet = if quiet_set.wants(&name) {
                 println!("boards: building and running the quiet firmware of {}", b.name());
                 let quiet = board::run_board_quiet(b, &work, r.outputs.len())?;
                 let bits = |o: &[Vec<f32>]| o.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>();
