@@ -22,6 +22,10 @@
 //! outputs must be bit-identical to the host runtime's, and an unknown name
 //! must fail the run with its error line.
 //!
+//! The models of the presets `mnist-cnn`, `kws-dscnn`, `gesture-conv1d`,
+//! `sine`, `sensor-ae` and `digits-dense`, trained briefly from their own
+//! model files, run bit-identical to the host on both boards (`board_presets`).
+//!
 //! QEMU is required: a missing QEMU fails the test with the install command
 //! (`cargo xtask setup`), it never skips. Sizes and instruction counts are
 //! printed (`cargo test -p ember-conformance --test boards -- --nocapture`). Each
@@ -50,6 +54,8 @@ use ember_runtime::{
 use ember_train::embed;
 use ember_train::presets;
 use ember_verify::F32_PARITY;
+
+mod board_presets;
 
 /// Board runs share each board's build folder and ELF: one at a time.
 static BOARD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -891,4 +897,14 @@ fn cortex_m4_gesture_conv1d_matches_host_bit_for_bit() -> Result<()> {
 #[test]
 fn riscv32_gesture_conv1d_matches_host_bit_for_bit() -> Result<()> {
     check_bits::<Gesture>(Board::Riscv32, gesture_model()?, "gesture_conv1d")
+}
+
+#[test]
+fn cortex_m4_preset_models_match_host_bit_for_bit() -> Result<()> {
+    board_presets::check_all(Board::CortexM4)
+}
+
+#[test]
+fn riscv32_preset_models_match_host_bit_for_bit() -> Result<()> {
+    board_presets::check_all(Board::Riscv32)
 }

@@ -44,6 +44,9 @@ pub const PRESETS: &[Preset] = &[
     preset!("sine", "the TFLM hello-world regressor, x in [0, 2π) -> sin(x), 1 -> 16 -> 16 -> 1"),
     preset!("digits-dense", "a dense classifier of MNIST digits, 784 -> 64 -> 10 softmax"),
     preset!("sensor-ae", "a dense anomaly-detection autoencoder of 3-channel sensor windows"),
+    preset!("mnist-cnn", "a small CNN classifier of 28x28x1 MNIST digits, two conv + max-pool stages"),
+    preset!("kws-dscnn", "a keyword-spotting DS-CNN on 49x10 feature maps, 6 classes"),
+    preset!("gesture-conv1d", "a 1-D CNN classifier of 3-axis accelerometer gestures, 64x3 windows"),
 ];
 
 /// The names of every preset, in [`PRESETS`] order.

@@ -19,7 +19,7 @@ fn presets_lists_every_preset_with_its_description() {
 #[test]
 fn presets_name_prints_the_file_verbatim() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../train/presets");
-    for name in ["conv-ae", "lstm", "gru", "entity-embedding"] {
+    for name in ["conv-ae", "lstm", "gru", "entity-embedding", "mnist-cnn", "kws-dscnn", "gesture-conv1d"] {
         let file = std::fs::read_to_string(dir.join(format!("{name}.toml"))).expect("the preset file");
         let out = succeeds(&["presets", name]);
         assert_eq!(out, file, "ember presets {name}");
