@@ -35,7 +35,8 @@ fn cnn_epoch(ds: &data::Dataset, seed: u64) -> f64 {
     cfg.train.epochs = 1;
     cfg.train.seed = seed;
     let y: Vec<f32> = ds.labels.as_ref().expect("labels").iter().map(|&l| l as f32).collect();
-    let mut net = Network::init("mnist_cnn", cfg.input_spec().expect("input"), &cfg.layer_specs().expect("specs"), seed);
+    let mut net =
+        Network::init("mnist_cnn", cfg.input_spec().expect("input"), &cfg.layer_specs().expect("specs"), seed);
     let t = Instant::now();
     fit(&mut net, TrainData { x: &ds.x, y: &y }, &cfg.fit_config().expect("fit"), FitOptions::default()).expect("fit");
     t.elapsed().as_secs_f64()
