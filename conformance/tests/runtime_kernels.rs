@@ -102,7 +102,11 @@ fn host_simd_gemv_equals_the_portable_code_bit_for_bit() {
             for r in 0..rows {
                 assert_eq!(simd[r].to_bits(), portable[r].to_bits(), "{rows}x{cols} row {r}: gemv_acc");
                 let row = &w[r * cols..(r + 1) * cols];
-                assert_eq!(row_dot(row, &x).to_bits(), row_dot_portable(row, &x).to_bits(), "{rows}x{cols} row {r}: row_dot");
+                assert_eq!(
+                    row_dot(row, &x).to_bits(),
+                    row_dot_portable(row, &x).to_bits(),
+                    "{rows}x{cols} row {r}: row_dot"
+                );
             }
         }
     }
