@@ -11,7 +11,8 @@
 //! misplaces a term (a wrong row, a lost remainder) fails it by far.
 
 use ember_conformance::{dense_pre_f64, rng, uniform};
-use ember_runtime::kernels::{dense, gemv_acc, row_dot};
+use ember_runtime::kernels::{dense, gemv_acc, gemv_acc_portable, row_dot, row_dot_portable};
+use rand::RngExt as _;
 
 const ROWS: [usize; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 13];
 const COLS: [usize; 17] = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 19, 31, 33, 100, 129, 785];
@@ -77,4 +78,36 @@ fn blocked_gemv_leaves_rows_beyond_the_weights_alone() {
     let mut y = [0.5f32; 4];
     gemv_acc(&w, &x, &mut y);
     assert_eq!(y, [6.5, 15.5, 0.5, 0.5]);
+}
+
+/// `uniform(-1, 1)` values scaled by powers of two from 2⁻¹² to 2¹²: sums
+/// whose rounding depends on the order, so a path that sums in another order
+/// (or fuses a multiply-add) differs in some bit.
+fn spread(rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> Vec<f32> {
+    uniform(rng, n, -1.0, 1.0).into_iter().map(|v| v * 2f32.powi(rng.random_range(-12..=12))).collect()
+}
+
+#[test]
+fn host_simd_gemv_equals_the_portable_code_bit_for_bit() {
+    // On x86-64 `gemv_acc` / `row_dot` run the SSE path (8 rows, then 4, then
+    // one by one); rows 0..=19 leave every remainder of both, the columns
+    // every remainder of the 4-wide lane steps. Elsewhere both are portable.
+    let mut rng = rng(1212);
+    for rows in 0..=19 {
+        for cols in COLS {
+            let (w, x, b) = (spread(&mut rng, rows * cols), spread(&mut rng, cols), spread(&mut rng, rows));
+            let (mut simd, mut portable) = (b.clone(), b.clone());
+            gemv_acc(&w, &x, &mut simd);
+            gemv_acc_portable(&w, &x, &mut portable);
+            for r in 0..rows {
+                assert_eq!(simd[r].to_bits(), portable[r].to_bits(), "{rows}x{cols} row {r}: gemv_acc");
+                let row = &w[r * cols..(r + 1) * cols];
+                assert_eq!(
+                    row_dot(row, &x).to_bits(),
+                    row_dot_portable(row, &x).to_bits(),
+                    "{rows}x{cols} row {r}: row_dot"
+                );
+            }
+        }
+    }
 }

@@ -34,8 +34,20 @@ fn reduce(acc: [f32; LANES]) -> f32 {
 
 /// `Σ w[j]·x[j]` over `x.len()` elements (`w` holds at least as many) in
 /// the order of the module docs: the sum every row of [`gemv_acc`] gets.
+/// On x86-64 the SSE path (`blocked_sse`), the same bits as
+/// [`row_dot_portable`]; elsewhere the portable code.
 #[inline]
 pub fn row_dot(w: &[f32], x: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    return super::blocked_sse::row_dot(w, x);
+    #[cfg(not(target_arch = "x86_64"))]
+    row_dot_portable(w, x)
+}
+
+/// [`row_dot`] in portable scalar code (what every target but x86-64
+/// runs; public so that tests can hold the SIMD path against it).
+#[inline]
+pub fn row_dot_portable(w: &[f32], x: &[f32]) -> f32 {
     let n = x.len().min(w.len());
     let (w, x) = (&w[..n], &x[..n]);
     let mut acc = [0.0f32; LANES];
@@ -112,14 +124,29 @@ fn block_dot(w: [&[f32]; ROWS], x: &[f32]) -> [f32; ROWS] {
     sums
 }
 
-/// `y += W · x` for one sample: rows in blocks of four, then the
-/// remainder rows one by one, every row summed as [`row_dot`] sums it.
+/// `y += W · x` for one sample, every row summed as [`row_dot`] sums it.
+/// On x86-64 the SSE path (`blocked_sse`), the same bits as
+/// [`gemv_acc_portable`]; elsewhere the portable code.
 ///
 /// # Shapes
 /// `w`: `[y.len(), x.len()]` row-major; lengths guaranteed by the callers
 /// (rows beyond the shorter of `y` and `w` are left alone).
 #[inline]
 pub fn gemv_acc(w: &[f32], x: &[f32], y: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    super::blocked_sse::gemv_acc(w, x, y);
+    #[cfg(not(target_arch = "x86_64"))]
+    gemv_acc_portable(w, x, y);
+}
+
+/// [`gemv_acc`] in portable scalar code: rows in blocks of four, then the
+/// remainder rows one by one (what every target but x86-64 runs; public so
+/// that tests can hold the SIMD path against it).
+///
+/// # Shapes
+/// `w`: `[y.len(), x.len()]` row-major (as [`gemv_acc`]).
+#[inline]
+pub fn gemv_acc_portable(w: &[f32], x: &[f32], y: &mut [f32]) {
     let n = x.len();
     if n == 0 {
         return;
@@ -139,7 +166,7 @@ pub fn gemv_acc(w: &[f32], x: &[f32], y: &mut [f32]) {
         }
     }
     for (yo, row) in yr.iter_mut().zip(wr.chunks_exact(n)) {
-        *yo += row_dot(row, x);
+        *yo += row_dot_portable(row, x);
     }
 }
 

@@ -15,6 +15,8 @@
 mod average_pool2d;
 mod batch_norm;
 mod blocked;
+#[cfg(target_arch = "x86_64")]
+mod blocked_sse;
 mod conv2d;
 mod dense;
 mod depthwise_conv2d;
@@ -29,7 +31,7 @@ mod upsample2d;
 
 pub use average_pool2d::average_pool2d;
 pub use batch_norm::batch_norm;
-pub use blocked::{gemv_acc, row_dot};
+pub use blocked::{gemv_acc, gemv_acc_portable, row_dot, row_dot_portable};
 pub use conv2d::conv2d;
 pub use dense::dense;
 pub use depthwise_conv2d::depthwise_conv2d;
