@@ -21,7 +21,8 @@ fn script(name: &str) -> PathBuf {
 }
 
 /// Runs `scripts/<name> <args>` with `$EMBER_KERAS_PYTHON`, echoes its
-/// human-readable lines and returns the `key=value` figures it prints, or
+/// summary lines (those starting `keras `, `final loss` or `validation
+/// accuracy`) and returns the `key=value` figures it prints, or
 /// `None` when the variable is unset.
 ///
 /// # Errors
@@ -46,7 +47,11 @@ pub fn figures(name: &str, args: &[&str]) -> Result<Option<Vec<(String, f64)>>> 
                 let v = value.trim().parse().with_context(|| format!("{name}: bad figure {line:?}"))?;
                 figures.push((key.to_string(), v));
             }
-            _ => println!("  {line}"),
+            // The scripts' own summary lines; TensorFlow's chatter is dropped.
+            _ if ["keras ", "final loss", "validation accuracy"].iter().any(|p| line.starts_with(p)) => {
+                println!("  {line}");
+            }
+            _ => {}
         }
     }
     Ok(Some(figures))
