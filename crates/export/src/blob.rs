@@ -60,6 +60,7 @@ impl Model {
             tensors: heapless::Vec::new(),
             tokenizer: self.tokenizer,
             metadata,
+            quant: heapless::Vec::new(),
         };
         // Offsets depend on the header's length, which depends on the offsets
         // (varints): iterate until the data start is stable.

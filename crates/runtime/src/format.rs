@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::crc::crc32;
+use crate::qspec::LayerQuant;
 use crate::spec::{DType, Dims, IoSpec, LayerSpec, TokenizerSpec, ValueKind};
 
 /// The first four bytes of every blob.
@@ -67,6 +68,12 @@ pub struct Header<'a> {
     /// Free-form key/value pairs (trainer, preset, dataset, ...).
     #[serde(borrow)]
     pub metadata: Vec<(&'a str, &'a str), MAX_METADATA>,
+    /// Quantization of each layer (format version 2): empty for an f32
+    /// model, else exactly one entry per layer. Not part of the version-1
+    /// header encoding: a version-2 header is the version-1 encoding of the
+    /// fields above followed by the postcard encoding of this list.
+    #[serde(skip)]
+    pub quant: Vec<LayerQuant, MAX_LAYERS>,
 }
 
 impl<'a> Header<'a> {

@@ -30,6 +30,7 @@ pub mod format;
 pub mod kernels;
 pub mod layers;
 pub mod model;
+pub mod qspec;
 pub mod quant;
 pub mod search;
 pub mod spec;

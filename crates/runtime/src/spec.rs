@@ -60,14 +60,22 @@ pub enum DType {
     F32,
     /// Raw bytes (text assets such as vocabularies).
     U8,
+    /// Signed 8-bit integers (quantized weights; format version 2).
+    I8,
+    /// Little-endian signed 16-bit integers (format version 2).
+    I16,
+    /// Little-endian signed 32-bit integers (quantized biases, requantization
+    /// multipliers and shifts; format version 2).
+    I32,
 }
 
 impl DType {
     /// Size of one element in bytes.
     pub const fn size(self) -> usize {
         match self {
-            DType::F32 => 4,
-            DType::U8 => 1,
+            DType::F32 | DType::I32 => 4,
+            DType::U8 | DType::I8 => 1,
+            DType::I16 => 2,
         }
     }
 }

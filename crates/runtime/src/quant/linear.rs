@@ -1,7 +1,8 @@
 //! f32 ↔ i8, as ONNX `QuantizeLinear` and `DequantizeLinear` define it.
 
 /// The affine parameters of one quantized tensor: `real = scale · (q − zero_point)`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct QuantParams {
     /// Real value of one integer step; finite and positive.
     pub scale: f32,
