@@ -44,6 +44,9 @@ pub struct Model {
     pub assets: Vec<Asset>,
     /// Free-form key/value pairs.
     pub metadata: Vec<(String, String)>,
+    /// `None` for an f32 model; for a quantized one, its layers' modes and
+    /// the tensors the (version-2) blob stores (see [`crate::quant::Quantized`]).
+    pub quant: Option<crate::quant::Quantized>,
 }
 
 /// The name of a layer's parameter tensor: `{kind}_{index}.{param}`.
@@ -86,6 +89,7 @@ impl Model {
             tokenizer: None,
             assets: Vec::new(),
             metadata: Vec::new(),
+            quant: None,
         };
         model.validate()?;
         Ok(model)

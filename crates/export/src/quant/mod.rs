@@ -10,11 +10,14 @@
 //!
 //! * [`calibrate`]: per-tensor range observers (min/max or a percentile) and
 //!   activation scale / zero point with TFLite's nudging;
+//! * [`stored`]: the stored (blob) form of a quantized model;
 //! * [`weights`]: per-output-channel symmetric weight scales, int32 biases,
 //!   int8 embedding tables with a scale per row.
 
 pub mod calibrate;
+pub mod stored;
 pub mod weights;
 
 pub use calibrate::{CalibrationError, Observer, RangeMode, activation_params};
+pub use stored::{QData, QTensor, Quantized};
 pub use weights::{QuantizedRows, quantize_bias_i32, quantize_rows_symmetric};
