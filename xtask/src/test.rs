@@ -26,6 +26,8 @@ fn cargo_in(root: &Path, args: &[&str]) -> Command {
 /// `keep_going` runs them all and fails at the end if any failed.
 pub fn test(keep_going: bool) -> Result<()> {
     let root = util::repo_root();
+    util::lean_builds();
+    println!("free disk space at the start: {}", util::free_space(&root));
     // setup, fmt, clippy, MSRV, the no_std builds, cargo test, one clippy per board, the boards report.
     let total = 6 + NO_STD_TARGETS.len() + Board::ALL.len();
     let mut done: Vec<(String, f64, bool)> = Vec::new();
@@ -128,6 +130,7 @@ fn finish(done: &[(String, f64, bool)], result: Result<()>) -> Result<()> {
     }
     let total: f64 = done.iter().map(|d| d.1).sum();
     println!("{:<width$}  {total:>9.1}", "total");
+    println!("free disk space at the end: {}", util::free_space(&util::repo_root()));
     result
 }
 

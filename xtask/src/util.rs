@@ -4,6 +4,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 
@@ -19,8 +20,27 @@ pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
+static LEAN: AtomicBool = AtomicBool::new(false);
+
+/// From now on, every command [`run`] starts gets `CARGO_INCREMENTAL=0`:
+/// a one-off build (CI) gains nothing from incremental caches, which are
+/// several gigabytes for this workspace and filled a CI disk.
+pub fn lean_builds() {
+    LEAN.store(true, Ordering::Relaxed);
+}
+
+/// Free space on the file system holding `path`, as `df -h` prints it.
+pub fn free_space(path: &Path) -> String {
+    output(Command::new("df").args(["-h", "--output=avail"]).arg(path))
+        .and_then(|s| s.lines().nth(1).map(|l| l.trim().to_string()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// Runs `cmd` with inherited stdio; a non-zero exit is an error that names the command.
 pub fn run(cmd: &mut Command) -> Result<()> {
+    if LEAN.load(Ordering::Relaxed) {
+        cmd.env("CARGO_INCREMENTAL", "0");
+    }
     let shown = show(cmd);
     println!("$ {shown}");
     let status = cmd.status().with_context(|| format!("cannot start `{shown}`"))?;

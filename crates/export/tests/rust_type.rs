@@ -5,7 +5,7 @@
 //! (Conv2d, MaxPool2d, Upsample2d, BatchNorm) the hand-written type equal to
 //! the generated text must load the blob and compute exactly what the
 //! dynamic interpreter computes (their f64 parity is in
-//! `conformance/tests/runtime_conv.rs`).
+//! `conformance/tests/conformance/runtime_conv.rs`).
 
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};

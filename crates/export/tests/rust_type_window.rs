@@ -3,7 +3,7 @@
 //! Conv2dStrided, DepthwiseConv2d, AveragePool2d) is the hand-written
 //! runtime type, and that type loads the blob and computes exactly what the
 //! dynamic interpreter computes (their f64 parity is in
-//! `conformance/tests/runtime_window.rs`).
+//! `conformance/tests/conformance/runtime_window.rs`).
 
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};

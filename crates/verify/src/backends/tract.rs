@@ -5,7 +5,7 @@
 //!
 //! tract 0.23 runs ONNX `RNN`, `LSTM` and `GRU` (`linear_before_reset = 1`
 //! included, checked against the f64 reference in
-//! `conformance/tests/backends_gru.rs`) in both directions; note that it
+//! `conformance/tests/conformance/backends_gru.rs`) in both directions; note that it
 //! takes the direction count from `W`'s first dimension (not from the
 //! `direction` attribute), which ember's exports keep consistent.
 

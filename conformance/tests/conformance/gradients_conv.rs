@@ -769,7 +769,7 @@ fn optimizer_steps_leave_the_moving_statistics() {
 /// Names the child process run of [`thread_count_child`] and where it
 /// writes its results.
 const CHILD_ENV: &str = "EMBER_GRADIENTS_CONV_DUMP";
-const CHILD_TEST: &str = "thread_count_child";
+const CHILD_TEST: &str = "gradients_conv::thread_count_child";
 
 /// Forward outputs and every gradient (with and without the input
 /// gradient) of each image layer on batches of several tasks and groups.

@@ -6,7 +6,7 @@ use ember_data::{bundled_mnist, make_blobs};
 use ember_train::pca::Pca;
 use ember_train::plot::{PlotError, image_grid, line_chart, scatter_2d};
 
-use crate::{files_in, scratch_dir};
+use super::{files_in, scratch_dir};
 
 /// Width and height from the IHDR chunk, after checking the PNG signature
 /// (PNG specification, sections 5.2 and 11.2.2).

@@ -8,7 +8,7 @@ use ember_data::text::{ImdbOptions, TextData, TextError, keras_imdb_spec, load_i
 use ember_runtime::spec::{Side, TokenizerKind};
 use serde_json::Value;
 
-use crate::{assert_device_agrees, rows, run_python, scratch_dir, spec, write};
+use super::{assert_device_agrees, rows, run_python, scratch_dir, spec, write};
 
 /// Writes the fixtures into argv[1] and prints the expected results as JSON.
 const SCRIPT: &str = r#"

@@ -2,7 +2,7 @@
 
 use ember_data::{DataError, load_auto, load_mnist_idx};
 
-use crate::{gzip, scratch_dir, write};
+use super::{gzip, scratch_dir, write};
 
 /// An IDX file per the format description on yann.lecun.com: magic
 /// `00 00 08 <ndims>`, big-endian u32 sizes, then the bytes.

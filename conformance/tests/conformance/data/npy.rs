@@ -4,7 +4,7 @@
 use ember_data::load_auto;
 use ember_data::npy::{NpyError, read_npy, write_npy};
 
-use crate::{files_in, scratch_dir, write};
+use super::{files_in, scratch_dir, write};
 
 /// A `.npy` file: magic, version, little-endian header length (u16 for 1.0,
 /// u32 for 2.0 / 3.0), the header padded with spaces and a newline so that

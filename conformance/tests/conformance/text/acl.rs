@@ -3,7 +3,7 @@
 use ember_data::text::{TextError, keras_imdb_spec, load_acl_imdb, load_acl_imdb_split};
 use ember_runtime::spec::{Side, TokenizerKind};
 
-use crate::{assert_device_agrees, rows, scratch_dir, spec, write};
+use super::{assert_device_agrees, rows, scratch_dir, spec, write};
 
 #[test]
 fn folders_load_in_sorted_order_with_a_training_vocabulary() {

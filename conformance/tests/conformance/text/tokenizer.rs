@@ -4,7 +4,7 @@
 use ember_data::text::{TextData, TextError, build_vocab, encode_texts, keras_imdb_spec, pad_ids};
 use ember_runtime::spec::{Side, TokenizerKind};
 
-use crate::{assert_device_agrees, rows, spec};
+use super::{assert_device_agrees, rows, spec};
 
 /// 32-bit FNV-1a from its definition: offset basis 2166136261, prime
 /// 16777619, XOR each byte then multiply.

@@ -5,7 +5,7 @@
 use ember_data::npy::write_npy;
 use ember_data::{load_class_folders, load_labeled_csv, load_regression_csv};
 
-use crate::{gzip, scratch_dir, write};
+use super::{gzip, scratch_dir, write};
 
 #[test]
 fn csv_label_column_of_names_and_of_numbers() {

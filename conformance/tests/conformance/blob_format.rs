@@ -600,18 +600,18 @@ fn rejects_header_decode() {
     // An empty header.
     let b = with_header_bytes(|h| h.clear());
     assert_rejects(&b, Error::HeaderDecode);
-    // Unknown enum discriminants: ValueKind 2, LayerSpec 11 (10 is EntityDot), Activation 5, DType 2.
+    // Unknown enum discriminants: ValueKind 2, LayerSpec 19 (18 is AveragePool2d), Activation 5, DType 5 (4 is I32).
     let name_len = 1 + b"fixture".len();
     assert_rejects(&with_header_bytes(|h| h[name_len] = 2), Error::HeaderDecode);
     let layers_at = name_len + 7 + 15; // input 7 bytes, output 7 + 8 (range)
     assert_eq!(Fixture::new().header.encode()[layers_at], 2, "layer count byte");
-    assert_rejects(&with_header_bytes(|h| h[layers_at + 1] = 11), Error::HeaderDecode);
+    assert_rejects(&with_header_bytes(|h| h[layers_at + 1] = 19), Error::HeaderDecode);
     assert_rejects(&with_header_bytes(|h| h[layers_at + 1] = 0x7F), Error::HeaderDecode);
     assert_rejects(&with_header_bytes(|h| h[layers_at + 4] = 5), Error::HeaderDecode);
     let tensors_at = layers_at + 1 + 2 * 4;
     let dtype_at = tensors_at + 1 + 1 + b"dense_0.weight".len();
     assert_eq!(Fixture::new().header.encode()[dtype_at], 0, "dtype byte");
-    assert_rejects(&with_header_bytes(|h| h[dtype_at] = 2), Error::HeaderDecode);
+    assert_rejects(&with_header_bytes(|h| h[dtype_at] = 5), Error::HeaderDecode);
     // Invalid UTF-8 in the name.
     let b = Fixture::with(|f| f.header.name = vec![b'f', 0xFF, b'x']);
     assert_rejects(&b, Error::HeaderDecode);

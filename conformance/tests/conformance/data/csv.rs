@@ -2,7 +2,7 @@
 
 use ember_data::{DataError, bundled_mnist, load_auto, load_csv, load_mnist_csv};
 
-use crate::{gzip, scratch_dir, write};
+use super::{gzip, scratch_dir, write};
 
 fn csv_error(text: &str, label: Option<&str>) -> String {
     let dir = scratch_dir("csv-bad");

@@ -135,7 +135,7 @@ fn history_csv_matches_the_history_across_a_resume() {
 
 /// A format 2 checkpoint (before schedules): `ember train blobs-ae --epochs 3`
 /// at commit bb52709, the last ember writing format 2.
-const V2_CHECKPOINT: &[u8] = include_bytes!("../fixtures/blobs_ae_3_epochs.v2.ckpt");
+const V2_CHECKPOINT: &[u8] = include_bytes!("../../fixtures/blobs_ae_3_epochs.v2.ckpt");
 
 #[test]
 fn a_format_2_checkpoint_resumes_exactly() {

@@ -3,7 +3,7 @@
 use ember_data::text::{TextError, keras_imdb_spec, load_text_csv, load_text_csv_like, read_text_column};
 use ember_runtime::spec::{Side, TokenizerKind};
 
-use crate::{assert_device_agrees, rows, scratch_dir, spec, write};
+use super::{assert_device_agrees, rows, scratch_dir, spec, write};
 
 #[test]
 fn quoted_fields_and_string_labels() {

@@ -3,7 +3,7 @@
 use ember_data::text::synthetic_reviews;
 use ember_runtime::spec::{Side, TokenizerKind};
 
-use crate::{assert_device_agrees, rows};
+use super::{assert_device_agrees, rows};
 
 #[test]
 fn synthetic_reviews_are_deterministic_padded_and_learnable() {
