@@ -103,13 +103,16 @@ fn i32s<'q>(t: &'q QTensor) -> Result<&'q [i32], ExportError> {
 }
 
 /// `q · scale`, the scale of element `k` chosen by `axis` (`Rows`: its row
-/// of `last` elements; `Last`: its index along the last axis).
+/// of `last` elements; `Last`: its index along the last axis; `First`: its
+/// index along the first axis).
 fn dequantize(t: &QTensor, scales: &QTensor, axis: ScaleAxis) -> Result<Vec<f32>, ExportError> {
     let (q, s) = (i8s(t)?, f32s(scales)?);
     let last = t.dims.last().copied().unwrap_or(1).max(1);
+    let per_first = q.len() / t.dims.first().copied().unwrap_or(1).max(1);
     let scale_of = |k: usize| match axis {
         ScaleAxis::Rows => s.get(k / last),
         ScaleAxis::Last => s.get(k % last),
+        ScaleAxis::First => s.get(k / per_first.max(1)),
     };
     q.iter()
         .enumerate()
@@ -124,8 +127,8 @@ fn dequantize(t: &QTensor, scales: &QTensor, axis: ScaleAxis) -> Result<Vec<f32>
 /// order (the values [`Model::new`] takes):
 ///
 /// * `Float` layers: their f32 tensors;
-/// * `WeightsOnly`: each weight `q · scale` (per row, or per last-axis index
-///   for depthwise), the other parameters copied;
+/// * `WeightsOnly`: each weight `q · scale` (per row, per filter for the
+///   convolutions, per channel for depthwise), the other parameters copied;
 /// * `Int8`: the weight as above and the bias `bias_i32 · s_in · s_w[c]`
 ///   (computed in f64, rounded to f32).
 ///
