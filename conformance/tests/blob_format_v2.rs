@@ -602,7 +602,8 @@ fn rejects_bad_requant() {
 
 #[test]
 fn exporter_refuses_inconsistent_quantized_models() {
-    let edits: Vec<(&str, Box<dyn Fn(&mut Quantized)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Quantized)>;
+    let edits: Vec<(&str, Edit)> = vec![
         ("one entry too few", Box::new(|q| q.layers.truncate(1))),
         ("a tensor missing", Box::new(|q| drop(q.tensors.pop()))),
         ("a tensor too many", Box::new(|q| q.tensors.push(qt("x", &[1], QData::F32(vec![1.0]))))),
@@ -675,11 +676,9 @@ fn targets(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
     let h = blob.header();
     let header_end = 16 + u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
     let table = 1 + h.quant.len() * 10;
-    let mut t = vec![header_end.saturating_sub(table)..header_end];
-    for e in h.tensors.iter().filter(|e| e.dtype != ember_runtime::spec::DType::U8) {
-        t.push(e.offset as usize..e.offset as usize + e.byte_len());
-    }
-    t
+    let data = h.tensors.iter().filter(|e| e.dtype != ember_runtime::spec::DType::U8);
+    let data = data.map(|e| e.offset as usize..e.offset as usize + e.byte_len());
+    std::iter::once(header_end.saturating_sub(table)..header_end).chain(data).collect()
 }
 
 #[test]

@@ -81,21 +81,21 @@ pub(super) fn read(blob: &Blob<'_>) -> Result<Quantized, ExportError> {
     Ok(Quantized { layers: h.quant.to_vec(), tensors })
 }
 
-fn f32s<'q>(t: &'q QTensor) -> Result<&'q [f32], ExportError> {
+fn f32s(t: &QTensor) -> Result<&[f32], ExportError> {
     match &t.data {
         QData::F32(v) => Ok(v),
         _ => invalid(format!("{} should be F32", t.name)),
     }
 }
 
-fn i8s<'q>(t: &'q QTensor) -> Result<&'q [i8], ExportError> {
+fn i8s(t: &QTensor) -> Result<&[i8], ExportError> {
     match &t.data {
         QData::I8(v) => Ok(v),
         _ => invalid(format!("{} should be I8", t.name)),
     }
 }
 
-fn i32s<'q>(t: &'q QTensor) -> Result<&'q [i32], ExportError> {
+fn i32s(t: &QTensor) -> Result<&[i32], ExportError> {
     match &t.data {
         QData::I32(v) => Ok(v),
         _ => invalid(format!("{} should be I32", t.name)),
