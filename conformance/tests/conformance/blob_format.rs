@@ -3,9 +3,11 @@
 //! mutated and misaligned byte strings.
 //!
 //! Blobs are built here from `crates/runtime/FORMAT.md` alone: a small postcard encoder
-//! written in this file ([`WireHeader::encode`]), hand-placed tensor data
+//! (`support/wire.rs`, [`WireHeader::encode`]), hand-placed tensor data
 //! and a bitwise CRC-32 (`ember_conformance::crc32_bitwise`). The exporter's
-//! output is compared with those bytes, and the parser is fed them.
+//! output is compared with those bytes, and the parser is fed them. Version 2
+//! (quantized layers) is tested in `blob_format_v2.rs`.
+
 
 use ember_conformance::{OffsetBuf, crc32_bitwise, dense, input_spec, random_params, rng};
 use ember_export::Asset;
@@ -17,200 +19,7 @@ use ember_runtime::{
     MaxPool2d, Recurrent, Relu, SMatrix, SVector, Same, Sequences, Softmax, TokenIds, Upsample2d, dynamic,
 };
 use rand::RngExt;
-
-// ---------------------------------------------------------------------------
-// A postcard encoder for the header, written from `crates/runtime/FORMAT.md`.
-// ---------------------------------------------------------------------------
-
-/// `Dims` as it travels: a rank byte and four `u32` varints.
-#[derive(Clone, Copy, Debug)]
-struct WireDims {
-    rank: u8,
-    dims: [u32; 4],
-}
-
-fn wdims(d: &[u32]) -> WireDims {
-    let mut dims = [0; 4];
-    dims[..d.len()].copy_from_slice(d);
-    WireDims { rank: d.len() as u8, dims }
-}
-
-#[derive(Clone, Copy, Debug)]
-struct WireIo {
-    kind: u32,
-    dims: WireDims,
-    range: Option<[f32; 2]>,
-}
-
-/// A `LayerSpec` as it travels: the variant's discriminant, then its fields
-/// in order, each a varint here: `u32`s and enum discriminants are varints,
-/// and a `bool` or a `Dims` rank (one byte below 128) is the same byte.
-#[derive(Clone, Debug)]
-struct WireLayer {
-    variant: u32,
-    fields: Vec<u32>,
-}
-
-#[derive(Clone, Debug)]
-struct WireTensor {
-    name: Vec<u8>,
-    dtype: u32,
-    dims: WireDims,
-    offset: u32,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct WireTokenizer {
-    kind: u32,
-    vocab: u32,
-    reserved: u32,
-    lowercase: u8,
-    start_token: u8,
-    max_len: u32,
-    padding: u32,
-    truncating: u32,
-}
-
-#[derive(Clone, Debug)]
-struct WireHeader {
-    name: Vec<u8>,
-    input: WireIo,
-    output: WireIo,
-    layers: Vec<WireLayer>,
-    tensors: Vec<WireTensor>,
-    tokenizer: Option<WireTokenizer>,
-    metadata: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-/// LEB128: seven bits per byte, low groups first, high bit = more follows.
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let byte = (v & 0x7F) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn string(out: &mut Vec<u8>, s: &[u8]) {
-    varint(out, s.len() as u64);
-    out.extend_from_slice(s);
-}
-
-impl WireDims {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.push(self.rank);
-        self.dims.iter().for_each(|&d| varint(out, d as u64));
-    }
-}
-
-impl WireIo {
-    fn encode(&self, out: &mut Vec<u8>) {
-        varint(out, self.kind as u64);
-        self.dims.encode(out);
-        match self.range {
-            None => out.push(0),
-            Some([lo, hi]) => {
-                out.push(1);
-                out.extend_from_slice(&lo.to_le_bytes());
-                out.extend_from_slice(&hi.to_le_bytes());
-            }
-        }
-    }
-}
-
-impl WireHeader {
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        string(&mut out, &self.name);
-        self.input.encode(&mut out);
-        self.output.encode(&mut out);
-        varint(&mut out, self.layers.len() as u64);
-        for l in &self.layers {
-            varint(&mut out, l.variant as u64);
-            l.fields.iter().for_each(|&v| varint(&mut out, v as u64));
-        }
-        varint(&mut out, self.tensors.len() as u64);
-        for t in &self.tensors {
-            string(&mut out, &t.name);
-            varint(&mut out, t.dtype as u64);
-            t.dims.encode(&mut out);
-            varint(&mut out, t.offset as u64);
-        }
-        match &self.tokenizer {
-            None => out.push(0),
-            Some(t) => {
-                out.push(1);
-                varint(&mut out, t.kind as u64);
-                varint(&mut out, t.vocab as u64);
-                varint(&mut out, t.reserved as u64);
-                out.push(t.lowercase);
-                out.push(t.start_token);
-                varint(&mut out, t.max_len as u64);
-                varint(&mut out, t.padding as u64);
-                varint(&mut out, t.truncating as u64);
-            }
-        }
-        varint(&mut out, self.metadata.len() as u64);
-        for (k, v) in &self.metadata {
-            string(&mut out, k);
-            string(&mut out, v);
-        }
-        out
-    }
-}
-
-fn f32_bytes(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-/// Preamble + `header` + each tensor's bytes at its offset (zero gaps) + CRC.
-/// The header length and total length fields are the true ones.
-fn assemble(header: &[u8], tensors: &[WireTensor], data: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(b"EMBR");
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(header);
-    for (t, d) in tensors.iter().zip(data) {
-        let off = t.offset as usize;
-        if off < 16 + header.len() || off + d.len() > 1 << 20 {
-            continue; // deliberately out of range: no data to place
-        }
-        if out.len() < off + d.len() {
-            out.resize(off + d.len(), 0);
-        }
-        out[off..off + d.len()].copy_from_slice(d);
-    }
-    fix_lengths_and_crc(&mut out, true);
-    out
-}
-
-/// Appends (or, with `append = false`, rewrites the last 4 bytes as) the
-/// CRC-32 of everything before it, after setting the total-length field.
-fn fix_lengths_and_crc(b: &mut Vec<u8>, append: bool) {
-    if append {
-        b.extend_from_slice(&[0; 4]);
-    }
-    let total = b.len() as u32;
-    b[12..16].copy_from_slice(&total.to_le_bytes());
-    set_crc(b);
-}
-
-fn set_crc(b: &mut [u8]) {
-    let body = b.len() - 4;
-    let crc = crc32_bitwise(&b[..body]);
-    b[body..].copy_from_slice(&crc.to_le_bytes());
-}
-
-fn parse(bytes: &[u8]) -> Result<(), Error> {
-    Blob::parse(&AlignedBytes::new(bytes)).map(|_| ())
-}
+use super::support::wire::*;
 
 // ---------------------------------------------------------------------------
 // The fixture: 3 -> 4 (relu) -> 2 (softmax), tensors from offset 256.
@@ -506,12 +315,17 @@ fn rejects_bad_magic() {
 
 #[test]
 fn rejects_unsupported_version() {
-    for v in [0u16, 2, 0x100] {
+    for v in [0u16, 3, 0x100] {
         let mut b = Fixture::new().bytes();
         b[4..6].copy_from_slice(&v.to_le_bytes());
         set_crc(&mut b);
         assert_rejects(&b, Error::UnsupportedVersion);
     }
+    // Version 2 is read, but its header must go on with the quantization table.
+    let mut b = Fixture::new().bytes();
+    b[4..6].copy_from_slice(&2u16.to_le_bytes());
+    set_crc(&mut b);
+    assert_rejects(&b, Error::HeaderDecode);
 }
 
 #[test]
@@ -600,7 +414,9 @@ fn rejects_header_decode() {
     // An empty header.
     let b = with_header_bytes(|h| h.clear());
     assert_rejects(&b, Error::HeaderDecode);
-    // Unknown enum discriminants: ValueKind 2, LayerSpec 19 (18 is AveragePool2d), Activation 5, DType 5 (4 is I32).
+    // Unknown enum discriminants: ValueKind 2, LayerSpec 19 (18 is AveragePool2d) and 0x7F,
+    // Activation 5, DType 5 (2..=4 are version 2's integer types, which a version-1 blob may
+    // not use: `TensorType`).
     let name_len = 1 + b"fixture".len();
     assert_rejects(&with_header_bytes(|h| h[name_len] = 2), Error::HeaderDecode);
     let layers_at = name_len + 7 + 15; // input 7 bytes, output 7 + 8 (range)
@@ -612,6 +428,9 @@ fn rejects_header_decode() {
     let dtype_at = tensors_at + 1 + 1 + b"dense_0.weight".len();
     assert_eq!(Fixture::new().header.encode()[dtype_at], 0, "dtype byte");
     assert_rejects(&with_header_bytes(|h| h[dtype_at] = 5), Error::HeaderDecode);
+    for int_dtype in 2..=4 {
+        assert_rejects(&with_header_bytes(|h| h[dtype_at] = int_dtype), Error::TensorType);
+    }
     // Invalid UTF-8 in the name.
     let b = Fixture::with(|f| f.header.name = vec![b'f', 0xFF, b'x']);
     assert_rejects(&b, Error::HeaderDecode);

@@ -16,6 +16,7 @@ mod backends_gru;
 mod backends_seq;
 mod backends_window;
 mod blob_format;
+mod blob_format_v2;
 mod data;
 mod data_embed;
 mod fit;
@@ -39,6 +40,7 @@ mod runtime_kernels;
 mod runtime_reference;
 mod runtime_seq;
 mod runtime_window;
+mod support;
 mod text;
 
 /// Every `.rs` file (and folder with a `mod.rs`) beside this one is declared

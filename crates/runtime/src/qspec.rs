@@ -70,12 +70,16 @@ impl LayerQuant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScaleAxis {
     /// One scale per row: the tensor seen as `[Π leading dims, last dim]`
-    /// (dense `[units, inputs]`, convolution OHWI, embedding `[vocab, dim]`,
-    /// recurrent `[dirs, gates·units, inputs]`). The scale tensor has the
-    /// leading dims as its shape.
+    /// (dense `[units, inputs]`, embedding `[vocab, dim]`, recurrent
+    /// `[dirs, gates·units, inputs]`). The scale tensor has the leading dims
+    /// as its shape.
     Rows,
     /// One scale per index of the last axis (depthwise `[kh, kw, channels]`).
     Last,
+    /// One scale per index of the first axis: the tensor seen as
+    /// `[first dim, Π other dims]` (convolution OHWI / OWI: one scale per
+    /// filter, the output channel). The scale tensor is `[first dim]`.
+    First,
 }
 
 /// Names of the scale tensors that follow quantized weights (`{weight}_scale`).
@@ -109,11 +113,10 @@ impl LayerSpec {
     /// as `I8`, `None` for biases and everything else.
     pub fn scale_axis(&self, p: usize) -> Option<ScaleAxis> {
         match self {
-            LayerSpec::Dense { .. }
-            | LayerSpec::Embedding { .. }
-            | LayerSpec::Conv2d { .. }
-            | LayerSpec::Conv1d { .. }
-            | LayerSpec::Conv2dStrided { .. } => (p == 0).then_some(ScaleAxis::Rows),
+            LayerSpec::Dense { .. } | LayerSpec::Embedding { .. } => (p == 0).then_some(ScaleAxis::Rows),
+            LayerSpec::Conv2d { .. } | LayerSpec::Conv1d { .. } | LayerSpec::Conv2dStrided { .. } => {
+                (p == 0).then_some(ScaleAxis::First)
+            }
             LayerSpec::DepthwiseConv2d { .. } => (p == 0).then_some(ScaleAxis::Last),
             LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
                 (p < 2).then_some(ScaleAxis::Rows)
@@ -201,6 +204,7 @@ fn scale_param(weight: &ParamSpec, axis: ScaleAxis) -> ParamSpec {
     let dims = match axis {
         ScaleAxis::Rows => Dims::new(&d[..d.len().saturating_sub(1)]),
         ScaleAxis::Last => d.last().map(|&c| Dims::d1(c)),
+        ScaleAxis::First => d.first().map(|&c| Dims::d1(c)),
     };
     ParamSpec {
         name: scale_name(weight.name),

@@ -1,0 +1,3 @@
+//! Helpers shared by several test files of this binary.
+
+pub mod wire;
