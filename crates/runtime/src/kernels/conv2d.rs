@@ -71,7 +71,7 @@ fn taps<const P: usize, const F: usize>(acc: &mut [[f32; F]; P], w: [&[f32]; F],
 
 /// `[s[k][at[k]..at[k] + n] for every k]`, `None` if one is out of range.
 #[inline(always)]
-fn runs<'a, const K: usize>(s: [&'a [f32]; K], at: [usize; K], n: usize) -> Option<[&'a [f32]; K]> {
+fn runs<const K: usize>(s: [&[f32]; K], at: [usize; K], n: usize) -> Option<[&[f32]; K]> {
     let mut out: [&[f32]; K] = [&[]; K];
     for k in 0..K {
         out[k] = s[k].get(at[k]..at[k].checked_add(n)?)?;
@@ -232,7 +232,8 @@ mod tests {
         let (mut x, mut w, mut b) = ([0.0f32; 9 * 11 * 5], [0.0f32; 7 * 3 * 3 * 5], [0.0f32; 7]);
         let (mut got, mut want) = ([0.0f32; 9 * 11 * 7], [0.0f32; 9 * 11 * 7]);
         for (h, wd, c) in [(9, 11, 5), (1, 11, 3), (6, 7, 1), (5, 5, 2)] {
-            for (k, stride, dil, pad) in [(3, 1, 1, Padding::Same), (3, 2, 1, Padding::Same), (2, 1, 2, Padding::Valid)] {
+            for (k, stride, dil, pad) in [(3, 1, 1, Padding::Same), (3, 2, 1, Padding::Same), (2, 1, 2, Padding::Valid)]
+            {
                 let Some(g) = Window2d::general(h, wd, c, [k.min(h), k], [1, stride], [1, dil], pad) else { continue };
                 for f in [1, 4, 7] {
                     let (x, w, b) = (&mut x[..h * wd * c], &mut w[..f * g.kh * g.kw * c], &mut b[..f]);
