@@ -14,12 +14,13 @@
 //! # Registers
 //! A pass keeps `ROWS * LANES` = 16 partial sums in registers (of the 32
 //! single-precision registers of a Cortex-M4F or an RV32F core). Per lane
-//! step it loads 4 input values and 16 weights for 16 multiply-adds; the
-//! Cortex-M4F does [`UNROLL`] = 4 steps per iteration (64 multiply-adds per
-//! 5 pointer updates and a branch), measured at 2.44 instructions per
-//! multiply-add on the MNIST encoder's Dense layers (3.25 with one row at a
-//! time); RV32F, which has no non-fused multiply-add, does one (3.68, from
-//! 4.45): more spill its products.
+//! step it loads 4 input values and 16 weights for 16 multiply-adds. On the
+//! Cortex-M4F the main loop is assembly (`blocked_arm`): one `VLDMIA` loads
+//! the 4 inputs or a row's 4 weights of a lane step, so a lane step is 5
+//! loads and 16 `VMLA`s (LLVM's code, one `VLDR` per value and 4 lane steps
+//! per iteration, measured 2.44 instructions per multiply-add on the MNIST
+//! encoder's Dense layers). RV32F, which has no non-fused multiply-add, does
+//! one lane step per iteration (3.68, from 4.45): more spill its products.
 
 /// Output rows computed per pass.
 pub const ROWS: usize = 4;
@@ -77,9 +78,10 @@ fn step(acc: &mut [[f32; LANES]; ROWS], w: [&[f32; LANES]; ROWS], x: &[f32; LANE
 
 /// Lane steps per iteration of [`block_dot`]'s main loop. The Cortex-M4F
 /// (whose `VMLA` needs no register for the product) takes 4: 16 columns per
-/// iteration amortise the 5 pointer updates and the branch; a target
-/// without a multiply-accumulate keeps one product per multiply-add live and
-/// spills with more than 1. Unrolling never changes the summation order.
+/// iteration amortise the 5 pointer updates and the branch (its assembly
+/// loop, when it has one, leaves this loop nothing); a target without a
+/// multiply-accumulate keeps one product per multiply-add live and spills
+/// with more than 1. Unrolling never changes the summation order.
 const UNROLL: usize = if cfg!(target_arch = "arm") { 4 } else { 1 };
 /// Columns per iteration of [`block_dot`]'s main loop.
 const WIDE: usize = LANES * UNROLL;
@@ -103,6 +105,13 @@ fn block_dot(w: [&[f32]; ROWS], x: &[f32]) -> [f32; ROWS] {
     let n = x.len();
     let w = w.map(|row| &row[..n]);
     let mut acc = [[0.0f32; LANES]; ROWS];
+    // On a Cortex-M4F the assembly loop takes the first multiple of 16
+    // columns (the same sums in the same order).
+    #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+    let (w, x) = {
+        let m = super::blocked_arm::wide_steps(&mut acc, w, x);
+        (w.map(|row| &row[m..]), &x[m..])
+    };
     // WIDE columns per iteration, then LANES, then one by one: element j
     // still goes to partial sum j % LANES, in increasing j.
     let (xw, xr) = x.as_chunks::<WIDE>();

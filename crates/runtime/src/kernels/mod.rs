@@ -15,6 +15,8 @@
 mod average_pool2d;
 mod batch_norm;
 mod blocked;
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+mod blocked_arm;
 #[cfg(target_arch = "x86_64")]
 mod blocked_sse;
 mod conv2d;
