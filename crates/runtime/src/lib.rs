@@ -16,7 +16,9 @@
 //! * [`dynamic`]: an interpreter for any blob on caller-provided buffers, used
 //!   by host tools that do not know the model's type at compile time.
 #![no_std]
-#![deny(unsafe_code)] // the one exception: `quant::dot`'s DSP instructions (`asm!`, no memory access)
+// Exceptions, each an `asm!` or SIMD-intrinsic module with its own `allow`: `quant::dot`'s DSP
+// instructions, `kernels::blocked_sse` (x86-64 SSE) and `kernels::blocked_arm` (Cortex-M4F VLDMIA/VMLA).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 #[cfg(feature = "std")]
