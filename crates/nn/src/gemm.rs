@@ -169,6 +169,56 @@ pub fn matmul_serial(
     gemm_rows(m, n, k, a, op_a, m, b, op_b, c, accumulate);
 }
 
+/// Columns of `C` below which [`matmul_serial_narrow`] forms the product
+/// transposed: the `gemm` crate's kernels run along `C`'s contiguous
+/// dimension, which for so few columns would leave most of a kernel idle.
+const NARROW: usize = 16;
+
+/// [`matmul_serial`] for a `C` with few columns and many rows (a
+/// convolution with 8 filters): the product is formed as `Cᵀ` in `scratch`
+/// and transposed into `c`. Sums may then differ in the last bits from
+/// [`matmul_serial`]'s.
+///
+/// # Shapes
+/// As [`matmul`].
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_serial_narrow(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    op_a: Op,
+    b: &[f32],
+    op_b: Op,
+    c: &mut [f32],
+    accumulate: bool,
+    scratch: &mut Vec<f32>,
+) {
+    if n >= NARROW || m <= n {
+        return matmul_serial(m, n, k, a, op_a, b, op_b, c, accumulate);
+    }
+    if trivial(m, n, k, a, b, c, accumulate) {
+        return;
+    }
+    // Cᵀ[j, i] = Σ_p op(B)[p, j] · op(A)[i, p], as a row-major [n, m] product.
+    let bt = match op_b {
+        Op::N => (b, 1, n),
+        Op::T => (b, k, 1),
+    };
+    let at = match op_a {
+        Op::N => (a, 1, k),
+        Op::T => (a, m, 1),
+    };
+    scratch.resize(m * n, 0.0);
+    matmul_strided(n, m, k, bt, at, scratch, m, false, 1.0, false);
+    for (i, row) in c.chunks_exact_mut(n).enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            let t = scratch[j * m + i];
+            *v = if accumulate { *v + t } else { t };
+        }
+    }
+}
+
 /// `rows` rows of `op(A)·B` into `c` (`[rows, n]`). `a` starts at the first
 /// of these rows; `lda_t` is the stored row length of `A` when `op_a` is
 /// [`Op::T`] (`A` stored `[k, lda_t]`).
@@ -212,6 +262,31 @@ mod tests {
             }
         }
         c
+    }
+
+    #[test]
+    fn narrow_matches_naive_for_all_transposes() {
+        let (m, n, k) = (37, 8, 23);
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i * 104729) % 89) as f32 / 89.0 - 0.5).collect();
+        let mut scratch = Vec::new();
+        for op_a in [Op::N, Op::T] {
+            for op_b in [Op::N, Op::T] {
+                let want = naive(m, n, k, &a, op_a, &b, op_b);
+                for accumulate in [false, true] {
+                    let mut c = vec![1.0f32; m * n];
+                    matmul_serial_narrow(m, n, k, &a, op_a, &b, op_b, &mut c, accumulate, &mut scratch);
+                    let base = if accumulate { 1.0 } else { 0.0 };
+                    for (got, want) in c.iter().zip(&want) {
+                        assert!(
+                            (*got as f64 - (want + base)).abs() < 1e-4,
+                            "{op_a:?}{op_b:?}: {got} vs {}",
+                            want + base
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -5,9 +5,16 @@
 //! [`LayerSpec::Conv2dStrided`] and [`LayerSpec::Conv1d`] (a map of height
 //! 1, see `conv1d.rs`).
 //!
+//! The backward pass of a stride-1 convolution (all but the strided and
+//! dilated ones, and the direct one-input-channel kernel) is the convolution
+//! of `dZ` in `transposed.rs`; the others use im2col of `X` and col2im.
+//!
 //! Groups have a fixed size that depends on the shapes only, and per-group
 //! weight gradients are summed in group order, so results do not depend on
 //! the number of threads.
+
+mod thin;
+mod transposed;
 
 use ember_runtime::Activation;
 use ember_runtime::spec::{LayerSpec, Window2d};
@@ -15,8 +22,8 @@ use rand::{Rng, RngExt};
 use rayon::prelude::*;
 
 use super::{ParamMut, TrainLayer, activation};
-use crate::gemm::{Op, matmul_serial};
-use ember_runtime::kernels::dot;
+use crate::gemm::{Op, matmul_serial, matmul_serial_narrow};
+use thin::{THIN_GROUP, Thin, thin_backward_group, thin_forward_group};
 
 /// Most `f32` values of one group's patch matrix (1 MiB: stays in L2).
 const PATCH_BUDGET: usize = 1 << 18;
@@ -216,224 +223,6 @@ fn col2im_cells(g: &Window2d, patches: &[f32], dx: &mut [f32]) {
 /// Samples per rayon task for copies and element-wise passes.
 const COPY_GROUP: usize = 16;
 
-/// Samples per rayon task on the thin paths.
-const THIN_GROUP: usize = 8;
-
-/// Direct kernels for the thin convolutions, where im2col + GEMM is slow:
-/// one output channel (the last layer of an image decoder) and one input
-/// channel (the first layer on a grey image).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Thin {
-    /// `filters = 1`: one dot product per window row (the runtime kernel).
-    OneFilter,
-    /// `channels = 1`: each input pixel scales a row of filters.
-    OneChannel,
-}
-
-impl Thin {
-    fn of(g: &Window2d, filters: usize) -> Option<Self> {
-        if g.dw != 1 {
-            None
-        } else if filters == 1 {
-            Some(Thin::OneFilter)
-        } else if g.c == 1 {
-            Some(Thin::OneChannel)
-        } else {
-            None
-        }
-    }
-
-    /// The weights in this path's layout: OHWI as stored for
-    /// [`Thin::OneFilter`]; `[kh·kw, filters]` for [`Thin::OneChannel`].
-    fn weights(self, g: &Window2d, weight: &[f32]) -> Vec<f32> {
-        match self {
-            Thin::OneFilter => weight.to_vec(),
-            Thin::OneChannel => transpose(weight, weight.len() / (g.kh * g.kw), g.kh * g.kw),
-        }
-    }
-
-    /// Writes the gradient accumulated in this path's layout as OHWI.
-    fn store_grad(self, g: &Window2d, filters: usize, gw: &[f32], grad_w: &mut [f32]) {
-        match self {
-            Thin::OneFilter => grad_w.copy_from_slice(gw),
-            Thin::OneChannel => grad_w.copy_from_slice(&transpose(gw, g.kh * g.kw, filters)),
-        }
-    }
-
-    /// One sample, before the activation.
-    ///
-    /// # Shapes
-    /// `x`: `[h, w, c]` → `y`: `[oh, ow, filters]`.
-    #[inline(always)]
-    fn forward(self, g: &Window2d, wt: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
-        match self {
-            Thin::OneFilter => one_filter_forward(g, wt, bias[0], x, y),
-            Thin::OneChannel => match bias.len() {
-                8 => one_channel_forward::<8>(g, wt, bias, x, y),
-                16 => one_channel_forward::<16>(g, wt, bias, x, y),
-                32 => one_channel_forward::<32>(g, wt, bias, x, y),
-                _ => one_channel_forward_any(g, wt, bias, x, y),
-            },
-        }
-    }
-
-    /// One sample: adds the weight gradient (this path's layout) into `gw`
-    /// and, if asked, writes the input gradient.
-    ///
-    /// # Shapes
-    /// `dz`: `[oh, ow, filters]` (at the pre-activation), `x`: `[h, w, c]`,
-    /// `dx`: `[h, w, c]` (overwritten).
-    #[inline(always)]
-    fn backward(self, g: &Window2d, wt: &[f32], dz: &[f32], x: &[f32], gw: &mut [f32], mut dx: Option<&mut [f32]>) {
-        if let Some(dx) = dx.as_deref_mut() {
-            dx.fill(0.0);
-        }
-        let f = gw.len() / (g.kh * g.kw * g.c);
-        for (p, d) in dz.chunks_exact(f).enumerate() {
-            let (oy, ox) = (p / g.ow, p % g.ow);
-            let (kx0, kx1, ix0) = g.columns(ox);
-            for ky in 0..g.kh {
-                let Some(iy) = g.row(oy, ky) else { continue };
-                match self {
-                    Thin::OneFilter => {
-                        let d = d[0];
-                        let span = (kx1 - kx0) * g.c;
-                        let (at, wo) = ((iy * g.w + ix0) * g.c, (ky * g.kw + kx0) * g.c);
-                        let xs = &x[at..at + span];
-                        gw[wo..wo + span].iter_mut().zip(xs).for_each(|(g, x)| *g += d * x);
-                        if let Some(dx) = dx.as_deref_mut() {
-                            let ws = &wt[wo..wo + span];
-                            dx[at..at + span].iter_mut().zip(ws).for_each(|(g, w)| *g += d * w);
-                        }
-                    }
-                    Thin::OneChannel => {
-                        for kx in kx0..kx1 {
-                            let at = iy * g.w + ix0 + kx - kx0;
-                            let v = x[at];
-                            let row = (ky * g.kw + kx) * f;
-                            gw[row..row + f].iter_mut().zip(d).for_each(|(g, d)| *g += v * d);
-                            if let Some(dx) = dx.as_deref_mut() {
-                                dx[at] += wt[row..row + f].iter().zip(d).map(|(w, d)| w * d).sum::<f32>();
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// One output channel: one runtime `dot` per window row inside the input,
-/// the runtime kernel's order (so the same bits), inlined into the SIMD build.
-#[inline(always)]
-fn one_filter_forward(g: &Window2d, w: &[f32], bias: f32, x: &[f32], y: &mut [f32]) {
-    for (p, out) in y.iter_mut().enumerate() {
-        let (oy, ox) = (p / g.ow, p % g.ow);
-        let (kx0, kx1, ix0) = g.columns(ox);
-        let span = (kx1 - kx0) * g.c;
-        let mut acc = bias;
-        for ky in 0..g.kh {
-            let Some(iy) = g.row(oy, ky) else { continue };
-            let at = (iy * g.w + ix0) * g.c;
-            let wo = (ky * g.kw + kx0) * g.c;
-            acc += dot(&w[wo..wo + span], &x[at..at + span]);
-        }
-        *out = acc;
-    }
-}
-
-/// One input channel, `F` filters held in registers: each input pixel under
-/// the window scales a row of the `[kh·kw, F]` weights.
-#[inline(always)]
-fn one_channel_forward<const F: usize>(g: &Window2d, wt: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
-    let bias: &[f32; F] = bias.try_into().expect("F biases");
-    for (p, out) in y.chunks_exact_mut(F).enumerate() {
-        let (oy, ox) = (p / g.ow, p % g.ow);
-        let mut acc = *bias;
-        let (kx0, kx1, ix0) = g.columns(ox);
-        for ky in 0..g.kh {
-            let Some(iy) = g.row(oy, ky) else { continue };
-            let xs = &x[iy * g.w + ix0..][..kx1 - kx0];
-            for (kx, &v) in (kx0..kx1).zip(xs) {
-                let w: &[f32; F] = wt[(ky * g.kw + kx) * F..][..F].try_into().expect("F weights");
-                for k in 0..F {
-                    acc[k] += v * w[k];
-                }
-            }
-        }
-        out.copy_from_slice(&acc);
-    }
-}
-
-/// [`one_channel_forward`] for any number of filters.
-#[inline(always)]
-fn one_channel_forward_any(g: &Window2d, wt: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
-    let f = bias.len();
-    for (p, out) in y.chunks_exact_mut(f).enumerate() {
-        let (oy, ox) = (p / g.ow, p % g.ow);
-        out.copy_from_slice(bias);
-        let (kx0, kx1, ix0) = g.columns(ox);
-        for ky in 0..g.kh {
-            let Some(iy) = g.row(oy, ky) else { continue };
-            let xs = &x[iy * g.w + ix0..][..kx1 - kx0];
-            for (kx, &v) in (kx0..kx1).zip(xs) {
-                let w = &wt[(ky * g.kw + kx) * f..][..f];
-                out.iter_mut().zip(w).for_each(|(o, w)| *o += v * w);
-            }
-        }
-    }
-}
-
-crate::simd_fn! {
-    /// [`Thin::forward`] on a group of samples.
-    fn thin_forward_group(
-        thin: Thin,
-        g: &Window2d,
-        wt: &[f32],
-        bias: &[f32],
-        x: &[f32],
-        y: &mut [f32],
-        in_len: usize,
-        out_len: usize,
-    ) {
-        for (y, x) in y.chunks_exact_mut(out_len).zip(x.chunks_exact(in_len)) {
-            thin.forward(g, wt, bias, x, y);
-        }
-    }
-}
-
-crate::simd_fn! {
-    /// [`Thin::backward`] on a group of samples.
-    fn thin_backward_group(
-        thin: Thin,
-        g: &Window2d,
-        wt: &[f32],
-        dz: &[f32],
-        x: &[f32],
-        gw: &mut [f32],
-        dx: Option<&mut [f32]>,
-        in_len: usize,
-        out_len: usize,
-    ) {
-        let mut dx = dx;
-        for (s, (dz, x)) in dz.chunks_exact(out_len).zip(x.chunks_exact(in_len)).enumerate() {
-            let dx = dx.as_deref_mut().map(|d| &mut d[s * in_len..(s + 1) * in_len]);
-            thin.backward(g, wt, dz, x, gw, dx);
-        }
-    }
-}
-
-/// Row-major `[rows, cols]` → `[cols, rows]`.
-fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut t = vec![0.0; a.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            t[c * rows + r] = a[r * cols + c];
-        }
-    }
-    t
-}
-
 impl TrainLayer for Conv2dLayer {
     fn spec(&self) -> LayerSpec {
         self.spec
@@ -461,14 +250,14 @@ impl TrainLayer for Conv2dLayer {
             return &self.y;
         }
         self.y.par_chunks_mut(group * out_len).zip(x.par_chunks(group * in_len)).for_each_init(
-            Vec::new,
-            |patches, (y, x)| {
+            <(Vec<f32>, Vec<f32>)>::default,
+            |(patches, t), (y, x)| {
                 let samples = x.len() / in_len;
                 im2col(g, x, samples, patches);
                 for row in y.chunks_exact_mut(f) {
                     row.copy_from_slice(bias);
                 }
-                matmul_serial(y.len() / f, f, k, patches, Op::N, weight, Op::T, y, true);
+                matmul_serial_narrow(y.len() / f, f, k, patches, Op::N, weight, Op::T, y, true, t);
                 activation::forward(act, y, f);
             },
         );
@@ -505,6 +294,21 @@ impl TrainLayer for Conv2dLayer {
         self.grad_b.fill(0.0);
         for part in &bias_parts {
             self.grad_b.iter_mut().zip(part).for_each(|(g, d)| *g += d);
+        }
+        // Stride 1: both gradients from one im2col of dZ, except for one
+        // input channel (there dZ's patches would be `filters` times the
+        // input's: the direct kernel below wins).
+        let one_channel = Thin::of(&self.g, f) == Some(Thin::OneChannel);
+        if let (Some(gt), false) = (transposed::geometry(&self.g, f), one_channel) {
+            // Overwritten whole: not cleared first.
+            if need_dx {
+                self.dx.resize(batch * in_len, 0.0);
+            } else {
+                self.dx.clear();
+            }
+            let dx = need_dx.then_some(&mut self.dx[..]);
+            transposed::backward(&self.g, &gt, &self.weight, &self.dz, &self.x, dx, &mut self.grad_w);
+            return &self.dx;
         }
         let group = self.group();
         self.dx.clear();

@@ -24,6 +24,31 @@ impl Upsample2dLayer {
     }
 }
 
+crate::simd_fn! {
+    /// One sample's input gradient: each input cell gets the sum of its
+    /// `factor²` copies, added row by row of the output (in the output's
+    /// order), without a clearing pass.
+    ///
+    /// # Shapes
+    /// `dy`: `[h·factor, w·factor, c]` → `dx`: `[h, w, c]` (overwritten).
+    fn upsample_backward(w: usize, c: usize, s: usize, dy: &[f32], dx: &mut [f32]) {
+        let row_out = w * s * c;
+        for (dx_row, dy_rows) in dx.chunks_exact_mut(w * c).zip(dy.chunks_exact(row_out * s)) {
+            for (r, dy_row) in dy_rows.chunks_exact(row_out).enumerate() {
+                for (cell, d) in dx_row.chunks_exact_mut(c).zip(dy_row.chunks_exact(s * c)) {
+                    for (j, d) in d.chunks_exact(c).enumerate() {
+                        if r == 0 && j == 0 {
+                            cell.copy_from_slice(d);
+                        } else {
+                            cell.iter_mut().zip(d).for_each(|(a, b)| *a += b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl TrainLayer for Upsample2dLayer {
     fn spec(&self) -> LayerSpec {
         LayerSpec::Upsample2d {
@@ -55,18 +80,14 @@ impl TrainLayer for Upsample2dLayer {
         let (h, w, c, s) = (self.h, self.w, self.c, self.factor);
         let (in_len, out_len) = (h * w * c, h * w * c * s * s);
         assert_eq!(dy.len(), batch * out_len, "upsample output gradient has the wrong shape");
-        self.dx.clear();
         if !need_dx {
+            self.dx.clear();
             return &self.dx;
         }
+        // Every value is written below: no clearing pass.
         self.dx.resize(batch * in_len, 0.0);
-        let ow = w * s;
         self.dx.par_chunks_mut(in_len).zip(dy.par_chunks(out_len)).for_each(|(dx, dy)| {
-            for (p, d) in dy.chunks_exact(c).enumerate() {
-                let (oy, ox) = (p / ow, p % ow);
-                let at = ((oy / s) * w + ox / s) * c;
-                dx[at..at + c].iter_mut().zip(d).for_each(|(a, b)| *a += b);
-            }
+            upsample_backward(w, c, s, dy, dx);
         });
         &self.dx
     }
