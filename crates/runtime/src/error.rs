@@ -78,6 +78,18 @@ pub enum Error {
     BadQuery,
     /// A search query vector is zero or not finite (no direction to compare).
     ZeroQuery,
+    /// A version-2 blob's quantization table does not hold exactly one entry per layer.
+    QuantCount,
+    /// A layer's quantization mode is one its kind cannot run in.
+    UnsupportedQuant,
+    /// An int8 layer's input or output scale is not finite and positive, or
+    /// its zero point is outside `[-128, 127]`.
+    BadQuantParams,
+    /// A requantization pair has a shift outside `[-31, 30]` or a multiplier
+    /// that is neither 0 nor in `[2^30, 2^31)`.
+    BadRequant,
+    /// A quantization scale tensor holds a value that is not finite and positive.
+    BadScale,
 }
 
 impl Error {
@@ -117,6 +129,13 @@ impl Error {
             Error::BadAsset => "model asset is malformed (not UTF-8, a bad line, or counts that do not add up)",
             Error::BadQuery => "search arguments are inconsistent (dimension, table, row range, query length or K = 0)",
             Error::ZeroQuery => "query vector is zero or not finite",
+            Error::QuantCount => "quantization table does not hold one entry per layer",
+            Error::UnsupportedQuant => "layer kind cannot run in its quantization mode",
+            Error::BadQuantParams => {
+                "int8 layer input/output scale is not finite and positive, or a zero point is outside [-128, 127]"
+            }
+            Error::BadRequant => "requantization shift outside [-31, 30] or multiplier neither 0 nor in [2^30, 2^31)",
+            Error::BadScale => "quantization scale is not finite and positive",
         }
     }
 }

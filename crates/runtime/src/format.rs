@@ -3,19 +3,29 @@
 //! [`Blob::parse`] checks everything once (preamble, length, CRC-32, header,
 //! every tensor's bounds and alignment, every layer's shapes and the chain
 //! between layers); afterwards tensors are viewed in place without copying.
+//!
+//! Two versions are read: 1 (f32 models) and 2 (quantized models: the header
+//! ends with one [`LayerQuant`] per layer, and the layers' tensors follow
+//! [`LayerSpec::qparam`]; the extra checks are in `format/v2.rs`).
 
 use heapless::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::crc::crc32;
-use crate::qspec::LayerQuant;
+use crate::qspec::{LayerQuant, QuantMode};
 use crate::spec::{DType, Dims, IoSpec, LayerSpec, TokenizerSpec, ValueKind};
 
 /// The first four bytes of every blob.
 pub const MAGIC: [u8; 4] = *b"EMBR";
-/// The format version this runtime reads and the exporter writes.
+mod v2;
+
+/// Format version 1: f32 models (the exporter writes it for every model
+/// without quantization).
 pub const VERSION: u16 = 1;
+/// Format version 2: quantized models (a quantization table after the
+/// version-1 header fields; `I8`, `I16` and `I32` tensors).
+pub const VERSION_QUANT: u16 = 2;
 /// Length of the fixed preamble: magic, version, reserved, header length, total length.
 pub const PREAMBLE_LEN: usize = 16;
 /// Alignment of the blob in memory and of every tensor inside it.
@@ -77,9 +87,17 @@ pub struct Header<'a> {
 }
 
 impl<'a> Header<'a> {
-    /// Number of tensors the layers need (the rest are assets).
+    /// Number of tensors the layers need (the rest are assets): each layer's
+    /// [`LayerSpec::qparam_count`] in its mode.
     pub fn layer_tensor_count(&self) -> usize {
-        self.layers.iter().map(LayerSpec::param_count).sum()
+        self.layers.iter().enumerate().map(|(i, l)| l.qparam_count(self.layer_quant(i).mode)).sum()
+    }
+
+    /// The quantization of layer `i`: its entry of [`Header::quant`], or
+    /// [`LayerQuant::FLOAT`] when the table is empty (version 1) or has no
+    /// such entry.
+    pub fn layer_quant(&self, i: usize) -> LayerQuant {
+        self.quant.get(i).copied().unwrap_or(LayerQuant::FLOAT)
     }
 
     /// Looks up a metadata value.
@@ -115,13 +133,15 @@ impl<'a> Header<'a> {
         {
             return Err(Error::IoMismatch);
         }
+        v2::validate_quant(self)?;
         if self.tensors.len() < self.layer_tensor_count() {
             return Err(Error::TensorCount);
         }
         let mut t = 0;
-        for l in &self.layers {
-            for p in 0..l.param_count() {
-                let want = l.param(p).ok_or(Error::BadLayer)?;
+        for (i, l) in self.layers.iter().enumerate() {
+            let mode = self.layer_quant(i).mode;
+            for p in 0..l.qparam_count(mode) {
+                let want = l.qparam(p, mode).ok_or(Error::BadLayer)?;
                 let got = &self.tensors[t];
                 if got.dtype != want.dtype {
                     return Err(Error::TensorType);
@@ -141,6 +161,7 @@ impl<'a> Header<'a> {
 pub struct Blob<'a> {
     bytes: &'a [u8],
     header: Header<'a>,
+    version: u16,
 }
 
 fn read_u16(b: &[u8], at: usize) -> u16 {
@@ -170,7 +191,8 @@ impl<'a> Blob<'a> {
         if bytes[..4] != MAGIC {
             return Err(Error::BadMagic);
         }
-        if read_u16(bytes, 4) != VERSION {
+        let version = read_u16(bytes, 4);
+        if version != VERSION && version != VERSION_QUANT {
             return Err(Error::UnsupportedVersion);
         }
         if read_u16(bytes, 6) != 0 {
@@ -188,11 +210,18 @@ impl<'a> Blob<'a> {
             return Err(Error::Misaligned);
         }
         let header_end = PREAMBLE_LEN.checked_add(header_len).filter(|&e| e <= body).ok_or(Error::HeaderOutOfBounds)?;
-        let (header, rest) = postcard::take_from_bytes::<Header<'a>>(&bytes[PREAMBLE_LEN..header_end])
+        let (mut header, mut rest) = postcard::take_from_bytes::<Header<'a>>(&bytes[PREAMBLE_LEN..header_end])
             .map_err(|_| Error::HeaderDecode)?;
+        if version == VERSION_QUANT {
+            let (quant, after) =
+                postcard::take_from_bytes::<Vec<LayerQuant, MAX_LAYERS>>(rest).map_err(|_| Error::HeaderDecode)?;
+            header.quant = quant;
+            rest = after;
+        }
         if !rest.is_empty() {
             return Err(Error::HeaderTrailingBytes);
         }
+        v2::check_version_rules(&header, version)?;
         header.validate()?;
         let mut next_free = align_up(header_end);
         for t in &header.tensors {
@@ -207,7 +236,13 @@ impl<'a> Blob<'a> {
             }
             next_free = end;
         }
-        Ok(Blob { bytes, header })
+        v2::check_values(bytes, &header)?;
+        Ok(Blob { bytes, header, version })
+    }
+
+    /// The blob's format version ([`VERSION`] or [`VERSION_QUANT`]).
+    pub fn version(&self) -> u16 {
+        self.version
     }
 
     /// The decoded header.
@@ -239,6 +274,21 @@ impl<'a> Blob<'a> {
         self.tensor_bytes(index, DType::U8)
     }
 
+    /// Views `I8` tensor `index` in place.
+    pub fn tensor_i8(&self, index: usize) -> Result<&'a [i8], Error> {
+        bytemuck::try_cast_slice(self.tensor_bytes(index, DType::I8)?).map_err(|_| Error::TensorMisaligned)
+    }
+
+    /// Views `I16` tensor `index` in place.
+    pub fn tensor_i16(&self, index: usize) -> Result<&'a [i16], Error> {
+        bytemuck::try_cast_slice(self.tensor_bytes(index, DType::I16)?).map_err(|_| Error::TensorMisaligned)
+    }
+
+    /// Views `I32` tensor `index` in place.
+    pub fn tensor_i32(&self, index: usize) -> Result<&'a [i32], Error> {
+        bytemuck::try_cast_slice(self.tensor_bytes(index, DType::I32)?).map_err(|_| Error::TensorMisaligned)
+    }
+
     /// A cursor over the layers, for binding a typed model.
     pub fn cursor(&self) -> LayerCursor<'_, 'a> {
         LayerCursor { blob: self, layer: 0, tensor: 0 }
@@ -258,16 +308,41 @@ pub struct LayerEntry<'b, 'a> {
     blob: &'b Blob<'a>,
     /// The layer's spec.
     pub spec: LayerSpec,
+    /// How the layer is quantized ([`LayerQuant::FLOAT`] in a version-1 blob).
+    pub quant: LayerQuant,
     first_tensor: usize,
 }
 
 impl<'a> LayerEntry<'_, 'a> {
-    /// The layer's `i`-th parameter as `f32`, in place.
-    pub fn param_f32(&self, i: usize) -> Result<&'a [f32], Error> {
-        if i >= self.spec.param_count() {
+    /// Index of the layer's parameter `i` (in [`LayerSpec::qparam`] order for
+    /// its mode) in the tensor table.
+    fn tensor_index(&self, i: usize) -> Result<usize, Error> {
+        if i >= self.spec.qparam_count(self.quant.mode) {
             return Err(Error::TensorCount);
         }
-        self.blob.tensor_f32(self.first_tensor + i)
+        Ok(self.first_tensor + i)
+    }
+
+    /// The layer's `i`-th parameter as `f32`, in place; `i` indexes the
+    /// layer's [`LayerSpec::qparam`] list for its mode (for an f32 layer the
+    /// same as [`LayerSpec::param`]). [`Error::TensorType`] if it is not `F32`.
+    pub fn param_f32(&self, i: usize) -> Result<&'a [f32], Error> {
+        self.blob.tensor_f32(self.tensor_index(i)?)
+    }
+
+    /// The layer's `i`-th parameter (as in [`LayerEntry::param_f32`]) as `i8`, in place.
+    pub fn param_i8(&self, i: usize) -> Result<&'a [i8], Error> {
+        self.blob.tensor_i8(self.tensor_index(i)?)
+    }
+
+    /// The layer's `i`-th parameter (as in [`LayerEntry::param_f32`]) as `i32`, in place.
+    pub fn param_i32(&self, i: usize) -> Result<&'a [i32], Error> {
+        self.blob.tensor_i32(self.tensor_index(i)?)
+    }
+
+    /// The layer's mode (shorthand for `self.quant.mode`).
+    pub fn mode(&self) -> QuantMode {
+        self.quant.mode
     }
 }
 
@@ -275,9 +350,10 @@ impl<'b, 'a> LayerCursor<'b, 'a> {
     /// Takes the next layer; [`Error::LayerCount`] if there is none.
     pub fn next_layer(&mut self) -> Result<LayerEntry<'b, 'a>, Error> {
         let spec = *self.blob.header.layers.get(self.layer).ok_or(Error::LayerCount)?;
-        let entry = LayerEntry { blob: self.blob, spec, first_tensor: self.tensor };
+        let quant = self.blob.header.layer_quant(self.layer);
+        let entry = LayerEntry { blob: self.blob, spec, quant, first_tensor: self.tensor };
         self.layer += 1;
-        self.tensor += spec.param_count();
+        self.tensor += spec.qparam_count(quant.mode);
         Ok(entry)
     }
 
