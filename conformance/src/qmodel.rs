@@ -63,6 +63,10 @@ fn quantize_weight(w: &[f32], dims: &[usize], axis: ScaleAxis) -> (Vec<i8>, Vec<
             let q = quantize_rows_symmetric(w, last);
             (q.values, q.scales)
         }
+        ScaleAxis::First => {
+            let q = quantize_rows_symmetric(w, w.len() / dims.first().copied().unwrap_or(1).max(1));
+            (q.values, q.scales)
+        }
         ScaleAxis::Last => quantize_columns(w, last),
     }
 }
@@ -121,7 +125,9 @@ pub fn quantize(model: &Model, modes: &[QuantMode], samples: &[f32]) -> Result<M
                 let taps = q.len() / c;
                 let sum = |ch: usize| -> i64 {
                     match axis {
-                        ScaleAxis::Rows => q[ch * taps..(ch + 1) * taps].iter().map(|&v| v as i64).sum(),
+                        ScaleAxis::Rows | ScaleAxis::First => {
+                            q[ch * taps..(ch + 1) * taps].iter().map(|&v| v as i64).sum()
+                        }
                         ScaleAxis::Last => q.iter().skip(ch).step_by(c).map(|&v| v as i64).sum(),
                     }
                 };

@@ -34,6 +34,8 @@ mod quant_fixed;
 mod quant_kernels;
 mod quant_network;
 mod quant_ort;
+mod quant_runtime;
+mod quant_runtime_support;
 mod runtime_conv;
 mod runtime_entity;
 mod runtime_kernels;

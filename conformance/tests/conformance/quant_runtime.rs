@@ -24,8 +24,7 @@ use ember_runtime::qspec::{QuantMode, ScaleAxis};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
 use ember_runtime::{Blob, dynamic};
 
-mod quant_runtime_support;
-use quant_runtime_support::*;
+use super::quant_runtime_support::*;
 
 /// Random parameters for every layer (weights by fan-in, others small).
 fn params(layers: &[LayerSpec], seed: u64) -> Vec<Vec<f32>> {
@@ -57,7 +56,7 @@ fn tensors(m: &Model) -> Vec<QData> {
 fn dequant(q: &[i8], s: &[f32], axis: ScaleAxis) -> Vec<f64> {
     let n = q.len() / s.len();
     match axis {
-        ScaleAxis::Rows => q.iter().enumerate().map(|(i, &v)| v as f64 * s[i / n] as f64).collect(),
+        ScaleAxis::Rows | ScaleAxis::First => q.iter().enumerate().map(|(i, &v)| v as f64 * s[i / n] as f64).collect(),
         ScaleAxis::Last => q.iter().enumerate().map(|(i, &v)| v as f64 * s[i % s.len()] as f64).collect(),
     }
 }
@@ -150,11 +149,10 @@ fn int8_layers() -> Vec<(LayerSpec, Dims)> {
             .into_iter()
             .map(|a| (LayerSpec::Dense { inputs: 10, units: 7, activation: a }, Dims::d1(10)))
             .collect();
-    // Conv2d / Conv2dStrided / Conv1d: `LayerSpec::qparam` gives their
-    // OHWI kernels one scale per `[o, kh, kw]` row, not per output channel,
-    // so no valid int8 conv blob can be written yet (kernels and typed
-    // layers exist; the spec needs a per-output-channel axis).
-    let _ = (conv, STRIDED, CONV1D);
+    v.push((conv(Activation::Relu), d3(5, 6, 3)));
+    v.push((conv(Activation::Sigmoid), d3(5, 6, 3)));
+    v.push((STRIDED, d3(7, 6, 2)));
+    v.push((CONV1D, Dims::d2(12, 3)));
     v.push((DEPTHWISE, d3(6, 5, 4)));
     v
 }
