@@ -22,6 +22,10 @@
 //! outputs must be bit-identical to the host runtime's, and an unknown name
 //! must fail the run with its error line.
 //!
+//! Quantized models (`board_presets::quant`): an int8 dense model, an int8
+//! convolution model and a weights-only LSTM classifier, bit-identical to
+//! the host interpreter and typed model on both boards.
+//!
 //! The models of the presets `mnist-cnn`, `kws-dscnn`, `gesture-conv1d`,
 //! `sine`, `sensor-ae` and `digits-dense`, trained briefly from their own
 //! model files, run bit-identical to the host on both boards (`board_presets`).
@@ -907,4 +911,14 @@ fn cortex_m4_preset_models_match_host_bit_for_bit() -> Result<()> {
 #[test]
 fn riscv32_preset_models_match_host_bit_for_bit() -> Result<()> {
     board_presets::check_all(Board::Riscv32)
+}
+
+#[test]
+fn cortex_m4_quantized_models_match_host_interpreter_bit_for_bit() -> Result<()> {
+    board_presets::quant::check_all(Board::CortexM4)
+}
+
+#[test]
+fn riscv32_quantized_models_match_host_interpreter_bit_for_bit() -> Result<()> {
+    board_presets::quant::check_all(Board::Riscv32)
 }

@@ -18,6 +18,8 @@ use ember_train::train::{TrainOptions, train};
 
 use super::{SAMPLES, check_bits};
 
+pub mod quant;
+
 /// The preset `name` trained for `epochs` on at most `max_samples` of its data.
 fn trained(name: &str, epochs: usize, max_samples: usize) -> Result<Model> {
     let mut cfg = presets::preset(name).context("preset")?;

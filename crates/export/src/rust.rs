@@ -44,6 +44,16 @@
 //! | DepthwiseConv2d | `DepthwiseConv2d<H, W, C, KH, KW, SH, SW, DH, DW, Pad, Act, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<C, OHW>` |
 //! | AveragePool2d | `AveragePool2d<H, W, C, KH, KW, SH, SW, Pad, HW, OHW>` | `SMatrix<C, HW>` → `SMatrix<C, OHW>` |
 //!
+//! A quantized model (`Model::quant`) names the quantized forms of its
+//! layers: in [`QuantMode::Int8`], Dense is `QDense<IN, OUT, Act>`, Conv2d and
+//! Conv2dStrided are `QConv2d<H, W, C, F, KH, KW, SH, SW, DH, DW, Pad, Act, HW,
+//! OHW>`, Conv1d is `QConv1d<L, C, F, K, S, D, Pad, Act, OL>`, DepthwiseConv2d
+//! is `QDepthwise<H, W, C, KH, KW, SH, SW, DH, DW, Pad, Act, HW, OHW>`; in
+//! [`QuantMode::WeightsOnly`], Dense is `WoDense<IN, OUT, Act>`, Embedding is
+//! `WoEmbedding<VOCAB, DIM, T>`, and the recurrent types are unchanged (they
+//! bind f32 or weights-only weights). Other weights-only kinds have no typed
+//! form yet (an error).
+//!
 //! with `Cell` = `SimpleRnn<I, H>`, `Lstm<I, H>` or `Gru<I, H>`, `Ret` = `Last` or
 //! `Sequences`, `O = 2 * H`, `Pad` = `Same` or `Valid`. A sequence sample
 //! `[seq_len, features]` (time-major, row-major) is the column-major
@@ -55,6 +65,7 @@
 //! (`C = 1` for a vector, `H * W` for a map). An EntityDot reads `C` row
 //! ids (one per categorical column) of a table of `R` rows of `D` values.
 
+use ember_runtime::qspec::QuantMode;
 use ember_runtime::spec::{Activation, Dims, LayerSpec, Padding};
 
 use crate::{ExportError, Model};
@@ -75,7 +86,11 @@ impl Model {
         // The shape of the value entering each layer (Dropout keeps it).
         let mut dims = self.input.dims;
         for (i, l) in self.layers.iter().enumerate() {
-            types.push(layer_type(i, l, dims)?);
+            let mode = self.quant.as_ref().and_then(|q| q.layers.get(i)).map_or(QuantMode::Float, |q| q.mode);
+            types.push(match mode {
+                QuantMode::Float => layer_type(i, l, dims)?,
+                _ => quant::quant_type(i, l, mode, dims)?,
+            });
             if !matches!(l, LayerSpec::Dropout { .. }) {
                 dims = l.output_dims();
             }
@@ -317,5 +332,6 @@ fn chain(types: &[String]) -> String {
     }
 }
 
+mod quant;
 #[cfg(test)]
 mod tests;

@@ -3,13 +3,16 @@
 //! Host tools use it when the model's type is not known at compile time; it
 //! calls the same kernels as the typed layers.
 
+mod quant;
+
 use crate::format::Blob;
 use crate::kernels::{self, CellParams};
 use crate::spec::{LayerSpec, ValueKind};
 use crate::{Error, activation};
 
 /// Scratch beyond the two activation buffers: recurrent state and gates,
-/// or the normalised vectors of an entity layer (`columns * dim`).
+/// the normalised vectors of an entity layer (`columns * dim`), or an int8
+/// layer's quantized input (as many `f32` as it takes `i8` bytes).
 fn extra_len(blob: &Blob<'_>) -> usize {
     let per_layer = |l: &LayerSpec| match *l {
         LayerSpec::EntityDot { columns, dim, .. } => columns as usize * dim as usize,
@@ -32,7 +35,10 @@ fn extra_len(blob: &Blob<'_>) -> usize {
         | LayerSpec::AveragePool1d { .. }
         | LayerSpec::AveragePool2d { .. } => 0,
     };
-    blob.header().layers.iter().map(per_layer).max().unwrap_or(0)
+    let header = blob.header();
+    let quantized = |(i, l): (usize, &LayerSpec)| quant::int8_scratch(l, header.layer_quant(i).mode);
+    let layers = header.layers.iter();
+    layers.clone().map(per_layer).chain(layers.enumerate().map(quantized)).max().unwrap_or(0)
 }
 
 /// Scratch length (in `f32`) that [`forward`] needs for `blob`.
@@ -90,6 +96,11 @@ pub fn forward(blob: &Blob<'_>, input: &[f32], scratch: &mut [f32], output: &mut
     for _ in 0..header.layers.len() {
         let entry = cursor.next_layer()?;
         let out = entry.spec.output_len();
+        if quant::run(&entry, &cur[..len], &mut next[..out], extra)? {
+            core::mem::swap(&mut cur, &mut next);
+            len = out;
+            continue;
+        }
         match entry.spec {
             LayerSpec::Dense { activation, .. } => {
                 kernels::dense(entry.param_f32(0)?, entry.param_f32(1)?, &cur[..len], &mut next[..out]);

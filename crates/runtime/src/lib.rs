@@ -49,6 +49,10 @@ pub use layers::{
     Dropout, Embedding, EmbeddingView, EntityDot, EntityDotView, Flatten, Gru, Last, Lstm, MaxPool2d, MaxPool2dView,
     Pad, Recurrent, RecurrentView, Same, Sequences, SimpleRnn, Upsample2d, Upsample2dView, Valid,
 };
+pub use layers::{
+    QConv1d, QConv1dView, QConv2d, QConv2dView, QDense, QDenseView, QDepthwise, QDepthwiseView, WoDense, WoDenseView,
+    WoEmbedding, WoEmbeddingView,
+};
 pub use model::{Chain, ChainView, Forward, Layer, Sample, TypedModel};
 pub use nalgebra::{SMatrix, SVector};
 pub use spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};

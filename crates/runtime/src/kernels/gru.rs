@@ -2,7 +2,7 @@
 //! `linear_before_reset = 1`), shared by the typed layer and the dynamic
 //! interpreter.
 
-use super::{CellParams, gemv_acc};
+use super::GateParams;
 use crate::activation::sigmoid;
 
 /// One GRU step (ONNX gate order z, r, h, `linear_before_reset = 1`):
@@ -15,26 +15,26 @@ use crate::activation::sigmoid;
 ///
 /// # Shapes
 /// `x`: `[I]`, `h`: `[H]` (read, then overwritten), `z`: `[3*H]` scratch.
-pub fn gru_step(p: &CellParams<'_>, x: &[f32], h: &mut [f32], z: &mut [f32]) {
+pub fn gru_step(p: &impl GateParams, x: &[f32], h: &mut [f32], z: &mut [f32]) {
     let n = h.len();
     let (zr, zh) = z.split_at_mut(2 * n);
     let zh = &mut zh[..n];
     // Update and reset gates: both biases, then both products.
-    for ((z, wb), rb) in zr.iter_mut().zip(p.wb).zip(p.rb) {
+    for ((z, wb), rb) in zr.iter_mut().zip(p.wb()).zip(p.rb()) {
         *z = wb + rb;
     }
-    gemv_acc(&p.w[..2 * n * x.len()], x, zr);
-    gemv_acc(&p.r[..2 * n * n], h, zr);
+    p.w_acc(0..2 * n, x, zr);
+    p.r_acc(0..2 * n, h, zr);
     // The candidate's recurrent part, before the reset gate scales it.
-    zh.copy_from_slice(&p.rb[2 * n..3 * n]);
-    gemv_acc(&p.r[2 * n * n..3 * n * n], h, zh);
+    zh.copy_from_slice(&p.rb()[2 * n..3 * n]);
+    p.r_acc(2 * n..3 * n, h, zh);
     let (zu, zreset) = zr.split_at_mut(n);
     for k in 0..n {
         zh[k] *= sigmoid(zreset[k]);
     }
-    gemv_acc(&p.w[2 * n * x.len()..3 * n * x.len()], x, zh);
+    p.w_acc(2 * n..3 * n, x, zh);
     for k in 0..n {
-        let cand = libm::tanhf(zh[k] + p.wb[2 * n + k]);
+        let cand = libm::tanhf(zh[k] + p.wb()[2 * n + k]);
         let u = sigmoid(zu[k]);
         h[k] = (1.0 - u) * cand + u * h[k];
     }

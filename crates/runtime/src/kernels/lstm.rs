@@ -1,7 +1,7 @@
 //! The step of [`crate::spec::LayerSpec::Lstm`], shared by the typed layer and
 //! the dynamic interpreter.
 
-use super::CellParams;
+use super::GateParams;
 use crate::activation::sigmoid;
 
 /// One LSTM step (ONNX gate order i, o, f, c):
@@ -9,7 +9,7 @@ use crate::activation::sigmoid;
 ///
 /// # Shapes
 /// `x`: `[I]`, `h` and `c`: `[H]` (read, then overwritten), `z`: `[4*H]` scratch.
-pub fn lstm_step(p: &CellParams<'_>, x: &[f32], h: &mut [f32], c: &mut [f32], z: &mut [f32]) {
+pub fn lstm_step(p: &impl GateParams, x: &[f32], h: &mut [f32], c: &mut [f32], z: &mut [f32]) {
     let n = h.len();
     p.preactivation(x, h, z);
     let (zi, rest) = z.split_at(n);

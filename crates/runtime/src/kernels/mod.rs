@@ -40,7 +40,7 @@ pub use global_average_pool::global_average_pool;
 pub use gru::gru_step;
 pub use lstm::lstm_step;
 pub use max_pool2d::max_pool2d;
-pub use recurrent::{CellParams, run_direction};
+pub use recurrent::{CellParams, GateParams, run_direction};
 pub use rnn::rnn_step;
 pub use upsample2d::upsample2d;
 

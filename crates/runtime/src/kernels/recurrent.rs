@@ -2,7 +2,43 @@
 //! ([`CellParams`]) and the loop over a sequence ([`run_direction`]) that
 //! calls the [`rnn_step`], [`lstm_step`] or [`gru_step`] of a cell.
 
+use core::ops::Range;
+
 use super::{gemv_acc, gru_step, lstm_step, rnn_step};
+
+/// What a recurrent step needs from one direction's parameters: the biases
+/// and the products of gate rows with the input and the hidden state. f32
+/// weights ([`CellParams`]) and int8 weights with per-row scales
+/// ([`crate::quant::weights_only::QCellParams`]) implement it.
+pub trait GateParams {
+    /// Input bias `Wb` `[G*H]`.
+    fn wb(&self) -> &[f32];
+    /// Recurrent bias `Rb` `[G*H]`.
+    fn rb(&self) -> &[f32];
+    /// `z[k] += W[rows.start + k] · x` for the gate rows `rows`.
+    ///
+    /// # Shapes
+    /// `x`: `[I]`, `z`: `[rows.len()]`.
+    fn w_acc(&self, rows: Range<usize>, x: &[f32], z: &mut [f32]);
+    /// `z[k] += R[rows.start + k] · h` for the gate rows `rows`.
+    ///
+    /// # Shapes
+    /// `h`: `[H]`, `z`: `[rows.len()]`.
+    fn r_acc(&self, rows: Range<usize>, h: &[f32], z: &mut [f32]);
+    /// `z = Wb + Rb + W·x + R·h` (the pre-activations of every gate).
+    ///
+    /// # Shapes
+    /// `x`: `[I]`, `h`: `[H]`, `z`: `[G*H]`.
+    #[inline]
+    fn preactivation(&self, x: &[f32], h: &[f32], z: &mut [f32]) {
+        for ((z, wb), rb) in z.iter_mut().zip(self.wb()).zip(self.rb()) {
+            *z = wb + rb;
+        }
+        let rows = 0..z.len();
+        self.w_acc(rows.clone(), x, z);
+        self.r_acc(rows, h, z);
+    }
+}
 
 /// The parameters of one direction of a recurrent cell, in ONNX layouts
 /// (`G` gate blocks of `H` rows: 1 for RNN, 4 for LSTM in the order i, o, f, c,
@@ -40,18 +76,27 @@ impl<'a> CellParams<'a> {
             rb: b.get(2 * dir * gh + gh..2 * (dir + 1) * gh)?,
         })
     }
+}
 
-    /// `z = Wb + Rb + W·x + R·h` (the pre-activations of every gate).
-    ///
-    /// # Shapes
-    /// `x`: `[I]`, `h`: `[H]`, `z`: `[G*H]`.
+impl GateParams for CellParams<'_> {
+    fn wb(&self) -> &[f32] {
+        self.wb
+    }
+
+    fn rb(&self) -> &[f32] {
+        self.rb
+    }
+
     #[inline]
-    pub fn preactivation(&self, x: &[f32], h: &[f32], z: &mut [f32]) {
-        for ((z, wb), rb) in z.iter_mut().zip(self.wb).zip(self.rb) {
-            *z = wb + rb;
-        }
-        gemv_acc(self.w, x, z);
-        gemv_acc(self.r, h, z);
+    fn w_acc(&self, rows: Range<usize>, x: &[f32], z: &mut [f32]) {
+        let n = x.len();
+        gemv_acc(&self.w[rows.start * n..rows.end * n], x, z);
+    }
+
+    #[inline]
+    fn r_acc(&self, rows: Range<usize>, h: &[f32], z: &mut [f32]) {
+        let n = h.len();
+        gemv_acc(&self.r[rows.start * n..rows.end * n], h, z);
     }
 }
 
@@ -65,7 +110,7 @@ impl<'a> CellParams<'a> {
 #[allow(clippy::too_many_arguments)]
 pub fn run_direction(
     gates: usize,
-    p: &CellParams<'_>,
+    p: &impl GateParams,
     x: &[f32],
     inputs: usize,
     reverse: bool,

@@ -12,6 +12,13 @@
 //! [`Bidirectional`] wrappers, [`CellState`]), `window` what the window
 //! layers share (the padding markers [`Same`] and [`Valid`]).
 //!
+//! Quantized forms (issue 12, see `crate::qspec`): `quant_dense`,
+//! `quant_conv2d` (Conv2d and Conv2dStrided), `quant_conv1d`,
+//! `quant_depthwise` bind [`QuantMode::Int8`](crate::qspec::QuantMode) layers
+//! (`int8` holds what they share); `wo_dense`, `wo_embedding` bind
+//! weights-only layers, and the recurrent layers bind f32 or weights-only
+//! weights alike ([`DirParams`]).
+//!
 //! A new layer kind, in this crate: its `LayerSpec` variant appended in
 //! `spec.rs` (and its line in `FORMAT.md`), `layers/<stem>.rs` (the typed
 //! layer, re-exported here and at the crate root), `kernels/<stem>.rs` if it
@@ -33,13 +40,20 @@ pub mod entity_dot;
 pub mod flatten;
 pub mod global_average_pool;
 pub mod gru;
+pub(crate) mod int8;
 pub mod lstm;
 pub mod max_pool1d;
 pub mod max_pool2d;
+pub mod quant_conv1d;
+pub mod quant_conv2d;
+pub mod quant_dense;
+pub mod quant_depthwise;
 pub mod recurrent;
 pub mod rnn;
 pub mod upsample2d;
 pub mod window;
+pub mod wo_dense;
+pub mod wo_embedding;
 
 pub use average_pool1d::{AveragePool1d, AveragePool1dView};
 pub use average_pool2d::{AveragePool2d, AveragePool2dView};
@@ -58,12 +72,19 @@ pub use gru::{Gru, GruCell};
 pub use lstm::{Lstm, LstmCell};
 pub use max_pool1d::{MaxPool1d, MaxPool1dView};
 pub use max_pool2d::{MaxPool2d, MaxPool2dView};
+pub use quant_conv1d::{QConv1d, QConv1dView};
+pub use quant_conv2d::{QConv2d, QConv2dView};
+pub use quant_dense::{QDense, QDenseView};
+pub use quant_depthwise::{QDepthwise, QDepthwiseView};
 pub use recurrent::{
-    Bidirectional, BidirectionalView, Cell, CellKind, CellState, Last, Recurrent, RecurrentView, Returns, Sequences,
+    Bidirectional, BidirectionalView, Cell, CellKind, CellState, DirParams, Last, Recurrent, RecurrentView, Returns,
+    Sequences,
 };
 pub use rnn::{SimpleRnn, TanhCell};
 pub use upsample2d::{Upsample2d, Upsample2dView};
 pub use window::{Pad, Same, Valid};
+pub use wo_dense::{WoDense, WoDenseView};
+pub use wo_embedding::{WoEmbedding, WoEmbeddingView};
 
 use crate::Error;
 

@@ -15,9 +15,61 @@ use nalgebra::{SMatrix, SVector};
 
 use crate::Error;
 use crate::format::LayerCursor;
-use crate::kernels::{self, CellParams};
+use crate::kernels::{self, CellParams, GateParams};
 use crate::model::{Forward, Layer};
+use crate::qspec::QuantMode;
+use crate::quant::QCellParams;
 use crate::spec::LayerSpec;
+
+/// One direction's parameters: f32 weights, or (a weights-only blob layer)
+/// int8 `W` and `R` with per-row scales. The same types bind either.
+#[derive(Clone, Copy, Debug)]
+pub enum DirParams<'a> {
+    /// f32 weights.
+    F32(CellParams<'a>),
+    /// int8 weights with per-row scales ([`QuantMode::WeightsOnly`]).
+    I8(QCellParams<'a>),
+}
+
+impl GateParams for DirParams<'_> {
+    fn wb(&self) -> &[f32] {
+        match self {
+            DirParams::F32(p) => p.wb,
+            DirParams::I8(p) => p.wb,
+        }
+    }
+
+    fn rb(&self) -> &[f32] {
+        match self {
+            DirParams::F32(p) => p.rb,
+            DirParams::I8(p) => p.rb,
+        }
+    }
+
+    #[inline]
+    fn w_acc(&self, rows: core::ops::Range<usize>, x: &[f32], z: &mut [f32]) {
+        match self {
+            DirParams::F32(p) => p.w_acc(rows, x, z),
+            DirParams::I8(p) => p.w_acc(rows, x, z),
+        }
+    }
+
+    #[inline]
+    fn r_acc(&self, rows: core::ops::Range<usize>, h: &[f32], z: &mut [f32]) {
+        match self {
+            DirParams::F32(p) => p.r_acc(rows, h, z),
+            DirParams::I8(p) => p.r_acc(rows, h, z),
+        }
+    }
+
+    #[inline]
+    fn preactivation(&self, x: &[f32], h: &[f32], z: &mut [f32]) {
+        match self {
+            DirParams::F32(p) => p.preactivation(x, h, z),
+            DirParams::I8(p) => p.preactivation(x, h, z),
+        }
+    }
+}
 
 /// What a recurrent cell computes: 1 gate block (tanh RNN), 4 (LSTM) or 3 (GRU).
 pub trait CellKind {
@@ -78,15 +130,15 @@ impl<const H: usize> Default for CellState<H> {
 /// A [`Recurrent`] layer bound to its weights.
 #[derive(Clone, Copy, Debug)]
 pub struct RecurrentView<'a, C, const T: usize, R> {
-    params: CellParams<'a>,
+    params: DirParams<'a>,
     _m: PhantomData<(C, R)>,
 }
 
 /// A [`Bidirectional`] layer bound to its weights.
 #[derive(Clone, Copy, Debug)]
 pub struct BidirectionalView<'a, C, const T: usize, R, const O: usize> {
-    forward: CellParams<'a>,
-    backward: CellParams<'a>,
+    forward: DirParams<'a>,
+    backward: DirParams<'a>,
     _m: PhantomData<(C, R)>,
 }
 
@@ -97,7 +149,7 @@ fn bind_dirs<'a, K: CellKind, R: Returns>(
     units: usize,
     seq_len: usize,
     dirs: usize,
-) -> Result<[Option<CellParams<'a>>; 2], Error> {
+) -> Result<[Option<DirParams<'a>>; 2], Error> {
     let entry = cursor.next_layer()?;
     if !K::matches(&entry.spec) {
         return Err(Error::LayerKind);
@@ -106,14 +158,34 @@ fn bind_dirs<'a, K: CellKind, R: Returns>(
     if (r.inputs, r.units, r.seq_len, r.return_sequences, r.dirs) != (inputs, units, seq_len, R::SEQUENCES, dirs) {
         return Err(Error::LayerShape);
     }
-    let (w, rw, b) = (entry.param_f32(0)?, entry.param_f32(1)?, entry.param_f32(2)?);
-    let dir = |d| CellParams::direction(w, rw, b, K::GATES, units, inputs, d).ok_or(Error::TensorShape);
+    let gh = K::GATES * units;
+    let sizes = [dirs * gh * inputs, dirs * gh * units, dirs * 2 * gh];
+    let dir = |d| match entry.mode() {
+        QuantMode::Float => {
+            let (w, rw, b) = (entry.param_f32(0)?, entry.param_f32(1)?, entry.param_f32(2)?);
+            if [w.len(), rw.len(), b.len()] != sizes {
+                return Err(Error::TensorShape);
+            }
+            CellParams::direction(w, rw, b, K::GATES, units, inputs, d).map(DirParams::F32).ok_or(Error::TensorShape)
+        }
+        QuantMode::WeightsOnly => {
+            let (w, ws, rw, rs, b) =
+                (entry.param_i8(0)?, entry.param_f32(1)?, entry.param_i8(2)?, entry.param_f32(3)?, entry.param_f32(4)?);
+            if [w.len(), rw.len(), b.len()] != sizes || ws.len() != dirs * gh || rs.len() != dirs * gh {
+                return Err(Error::TensorShape);
+            }
+            QCellParams::direction(w, ws, rw, rs, b, K::GATES, units, inputs, d)
+                .map(DirParams::I8)
+                .ok_or(Error::TensorShape)
+        }
+        QuantMode::Int8 => Err(Error::LayerKind),
+    };
     Ok([Some(dir(0)?), if dirs == 2 { Some(dir(1)?) } else { None }])
 }
 
 /// One step of the cell `K` with `H` units.
 #[inline]
-fn step<K: CellKind, const H: usize>(p: &CellParams<'_>, x: &[f32], s: &mut CellState<H>) {
+fn step<K: CellKind, const H: usize>(p: &DirParams<'_>, x: &[f32], s: &mut CellState<H>) {
     let mut z = [[0.0f32; H]; 4];
     let z = &mut z.as_flattened_mut()[..K::GATES * H];
     match K::GATES {
@@ -125,7 +197,7 @@ fn step<K: CellKind, const H: usize>(p: &CellParams<'_>, x: &[f32], s: &mut Cell
 
 /// Runs one direction over `x` (`[T, I]`) from zero states, calling `emit(t, h_t)`.
 fn run<K: CellKind, const H: usize>(
-    p: &CellParams<'_>,
+    p: &DirParams<'_>,
     x: &[f32],
     inputs: usize,
     reverse: bool,

@@ -22,20 +22,26 @@
 //! * [`dot`]: the int8 dot product (portable, and the Cortex-M DSP path);
 //! * [`dense`]: fully connected, with the input offset folded into the bias;
 //! * [`conv`]: 2-D convolution and depthwise convolution over HWC tensors;
-//! * [`pool`]: max and average pooling of int8 HWC tensors.
+//! * [`pool`]: max and average pooling of int8 HWC tensors;
+//! * [`int8`]: int8 layers run from a version-2 blob's tensors (f32 in and out);
+//! * [`weights_only`]: int8 weights with per-row scales, f32 activations.
 
 pub mod conv;
 pub mod dense;
 pub mod dot;
 pub mod fixed;
+pub mod int8;
 pub mod linear;
 pub mod pool;
+pub mod weights_only;
 
 pub use conv::{Conv2dGeometry, QConv2d, QDepthwise};
 pub use dense::{QDense, fold_input_offset};
 pub use fixed::{QuantizedMultiplier, multiply_by_quantized_multiplier, requantize};
+pub use int8::{Int8Layer, Int8Shape};
 pub use linear::{QuantParams, dequantize, quantize};
 pub use pool::{PoolGeometry, avg_pool_i8, max_pool_i8};
+pub use weights_only::QCellParams;
 
 /// The output stage shared by the int8 kernels: the output zero point and the
 /// clamp bounds (the fused activation: `[zp, 127]` is a ReLU).
