@@ -33,6 +33,7 @@ use rayon::prelude::*;
 use crate::embed::{self, EntityColumn};
 use crate::error::{Result, TrainError, invalid};
 
+mod calibration;
 mod format;
 mod inputs;
 mod predict;
@@ -41,6 +42,7 @@ mod samples;
 mod tables;
 mod texts;
 
+pub use calibration::model_inputs;
 pub use inputs::{Columns, EvalData, load_eval_data};
 pub use predict::{OutputFormat, PredictOptions, Predictions, predict};
 pub use report::{Anomalies, EvalOptions, Evaluation, Scores, add_to_run, evaluate};

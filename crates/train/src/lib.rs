@@ -16,6 +16,7 @@ pub mod output;
 pub mod pca;
 pub mod plot;
 pub mod presets;
+pub mod quantized;
 mod runlog;
 pub mod tasks;
 pub mod train;

@@ -49,6 +49,44 @@ pub struct TrainSummary {
     pub summary: Vec<String>,
     /// Every file written.
     pub files: Vec<PathBuf>,
+    /// Inputs kept for post-training quantization (`None` for the word and
+    /// entity tasks).
+    pub data: Option<RunData>,
+}
+
+/// Training samples used at most to calibrate a quantized model.
+pub const CALIBRATION_SAMPLES: usize = 1000;
+
+/// What a quantized copy of a run's model is scored against.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Truth {
+    /// Class labels (accuracy).
+    Labels(Vec<u32>),
+    /// Expected outputs, `[n, output elements]` (MSE).
+    Values(Vec<f32>),
+}
+
+/// The inputs of a run that quantizing its model needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunData {
+    /// Up to [`CALIBRATION_SAMPLES`] training inputs, evenly spaced,
+    /// `[n, input elements]`.
+    pub calibration: Vec<f32>,
+    /// The validation inputs (the training inputs without a split).
+    pub validation: Vec<f32>,
+    /// The validation truth.
+    pub truth: Truth,
+}
+
+impl RunData {
+    /// From all inputs `x` (`d` values per sample) of which the first
+    /// `n_train` trained the model, and the validation samples `eval`.
+    pub fn new(x: &[f32], d: usize, n_train: usize, eval: std::ops::Range<usize>, truth: Truth) -> Self {
+        let n_train = if n_train == 0 { x.len() / d.max(1) } else { n_train };
+        let step = n_train.div_ceil(CALIBRATION_SAMPLES).max(1);
+        let calibration = x[..n_train * d].chunks(d.max(1)).step_by(step).flatten().copied().collect();
+        RunData { calibration, validation: x[eval.start * d..eval.end * d].to_vec(), truth }
+    }
 }
 
 /// Creates the output folder and loads the checkpoint to resume from, if asked.

@@ -23,7 +23,8 @@ pub struct ColumnArgs {
 }
 
 impl ColumnArgs {
-    fn columns(&self) -> Columns {
+    /// The columns named.
+    pub fn columns(&self) -> Columns {
         Columns {
             text: self.text_column.clone(),
             label: self.label_column.clone(),

@@ -5,6 +5,7 @@ mod embed;
 mod evaluate;
 mod inspect;
 mod progress;
+mod quantize;
 mod quickstart;
 mod run;
 
@@ -63,6 +64,8 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Predict with a trained model (texts, table rows, feature rows, images, time series, a folder per class) into a .csv table or a .npy array.
     Predict(evaluate::PredictArgs),
+    /// Quantize a trained blob to int8 (or int8 weights only) with calibration data; writes the quantized blob and its QDQ ONNX.
+    Quantize(quantize::QuantizeArgs),
     /// List the presets, or print one's TOML model file (with its comments).
     Presets {
         /// Preset to print.
@@ -131,6 +134,9 @@ struct TrainArgs {
     /// No progress bars or per-epoch lines.
     #[arg(long, short)]
     quiet: bool,
+    /// After training, also write NAME.int8.emb and NAME.int8.onnx: int8 (int8 arithmetic for dense and convolution layers, int8 weights elsewhere) or weights-only, calibrated on up to 1000 training samples; the report compares f32 and quantized on the validation data.
+    #[arg(long, value_parser = ["int8", "weights-only"])]
+    quantize: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -197,6 +203,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Presets { name } => cmd_presets(name.as_deref()),
         Command::Evaluate(a) => evaluate::cmd_evaluate(a),
         Command::Predict(a) => evaluate::cmd_predict(a),
+        Command::Quantize(a) => quantize::cmd_quantize(a),
     }
 }
 
@@ -285,6 +292,18 @@ fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         cfg.data = Some(name.to_string());
         data = None;
     }
+    let quant_options = a
+        .quantize
+        .as_deref()
+        .map(|m| {
+            quantize::scheme(m).map(|scheme| ember_export::quant::QuantizeOptions { scheme, ..Default::default() })
+        })
+        .transpose()?;
+    if quant_options.is_some()
+        && matches!(cfg.task, ember_train::config::Task::Ngram | ember_train::config::Task::Entity)
+    {
+        bail!("--quantize is for classifiers, regressors and autoencoders, not word or entity models");
+    }
     let opts = TrainOptions { data, out: a.out, resume: a.resume, observer };
     let s = train(&cfg, &opts)?;
     match &s.classification {
@@ -297,6 +316,13 @@ fn cmd_train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     for f in &s.files {
         println!("wrote {}", f.display());
+    }
+    if let Some(options) = quant_options {
+        let q = ember_train::quantized::quantize_run(&s, &out, options).context("quantizing the trained model")?;
+        q.lines.iter().for_each(|l| println!("{}: {l}", cfg.name));
+        for f in &q.files {
+            println!("wrote {}", f.display());
+        }
     }
     if let Some(t) = &a.test_data {
         // A denoising autoencoder is scored on what it was trained for: noisy inputs, clean targets.

@@ -20,6 +20,7 @@ mod evaluate_tasks;
 mod fit;
 mod predict;
 mod presets;
+mod quantize;
 mod text;
 
 /// Runs `ember` with `args`.

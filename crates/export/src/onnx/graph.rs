@@ -2,7 +2,7 @@
 //! initializers, unique names), attribute constructors and graph value
 //! descriptions.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ember_runtime::spec::Activation;
 
@@ -18,13 +18,15 @@ use crate::{ExportError, Tensor};
 pub(crate) struct GraphBuilder {
     pub(super) graph: GraphProto,
     names: HashSet<String>,
+    /// Initializers to write quantized (QDQ export, `qdq.rs`), by name.
+    pub(super) quantized: HashMap<String, super::qdq::QInit>,
 }
 
 impl GraphBuilder {
     pub(super) fn new(name: &str) -> Self {
         let graph = GraphProto { name: name.to_string(), ..GraphProto::default() };
         let names = [INPUT_NAME, OUTPUT_NAME].into_iter().map(String::from).collect();
-        GraphBuilder { graph, names }
+        GraphBuilder { graph, names, quantized: HashMap::new() }
     }
 
     fn claim(&mut self, name: &str) -> Result<(), ExportError> {
@@ -41,9 +43,15 @@ impl GraphBuilder {
     }
 
     /// Adds an `f32` initializer (for tensors whose layout a layer converts).
+    /// A tensor registered in `quantized` is written as its integer values
+    /// and a `DequantizeLinear` node whose output has the name instead
+    /// (`qdq.rs`).
     pub fn initializer_with(&mut self, name: &str, dims: &[usize], data: &[f32]) -> Result<String, ExportError> {
         if dims.iter().product::<usize>() != data.len() {
             return Err(ExportError::Onnx(format!("{name}: dims {dims:?} do not hold {} values", data.len())));
+        }
+        if let Some(q) = self.quantized.remove(name) {
+            return super::qdq::dequantized(self, name, dims, data, q);
         }
         self.claim(name)?;
         self.graph.initializer.push(TensorProto {
@@ -51,6 +59,25 @@ impl GraphBuilder {
             data_type: DataType::Float as i32,
             dims: dims.iter().map(|&d| d as i64).collect(),
             raw_data: data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ..TensorProto::default()
+        });
+        Ok(name.to_string())
+    }
+
+    /// Adds an initializer of element type `ty` from its little-endian bytes.
+    pub fn initializer_raw(
+        &mut self,
+        name: &str,
+        ty: DataType,
+        dims: &[usize],
+        raw_data: Vec<u8>,
+    ) -> Result<String, ExportError> {
+        self.claim(name)?;
+        self.graph.initializer.push(TensorProto {
+            name: name.to_string(),
+            data_type: ty as i32,
+            dims: dims.iter().map(|&d| d as i64).collect(),
+            raw_data,
             ..TensorProto::default()
         });
         Ok(name.to_string())

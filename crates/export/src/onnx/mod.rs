@@ -73,6 +73,10 @@
 //! end of the graph, `output.nhwc`; so the graph's input and output keep
 //! ember's channels-last shapes.
 //!
+//! A quantized model (`Model::quant` set) is written in QDQ form: the same
+//! graph with its int8 weights, int32 biases and int8 activations written as
+//! `QuantizeLinear` / `DequantizeLinear` around the float ops (`qdq.rs`).
+//!
 //! The model's free-form metadata becomes ONNX `metadata_props`.
 
 mod average_pool1d;
@@ -95,6 +99,7 @@ mod max_pool1d;
 mod max_pool2d;
 mod pool;
 pub mod proto;
+mod qdq;
 mod recurrent;
 mod rnn;
 #[cfg(test)]
@@ -146,6 +151,15 @@ impl Model {
     /// As [`Model::to_onnx`].
     pub fn to_onnx_proto(&self) -> Result<ModelProto, ExportError> {
         self.validate()?;
+        if let Some(q) = &self.quant
+            && q.layers.len() != self.layers.len()
+        {
+            return Err(ExportError::Onnx(format!(
+                "{} quantization records for {} layers",
+                q.layers.len(),
+                self.layers.len()
+            )));
+        }
         let mut b = GraphBuilder::new(&self.name);
         let input_dims: Vec<usize> = self.input.dims.as_slice().iter().map(|&d| d as usize).collect();
         let input_type = match self.input.kind {
@@ -162,6 +176,14 @@ impl Model {
             if layout == Layout::Nchw && !keeps_layout {
                 x = layout::to_channels_last(&mut b, &format!("{prefix}.nhwc"), x)?;
                 layout = Layout::ChannelsLast;
+            }
+            let lq = match &self.quant {
+                Some(q) => Some(qdq::register(&mut b, q, spec, i, &prefix)?),
+                None => None,
+            };
+            let int8 = lq.filter(|l| l.mode == ember_runtime::qspec::QuantMode::Int8);
+            if let Some(l) = int8 {
+                x = qdq::fake_quant(&mut b, &format!("{prefix}.in"), x, l.input)?;
             }
             x = match *spec {
                 LayerSpec::Dense { inputs, units, activation } => {
@@ -207,6 +229,12 @@ impl Model {
                     gru::export(&mut b, &prefix, &dims, params, x)?
                 }
             };
+            qdq::check_consumed(&b, &prefix)?;
+            if let Some(l) = int8
+                && crate::quant::has_int8_output(spec)
+            {
+                x = qdq::fake_quant(&mut b, &format!("{prefix}.out"), x, l.output)?;
+            }
         }
         if layout == Layout::Nchw {
             x = layout::to_channels_last(&mut b, &format!("{OUTPUT_NAME}.nhwc"), x)?;

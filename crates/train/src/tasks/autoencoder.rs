@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::{ModelConfig, NoiseConfig, Task};
 use crate::error::{Result, invalid};
-use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
+use crate::output::{RunData, TrainOptions, TrainSummary, Truth, prepare_out, run_lines, write_history, write_model};
 use crate::pca::Pca;
 use crate::plot;
 use crate::runlog::RunObserver;
@@ -144,8 +144,20 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
     files.extend(pictures(cfg, encoder.as_ref(), pca.as_ref(), &val_ds, &val_in, &recon, &opts.out)?);
 
     let lines = anomaly.as_ref().map(AnomalyReport::lines).unwrap_or_default();
-    let summary =
-        TrainSummary { model, encoder, history, val_mse, pca_mse, classification: None, summary: lines, files };
+    let d = ds.sample_len();
+    let mut data = RunData::new(&ds.x, d, n_train, 0..0, Truth::Values(val_ds.x.clone()));
+    data.validation = val_in;
+    let summary = TrainSummary {
+        model,
+        encoder,
+        history,
+        val_mse,
+        pca_mse,
+        classification: None,
+        summary: lines,
+        files,
+        data: Some(data),
+    };
     let report_path = opts.out.join("report.md");
     let mut text = report(cfg, &summary, &ds);
     if anomaly.is_some() {

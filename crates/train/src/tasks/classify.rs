@@ -12,7 +12,7 @@ use ember_runtime::text::VOCAB_TENSOR;
 
 use crate::config::{ModelConfig, TextConfig};
 use crate::error::{Result, TrainError, invalid};
-use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
+use crate::output::{RunData, TrainOptions, TrainSummary, Truth, prepare_out, run_lines, write_history, write_model};
 use crate::runlog::RunObserver;
 use ember_data::text::{self, ImdbOptions, TextData};
 use ember_nn::fit::{self, FitOptions, TrainData};
@@ -182,6 +182,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
         classification: Some(report),
         summary: Vec::new(),
         files,
+        data: Some(RunData::new(&ds.x, d, ds.len() - n_val, eval.clone(), Truth::Labels(truth.to_vec()))),
     };
     crate::write_file(&report_path, markdown(cfg, &summary, ds.len(), n_val > 0).as_bytes())?;
     summary.files.push(report_path);

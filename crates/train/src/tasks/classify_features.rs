@@ -17,7 +17,7 @@ use ember_nn::network::Network;
 
 use crate::config::ModelConfig;
 use crate::error::{Result, TrainError, invalid};
-use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
+use crate::output::{RunData, TrainOptions, TrainSummary, Truth, prepare_out, run_lines, write_history, write_model};
 use crate::tasks::features;
 
 /// Training targets for a network of `width` outputs trained with `loss`:
@@ -110,6 +110,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
         classification: Some(report),
         summary: lines,
         files,
+        data: Some(RunData::new(&ds.x, d, ds.len() - n_val, eval.clone(), Truth::Labels(truth.to_vec()))),
     };
     let report_path = opts.out.join("report.md");
     crate::write_file(&report_path, markdown(cfg, &summary, ds, on).as_bytes())?;

@@ -256,5 +256,6 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
         classification: None,
         summary: lines,
         files,
+        data: None,
     })
 }

@@ -161,6 +161,7 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
         classification: None,
         summary: lines,
         files,
+        data: None,
     })
 }
 

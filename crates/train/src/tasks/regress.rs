@@ -26,7 +26,7 @@ use ember_nn::network::Network;
 
 use crate::config::ModelConfig;
 use crate::error::{Result, invalid};
-use crate::output::{TrainOptions, TrainSummary, prepare_out, run_lines, write_history, write_model};
+use crate::output::{RunData, TrainOptions, TrainSummary, Truth, prepare_out, run_lines, write_history, write_model};
 use crate::tasks::{features, scale};
 
 /// The trained model with its target names.
@@ -115,5 +115,6 @@ pub fn train(cfg: &ModelConfig, opts: &TrainOptions) -> Result<TrainSummary> {
         classification: None,
         summary: lines,
         files,
+        data: Some(RunData::new(&t.x.x, d, n_train, eval, Truth::Values(truth.to_vec()))),
     })
 }
