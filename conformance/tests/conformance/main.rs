@@ -33,6 +33,7 @@ mod presets_text;
 mod quant_fixed;
 mod quant_kernels;
 mod quant_network;
+mod quant_onnx;
 mod quant_ort;
 mod quant_runtime;
 mod quant_runtime_support;

@@ -142,7 +142,7 @@ pub(super) fn dequantized(
         }
         QInit::Weight { scales } => {
             let c = scales.len();
-            if c == 0 || data.len() % c != 0 {
+            if c == 0 || !data.len().is_multiple_of(c) {
                 return Err(err(format!("{name}: {} values do not split into {c} channels", data.len())));
             }
             let per = data.len() / c;

@@ -13,7 +13,7 @@ use crate::model::param_name;
 /// A weight quantized symmetrically along `axis`.
 struct QWeight {
     values: Vec<i8>,
-    /// One scale per channel (row, or index of the last axis).
+    /// One scale per channel (row, filter, or index of the last axis).
     scales: Vec<f32>,
     /// The channel of each element.
     channel: Vec<usize>,
@@ -23,10 +23,18 @@ impl QWeight {
     /// Quantizes `t` (rounding half to even, range `[−127, 127]`).
     fn new(t: &Tensor, axis: ScaleAxis) -> Self {
         let last = t.dims.last().copied().unwrap_or(1).max(1);
+        // Rows: one scale per row of the last axis; First: one per index of
+        // the first axis (a convolution's filter), i.e. rows of everything else.
+        let row = match axis {
+            ScaleAxis::Rows => last,
+            ScaleAxis::First => t.data.len() / t.dims.first().copied().unwrap_or(1).max(1),
+            ScaleAxis::Last => 0,
+        }
+        .max(1);
         match axis {
-            ScaleAxis::Rows => {
-                let q = quantize_rows_symmetric(&t.data, last);
-                let channel = (0..t.data.len()).map(|k| k / last).collect();
+            ScaleAxis::Rows | ScaleAxis::First => {
+                let q = quantize_rows_symmetric(&t.data, row);
+                let channel = (0..t.data.len()).map(|k| k / row).collect();
                 QWeight { values: q.values, scales: q.scales, channel }
             }
             ScaleAxis::Last => {

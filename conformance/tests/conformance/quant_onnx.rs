@@ -127,8 +127,10 @@ fn fake_quant(x: &mut [f64], p: QuantParams) {
 /// `DequantizeLinear` of a weight stored with per-channel scales along `axis`.
 fn dequantize(q: &[i8], dims: &[usize], scales: &[f32], axis: ScaleAxis) -> Vec<f64> {
     let last = *dims.last().expect("rank >= 1");
+    let per_filter = q.len() / dims[0].max(1);
     let channel = |k: usize| match axis {
         ScaleAxis::Rows => k / last,
+        ScaleAxis::First => k / per_filter,
         ScaleAxis::Last => k % last,
     };
     q.iter().enumerate().map(|(k, &v)| v as f64 * scales[channel(k)] as f64).collect()
