@@ -8,7 +8,7 @@
 //! output is compared with those bytes, and the parser is fed them. Version 2
 //! (quantized layers) is tested in `blob_format_v2.rs`.
 
-
+use super::support::wire::*;
 use ember_conformance::{OffsetBuf, crc32_bitwise, dense, input_spec, random_params, rng};
 use ember_export::Asset;
 use ember_export::{AlignedBytes, Model};
@@ -19,7 +19,6 @@ use ember_runtime::{
     MaxPool2d, Recurrent, Relu, SMatrix, SVector, Same, Sequences, Softmax, TokenIds, Upsample2d, dynamic,
 };
 use rand::RngExt;
-use super::support::wire::*;
 
 // ---------------------------------------------------------------------------
 // The fixture: 3 -> 4 (relu) -> 2 (softmax), tensors from offset 256.

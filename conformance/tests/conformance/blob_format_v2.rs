@@ -7,7 +7,7 @@
 //! view of a quantized model is recomputed here from the format's
 //! definition (`q · scale`, an int8 bias `bias · s_in · s_w[c]`).
 
-
+use super::support::wire::*;
 use ember_conformance::{dense, input_spec, rng};
 use ember_export::quant::{QData, QTensor, Quantized};
 use ember_export::{AlignedBytes, Model};
@@ -16,7 +16,6 @@ use ember_runtime::quant::QuantParams;
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
 use ember_runtime::{Blob, Error, dynamic};
 use rand::RngExt;
-use super::support::wire::*;
 
 // ---------------------------------------------------------------------------
 // The fixture: Dense 3 -> 4 (relu, Int8) then Dense 4 -> 2 (linear, WeightsOnly).

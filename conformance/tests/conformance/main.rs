@@ -35,6 +35,7 @@ mod quant_kernels;
 mod quant_network;
 mod quant_onnx;
 mod quant_ort;
+mod quant_presets;
 mod quant_runtime;
 mod quant_runtime_support;
 mod runtime_conv;

@@ -20,8 +20,8 @@
 
 use ember_conformance::reference::layer_f64;
 use ember_conformance::support::values;
-use ember_export::{AlignedBytes, Model};
 use ember_export::quant::{QData, QuantizeError, QuantizeOptions, RangeMode, Scheme, has_int8_output, quantize};
+use ember_export::{AlignedBytes, Model};
 use ember_runtime::qspec::{QuantMode, ScaleAxis};
 use ember_runtime::quant::QuantParams;
 use ember_runtime::spec::{Activation, DType, Dims, IoSpec, LayerSpec, Padding, ValueKind};

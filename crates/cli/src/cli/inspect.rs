@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use ember_export::AlignedBytes;
-use ember_runtime::format::{self, Blob};
+use ember_runtime::format::Blob;
+use ember_runtime::qspec::QuantMode;
 
 /// Arguments of `ember inspect`.
 #[derive(clap::Args)]
@@ -22,14 +23,23 @@ pub fn cmd_inspect(a: InspectArgs) -> anyhow::Result<ExitCode> {
     let h = blob.header();
     let crc = u32::from_le_bytes(bytes[bytes.len() - 4..].try_into().expect("4 bytes"));
     println!("file      {} ({} bytes)", a.model.display(), bytes.len());
-    println!("format    EMBR version {} , CRC-32 {crc:08x} (ok)", format::VERSION);
+    println!("format    EMBR version {} , CRC-32 {crc:08x} (ok)", blob.version());
     println!("model     {}", h.name);
     println!("input     {:?} {:?} range {:?}", h.input.kind, h.input.dims.as_slice(), h.input.range);
     println!("output    {:?} {:?}", h.output.kind, h.output.dims.as_slice());
     println!("layers    {}", h.layers.len());
     for (i, l) in h.layers.iter().enumerate() {
+        let q = h.layer_quant(i);
+        let mode = match q.mode {
+            QuantMode::Float => String::new(),
+            QuantMode::WeightsOnly => "  weights-only (int8 weights, f32 activations)".into(),
+            QuantMode::Int8 => format!(
+                "  int8 (in scale {} zp {}, out scale {} zp {})",
+                q.input.scale, q.input.zero_point, q.output.scale, q.output.zero_point
+            ),
+        };
         println!(
-            "  {i:>2}  {:<8} {:>6} -> {:<6} {}",
+            "  {i:>2}  {:<8} {:>6} -> {:<6} {}{mode}",
             l.kind_name(),
             l.input_len(),
             l.output_len(),
