@@ -1,5 +1,5 @@
 //! Quantized models on the boards (issue 12): an int8 dense model, an int8
-//! convolution model (int8 DepthwiseConv2d, f32 Flatten, int8 Dense softmax) and a
+//! convolution model (int8 Conv2d, int8 DepthwiseConv2d, f32 Flatten, int8 Dense softmax) and a
 //! weights-only LSTM classifier (weights-only Embedding, LSTM and Dense),
 //! quantized here by the test-local quantizer (`ember_conformance::qmodel`:
 //! per-row symmetric weights, min/max activation ranges over the samples).
@@ -15,8 +15,8 @@ use ember_export::{AlignedBytes, Model};
 use ember_runtime::qspec::QuantMode;
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
 use ember_runtime::{
-    Blob, Chain, Flatten, Forward, Last, Linear, Lstm, QDense, QDepthwise, Recurrent, Relu, Sample, Sigmoid, Softmax,
-    TypedModel, Valid, WoDense, WoEmbedding, dynamic,
+    Blob, Chain, Flatten, Forward, Last, Linear, Lstm, QConv2d, QDense, QDepthwise, Recurrent, Relu, Sample, Sigmoid,
+    Softmax, TypedModel, Valid, WoDense, WoEmbedding, dynamic,
 };
 
 use super::super::{SAMPLES, print_run, run_on};
@@ -25,8 +25,11 @@ use super::super::{SAMPLES, print_run, run_on};
 pub type QDenseModel = Chain<QDense<256, 64, Relu>, QDense<64, 10, Linear>>;
 /// The int8 convolution model.
 pub type QConvModel = Chain<
-    QDepthwise<12, 12, 4, 3, 3, 1, 1, 1, 1, Valid, Relu, 144, 100>,
-    Chain<Flatten<4, 100, 400>, QDense<400, 4, Softmax>>,
+    QConv2d<12, 12, 4, 8, 3, 3, 1, 1, 1, 1, Valid, Relu, 144, 100>,
+    Chain<
+        QDepthwise<10, 10, 8, 3, 3, 1, 1, 1, 1, Valid, Relu, 100, 64>,
+        Chain<Flatten<8, 64, 512>, QDense<512, 4, Softmax>>,
+    >,
 >;
 /// The weights-only LSTM classifier.
 pub type WoLstmModel = Chain<WoEmbedding<50, 8, 10>, Chain<Recurrent<Lstm<8, 16>, 10, Last>, WoDense<16, 1, Sigmoid>>>;
@@ -63,12 +66,20 @@ pub fn qdense() -> Result<(Model, Vec<f32>, usize)> {
 /// The int8 convolution model, its inputs and its multiply-accumulates.
 pub fn qconv() -> Result<(Model, Vec<f32>, usize)> {
     let x = uniform(&mut rng(32), 576 * SAMPLES, -1.0, 1.0);
-    // A depthwise convolution: int8 Conv2d needs a per-output-channel scale
-    // axis in `LayerSpec::qparam` first.
-    let conv = LayerSpec::DepthwiseConv2d {
+    let conv = LayerSpec::Conv2d {
         height: 12,
         width: 12,
         channels: 4,
+        filters: 8,
+        kernel_h: 3,
+        kernel_w: 3,
+        padding: Padding::Valid,
+        activation: Activation::Relu,
+    };
+    let depthwise = LayerSpec::DepthwiseConv2d {
+        height: 10,
+        width: 10,
+        channels: 8,
         kernel: [3, 3],
         stride: [1, 1],
         dilation: [1, 1],
@@ -78,11 +89,12 @@ pub fn qconv() -> Result<(Model, Vec<f32>, usize)> {
     let dims = Dims::new(&[12, 12, 4]).context("dims")?;
     let layers = vec![
         conv,
-        LayerSpec::Flatten { dims: Dims::new(&[10, 10, 4]).context("dims")? },
-        LayerSpec::Dense { inputs: 400, units: 4, activation: Activation::Softmax },
+        depthwise,
+        LayerSpec::Flatten { dims: Dims::new(&[8, 8, 8]).context("dims")? },
+        LayerSpec::Dense { inputs: 512, units: 4, activation: Activation::Softmax },
     ];
-    let modes = [QuantMode::Int8, QuantMode::Float, QuantMode::Int8];
-    Ok((build("qconv", f32_input(dims), layers, &modes, &x)?, x, 100 * 4 * 9 + 400 * 4))
+    let modes = [QuantMode::Int8, QuantMode::Int8, QuantMode::Float, QuantMode::Int8];
+    Ok((build("qconv", f32_input(dims), layers, &modes, &x)?, x, 100 * 8 * 36 + 64 * 8 * 9 + 512 * 4))
 }
 
 /// The weights-only LSTM classifier and its token-id inputs.
