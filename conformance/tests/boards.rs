@@ -24,7 +24,9 @@
 //!
 //! Quantized models (`board_presets::quant`): an int8 dense model, an int8
 //! convolution model and a weights-only LSTM classifier, bit-identical to
-//! the host interpreter and typed model on both boards.
+//! the host interpreter and typed model on both boards; and the preset
+//! models below quantized to int8 by `ember_export::quant::quantize`,
+//! bit-identical to the host interpreter on the same blob.
 //!
 //! The models of the presets `mnist-cnn`, `kws-dscnn`, `gesture-conv1d`,
 //! `sine`, `sensor-ae` and `digits-dense`, trained briefly from their own

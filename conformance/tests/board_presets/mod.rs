@@ -113,11 +113,27 @@ pub fn digits_dense() -> Result<(Model, Vec<f32>)> {
 }
 
 /// Every preset model above on `board`, bit for bit.
+///
+/// Each is then quantized (`ember_export::quant::quantize`, int8 scheme,
+/// calibrated on its board inputs) and run again: the int8 firmware's outputs
+/// must have the exact bits of the host interpreter on the same int8 blob.
 pub fn check_all(board: Board) -> Result<()> {
-    check_bits::<MnistCnn>(board, mnist_cnn()?, "mnist_cnn")?;
-    check_bits::<KwsDsCnn>(board, kws_dscnn()?, "kws_dscnn")?;
-    check_bits::<GestureConv1d>(board, gesture_conv1d()?, "gesture_conv1d_preset")?;
-    check_bits::<Sine>(board, sine()?, "sine")?;
-    check_bits::<SensorAe>(board, sensor_ae()?, "sensor_ae")?;
-    check_bits::<DigitsDense>(board, digits_dense()?, "digits_dense")
+    let (mnist, digits, kws, gesture, sine, sensor) =
+        (mnist_cnn()?, digits_dense()?, kws_dscnn()?, gesture_conv1d()?, sine()?, sensor_ae()?);
+    for (name, (model, x)) in [
+        ("mnist_cnn", &mnist),
+        ("kws_dscnn", &kws),
+        ("gesture_conv1d_preset", &gesture),
+        ("sine", &sine),
+        ("sensor_ae", &sensor),
+        ("digits_dense", &digits),
+    ] {
+        quant::check_int8_preset(board, model, x, &format!("{name}_int8"))?;
+    }
+    check_bits::<MnistCnn>(board, mnist, "mnist_cnn")?;
+    check_bits::<KwsDsCnn>(board, kws, "kws_dscnn")?;
+    check_bits::<GestureConv1d>(board, gesture, "gesture_conv1d_preset")?;
+    check_bits::<Sine>(board, sine, "sine")?;
+    check_bits::<SensorAe>(board, sensor, "sensor_ae")?;
+    check_bits::<DigitsDense>(board, digits, "digits_dense")
 }

@@ -149,6 +149,34 @@ where
     Ok(())
 }
 
+/// `model` quantized to int8 (calibrated on `x`) on `board`: every output
+/// must have the exact bits of the host interpreter on the same blob (the
+/// board runs the generated typed model).
+pub fn check_int8_preset(board: Board, model: &Model, x: &[f32], dir_name: &str) -> Result<()> {
+    let n = model.input.dims.elements();
+    let calibration: Vec<Vec<f32>> = x.chunks_exact(n).map(<[f32]>::to_vec).collect();
+    let qm = ember_export::quant::quantize(model, &calibration, ember_export::quant::QuantizeOptions::default())
+        .with_context(|| format!("{dir_name}: quantize"))?;
+    let (blob, run) = run_on(board, &qm, dir_name, &Workload { inputs: x, texts: &[], queries: &[] })?;
+    let aligned = AlignedBytes::new(&blob);
+    let parsed = Blob::parse(&aligned).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut scratch = vec![0.0; dynamic::scratch_len(&parsed)];
+    ensure!(run.outputs.len() == x.len() / n, "{dir_name}: {} outputs", run.outputs.len());
+    for (i, (sample, got)) in x.chunks_exact(n).zip(&run.outputs).enumerate() {
+        let mut interp = vec![0.0; qm.output().dims.elements()];
+        dynamic::forward(&parsed, sample, &mut scratch, &mut interp).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        ensure!(
+            bits(got) == bits(&interp),
+            "{} {dir_name} sample {i}: board {got:?}, interpreter {interp:?}",
+            board.name()
+        );
+    }
+    println!("{dir_name}:");
+    print_run(board, &run, 0.0);
+    Ok(())
+}
+
 /// Every quantized model on `board`.
 pub fn check_all(board: Board) -> Result<()> {
     check_quant::<QDenseModel>(board, qdense()?, "qdense")?;
