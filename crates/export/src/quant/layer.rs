@@ -1,5 +1,5 @@
-//! One layer's stored tensors (`LayerSpec::qparam` for its mode) and its f32
-//! view (the dequantized parameters, `Model::params`).
+//! One layer's stored tensors (`LayerSpec::qparam` for its mode); the f32
+//! view of them is `crate::blob::dequantized_params`.
 
 use ember_runtime::qspec::{LayerQuant, QuantMode, ScaleAxis};
 use ember_runtime::quant::QuantizedMultiplier;
@@ -54,11 +54,6 @@ impl QWeight {
         }
     }
 
-    /// The f32 view: `q · scale[channel]`.
-    fn dequantized(&self) -> Vec<f32> {
-        self.values.iter().zip(&self.channel).map(|(&q, &c)| q as f32 * self.scales[c]).collect()
-    }
-
     /// `Σ q` over each channel's taps.
     fn channel_sums(&self) -> Vec<i64> {
         let mut sums = vec![0i64; self.scales.len()];
@@ -84,28 +79,26 @@ fn stored(spec: &LayerSpec, layer: usize, p: ParamSpec, data: QData) -> Result<Q
     Ok(QTensor { name, dims: p.dims.as_slice().iter().map(|&d| d as usize).collect(), data })
 }
 
-/// The stored tensors and the f32 view of layer `layer` in the mode `lq.mode`.
+/// The stored tensors of layer `layer` in the mode `lq.mode`.
 ///
 /// # Shapes
 /// `params`: the layer's f32 tensors in `LayerSpec::param` order; returns
-/// `spec.qparam_count(mode)` tensors and `spec.param_count()` f32 vectors.
+/// `spec.qparam_count(mode)` tensors.
 pub(super) fn quantize_layer(
     spec: &LayerSpec,
     layer: usize,
     params: &[Tensor],
     lq: &LayerQuant,
-) -> Result<(Vec<QTensor>, Vec<Vec<f32>>), QuantizeError> {
+) -> Result<Vec<QTensor>, QuantizeError> {
     let mode = lq.mode;
     let qparam = |i: usize| {
         spec.qparam(i, mode).ok_or_else(|| QuantizeError::Internal(format!("layer {layer} has no qparam {i}")))
     };
     let mut tensors = Vec::new();
-    let mut view = Vec::new();
     match mode {
         QuantMode::Float => {
             for (i, t) in params.iter().enumerate() {
                 tensors.push(stored(spec, layer, qparam(i)?, QData::F32(t.data.clone()))?);
-                view.push(t.data.clone());
             }
         }
         QuantMode::WeightsOnly => {
@@ -114,14 +107,12 @@ pub(super) fn quantize_layer(
                 match spec.scale_axis(p) {
                     Some(axis) => {
                         let w = QWeight::new(t, axis);
-                        view.push(w.dequantized());
                         tensors.push(stored(spec, layer, qparam(at)?, QData::I8(w.values))?);
                         tensors.push(stored(spec, layer, qparam(at + 1)?, QData::F32(w.scales))?);
                         at += 2;
                     }
                     None => {
                         tensors.push(stored(spec, layer, qparam(at)?, QData::F32(t.data.clone()))?);
-                        view.push(t.data.clone());
                         at += 1;
                     }
                 }
@@ -147,9 +138,6 @@ pub(super) fn quantize_layer(
                     [m.multiplier, m.shift]
                 })
                 .collect();
-            let bias_view = bias_q.iter().zip(&w.scales).map(|(&b, &s)| (b as f64 * s_in as f64 * s as f64) as f32);
-            view.push(w.dequantized());
-            view.push(bias_view.collect());
             tensors.push(stored(spec, layer, qparam(0)?, QData::I8(w.values))?);
             tensors.push(stored(spec, layer, qparam(1)?, QData::F32(w.scales))?);
             tensors.push(stored(spec, layer, qparam(2)?, QData::I32(bias_q))?);
@@ -157,5 +145,5 @@ pub(super) fn quantize_layer(
             tensors.push(stored(spec, layer, qparam(4)?, QData::I32(requant))?);
         }
     }
-    Ok((tensors, view))
+    Ok(tensors)
 }

@@ -185,7 +185,6 @@ pub fn quantize(model: &Model, samples: &[Vec<f32>], options: QuantizeOptions) -
         })?;
     }
     let mut quant = Quantized { layers: Vec::new(), tensors: Vec::new() };
-    let mut params = Vec::new();
     for (i, spec) in model.layers.iter().enumerate() {
         let lq = match modes[i] {
             QuantMode::Float => LayerQuant::FLOAT,
@@ -196,15 +195,15 @@ pub fn quantize(model: &Model, samples: &[Vec<f32>], options: QuantizeOptions) -
                 output: outputs[i].unwrap_or(LayerQuant::UNUSED),
             },
         };
-        let (tensors, view) = quantize_layer(spec, i, model.layer_params(i), &lq)?;
-        for (t, data) in model.layer_params(i).iter().zip(view) {
-            params.push(crate::Tensor { data, ..t.clone() });
-        }
         quant.layers.push(lq);
-        quant.tensors.extend(tensors);
+        quant.tensors.extend(quantize_layer(spec, i, model.layer_params(i), &lq)?);
     }
+    // The f32 view, by the same function `Model::from_blob` uses.
+    let view = crate::blob::dequantized_params(&model.layers, &quant)?;
     let mut out = model.clone();
-    out.params = params;
+    for (t, data) in out.params.iter_mut().zip(view) {
+        t.data = data;
+    }
     out.quant = Some(quant);
     out.validate()?;
     Ok(out)
