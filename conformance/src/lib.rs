@@ -17,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 pub use ember_verify::F32_PARITY;
 
 pub mod keras;
+pub mod preset_inputs;
 pub mod qmodel;
 pub mod reference;
 pub mod support;

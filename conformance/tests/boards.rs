@@ -31,6 +31,8 @@
 //! The models of the presets `mnist-cnn`, `kws-dscnn`, `gesture-conv1d`,
 //! `sine`, `sensor-ae` and `digits-dense`, trained briefly from their own
 //! model files, run bit-identical to the host on both boards (`board_presets`).
+//! Every other preset runs in int8 too, with seeded weights, bit-identical
+//! to the host interpreter (`board_presets::int8`).
 //!
 //! QEMU is required: a missing QEMU fails the test with the install command
 //! (`cargo xtask setup`), it never skips. Sizes and instruction counts are
@@ -923,4 +925,14 @@ fn cortex_m4_quantized_models_match_host_interpreter_bit_for_bit() -> Result<()>
 #[test]
 fn riscv32_quantized_models_match_host_interpreter_bit_for_bit() -> Result<()> {
     board_presets::quant::check_all(Board::Riscv32)
+}
+
+#[test]
+fn cortex_m4_every_other_preset_in_int8_matches_host_interpreter() -> Result<()> {
+    board_presets::int8::check_all(Board::CortexM4)
+}
+
+#[test]
+fn riscv32_every_other_preset_in_int8_matches_host_interpreter() -> Result<()> {
+    board_presets::int8::check_all(Board::Riscv32)
 }

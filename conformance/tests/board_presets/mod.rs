@@ -18,7 +18,12 @@ use ember_train::train::{TrainOptions, train};
 
 use super::{SAMPLES, check_bits};
 
+pub mod int8;
 pub mod quant;
+
+/// The presets whose trained models run here (f32 and int8); [`int8`] runs
+/// every other preset in int8.
+pub const TRAINED: [&str; 6] = ["mnist-cnn", "kws-dscnn", "gesture-conv1d", "sine", "sensor-ae", "digits-dense"];
 
 /// The preset `name` trained for `epochs` on at most `max_samples` of its data.
 fn trained(name: &str, epochs: usize, max_samples: usize) -> Result<Model> {

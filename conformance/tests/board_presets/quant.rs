@@ -157,7 +157,14 @@ pub fn check_int8_preset(board: Board, model: &Model, x: &[f32], dir_name: &str)
     let calibration: Vec<Vec<f32>> = x.chunks_exact(n).map(<[f32]>::to_vec).collect();
     let qm = ember_export::quant::quantize(model, &calibration, ember_export::quant::QuantizeOptions::default())
         .with_context(|| format!("{dir_name}: quantize"))?;
-    let (blob, run) = run_on(board, &qm, dir_name, &Workload { inputs: x, texts: &[], queries: &[] })?;
+    check_quantized(board, &qm, x, dir_name)
+}
+
+/// Runs the quantized `qm` on `board` on the samples `x`: every output must
+/// have the exact bits of the host interpreter on the same blob.
+pub fn check_quantized(board: Board, qm: &Model, x: &[f32], dir_name: &str) -> Result<()> {
+    let n = qm.input.dims.elements();
+    let (blob, run) = run_on(board, qm, dir_name, &Workload { inputs: x, texts: &[], queries: &[] })?;
     let aligned = AlignedBytes::new(&blob);
     let parsed = Blob::parse(&aligned).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut scratch = vec![0.0; dynamic::scratch_len(&parsed)];

@@ -18,12 +18,10 @@
 //!   the output's range; and at least 75 % of the values within 1e-4 (the
 //!   convolutional autoencoders' sigmoid outputs: 81 %, at most 5e-4 apart).
 
-use ember_conformance::support::values;
+use ember_conformance::preset_inputs::{preset_model, samples};
 use ember_export::quant::{QuantizeOptions, RangeMode, Scheme, has_int8_output, quantize};
 use ember_export::{AlignedBytes, Model};
-use ember_nn::network::Network;
 use ember_runtime::qspec::QuantMode;
-use ember_runtime::spec::ValueKind;
 use ember_runtime::{Blob, dynamic};
 use ember_train::presets;
 use ember_verify::backends::{OrtModel, onnx_check};
@@ -34,32 +32,6 @@ const INT8_STEPS: f64 = 1.0;
 const F32_OUT: f64 = 0.02;
 /// Samples compared per preset.
 const BATCH: usize = 8;
-
-/// The preset's network with its seeded initial weights.
-fn preset_model(name: &str) -> Model {
-    let cfg = presets::preset(name).unwrap_or_else(|| panic!("preset {name}"));
-    let input = cfg.input_spec().unwrap_or_else(|e| panic!("{name}: input: {e}"));
-    let specs = cfg.layer_specs().unwrap_or_else(|e| panic!("{name}: layers: {e}"));
-    Network::init(name, input, &specs, 7).to_model().unwrap_or_else(|e| panic!("{name}: model: {e}"))
-}
-
-/// `n` seeded input samples for `m`.
-fn samples(m: &Model, n: usize, seed: u64) -> Vec<Vec<f32>> {
-    let len = m.input.dims.elements();
-    let rows = m.layers.first().and_then(|l| l.id_table()).map_or(1, |t| t.rows);
-    let [lo, hi] = m.input.range.unwrap_or([-1.0, 1.0]);
-    (0..n)
-        .map(|k| {
-            let v = values(seed + k as u64, len, 1.0); // in [-1, 1)
-            match m.input.kind {
-                ValueKind::TokenIds => {
-                    v.iter().map(|x| ((x + 1.0) / 2.0 * rows as f32).floor().min(rows as f32 - 1.0)).collect()
-                }
-                ValueKind::F32 => v.iter().map(|x| lo + (x + 1.0) / 2.0 * (hi - lo)).collect(),
-            }
-        })
-        .collect()
-}
 
 /// ember's interpreter on the quantized blob.
 fn interpreter(qm: &Model, xs: &[Vec<f32>]) -> Vec<f32> {
