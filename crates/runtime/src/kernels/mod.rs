@@ -11,15 +11,31 @@
 //! register-blocked [`gemv_acc`] that Dense and the recurrent gates sum
 //! with; this module holds the fixed-order [`dot`] that the other kernels
 //! sum with.
+//!
+//! # Host SIMD
+//! Every SIMD path computes exactly the bits of the portable code (the
+//! boards' bits), so the host and the boards agree. x86-64: `blocked_sse`
+//! (SSE, the baseline, always); with the `std` feature, AVX (`blocked_avx`,
+//! `conv2d_avx`) and AVX2 (`activation_avx`, the LSTM cell update), each
+//! taken only if `is_x86_feature_detected!` finds it. aarch64: `blocked_neon`
+//! (NEON, the baseline). None uses a fused multiply-add.
 
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod activation_avx;
 mod average_pool2d;
 mod batch_norm;
 mod blocked;
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 mod blocked_arm;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod blocked_avx;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+mod blocked_neon;
 #[cfg(target_arch = "x86_64")]
 mod blocked_sse;
 mod conv2d;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod conv2d_avx;
 mod dense;
 mod depthwise_conv2d;
 mod entity_dot;
