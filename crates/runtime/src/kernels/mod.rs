@@ -17,8 +17,9 @@
 //! boards' bits), so the host and the boards agree. x86-64: `blocked_sse`
 //! (SSE, the baseline, always); with the `std` feature, AVX (`blocked_avx`,
 //! `conv2d_avx`) and AVX2 (`activation_avx`, the LSTM cell update), each
-//! taken only if `is_x86_feature_detected!` finds it. aarch64: `blocked_neon`
-//! (NEON, the baseline). None uses a fused multiply-add.
+//! taken only if `is_x86_feature_detected!` finds it. aarch64:
+//! `blocked_neon` (NEON, the baseline) and, with `std`, `conv2d_neon`. None
+//! uses a fused multiply-add.
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod activation_avx;
@@ -36,6 +37,8 @@ mod blocked_sse;
 mod conv2d;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod conv2d_avx;
+#[cfg(all(feature = "std", target_arch = "aarch64", target_feature = "neon"))]
+mod conv2d_neon;
 mod dense;
 mod depthwise_conv2d;
 mod entity_dot;
