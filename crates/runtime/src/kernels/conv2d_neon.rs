@@ -83,20 +83,21 @@ fn filters(
 ) {
     // Whether the window columns of output column `ox` all lie inside.
     let inside = |ox: usize| (0..g.kw).all(|kx| g.col(ox, kx).is_some());
+    // Whether output columns `ox..ox + p` can share a block.
+    let fits = |ox: usize, p: usize| ox + p <= g.ow && inside(ox) && inside(ox + p - 1);
     for oy in 0..g.oh {
         let mut ox = 0;
         while ox < g.ow {
-            if ox + PIXELS <= g.ow && inside(ox) && inside(ox + PIXELS - 1) {
-                let acc = block::<PIXELS>(g, packed, b, x, oy, ox);
-                for (p, a) in acc.iter().enumerate() {
-                    put(y, (oy * g.ow + ox + p) * f + f0, nf, *a);
-                }
-                ox += PIXELS;
+            let at = (oy * g.ow + ox) * f + f0;
+            ox += if fits(ox, PIXELS) {
+                put_all(y, at, f, nf, block::<PIXELS>(g, packed, b, x, oy, ox))
+            } else if fits(ox, 4) {
+                put_all(y, at, f, nf, block::<4>(g, packed, b, x, oy, ox))
+            } else if fits(ox, 2) {
+                put_all(y, at, f, nf, block::<2>(g, packed, b, x, oy, ox))
             } else {
-                let acc = block::<1>(g, packed, b, x, oy, ox);
-                put(y, (oy * g.ow + ox) * f + f0, nf, acc[0]);
-                ox += 1;
-            }
+                put_all(y, at, f, nf, block::<1>(g, packed, b, x, oy, ox))
+            };
         }
     }
 }
@@ -139,6 +140,15 @@ fn block<const P: usize>(
         }
     }
     acc
+}
+
+/// The `P` pixels of a block into `y` (pixel `p` at `at + p·f`); `P`.
+#[inline]
+fn put_all<const P: usize>(y: &mut [f32], at: usize, f: usize, nf: usize, acc: [float32x4_t; P]) -> usize {
+    for (p, a) in acc.into_iter().enumerate() {
+        put(y, at + p * f, nf, a);
+    }
+    P
 }
 
 /// `y[at..at + nf]` = lanes `0..nf` of `acc`.
