@@ -35,7 +35,7 @@ use super::lstm::cell;
 /// # Shapes
 /// `zi`, `zo`, `zf`, `zc`, `h`, `c`: `[H]` each.
 pub fn lstm_cells(zi: &[f32], zo: &[f32], zf: &[f32], zc: &[f32], h: &mut [f32], c: &mut [f32]) -> usize {
-    if !std::is_x86_feature_detected!("avx2") {
+    if !super::host_simd() || !std::is_x86_feature_detected!("avx2") {
         return 0;
     }
     let n = [zi.len(), zo.len(), zf.len(), zc.len(), h.len(), c.len()].into_iter().min().unwrap_or(0) / 8 * 8;

@@ -41,7 +41,7 @@ const ROWS: usize = 2 * PAIRS;
 #[inline]
 pub fn gemv_acc(w: &[f32], x: &[f32], y: &mut [f32]) -> bool {
     let n = x.len();
-    if n < 4 || y.len() < ROWS || !std::is_x86_feature_detected!("avx") {
+    if n < 4 || y.len() < ROWS || !super::host_simd() || !std::is_x86_feature_detected!("avx") {
         return false;
     }
     let rows = y.len().min(w.len() / n);

@@ -49,7 +49,7 @@ pub fn conv2d(g: &Window2d, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f3
         && x.len() >= g.h * g.w * g.c
         && y.len() >= g.oh * g.ow * f
         && (g.dh > 0 && g.dw > 0);
-    if !fits || !std::is_x86_feature_detected!("avx") {
+    if !fits || !super::host_simd() || !std::is_x86_feature_detected!("avx") {
         return false;
     }
     let mut packed = Vec::new();

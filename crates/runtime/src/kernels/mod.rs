@@ -20,6 +20,9 @@
 //! taken only if `is_x86_feature_detected!` finds it. aarch64:
 //! `blocked_neon` (NEON, the baseline) and, with `std`, `conv2d_neon`. None
 //! uses a fused multiply-add.
+//! The environment variable `EMBER_HOST_SIMD=0` turns the run-time-detected
+//! x86-64 paths off (the SSE baseline and scalar code remain), for
+//! comparisons ([`host_simd`]).
 
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod activation_avx;
@@ -64,6 +67,25 @@ pub use max_pool2d::max_pool2d;
 pub use recurrent::{CellParams, GateParams, run_direction};
 pub use rnn::rnn_step;
 pub use upsample2d::upsample2d;
+
+/// Whether the run-time-detected host paths may run: unless the
+/// environment variable `EMBER_HOST_SIMD` is `0` (read once). They compute
+/// the same bits either way; this is for comparing speeds.
+#[cfg(feature = "std")]
+pub fn host_simd() -> bool {
+    use core::sync::atomic::{AtomicU8, Ordering};
+    // 0: not read yet, 1: on, 2: off.
+    static STATE: AtomicU8 = AtomicU8::new(0);
+    match STATE.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            let on = std::env::var_os("EMBER_HOST_SIMD").is_none_or(|v| v != "0");
+            STATE.store(if on { 1 } else { 2 }, Ordering::Relaxed);
+            on
+        }
+    }
+}
 
 /// Independent partial sums of [`dot`]: enough to fill the SIMD lanes of a
 /// host (two SSE registers) and to hide the latency of an MCU's FPU.
