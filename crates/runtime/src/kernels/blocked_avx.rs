@@ -4,11 +4,13 @@
 //!
 //! # Same bits
 //! A register holds two rows' `LANES` = 4 partial sums: element `j` of row
-//! `2q + s` goes to lane `4s + j % 4`, in increasing `j` (the 4 weights of
-//! each row at one lane step, loaded as the two halves of one register,
-//! times the 4 inputs broadcast to both halves), with a separate multiply
-//! (`vmulps`) and add (`vaddps`), each rounded as the scalar `*` and `+`
-//! are (never fused). Each row's partial sums are then added in lane order
+//! `2q + s` goes to lane `4s + j % 4`, in increasing `j`, with a separate
+//! multiply (`vmulps`) and add (`vaddps`), each rounded as the scalar `*`
+//! and `+` are (never fused). Eight columns at a time: each row's 8
+//! products (one load of 8 weights times the 8 inputs), then the first
+//! four of both rows added (`vperm2f128` puts them in one register), then
+//! the last four; a last group of four columns loads the two rows' 4
+//! weights as the halves of one register, times the 4 inputs in both. Each row's partial sums are then added in lane order
 //! `((s0 + s1) + s2) + s3` and the tail one by one, as the portable code
 //! does.
 //!
@@ -24,7 +26,8 @@
 #![allow(unsafe_code)] // AVX intrinsics and in-bounds raw loads, each with a SAFETY note
 
 use core::arch::x86_64::{
-    __m128, _mm256_add_ps, _mm256_broadcast_ps, _mm256_loadu2_m128, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+    __m128, _mm256_add_ps, _mm256_broadcast_ps, _mm256_loadu_ps, _mm256_loadu2_m128, _mm256_mul_ps,
+    _mm256_permute2f128_ps, _mm256_setzero_ps, _mm256_storeu_ps,
 };
 
 /// Registers (row pairs) per pass.
@@ -79,10 +82,27 @@ fn block(w: &[f32], x: &[f32]) -> [f32; ROWS] {
     if w.len() != ROWS * n {
         return [0.0; ROWS];
     }
+    let (x8, _) = x.as_chunks::<8>();
     let (xl, xt) = x.as_chunks::<4>();
     let mut acc = [_mm256_setzero_ps(); PAIRS];
     let p = w.as_ptr();
-    for (j, xs) in xl.iter().enumerate() {
+    for (j, xs) in x8.iter().enumerate() {
+        // SAFETY: `xs` is 8 floats.
+        let xv = unsafe { _mm256_loadu_ps(xs.as_ptr()) };
+        for (q, a) in acc.iter_mut().enumerate() {
+            // SAFETY: 8·j + 8 <= n, so the 8 floats at rows 2q and 2q + 1
+            // (< ROWS), column 8·j lie inside `w` (ROWS·n floats, checked
+            // above).
+            let (w0, w1) =
+                unsafe { (_mm256_loadu_ps(p.add(2 * q * n + 8 * j)), _mm256_loadu_ps(p.add((2 * q + 1) * n + 8 * j))) };
+            // Columns 8j..8j+4 of both rows, then 8j+4..8j+8.
+            let (p0, p1) = (_mm256_mul_ps(w0, xv), _mm256_mul_ps(w1, xv));
+            *a = _mm256_add_ps(*a, _mm256_permute2f128_ps::<0x20>(p0, p1));
+            *a = _mm256_add_ps(*a, _mm256_permute2f128_ps::<0x31>(p0, p1));
+        }
+    }
+    // At most one group of four columns is left (n % 8 >= 4).
+    for (j, xs) in xl.iter().enumerate().skip(2 * x8.len()) {
         // SAFETY: `xs` is 4 floats (16 bytes, an unaligned `__m128` read).
         let xv = unsafe { _mm256_broadcast_ps(&*xs.as_ptr().cast::<__m128>()) };
         for (q, a) in acc.iter_mut().enumerate() {
