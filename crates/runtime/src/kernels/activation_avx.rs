@@ -27,6 +27,7 @@ use core::arch::x86_64::{
 };
 
 use super::lstm::cell;
+use crate::activation::sigmoid;
 
 /// `lstm_step`'s cell update for every unit (`c` and `h` overwritten),
 /// eight at a time with AVX2 if the CPU has it; returns the units done
@@ -53,6 +54,60 @@ pub fn lstm_cells(zi: &[f32], zo: &[f32], zf: &[f32], zc: &[f32], h: &mut [f32],
         h[k..k + 8].copy_from_slice(&hs);
     }
     n
+}
+
+/// `v[k] = σ(v[k])` ([`crate::activation::sigmoid`]) for every `k`, eight
+/// at a time with AVX2 if the CPU has it, the same bits.
+pub fn sigmoid_in_place(v: &mut [f32]) {
+    let (groups, rest) = v.as_chunks_mut::<8>();
+    if super::host_simd() && std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (detected just above).
+        unsafe { sigmoid_groups(groups) };
+    } else {
+        groups.as_flattened_mut().iter_mut().for_each(|x| *x = sigmoid(*x));
+    }
+    rest.iter_mut().for_each(|x| *x = sigmoid(*x));
+}
+
+/// `v[k] = tanh(v[k])` (`libm::tanhf`) for every `k`, eight at a time with
+/// AVX2 if the CPU has it, the same bits.
+pub fn tanh_in_place(v: &mut [f32]) {
+    let (groups, rest) = v.as_chunks_mut::<8>();
+    if super::host_simd() && std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (detected just above).
+        unsafe { tanh_groups(groups) };
+    } else {
+        groups.as_flattened_mut().iter_mut().for_each(|x| *x = libm::tanhf(*x));
+    }
+    rest.iter_mut().for_each(|x| *x = libm::tanhf(*x));
+}
+
+/// [`sigmoid_in_place`] on whole groups (a group outside the vector range
+/// takes the scalar code).
+#[target_feature(enable = "avx2")]
+fn sigmoid_groups(groups: &mut [[f32; 8]]) {
+    for g in groups {
+        // SAFETY: one whole [f32; 8] read.
+        match sigmoid8(unsafe { _mm256_loadu_ps(g.as_ptr()) }) {
+            // SAFETY: one whole [f32; 8] written.
+            Some(y) => unsafe { _mm256_storeu_ps(g.as_mut_ptr(), y) },
+            None => g.iter_mut().for_each(|x| *x = sigmoid(*x)),
+        }
+    }
+}
+
+/// [`tanh_in_place`] on whole groups (a group outside the vector range
+/// takes the scalar code).
+#[target_feature(enable = "avx2")]
+fn tanh_groups(groups: &mut [[f32; 8]]) {
+    for g in groups {
+        // SAFETY: one whole [f32; 8] read.
+        match tanhf8(unsafe { _mm256_loadu_ps(g.as_ptr()) }) {
+            // SAFETY: one whole [f32; 8] written.
+            Some(y) => unsafe { _mm256_storeu_ps(g.as_mut_ptr(), y) },
+            None => g.iter_mut().for_each(|x| *x = libm::tanhf(*x)),
+        }
+    }
 }
 
 /// Eight units of the cell update: `c = σ(f)·c + σ(i)·tanh(g)`,
@@ -273,6 +328,25 @@ mod tests {
                 assert_eq!(c[k].to_bits(), want[k].0.to_bits(), "c[{k}]: {:?}", z[k]);
                 assert_eq!(h[k].to_bits(), want[k].1.to_bits(), "h[{k}]: {:?}", z[k]);
             }
+        }
+    }
+
+    #[test]
+    fn avx2_sigmoid_and_tanh_slices_equal_the_scalar_functions_bit_for_bit() {
+        let mut vals = std::vec::Vec::new();
+        for e in -30..=8 {
+            for m in [1.0f32, 1.0397, 1.37, 1.732, 1.99] {
+                let v = m * 2f32.powi(e);
+                vals.extend([v, -v]);
+            }
+        }
+        vals.extend([0.0, -0.0, 90.0, f32::NAN, f32::INFINITY, 1e-40]);
+        let (mut s, mut t) = (vals.clone(), vals.clone());
+        super::sigmoid_in_place(&mut s);
+        super::tanh_in_place(&mut t);
+        for (k, &v) in vals.iter().enumerate() {
+            assert_eq!(s[k].to_bits(), crate::activation::sigmoid(v).to_bits(), "sigmoid({v:e})");
+            assert_eq!(t[k].to_bits(), libm::tanhf(v).to_bits(), "tanh({v:e})");
         }
     }
 }

@@ -68,6 +68,26 @@ pub use recurrent::{CellParams, GateParams, run_direction};
 pub use rnn::rnn_step;
 pub use upsample2d::upsample2d;
 
+/// `v[k] = σ(v[k])` for every `k` ([`crate::activation::sigmoid`]'s bits;
+/// eight at a time on an x86-64 host with AVX2).
+#[inline]
+pub fn sigmoid_in_place(v: &mut [f32]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    activation_avx::sigmoid_in_place(v);
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    v.iter_mut().for_each(|x| *x = crate::activation::sigmoid(*x));
+}
+
+/// `v[k] = tanh(v[k])` for every `k` (`libm::tanhf`'s bits; eight at a
+/// time on an x86-64 host with AVX2).
+#[inline]
+pub fn tanh_in_place(v: &mut [f32]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    activation_avx::tanh_in_place(v);
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    v.iter_mut().for_each(|x| *x = libm::tanhf(*x));
+}
+
 /// Whether the run-time-detected host paths may run: unless the
 /// environment variable `EMBER_HOST_SIMD` is `0` (read once). They compute
 /// the same bits either way; this is for comparing speeds.
