@@ -122,41 +122,38 @@ fn block<const P: usize>(
     let c = g.c;
     for ky in 0..g.kh {
         let Some(iy) = g.row(oy, ky) else { continue };
-        if g.dw == 1 {
-            // The window row's inside columns: one contiguous run of taps
-            // (for a block of P > 1 columns the whole row, all inside).
-            let (kx0, kx1, ix0) = g.columns(ox);
-            let at = core::array::from_fn(|p| (iy * g.w + ix0 + p * g.sw) * c);
-            run(&mut acc, packed, (ky * g.kw + kx0) * c, x, at, (kx1 - kx0) * c);
-        } else {
-            for kx in 0..g.kw {
+        for kx in 0..g.kw {
+            // With adjacent window columns (dw = 1) the window row's inside
+            // columns are one contiguous run of taps, taken at its first
+            // column (for a block of P > 1 columns the whole row, all
+            // inside); otherwise one run of `c` taps per column.
+            let (w0, at, n) = if g.dw == 1 {
+                if kx > 0 {
+                    break;
+                }
+                let (kx0, kx1, ix0) = g.columns(ox);
+                let at: [usize; P] = core::array::from_fn(|p| (iy * g.w + ix0 + p * g.sw) * c);
+                ((ky * g.kw + kx0) * c, at, (kx1 - kx0) * c)
+            } else {
                 let Some(ix) = g.col(ox, kx) else { continue };
-                let at = core::array::from_fn(|p| (iy * g.w + ix + p * g.sw) * c);
-                run(&mut acc, packed, (ky * g.kw + kx) * c, x, at, c);
+                let at: [usize; P] = core::array::from_fn(|p| (iy * g.w + ix + p * g.sw) * c);
+                ((ky * g.kw + kx) * c, at, c)
+            };
+            if (w0 + n) * LANES > packed.len() || at.iter().any(|&a| a + n > x.len()) {
+                continue;
+            }
+            for t in 0..n {
+                // SAFETY: (w0 + t + 1)·LANES <= packed.len() (checked above).
+                let w = unsafe { _mm256_loadu_ps(packed.as_ptr().add((w0 + t) * LANES)) };
+                for p in 0..P {
+                    // SAFETY: at[p] + t < x.len() (checked above).
+                    let v = unsafe { _mm256_broadcast_ss(&*x.as_ptr().add(at[p] + t)) };
+                    acc[p] = _mm256_add_ps(acc[p], _mm256_mul_ps(w, v));
+                }
             }
         }
     }
     acc
-}
-
-/// `acc[p] += packed[w0 + t] · x[at[p] + t]` for `t` in `0..n`, in
-/// increasing `t` (`packed` tap `j` is the 8 weights at `j · LANES`);
-/// nothing if a run would leave its slice.
-#[inline]
-#[target_feature(enable = "avx")]
-fn run<const P: usize>(acc: &mut [__m256; P], packed: &[f32], w0: usize, x: &[f32], at: [usize; P], n: usize) {
-    if (w0 + n) * LANES > packed.len() || at.iter().any(|&a| a + n > x.len()) {
-        return;
-    }
-    for t in 0..n {
-        // SAFETY: (w0 + t + 1)·LANES <= packed.len() (checked above).
-        let w = unsafe { _mm256_loadu_ps(packed.as_ptr().add((w0 + t) * LANES)) };
-        for p in 0..P {
-            // SAFETY: at[p] + t < x.len() (checked above).
-            let v = unsafe { _mm256_broadcast_ss(&*x.as_ptr().add(at[p] + t)) };
-            acc[p] = _mm256_add_ps(acc[p], _mm256_mul_ps(w, v));
-        }
-    }
 }
 
 /// The `P` pixels of a block into `y` (pixel `p` at `at + p·f`); `P`.
