@@ -36,7 +36,7 @@ fn model(preset: &str, layers: Option<std::ops::Range<usize>>) -> Model {
     let net = Network::init(preset, cfg.input_spec().expect("input"), &cfg.layer_specs().expect("specs"), 1);
     let m = net.to_model().expect("model");
     match layers {
-        Some(r) => m.sub_model(&format!("{preset}_part"), r).expect("sub-model"),
+        Some(r) => m.sub_model(format!("{preset}_part"), r).expect("sub-model"),
         None => m,
     }
 }

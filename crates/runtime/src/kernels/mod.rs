@@ -16,7 +16,7 @@
 //! Every SIMD path computes exactly the bits of the portable code (the
 //! boards' bits), so the host and the boards agree. x86-64: `blocked_sse`
 //! (SSE, the baseline, always); with the `std` feature, AVX (`blocked_avx`,
-//! `conv2d_avx`) and AVX2 (`activation_avx`, the LSTM cell update), each
+//! `conv2d_avx`) and AVX2 (`activation_avx` with `math_avx`: the LSTM, GRU and RNN gates), each
 //! taken only if `is_x86_feature_detected!` finds it. aarch64:
 //! `blocked_neon` (NEON, the baseline) and, with `std`, `conv2d_neon`. None
 //! uses a fused multiply-add.
@@ -48,6 +48,8 @@ mod entity_dot;
 mod global_average_pool;
 mod gru;
 mod lstm;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod math_avx;
 mod max_pool2d;
 mod recurrent;
 mod rnn;
