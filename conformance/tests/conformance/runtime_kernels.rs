@@ -89,9 +89,11 @@ fn spread(rng: &mut rand_chacha::ChaCha8Rng, n: usize) -> Vec<f32> {
 
 #[test]
 fn host_simd_gemv_equals_the_portable_code_bit_for_bit() {
-    // On x86-64 `gemv_acc` / `row_dot` run the SSE path (8 rows, then 4, then
-    // one by one); rows 0..=19 leave every remainder of both, the columns
-    // every remainder of the 4-wide lane steps. Elsewhere both are portable.
+    // On x86-64 `gemv_acc` runs the AVX path (blocks of 8 rows, two per
+    // register) where the CPU has AVX, then the SSE path (8 rows, then 4,
+    // then one by one), `row_dot` the SSE path; on aarch64 both run NEON.
+    // Rows 0..=19 leave every remainder of them all, the columns every
+    // remainder of the 4-wide lane steps. Elsewhere both are portable.
     let mut rng = rng(1212);
     for rows in 0..=19 {
         for cols in COLS {

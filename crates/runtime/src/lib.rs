@@ -17,7 +17,10 @@
 //!   by host tools that do not know the model's type at compile time.
 #![no_std]
 // Exceptions, each an `asm!` or SIMD-intrinsic module with its own `allow`: `quant::dot`'s DSP
-// instructions, `kernels::blocked_sse` (x86-64 SSE) and `kernels::blocked_arm` (Cortex-M4F VLDMIA/VMLA).
+// instructions, `kernels::blocked_sse` (x86-64 SSE), `kernels::blocked_neon` (aarch64 NEON) and
+// `kernels::blocked_arm` (Cortex-M4F VLDMIA/VMLA); with `std`, the host paths
+// `kernels::{blocked_avx, conv2d_avx, activation_avx}` (x86-64, run-time detected) and
+// `kernels::conv2d_neon` (aarch64).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -35,13 +35,16 @@ fn reduce(acc: [f32; LANES]) -> f32 {
 
 /// `Σ w[j]·x[j]` over `x.len()` elements (`w` holds at least as many) in
 /// the order of the module docs: the sum every row of [`gemv_acc`] gets.
-/// On x86-64 the SSE path (`blocked_sse`), the same bits as
-/// [`row_dot_portable`]; elsewhere the portable code.
+/// On x86-64 the SSE path (`blocked_sse`), on aarch64 the NEON path
+/// (`blocked_neon`), the same bits as [`row_dot_portable`]; elsewhere the
+/// portable code.
 #[inline]
 pub fn row_dot(w: &[f32], x: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     return super::blocked_sse::row_dot(w, x);
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    return super::blocked_neon::row_dot(w, x);
+    #[cfg(not(any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
     row_dot_portable(w, x)
 }
 
@@ -134,17 +137,25 @@ fn block_dot(w: [&[f32]; ROWS], x: &[f32]) -> [f32; ROWS] {
 }
 
 /// `y += W · x` for one sample, every row summed as [`row_dot`] sums it.
-/// On x86-64 the SSE path (`blocked_sse`), the same bits as
-/// [`gemv_acc_portable`]; elsewhere the portable code.
+/// On x86-64 the AVX path (`blocked_avx`, `std` feature, if the CPU has
+/// AVX) or the SSE path (`blocked_sse`), on aarch64 the NEON path
+/// (`blocked_neon`), each the same bits as [`gemv_acc_portable`];
+/// elsewhere the portable code.
 ///
 /// # Shapes
 /// `w`: `[y.len(), x.len()]` row-major; lengths guaranteed by the callers
 /// (rows beyond the shorter of `y` and `w` are left alone).
 #[inline]
 pub fn gemv_acc(w: &[f32], x: &[f32], y: &mut [f32]) {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if super::blocked_avx::gemv_acc(w, x, y) {
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     super::blocked_sse::gemv_acc(w, x, y);
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    super::blocked_neon::gemv_acc(w, x, y);
+    #[cfg(not(any(target_arch = "x86_64", all(target_arch = "aarch64", target_feature = "neon"))))]
     gemv_acc_portable(w, x, y);
 }
 

@@ -165,6 +165,16 @@ pub fn conv2d(g: &Window2d, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f3
     if f == 0 {
         return;
     }
+    // On an x86-64 host with AVX, eight filters per register; on aarch64,
+    // four (same bits).
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if super::conv2d_avx::conv2d(g, weight, bias, x, y) {
+        return;
+    }
+    #[cfg(all(feature = "std", target_arch = "aarch64", target_feature = "neon"))]
+    if super::conv2d_neon::conv2d(g, weight, bias, x, y) {
+        return;
+    }
     // Whether the window of output column `ox` needs no padding column.
     let inside = |ox: usize| {
         let (kx0, kx1, _) = g.columns(ox);
