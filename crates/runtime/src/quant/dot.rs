@@ -70,8 +70,22 @@ pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
     acc.wrapping_add(p0).wrapping_add(p1)
 }
 
+/// `SMLABB`: `acc + lo(a)·lo(b)` over signed 16-bit lanes (wrapping).
+#[cfg(not(ember_dsp))]
+#[inline(always)]
+pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
+    acc.wrapping_add((a as u16 as i16 as i32) * (b as u16 as i16 as i32))
+}
+
+/// `SMLATT`: `acc + hi(a)·hi(b)` over signed 16-bit lanes (wrapping).
+#[cfg(not(ember_dsp))]
+#[inline(always)]
+pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+    acc.wrapping_add(((a >> 16) as u16 as i16 as i32) * ((b >> 16) as u16 as i16 as i32))
+}
+
 #[cfg(ember_dsp)]
-pub use arm_dsp::{smlad, sxtb16, sxtb16_ror8};
+pub use arm_dsp::{smlabb, smlad, smlatt, sxtb16, sxtb16_ror8};
 
 /// The Armv7E-M DSP instructions, register to register.
 #[cfg(ember_dsp)]
@@ -114,6 +128,30 @@ mod arm_dsp {
         };
         r
     }
+
+    /// `SMLABB`: `acc + lo(a)·lo(b)` over signed 16-bit lanes.
+    #[inline(always)]
+    pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
+        let r: i32;
+        // SAFETY: as `smlad`.
+        unsafe {
+            asm!("smlabb {r}, {a}, {b}, {acc}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, acc = in(reg) acc,
+                 options(pure, nomem, nostack))
+        };
+        r
+    }
+
+    /// `SMLATT`: `acc + hi(a)·hi(b)` over signed 16-bit lanes.
+    #[inline(always)]
+    pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+        let r: i32;
+        // SAFETY: as `smlad`.
+        unsafe {
+            asm!("smlatt {r}, {a}, {b}, {acc}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, acc = in(reg) acc,
+                 options(pure, nomem, nostack))
+        };
+        r
+    }
 }
 
 /// The DSP-shaped dot product (see the module docs); available on every
@@ -147,7 +185,6 @@ pub fn dot4_i8(x: &[i8], rows: [&[i8]; 4]) -> [i32; 4] {
     let body = n - n % 4;
     let [r0, r1, r2, r3] = rows.map(|r| &r[..body]);
     let mut acc = [0i32; 4];
-    let word = |s: &[i8]| u32::from_le_bytes([s[0] as u8, s[1] as u8, s[2] as u8, s[3] as u8]);
     let quads = x[..body].chunks_exact(4).zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4));
     for (((xs, w0), w1), (w2, w3)) in quads.zip(r2.chunks_exact(4).zip(r3.chunks_exact(4))) {
         let xw = word(xs);
@@ -161,4 +198,55 @@ pub fn dot4_i8(x: &[i8], rows: [&[i8]; 4]) -> [i32; 4] {
         *a = a.wrapping_add(dot_i8_portable(&x[body..n], &r[body..n]));
     }
     acc
+}
+
+/// Four bytes as a little-endian word (one `LDR` where unaligned loads are allowed).
+#[inline(always)]
+fn word(s: &[i8]) -> u32 {
+    u32::from_le_bytes([s[0] as u8, s[1] as u8, s[2] as u8, s[3] as u8])
+}
+
+/// The four dot products of two inputs `xa`, `xb` with two rows `wa`, `wb`,
+/// sharing every load and sign extension (the convolution's inner loop over
+/// two output pixels and two filters): `[xa·wa, xa·wb, xb·wa, xb·wb]` over
+/// the common length, wrapping `i32`.
+#[inline]
+pub fn dot2x2_i8(xa: &[i8], xb: &[i8], wa: &[i8], wb: &[i8]) -> [i32; 4] {
+    let n = xa.len().min(xb.len()).min(wa.len()).min(wb.len());
+    let body = n - n % 4;
+    let (mut aa, mut ab, mut ba, mut bb) = (0i32, 0i32, 0i32, 0i32);
+    let pixels = xa[..body].chunks_exact(4).zip(xb[..body].chunks_exact(4));
+    for ((a, b), (u, v)) in pixels.zip(wa[..body].chunks_exact(4).zip(wb[..body].chunks_exact(4))) {
+        let (a, b, u, v) = (word(a), word(b), word(u), word(v));
+        let (u02, u13) = (sxtb16(u), sxtb16_ror8(u));
+        let (a02, a13) = (sxtb16(a), sxtb16_ror8(a));
+        aa = smlad(a13, u13, smlad(a02, u02, aa));
+        let (b02, b13) = (sxtb16(b), sxtb16_ror8(b));
+        ba = smlad(b13, u13, smlad(b02, u02, ba));
+        let (v02, v13) = (sxtb16(v), sxtb16_ror8(v));
+        ab = smlad(a13, v13, smlad(a02, v02, ab));
+        bb = smlad(b13, v13, smlad(b02, v02, bb));
+    }
+    let tail = |x: &[i8], w: &[i8]| dot_i8_portable(&x[body..n], &w[body..n]);
+    [
+        aa.wrapping_add(tail(xa, wa)),
+        ab.wrapping_add(tail(xa, wb)),
+        ba.wrapping_add(tail(xb, wa)),
+        bb.wrapping_add(tail(xb, wb)),
+    ]
+}
+
+/// Four lanes at once: `acc[k] + x[k] · w[k]` for the four bytes of the
+/// words `x` and `w` (the depthwise kernel's step over four channels).
+#[inline(always)]
+pub fn mac4_i8(acc: [i32; 4], x: u32, w: u32) -> [i32; 4] {
+    let (x02, w02) = (sxtb16(x), sxtb16(w));
+    let (x13, w13) = (sxtb16_ror8(x), sxtb16_ror8(w));
+    [smlabb(x02, w02, acc[0]), smlabb(x13, w13, acc[1]), smlatt(x02, w02, acc[2]), smlatt(x13, w13, acc[3])]
+}
+
+/// [`mac4_i8`] on four-byte slices (the first four bytes of each).
+#[inline(always)]
+pub fn mac4_i8_slices(acc: [i32; 4], x: &[i8], w: &[i8]) -> [i32; 4] {
+    mac4_i8(acc, word(x), word(w))
 }

@@ -64,10 +64,12 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
     }
+    // gemmlowp's `(ab + nudge) / 2³¹` (nudge 2³⁰, or 1 − 2³⁰ for a negative
+    // product; the division truncates) equals `(ab + 2³⁰) >> 31` (a floor):
+    // for ab < 0, trunc((ab + 1 − 2³⁰) / 2³¹) = ceil(…) = floor((ab + 2³⁰) / 2³¹).
+    // This is CMSIS-NN's form: a long multiply, an add and a shift.
     let ab = a as i64 * b as i64;
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // C++ integer division truncates toward zero, as Rust's does.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    ((ab + (1 << 30)) >> 31) as i32
 }
 
 /// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded half away from
