@@ -201,7 +201,7 @@ fn pooling_equals_reference() {
 /// buffer and zero points outside `i8` (the tap-by-tap paths).
 #[test]
 fn int8_layer_accumulators_equal_the_i64_sums() {
-    use ember_runtime::quant::int8_acc::{conv_acc, depthwise_acc};
+    use ember_runtime::quant::int8_acc::{conv_acc, conv_acc_with, depthwise_acc};
     use ember_runtime::spec::{Padding, Window2d};
     let mut r = rng(15);
     for case in 0..300 {
@@ -232,6 +232,9 @@ fn int8_layer_accumulators_equal_the_i64_sums() {
         let wc = i8s(&mut r, oc * g.kh * g.kw * c, case % 6 == 0);
         let mut got = vec![None; g.oh * g.ow * oc];
         conv_acc(&g, &wc, &kb, zp, &x, |i, ch, a| got[i] = Some((ch, a)));
+        let mut ext = vec![None; g.oh * g.ow * oc];
+        conv_acc_with(true, &g, &wc, &kb, zp, &x, |i, ch, a| ext[i] = Some((ch, a)));
+        assert_eq!(ext, got, "conv case {case}: the extended path");
         for (i, v) in got.iter().enumerate() {
             let (pix, ch) = (i / oc, i % oc);
             let want = kb[ch] as i64

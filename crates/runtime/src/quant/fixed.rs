@@ -90,8 +90,8 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 pub fn multiply_by_quantized_multiplier(x: i32, m: QuantizedMultiplier) -> i32 {
     let left = m.shift.clamp(0, 30);
     let right = (-m.shift).clamp(0, 31);
-    let shifted = (x as i64) << left;
-    let shifted = shifted.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+    // Factors below 1 (every int8 layer's in practice) skip the widened shift.
+    let shifted = if left == 0 { x } else { ((x as i64) << left).clamp(i32::MIN as i64, i32::MAX as i64) as i32 };
     rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, m.multiplier), right)
 }
 

@@ -7,11 +7,13 @@
 //! * [`conv_acc`]: two output pixels' windows are gathered (im2row, padded
 //!   taps holding the input zero point) into a stack buffer, then two
 //!   filters at a time run over both ([`dot2x2_i8`]): each word of input and
-//!   weights is loaded and sign-extended once for four dot products;
+//!   weights is loaded and sign-extended once for four dot products. With
+//!   the DSP extension the two windows are sign-extended once into 16-bit
+//!   lanes ([`extend_pair`]) and the loop is assembly ([`dot2x2_ext`]);
 //! * [`depthwise_acc`]: per output pixel, the in-bounds taps are listed once,
 //!   then four channels at a time accumulate over them ([`mac4_i8`]).
 
-use super::dot::{dot_i8, dot2x2_i8, dot4_i8, mac4_i8_slices};
+use super::dot::{dot_i8, dot2x2_ext, dot2x2_i8, dot4_i8, extend_pair, mac4_i8_slices};
 use crate::spec::Window2d;
 
 /// Bytes of the stack buffer holding two output pixels' windows (im2row):
@@ -101,7 +103,16 @@ fn gather(g: &Window2d, x: &[i8], zp: i8, p: usize, patch: &mut [i8]) {
 ///
 /// # Shapes
 /// `x`: `[g.h, g.w, g.c]`, `w`: `[C, g.kh, g.kw, g.c]` (checked by the caller).
-pub fn conv_acc(
+pub fn conv_acc(g: &Window2d, w: &[i8], kernel_bias: &[i32], zp: i32, x: &[i8], emit: impl FnMut(usize, usize, i32)) {
+    conv_acc_with(cfg!(ember_dsp), g, w, kernel_bias, zp, x, emit)
+}
+
+/// [`conv_acc`], choosing the path: `extended` sign-extends each pair of
+/// windows once ([`extend_pair`], [`dot2x2_ext`]: what Armv7E-M runs),
+/// otherwise the bytes go straight to [`dot2x2_i8`]. Both give the same
+/// integers (public so that tests can run either on the host).
+pub fn conv_acc_with(
+    extended: bool,
     g: &Window2d,
     w: &[i8],
     kernel_bias: &[i32],
@@ -116,6 +127,7 @@ pub fn conv_acc(
         _ => return conv_acc_taps(g, w, kernel_bias, zp, x, emit),
     };
     let mut buf = [0i8; PATCH];
+    let mut ext = [0u32; PATCH / 2];
     let (pa, rest) = buf.split_at_mut(k);
     let pb = &mut rest[..k];
     let filter = |ch: usize| &w[ch * k..(ch + 1) * k];
@@ -125,9 +137,18 @@ pub fn conv_acc(
         gather(g, x, zp8, p, pa);
         gather(g, x, zp8, p + 1, pb);
         let (ya, yb) = (p * oc, (p + 1) * oc);
+        let quads = if extended { extend_pair(pa, pb, &mut ext) } else { 0 };
+        let t = 4 * quads;
         let mut ch = 0;
         while ch + 2 <= oc {
-            let [aa, ab, ba, bb] = dot2x2_i8(pa, pb, filter(ch), filter(ch + 1));
+            let [aa, ab, ba, bb] = if extended {
+                let head = dot2x2_ext(&ext, &w[ch * k..(ch + 2) * k], k, quads);
+                let (f0, f1) = (filter(ch), filter(ch + 1));
+                let tail = dot2x2_i8(&pa[t..], &pb[t..], &f0[t..], &f1[t..]);
+                [0, 1, 2, 3].map(|i| head[i].wrapping_add(tail[i]))
+            } else {
+                dot2x2_i8(pa, pb, filter(ch), filter(ch + 1))
+            };
             let (b0, b1) = (kernel_bias[ch], kernel_bias[ch + 1]);
             emit(ya + ch, ch, b0.wrapping_add(aa));
             emit(ya + ch + 1, ch + 1, b1.wrapping_add(ab));
