@@ -136,3 +136,27 @@ fn quantize_dequantize_error_is_at_most_half_a_step() {
         }
     }
 }
+
+/// `quantize` against its definition, `saturate(round_ties_even(x / scale) +
+/// zp)` computed with std's rounding, on ties, near the fast path's bound
+/// (2²² in units of the scale) and far beyond it, with zero points inside and
+/// outside the `i8` range.
+#[test]
+fn quantize_equals_its_definition_on_ties_and_large_values() {
+    let mut r = rng(5);
+    let want = |x: f32, p: QuantParams| ((x / p.scale).round_ties_even() as i64 + p.zero_point as i64).clamp(-128, 127);
+    for case in 0..20_000 {
+        let scale = 2f32.powf(r.random_range(-12.0..3.0));
+        let zero_point =
+            if case % 50 == 0 { r.random_range(-5_000_000..5_000_000) } else { r.random_range(-128..=127) };
+        let p = QuantParams { scale, zero_point };
+        let units: f32 = match case % 4 {
+            0 => r.random_range(-200..200) as f32 + 0.5,
+            1 => r.random_range(-4_194_310.0..4_194_310.0),
+            2 => r.random_range(-1e9..1e9),
+            _ => r.random_range(-300.0..300.0),
+        };
+        let x = units * scale;
+        assert_eq!(quantize(x, p) as i64, want(x, p), "x {x} scale {scale} zp {zero_point}");
+    }
+}

@@ -194,3 +194,64 @@ fn pooling_equals_reference() {
     let g = Conv2dGeometry { in_h: 2, in_w: 2, in_c: 1, k_h: 3, k_w: 3, stride_h: 1, stride_w: 1, pads: [0; 4] };
     assert_eq!(max_pool_i8(&g, &[0; 4], &mut [0; 1]).unwrap_err(), Error::LayerShape, "window larger than input");
 }
+
+/// The accumulators of the int8 layers (`quant::int8_acc`) against naive
+/// `i64` sums, padded taps reading the zero point: every padding, stride and
+/// dilation, pixel and filter counts odd and even, windows beyond the im2row
+/// buffer and zero points outside `i8` (the tap-by-tap paths).
+#[test]
+fn int8_layer_accumulators_equal_the_i64_sums() {
+    use ember_runtime::quant::int8_acc::{conv_acc, conv_acc_with, depthwise_acc};
+    use ember_runtime::spec::{Padding, Window2d};
+    let mut r = rng(15);
+    for case in 0..300 {
+        let big = case % 25 == 0;
+        let (h, w, c) = (r.random_range(1..8), r.random_range(1..8), if big { 70 } else { r.random_range(1..10) });
+        let k = [r.random_range(1..4), r.random_range(1..4)];
+        let s = [r.random_range(1..3), r.random_range(1..3)];
+        let d = [r.random_range(1..3), r.random_range(1..3)];
+        let pad = if r.random() { Padding::Same } else { Padding::Valid };
+        let Some(g) = Window2d::general(h, w, c, k, s, d, pad) else { continue };
+        let oc = r.random_range(1..8);
+        let x = i8s(&mut r, h * w * c, case % 6 == 0);
+        let zp = if case % 17 == 0 { 300 } else { r.random_range(-128..=127) };
+        let kb = bias(&mut r, oc);
+        let naive = |pix: usize, tap: &dyn Fn(usize, usize, usize) -> i64| -> i64 {
+            let (oy, ox) = (pix / g.ow, pix % g.ow);
+            let mut acc = 0;
+            for ky in 0..g.kh {
+                for kx in 0..g.kw {
+                    let at = g.row(oy, ky).zip(g.col(ox, kx)).map(|(iy, ix)| (iy * g.w + ix) * g.c);
+                    acc += tap(ky, kx, at.map_or(usize::MAX, |a| a));
+                }
+            }
+            acc
+        };
+        let xv = |at: usize, ch: usize| if at == usize::MAX { zp as i64 } else { x[at + ch] as i64 };
+        // convolution: weights [oc, kh, kw, c]
+        let wc = i8s(&mut r, oc * g.kh * g.kw * c, case % 6 == 0);
+        let mut got = vec![None; g.oh * g.ow * oc];
+        conv_acc(&g, &wc, &kb, zp, &x, |i, ch, a| got[i] = Some((ch, a)));
+        let mut ext = vec![None; g.oh * g.ow * oc];
+        conv_acc_with(true, &g, &wc, &kb, zp, &x, |i, ch, a| ext[i] = Some((ch, a)));
+        assert_eq!(ext, got, "conv case {case}: the extended path");
+        for (i, v) in got.iter().enumerate() {
+            let (pix, ch) = (i / oc, i % oc);
+            let want = kb[ch] as i64
+                + naive(pix, &|ky, kx, at| {
+                    (0..c).map(|j| xv(at, j) * wc[((ch * g.kh + ky) * g.kw + kx) * c + j] as i64).sum()
+                });
+            assert_eq!(*v, Some((ch, want as i32)), "conv case {case}: {g:?} -> {oc}, output {i}");
+        }
+        // depthwise: weights [kh, kw, c], one output channel per input channel
+        let wd = i8s(&mut r, g.kh * g.kw * c, case % 6 == 0);
+        let kb = bias(&mut r, c);
+        let mut got = vec![None; g.oh * g.ow * c];
+        depthwise_acc(&g, &wd, &kb, zp, &x, |i, ch, a| got[i] = Some((ch, a)));
+        for (i, v) in got.iter().enumerate() {
+            let (pix, ch) = (i / c, i % c);
+            let want = kb[ch] as i64 + naive(pix, &|ky, kx, at| xv(at, ch) * wd[(ky * g.kw + kx) * c + ch] as i64);
+            assert_eq!(*v, Some((ch, want as i32)), "depthwise case {case}: {g:?}, output {i}");
+        }
+    }
+}

@@ -64,10 +64,12 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
     }
+    // gemmlowp's `(ab + nudge) / 2³¹` (nudge 2³⁰, or 1 − 2³⁰ for a negative
+    // product; the division truncates) equals `(ab + 2³⁰) >> 31` (a floor):
+    // for ab < 0, trunc((ab + 1 − 2³⁰) / 2³¹) = ceil(…) = floor((ab + 2³⁰) / 2³¹).
+    // This is CMSIS-NN's form: a long multiply, an add and a shift.
     let ab = a as i64 * b as i64;
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // C++ integer division truncates toward zero, as Rust's does.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    ((ab + (1 << 30)) >> 31) as i32
 }
 
 /// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded half away from
@@ -88,8 +90,8 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 pub fn multiply_by_quantized_multiplier(x: i32, m: QuantizedMultiplier) -> i32 {
     let left = m.shift.clamp(0, 30);
     let right = (-m.shift).clamp(0, 31);
-    let shifted = (x as i64) << left;
-    let shifted = shifted.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+    // Factors below 1 (every int8 layer's in practice) skip the widened shift.
+    let shifted = if left == 0 { x } else { ((x as i64) << left).clamp(i32::MIN as i64, i32::MAX as i64) as i32 };
     rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, m.multiplier), right)
 }
 

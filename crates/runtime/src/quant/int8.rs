@@ -13,8 +13,8 @@
 //! s_w[c]`) and applies the function in f32.
 
 use super::OutputStage;
-use super::dot::{dot_i8, dot4_i8};
 use super::fixed::{QuantizedMultiplier, requantize};
+pub use super::int8_acc::{conv_acc, dense_acc, depthwise_acc};
 use super::linear::{QuantParams, dequantize, quantize_slice};
 use crate::spec::{Activation, Window2d};
 use crate::{Error, activation};
@@ -170,115 +170,4 @@ impl<'a> Int8Layer<'a> {
 #[inline]
 pub fn float_acc(acc: i32, s_in: f32, s_w: f32) -> f32 {
     acc as f32 * s_in * s_w
-}
-
-/// Dense accumulators: `emit(o, kernel_bias[o] + Σᵢ x[i] · w[o, i])`.
-///
-/// # Shapes
-/// `w`: `[kernel_bias.len(), inputs]`, `x`: `[inputs]` (checked by the caller).
-pub fn dense_acc(w: &[i8], kernel_bias: &[i32], inputs: usize, x: &[i8], mut emit: impl FnMut(usize, i32)) {
-    let n = inputs;
-    let rows = kernel_bias.len().min(w.len() / n.max(1));
-    let blocked = rows - rows % 4;
-    for o in (0..blocked).step_by(4) {
-        let r = |k: usize| &w[(o + k) * n..(o + k + 1) * n];
-        let acc = dot4_i8(x, [r(0), r(1), r(2), r(3)]);
-        for (k, a) in acc.into_iter().enumerate() {
-            emit(o + k, kernel_bias[o + k].wrapping_add(a));
-        }
-    }
-    for o in blocked..rows {
-        emit(o, kernel_bias[o].wrapping_add(dot_i8(x, &w[o * n..(o + 1) * n])));
-    }
-}
-
-/// `Σ w` in wrapping `i32`.
-#[inline]
-fn sum_i8(w: &[i8]) -> i32 {
-    w.iter().fold(0i32, |s, &v| s.wrapping_add(v as i32))
-}
-
-/// Convolution accumulators over HWC (any stride, dilation, padding):
-/// `emit(index, channel, kernel_bias[c] + Σ_taps x · w)` with padded taps
-/// reading the input zero point `zp`.
-///
-/// # Shapes
-/// `x`: `[g.h, g.w, g.c]`, `w`: `[C, g.kh, g.kw, g.c]` (checked by the caller).
-pub fn conv_acc(
-    g: &Window2d,
-    w: &[i8],
-    kernel_bias: &[i32],
-    zp: i32,
-    x: &[i8],
-    mut emit: impl FnMut(usize, usize, i32),
-) {
-    let oc = kernel_bias.len();
-    let (cell, row) = (g.c, g.kw * g.c);
-    let window = g.kh * row;
-    for p in 0..g.oh * g.ow {
-        let (oy, ox) = (p / g.ow, p % g.ow);
-        for (ch, &b) in kernel_bias.iter().enumerate() {
-            let wf = &w[ch * window..(ch + 1) * window];
-            let mut acc = b;
-            for ky in 0..g.kh {
-                let wr = &wf[ky * row..(ky + 1) * row];
-                let Some(iy) = g.row(oy, ky) else {
-                    acc = acc.wrapping_add(zp.wrapping_mul(sum_i8(wr)));
-                    continue;
-                };
-                if g.dw == 1 {
-                    let (kx0, kx1, ix0) = g.columns(ox);
-                    let at = (iy * g.w + ix0) * cell;
-                    acc = acc.wrapping_add(dot_i8(&x[at..at + (kx1 - kx0) * cell], &wr[kx0 * cell..kx1 * cell]));
-                    if kx0 > 0 || kx1 < g.kw {
-                        let pad = sum_i8(&wr[..kx0 * cell]).wrapping_add(sum_i8(&wr[kx1 * cell..]));
-                        acc = acc.wrapping_add(zp.wrapping_mul(pad));
-                    }
-                    continue;
-                }
-                for kx in 0..g.kw {
-                    let wc = &wr[kx * cell..(kx + 1) * cell];
-                    acc = acc.wrapping_add(match g.col(ox, kx) {
-                        Some(ix) => dot_i8(&x[(iy * g.w + ix) * cell..][..cell], wc),
-                        None => zp.wrapping_mul(sum_i8(wc)),
-                    });
-                }
-            }
-            emit(p * oc + ch, ch, acc);
-        }
-    }
-}
-
-/// Depthwise accumulators (multiplier 1): `emit(index, channel,
-/// kernel_bias[c] + Σ_taps x[·, c] · w[ky, kx, c])`, padded taps reading `zp`.
-///
-/// # Shapes
-/// `x`: `[g.h, g.w, g.c]`, `w`: `[g.kh, g.kw, g.c]` (checked by the caller).
-pub fn depthwise_acc(
-    g: &Window2d,
-    w: &[i8],
-    kernel_bias: &[i32],
-    zp: i32,
-    x: &[i8],
-    mut emit: impl FnMut(usize, usize, i32),
-) {
-    let c = g.c;
-    for p in 0..g.oh * g.ow {
-        let (oy, ox) = (p / g.ow, p % g.ow);
-        for (ch, &b) in kernel_bias.iter().enumerate().take(c) {
-            let mut acc = b;
-            for ky in 0..g.kh {
-                let iy = g.row(oy, ky);
-                for kx in 0..g.kw {
-                    let wv = w[(ky * g.kw + kx) * c + ch] as i32;
-                    let xv = match (iy, g.col(ox, kx)) {
-                        (Some(iy), Some(ix)) => x[(iy * g.w + ix) * c + ch] as i32,
-                        _ => zp,
-                    };
-                    acc = acc.wrapping_add(xv.wrapping_mul(wv));
-                }
-            }
-            emit(p * c + ch, ch, acc);
-        }
-    }
 }

@@ -17,7 +17,12 @@ pub fn quantize(x: f32, p: QuantParams) -> i8 {
     if x.is_nan() {
         return p.zero_point.clamp(-128, 127) as i8;
     }
-    let r = libm::roundevenf(x / p.scale);
+    let v = x / p.scale;
+    // Below 2^22 in magnitude, adding and subtracting 1.5 · 2^23 rounds to an
+    // integer, ties to even (the sum has unit spacing and the constant is
+    // even): the same value as `roundevenf`, in two instructions.
+    const MAGIC: f32 = 12_582_912.0;
+    let r = if v.abs() < 4_194_304.0 { (v + MAGIC) - MAGIC } else { libm::roundevenf(v) };
     // `as i32` saturates (and ±∞ saturate), so the sum cannot overflow i64.
     let v = r as i32 as i64 + p.zero_point as i64;
     v.clamp(-128, 127) as i8

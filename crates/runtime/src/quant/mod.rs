@@ -24,6 +24,7 @@
 //! * [`conv`]: 2-D convolution and depthwise convolution over HWC tensors;
 //! * [`pool`]: max and average pooling of int8 HWC tensors;
 //! * [`int8`]: int8 layers run from a version-2 blob's tensors (f32 in and out);
+//! * [`int8_acc`]: their accumulators (dense, im2row convolution, depthwise);
 //! * [`weights_only`]: int8 weights with per-row scales, f32 activations.
 
 pub mod conv;
@@ -31,6 +32,7 @@ pub mod dense;
 pub mod dot;
 pub mod fixed;
 pub mod int8;
+pub mod int8_acc;
 pub mod linear;
 pub mod pool;
 pub mod weights_only;
