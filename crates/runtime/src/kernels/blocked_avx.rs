@@ -26,8 +26,8 @@
 #![allow(unsafe_code)] // AVX intrinsics and in-bounds raw loads, each with a SAFETY note
 
 use core::arch::x86_64::{
-    __m128, _mm256_add_ps, _mm256_broadcast_ps, _mm256_loadu_ps, _mm256_loadu2_m128, _mm256_mul_ps,
-    _mm256_permute2f128_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+    _mm256_add_ps, _mm256_loadu_ps, _mm256_loadu2_m128, _mm256_mul_ps, _mm256_permute2f128_ps, _mm256_setzero_ps,
+    _mm256_storeu_ps,
 };
 
 /// Registers (row pairs) per pass.
@@ -103,8 +103,9 @@ fn block(w: &[f32], x: &[f32]) -> [f32; ROWS] {
     }
     // At most one group of four columns is left (n % 8 >= 4).
     for (j, xs) in xl.iter().enumerate().skip(2 * x8.len()) {
-        // SAFETY: `xs` is 4 floats (16 bytes, an unaligned `__m128` read).
-        let xv = unsafe { _mm256_broadcast_ps(&*xs.as_ptr().cast::<__m128>()) };
+        // SAFETY: `xs` is 4 floats (16 bytes), read unaligned (no reference
+        // to an `__m128` is made: `xs` need not be 16-byte aligned).
+        let xv = unsafe { _mm256_loadu2_m128(xs.as_ptr(), xs.as_ptr()) };
         for (q, a) in acc.iter_mut().enumerate() {
             // SAFETY: 4·j + 4 <= n, so the 4 floats at row r (< ROWS),
             // column 4·j lie inside `w` (ROWS·n floats, checked above).
