@@ -50,14 +50,11 @@
 //! OHW>`, Conv1d is `QConv1d<L, C, F, K, S, D, Pad, Act, OL>`, DepthwiseConv2d
 //! is `QDepthwise<H, W, C, KH, KW, SH, SW, DH, DW, Pad, Act, HW, OHW>`; in
 //! [`QuantMode::WeightsOnly`], Dense is `WoDense<IN, OUT, Act>`, Embedding is
-//! `WoEmbedding<VOCAB, DIM, T>`, and the recurrent cells are `Lstm<I, H>` etc.
-//! (the default `AnyWeights`: they bind f32 or weights-only weights). Other weights-only kinds have no typed
+//! `WoEmbedding<VOCAB, DIM, T>`, and the recurrent types are unchanged (they
+//! bind f32 or weights-only weights). Other weights-only kinds have no typed
 //! form yet (an error).
 //!
-//! with `Cell` = `SimpleRnn<I, H, F32Weights>`, `Lstm<I, H, F32Weights>` or
-//! `Gru<I, H, F32Weights>` (the cell binds f32 weights only, so a firmware
-//! links no int8 code; a weights-only layer names `Lstm<I, H>` etc., whose
-//! default `AnyWeights` binds either), `Ret` = `Last` or
+//! with `Cell` = `SimpleRnn<I, H>`, `Lstm<I, H>` or `Gru<I, H>`, `Ret` = `Last` or
 //! `Sequences`, `O = 2 * H`, `Pad` = `Same` or `Valid`. A sequence sample
 //! `[seq_len, features]` (time-major, row-major) is the column-major
 //! `SMatrix<features, seq_len>`: one column per step. An image sample
@@ -92,7 +89,7 @@ impl Model {
             let mode = self.quant.as_ref().and_then(|q| q.layers.get(i)).map_or(QuantMode::Float, |q| q.mode);
             types.push(match mode {
                 QuantMode::Float => layer_type(i, l, dims)?,
-                _ => quant::quant_type(i, l, mode)?,
+                _ => quant::quant_type(i, l, mode, dims)?,
             });
             if !matches!(l, LayerSpec::Dropout { .. }) {
                 dims = l.output_dims();
@@ -160,26 +157,6 @@ impl Model {
 
 /// The runtime type of one layer whose input has per-sample shape `input`,
 /// e.g. `ember_runtime::Dense<784, 128, ember_runtime::Relu>`.
-/// The type of a recurrent layer: its cell binds f32 weights only
-/// (`F32Weights`: no int8 code in a firmware) or, for a weights-only layer,
-/// either kind (the default `AnyWeights`).
-fn recurrent_type(layer: &LayerSpec, f32_only: bool) -> String {
-    let d = layer.recurrent().expect("a recurrent layer has recurrent dims");
-    let kind = match layer {
-        LayerSpec::Lstm { .. } => "Lstm",
-        LayerSpec::Gru { .. } => "Gru",
-        _ => "SimpleRnn",
-    };
-    let weights = if f32_only { format!(", {RT}::F32Weights") } else { String::new() };
-    let cell = format!("{RT}::{kind}<{}, {}{weights}>", d.inputs, d.units);
-    let ret = if d.return_sequences { "Sequences" } else { "Last" };
-    if d.dirs == 2 {
-        format!("{RT}::Bidirectional<{cell}, {}, {RT}::{ret}, {}>", d.seq_len, d.step_out())
-    } else {
-        format!("{RT}::Recurrent<{cell}, {}, {RT}::{ret}>", d.seq_len)
-    }
-}
-
 fn layer_type(i: usize, layer: &LayerSpec, input: Dims) -> Result<String, ExportError> {
     Ok(match *layer {
         LayerSpec::Dense { inputs, units, activation } => {
@@ -194,7 +171,21 @@ fn layer_type(i: usize, layer: &LayerSpec, input: Dims) -> Result<String, Export
             let (r, c) = matrix(input);
             format!("{RT}::Dropout<{r}, {c}>")
         }
-        LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => recurrent_type(layer, true),
+        LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. } => {
+            let d = layer.recurrent().expect("a recurrent layer has recurrent dims");
+            let kind = match layer {
+                LayerSpec::Lstm { .. } => "Lstm",
+                LayerSpec::Gru { .. } => "Gru",
+                _ => "SimpleRnn",
+            };
+            let cell = format!("{RT}::{kind}<{}, {}>", d.inputs, d.units);
+            let ret = if d.return_sequences { "Sequences" } else { "Last" };
+            if d.dirs == 2 {
+                format!("{RT}::Bidirectional<{cell}, {}, {RT}::{ret}, {}>", d.seq_len, d.step_out())
+            } else {
+                format!("{RT}::Recurrent<{cell}, {}, {RT}::{ret}>", d.seq_len)
+            }
+        }
         LayerSpec::Conv2d { height, width, channels, filters, kernel_h, kernel_w, padding, activation } => {
             let (hw, ohw) = pixels(i, layer)?;
             format!(

@@ -10,8 +10,8 @@
 use ember_export::{AlignedBytes, Model};
 use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, Padding, ValueKind};
 use ember_runtime::{
-    BatchNorm, Blob, Chain, Conv2d, Dense, Error, F32Weights, Forward, MaxPool2d, Relu, SMatrix, SVector, Same,
-    Sigmoid, Softmax, Tanh, TypedModel as _, Upsample2d, Valid, dynamic,
+    BatchNorm, Blob, Chain, Conv2d, Dense, Error, Forward, MaxPool2d, Relu, SMatrix, SVector, Same, Sigmoid, Softmax,
+    Tanh, TypedModel as _, Upsample2d, Valid, dynamic,
 };
 
 /// `|a - b| <= F32_PARITY * (1 + |reference|)`.
@@ -130,9 +130,9 @@ fn sequence_model() -> Model {
 fn sequence_model_type_text() {
     let src = sequence_model().to_rust("seq.emb").unwrap();
     let want = "pub type Seq = ember_runtime::Chain<ember_runtime::Embedding<20, 4, 6>, \
-                ember_runtime::Chain<ember_runtime::Bidirectional<ember_runtime::Lstm<4, 3, ember_runtime::F32Weights>, 6, ember_runtime::Sequences, 6>, \
+                ember_runtime::Chain<ember_runtime::Bidirectional<ember_runtime::Lstm<4, 3>, 6, ember_runtime::Sequences, 6>, \
                 ember_runtime::Chain<ember_runtime::Dropout<6, 6>, \
-                ember_runtime::Chain<ember_runtime::Recurrent<ember_runtime::SimpleRnn<6, 5, ember_runtime::F32Weights>, 6, ember_runtime::Last>, \
+                ember_runtime::Chain<ember_runtime::Recurrent<ember_runtime::SimpleRnn<6, 5>, 6, ember_runtime::Last>, \
                 ember_runtime::Dense<5, 2, ember_runtime::Softmax>>>>>;\n";
     assert!(src.contains(want), "{src}");
     for line in [
@@ -309,11 +309,8 @@ fn gru_model() -> Model {
 type GruHand = Chain<
     ember_runtime::Embedding<20, 4, 6>,
     Chain<
-        ember_runtime::Bidirectional<ember_runtime::Gru<4, 3, F32Weights>, 6, ember_runtime::Sequences, 6>,
-        Chain<
-            ember_runtime::Recurrent<ember_runtime::Gru<6, 5, F32Weights>, 6, ember_runtime::Last>,
-            Dense<5, 2, Softmax>,
-        >,
+        ember_runtime::Bidirectional<ember_runtime::Gru<4, 3>, 6, ember_runtime::Sequences, 6>,
+        Chain<ember_runtime::Recurrent<ember_runtime::Gru<6, 5>, 6, ember_runtime::Last>, Dense<5, 2, Softmax>>,
     >,
 >;
 
@@ -322,8 +319,8 @@ fn gru_model_type_text_loads_the_blob_and_runs_as_the_interpreter() {
     let m = gru_model();
     let src = m.to_rust("gru_seq.emb").unwrap();
     let want = "pub type GruSeq = ember_runtime::Chain<ember_runtime::Embedding<20, 4, 6>, \
-                ember_runtime::Chain<ember_runtime::Bidirectional<ember_runtime::Gru<4, 3, ember_runtime::F32Weights>, 6, ember_runtime::Sequences, 6>, \
-                ember_runtime::Chain<ember_runtime::Recurrent<ember_runtime::Gru<6, 5, ember_runtime::F32Weights>, 6, ember_runtime::Last>, \
+                ember_runtime::Chain<ember_runtime::Bidirectional<ember_runtime::Gru<4, 3>, 6, ember_runtime::Sequences, 6>, \
+                ember_runtime::Chain<ember_runtime::Recurrent<ember_runtime::Gru<6, 5>, 6, ember_runtime::Last>, \
                 ember_runtime::Dense<5, 2, ember_runtime::Softmax>>>>;\n";
     assert!(src.contains(want), "{src}");
     let bytes = AlignedBytes::new(&m.to_blob().unwrap());

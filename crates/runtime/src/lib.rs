@@ -42,15 +42,14 @@ pub use activation::{Act, Linear, Relu, Sigmoid, Softmax, Tanh};
 pub use error::Error;
 pub use format::{Blob, Header};
 pub use layers::{
-    AnyWeights, BatchNorm, BatchNormView, Bidirectional, BidirectionalView, CellState, Conv2d, Conv2dView, Dense,
-    DenseView, Dropout, Embedding, EmbeddingView, EntityDot, EntityDotView, F32Weights, Flatten, Gru, Last, Lstm,
-    MaxPool2d, MaxPool2dView, Pad, Recurrent, RecurrentView, Same, Sequences, SimpleRnn, Upsample2d, Upsample2dView,
-    Valid,
-};
-pub use layers::{
     AveragePool1d, AveragePool1dView, AveragePool2d, AveragePool2dView, Conv1d, Conv1dView, Conv2dStrided,
     Conv2dStridedView, DepthwiseConv2d, DepthwiseConv2dView, GlobalAveragePool, GlobalAveragePoolView, MaxPool1d,
     MaxPool1dView,
+};
+pub use layers::{
+    BatchNorm, BatchNormView, Bidirectional, BidirectionalView, CellState, Conv2d, Conv2dView, Dense, DenseView,
+    Dropout, Embedding, EmbeddingView, EntityDot, EntityDotView, Flatten, Gru, Last, Lstm, MaxPool2d, MaxPool2dView,
+    Pad, Recurrent, RecurrentView, Same, Sequences, SimpleRnn, Upsample2d, Upsample2dView, Valid,
 };
 pub use layers::{
     QConv1d, QConv1dView, QConv2d, QConv2dView, QDense, QDenseView, QDepthwise, QDepthwiseView, WoDense, WoDenseView,

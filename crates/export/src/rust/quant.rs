@@ -1,13 +1,13 @@
 //! The generated types of quantized layers (see the module docs of `rust.rs`).
 
 use ember_runtime::qspec::QuantMode;
-use ember_runtime::spec::LayerSpec;
+use ember_runtime::spec::{Dims, LayerSpec};
 
-use super::{RT, activation_type, out_len, padding_type, pixels, recurrent_type};
+use super::{RT, activation_type, layer_type, out_len, padding_type, pixels};
 use crate::ExportError;
 
 /// The runtime type of a quantized layer (see the module docs).
-pub(super) fn quant_type(i: usize, layer: &LayerSpec, mode: QuantMode) -> Result<String, ExportError> {
+pub(super) fn quant_type(i: usize, layer: &LayerSpec, mode: QuantMode, dims: Dims) -> Result<String, ExportError> {
     let unsupported =
         || ExportError::Invalid(format!("layer {i} ({}): no typed runtime layer for {mode:?}", layer.kind_name()));
     let s2 = |v: [u32; 2]| format!("{}, {}", v[0], v[1]);
@@ -84,7 +84,7 @@ pub(super) fn quant_type(i: usize, layer: &LayerSpec, mode: QuantMode) -> Result
             format!("{RT}::WoEmbedding<{vocab}, {dim}, {seq_len}>")
         }
         (QuantMode::WeightsOnly, LayerSpec::SimpleRnn { .. } | LayerSpec::Lstm { .. } | LayerSpec::Gru { .. }) => {
-            recurrent_type(layer, false)
+            layer_type(i, layer, dims)?
         }
         _ => return Err(unsupported()),
     })

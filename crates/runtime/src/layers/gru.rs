@@ -5,7 +5,7 @@
 //! The streaming [`RecurrentView::step`](super::RecurrentView::step) feeds
 //! one step at a time; the GRU keeps `h` only (`CellState::c` stays zero).
 
-use super::recurrent::{AnyWeights, Cell, CellKind};
+use super::recurrent::{Cell, CellKind};
 use crate::spec::LayerSpec;
 
 /// Marker of the GRU cell.
@@ -20,4 +20,4 @@ impl CellKind for GruCell {
 }
 
 /// A GRU cell (ONNX `GRU`, `linear_before_reset = 1`, gates z, r, h).
-pub type Gru<const I: usize, const H: usize, W = AnyWeights> = Cell<GruCell, I, H, W>;
+pub type Gru<const I: usize, const H: usize> = Cell<GruCell, I, H>;

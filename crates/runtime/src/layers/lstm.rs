@@ -3,7 +3,7 @@
 //! [`Bidirectional`](super::Bidirectional) (see [`super::recurrent`]); its
 //! step is [`kernels::lstm_step`](crate::kernels::lstm_step).
 
-use super::recurrent::{AnyWeights, Cell, CellKind};
+use super::recurrent::{Cell, CellKind};
 use crate::spec::LayerSpec;
 
 /// Marker of the LSTM cell.
@@ -18,4 +18,4 @@ impl CellKind for LstmCell {
 }
 
 /// An LSTM cell (ONNX `LSTM`, gates i, o, f, c).
-pub type Lstm<const I: usize, const H: usize, W = AnyWeights> = Cell<LstmCell, I, H, W>;
+pub type Lstm<const I: usize, const H: usize> = Cell<LstmCell, I, H>;

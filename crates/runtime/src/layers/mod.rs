@@ -77,8 +77,8 @@ pub use quant_conv2d::{QConv2d, QConv2dView};
 pub use quant_dense::{QDense, QDenseView};
 pub use quant_depthwise::{QDepthwise, QDepthwiseView};
 pub use recurrent::{
-    AnyWeights, Bidirectional, BidirectionalView, Cell, CellKind, CellState, CellWeights, DirParams, DirShape,
-    F32Weights, Last, Recurrent, RecurrentView, Returns, Sequences, Weights,
+    Bidirectional, BidirectionalView, Cell, CellKind, CellState, DirParams, Last, Recurrent, RecurrentView, Returns,
+    Sequences,
 };
 pub use rnn::{SimpleRnn, TanhCell};
 pub use upsample2d::{Upsample2d, Upsample2dView};

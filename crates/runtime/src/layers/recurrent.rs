@@ -14,7 +14,7 @@ use core::marker::PhantomData;
 use nalgebra::{SMatrix, SVector};
 
 use crate::Error;
-use crate::format::{LayerCursor, LayerEntry};
+use crate::format::LayerCursor;
 use crate::kernels::{self, CellParams, GateParams};
 use crate::model::{Forward, Layer};
 use crate::qspec::QuantMode;
@@ -79,97 +79,9 @@ pub trait CellKind {
     fn matches(spec: &LayerSpec) -> bool;
 }
 
-/// A recurrent cell of kind `K` with `I` inputs and `H` units, binding the
-/// weights `W` allows: [`AnyWeights`] (the default: f32 or weights-only) or
-/// [`F32Weights`] (f32 only, so a firmware links no int8 code for it).
+/// A recurrent cell of kind `K` with `I` inputs and `H` units.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Cell<K, const I: usize, const H: usize, W = AnyWeights>(PhantomData<(K, W)>);
-
-/// Which weights a [`Cell`] binds, and the parameters of one direction it keeps.
-pub trait Weights {
-    /// One direction's parameters.
-    type Params<'a>: GateParams + Copy + core::fmt::Debug;
-    /// Direction `d` of a blob layer already checked against the type (`sizes`:
-    /// the element counts of `w`, `r`, `b` for every direction).
-    fn direction<'a>(entry: &LayerEntry<'_, 'a>, shape: DirShape, d: usize) -> Result<Self::Params<'a>, Error>;
-}
-
-/// A cell's shape as its weights need it.
-#[derive(Clone, Copy, Debug)]
-pub struct DirShape {
-    /// Gate blocks.
-    pub gates: usize,
-    /// Units per direction.
-    pub units: usize,
-    /// Features per step.
-    pub inputs: usize,
-    /// Directions (1 or 2).
-    pub dirs: usize,
-}
-
-/// f32 weights ([`QuantMode::Float`]) or int8 weights with per-row scales
-/// ([`QuantMode::WeightsOnly`]), chosen by the blob ([`DirParams`]).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct AnyWeights;
-
-/// f32 weights only: a weights-only blob layer is [`Error::TensorType`] (as
-/// for [`super::Dense`]). What `ember export --rust` names for an f32 model.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct F32Weights;
-
-/// The f32 tensors of direction `d`.
-fn f32_direction<'a>(entry: &LayerEntry<'_, 'a>, s: DirShape, d: usize) -> Result<CellParams<'a>, Error> {
-    let gh = s.gates * s.units;
-    let (w, rw, b) = (entry.param_f32(0)?, entry.param_f32(1)?, entry.param_f32(2)?);
-    if [w.len(), rw.len(), b.len()] != [s.dirs * gh * s.inputs, s.dirs * gh * s.units, s.dirs * 2 * gh] {
-        return Err(Error::TensorShape);
-    }
-    CellParams::direction(w, rw, b, s.gates, s.units, s.inputs, d).ok_or(Error::TensorShape)
-}
-
-impl Weights for F32Weights {
-    type Params<'a> = CellParams<'a>;
-    fn direction<'a>(entry: &LayerEntry<'_, 'a>, shape: DirShape, d: usize) -> Result<CellParams<'a>, Error> {
-        f32_direction(entry, shape, d)
-    }
-}
-
-impl Weights for AnyWeights {
-    type Params<'a> = DirParams<'a>;
-    fn direction<'a>(entry: &LayerEntry<'_, 'a>, s: DirShape, d: usize) -> Result<DirParams<'a>, Error> {
-        match entry.mode() {
-            QuantMode::Float => f32_direction(entry, s, d).map(DirParams::F32),
-            QuantMode::WeightsOnly => {
-                let gh = s.gates * s.units;
-                let (w, ws, rw, rs, b) = (
-                    entry.param_i8(0)?,
-                    entry.param_f32(1)?,
-                    entry.param_i8(2)?,
-                    entry.param_f32(3)?,
-                    entry.param_f32(4)?,
-                );
-                let sizes = [s.dirs * gh * s.inputs, s.dirs * gh * s.units, s.dirs * 2 * gh];
-                if [w.len(), rw.len(), b.len()] != sizes || ws.len() != s.dirs * gh || rs.len() != s.dirs * gh {
-                    return Err(Error::TensorShape);
-                }
-                QCellParams::direction(w, ws, rw, rs, b, s.gates, s.units, s.inputs, d)
-                    .map(DirParams::I8)
-                    .ok_or(Error::TensorShape)
-            }
-            QuantMode::Int8 => Err(Error::LayerKind),
-        }
-    }
-}
-
-/// The weights a cell type binds (implemented by [`Cell`]).
-pub trait CellWeights {
-    /// One direction's parameters ([`Weights::Params`]).
-    type Params<'a>: GateParams + Copy + core::fmt::Debug;
-}
-
-impl<K, const I: usize, const H: usize, W: Weights> CellWeights for Cell<K, I, H, W> {
-    type Params<'a> = W::Params<'a>;
-}
+pub struct Cell<K, const I: usize, const H: usize>(PhantomData<K>);
 
 /// Return the last state only.
 #[derive(Clone, Copy, Debug, Default)]
@@ -217,27 +129,27 @@ impl<const H: usize> Default for CellState<H> {
 
 /// A [`Recurrent`] layer bound to its weights.
 #[derive(Clone, Copy, Debug)]
-pub struct RecurrentView<'a, C: CellWeights, const T: usize, R> {
-    params: C::Params<'a>,
+pub struct RecurrentView<'a, C, const T: usize, R> {
+    params: DirParams<'a>,
     _m: PhantomData<(C, R)>,
 }
 
 /// A [`Bidirectional`] layer bound to its weights.
 #[derive(Clone, Copy, Debug)]
-pub struct BidirectionalView<'a, C: CellWeights, const T: usize, R, const O: usize> {
-    forward: C::Params<'a>,
-    backward: C::Params<'a>,
+pub struct BidirectionalView<'a, C, const T: usize, R, const O: usize> {
+    forward: DirParams<'a>,
+    backward: DirParams<'a>,
     _m: PhantomData<(C, R)>,
 }
 
 /// Checks a blob layer against the type and returns its parameters per direction.
-fn bind_dirs<'a, K: CellKind, R: Returns, W: Weights>(
+fn bind_dirs<'a, K: CellKind, R: Returns>(
     cursor: &mut LayerCursor<'_, 'a>,
     inputs: usize,
     units: usize,
     seq_len: usize,
     dirs: usize,
-) -> Result<[Option<W::Params<'a>>; 2], Error> {
+) -> Result<[Option<DirParams<'a>>; 2], Error> {
     let entry = cursor.next_layer()?;
     if !K::matches(&entry.spec) {
         return Err(Error::LayerKind);
@@ -246,14 +158,34 @@ fn bind_dirs<'a, K: CellKind, R: Returns, W: Weights>(
     if (r.inputs, r.units, r.seq_len, r.return_sequences, r.dirs) != (inputs, units, seq_len, R::SEQUENCES, dirs) {
         return Err(Error::LayerShape);
     }
-    let shape = DirShape { gates: K::GATES, units, inputs, dirs };
-    let forward = W::direction(&entry, shape, 0)?;
-    Ok([Some(forward), if dirs == 2 { Some(W::direction(&entry, shape, 1)?) } else { None }])
+    let gh = K::GATES * units;
+    let sizes = [dirs * gh * inputs, dirs * gh * units, dirs * 2 * gh];
+    let dir = |d| match entry.mode() {
+        QuantMode::Float => {
+            let (w, rw, b) = (entry.param_f32(0)?, entry.param_f32(1)?, entry.param_f32(2)?);
+            if [w.len(), rw.len(), b.len()] != sizes {
+                return Err(Error::TensorShape);
+            }
+            CellParams::direction(w, rw, b, K::GATES, units, inputs, d).map(DirParams::F32).ok_or(Error::TensorShape)
+        }
+        QuantMode::WeightsOnly => {
+            let (w, ws, rw, rs, b) =
+                (entry.param_i8(0)?, entry.param_f32(1)?, entry.param_i8(2)?, entry.param_f32(3)?, entry.param_f32(4)?);
+            if [w.len(), rw.len(), b.len()] != sizes || ws.len() != dirs * gh || rs.len() != dirs * gh {
+                return Err(Error::TensorShape);
+            }
+            QCellParams::direction(w, ws, rw, rs, b, K::GATES, units, inputs, d)
+                .map(DirParams::I8)
+                .ok_or(Error::TensorShape)
+        }
+        QuantMode::Int8 => Err(Error::LayerKind),
+    };
+    Ok([Some(dir(0)?), if dirs == 2 { Some(dir(1)?) } else { None }])
 }
 
 /// One step of the cell `K` with `H` units.
 #[inline]
-fn step<K: CellKind, const H: usize>(p: &impl GateParams, x: &[f32], s: &mut CellState<H>) {
+fn step<K: CellKind, const H: usize>(p: &DirParams<'_>, x: &[f32], s: &mut CellState<H>) {
     let mut z = [[0.0f32; H]; 4];
     let z = &mut z.as_flattened_mut()[..K::GATES * H];
     match K::GATES {
@@ -265,7 +197,7 @@ fn step<K: CellKind, const H: usize>(p: &impl GateParams, x: &[f32], s: &mut Cel
 
 /// Runs one direction over `x` (`[T, I]`) from zero states, calling `emit(t, h_t)`.
 fn run<K: CellKind, const H: usize>(
-    p: &impl GateParams,
+    p: &DirParams<'_>,
     x: &[f32],
     inputs: usize,
     reverse: bool,
@@ -277,9 +209,7 @@ fn run<K: CellKind, const H: usize>(
     kernels::run_direction(K::GATES, p, x, inputs, reverse, s.h.as_mut_slice(), s.c.as_mut_slice(), z, emit);
 }
 
-impl<K: CellKind, const I: usize, const H: usize, W: Weights, const T: usize, R>
-    RecurrentView<'_, Cell<K, I, H, W>, T, R>
-{
+impl<K: CellKind, const I: usize, const H: usize, const T: usize, R> RecurrentView<'_, Cell<K, I, H>, T, R> {
     /// Streaming: feeds one step `x` and updates `state` (start from
     /// `CellState::default()`); returns the new hidden state.
     ///
@@ -298,23 +228,23 @@ const fn cell_scratch(h: usize) -> usize {
 
 macro_rules! recurrent_impls {
     ($ret:ty, $seq:literal, |$h:ident, $t:ident| $out:ty, |$o:ident, $tt:ident| $biout:ty) => {
-        impl<K: CellKind, const I: usize, const $h: usize, W: Weights, const $t: usize> Layer
-            for Recurrent<Cell<K, I, $h, W>, $t, $ret>
+        impl<K: CellKind, const I: usize, const $h: usize, const $t: usize> Layer
+            for Recurrent<Cell<K, I, $h>, $t, $ret>
         {
             type Input = SMatrix<f32, I, $t>;
             type Output = $out;
-            type Bound<'a> = RecurrentView<'a, Cell<K, I, $h, W>, $t, $ret>;
+            type Bound<'a> = RecurrentView<'a, Cell<K, I, $h>, $t, $ret>;
             const LAYERS: usize = 1;
             const PEAK_ACTIVATION_FLOATS: usize = I * $t + if $seq { $h * $t } else { $h } + cell_scratch($h);
 
             fn bind<'a>(cursor: &mut LayerCursor<'_, 'a>) -> Result<Self::Bound<'a>, Error> {
-                let [p, _] = bind_dirs::<K, $ret, W>(cursor, I, $h, $t, 1)?;
+                let [p, _] = bind_dirs::<K, $ret>(cursor, I, $h, $t, 1)?;
                 Ok(RecurrentView { params: p.ok_or(Error::TensorShape)?, _m: PhantomData })
             }
         }
 
-        impl<K: CellKind, const I: usize, const $h: usize, W: Weights, const $t: usize> Forward
-            for RecurrentView<'_, Cell<K, I, $h, W>, $t, $ret>
+        impl<K: CellKind, const I: usize, const $h: usize, const $t: usize> Forward
+            for RecurrentView<'_, Cell<K, I, $h>, $t, $ret>
         {
             type Input = SMatrix<f32, I, $t>;
             type Output = $out;
@@ -333,18 +263,18 @@ macro_rules! recurrent_impls {
             }
         }
 
-        impl<K: CellKind, const I: usize, const $h: usize, W: Weights, const $t: usize, const $o: usize> Layer
-            for Bidirectional<Cell<K, I, $h, W>, $t, $ret, $o>
+        impl<K: CellKind, const I: usize, const $h: usize, const $t: usize, const $o: usize> Layer
+            for Bidirectional<Cell<K, I, $h>, $t, $ret, $o>
         {
             type Input = SMatrix<f32, I, $t>;
             type Output = $biout;
-            type Bound<'a> = BidirectionalView<'a, Cell<K, I, $h, W>, $t, $ret, $o>;
+            type Bound<'a> = BidirectionalView<'a, Cell<K, I, $h>, $t, $ret, $o>;
             const LAYERS: usize = 1;
             const PEAK_ACTIVATION_FLOATS: usize = I * $t + if $seq { $o * $t } else { $o } + cell_scratch($h);
 
             fn bind<'a>(cursor: &mut LayerCursor<'_, 'a>) -> Result<Self::Bound<'a>, Error> {
                 const { assert!($o == 2 * $h, "Bidirectional<Cell<_, I, H>, T, R, O> needs O = 2 * H") };
-                let [f, b] = bind_dirs::<K, $ret, W>(cursor, I, $h, $t, 2)?;
+                let [f, b] = bind_dirs::<K, $ret>(cursor, I, $h, $t, 2)?;
                 Ok(BidirectionalView {
                     forward: f.ok_or(Error::TensorShape)?,
                     backward: b.ok_or(Error::TensorShape)?,
@@ -353,8 +283,8 @@ macro_rules! recurrent_impls {
             }
         }
 
-        impl<K: CellKind, const I: usize, const $h: usize, W: Weights, const $t: usize, const $o: usize> Forward
-            for BidirectionalView<'_, Cell<K, I, $h, W>, $t, $ret, $o>
+        impl<K: CellKind, const I: usize, const $h: usize, const $t: usize, const $o: usize> Forward
+            for BidirectionalView<'_, Cell<K, I, $h>, $t, $ret, $o>
         {
             type Input = SMatrix<f32, I, $t>;
             type Output = $biout;

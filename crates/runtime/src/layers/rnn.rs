@@ -2,7 +2,7 @@
 //! by [`Recurrent`](super::Recurrent) or [`Bidirectional`](super::Bidirectional)
 //! (see [`super::recurrent`]); its step is [`kernels::rnn_step`](crate::kernels::rnn_step).
 
-use super::recurrent::{AnyWeights, Cell, CellKind};
+use super::recurrent::{Cell, CellKind};
 use crate::spec::LayerSpec;
 
 /// Marker of the tanh Elman cell.
@@ -17,4 +17,4 @@ impl CellKind for TanhCell {
 }
 
 /// A tanh RNN cell (ONNX `RNN`): `h = tanh(W·x + R·h + Wb + Rb)`.
-pub type SimpleRnn<const I: usize, const H: usize, W = AnyWeights> = Cell<TanhCell, I, H, W>;
+pub type SimpleRnn<const I: usize, const H: usize> = Cell<TanhCell, I, H>;
