@@ -19,9 +19,11 @@ use crate::spec::{DType, Dims, IoSpec, LayerSpec, TokenizerSpec, ValueKind};
 /// The first four bytes of every blob.
 pub const MAGIC: [u8; 4] = *b"EMBR";
 mod cursor;
+mod decode;
 mod v2;
 
 pub use cursor::{LayerCursor, LayerEntry};
+pub use decode::decode_quant_table;
 
 /// Format version 1: f32 models (the exporter writes it for every model
 /// without quantization).
@@ -213,13 +215,9 @@ impl<'a> Blob<'a> {
             return Err(Error::Misaligned);
         }
         let header_end = PREAMBLE_LEN.checked_add(header_len).filter(|&e| e <= body).ok_or(Error::HeaderOutOfBounds)?;
-        let (mut header, mut rest) = postcard::take_from_bytes::<Header<'a>>(&bytes[PREAMBLE_LEN..header_end])
-            .map_err(|_| Error::HeaderDecode)?;
+        let (mut header, mut rest) = Header::decode(&bytes[PREAMBLE_LEN..header_end])?;
         if version == VERSION_QUANT {
-            let (quant, after) =
-                postcard::take_from_bytes::<Vec<LayerQuant, MAX_LAYERS>>(rest).map_err(|_| Error::HeaderDecode)?;
-            header.quant = quant;
-            rest = after;
+            (header.quant, rest) = decode_quant_table(rest)?;
         }
         if !rest.is_empty() {
             return Err(Error::HeaderTrailingBytes);

@@ -100,6 +100,11 @@ impl Dims {
         out.validate().ok().map(|_| out)
     }
 
+    /// The list exactly as decoded from a blob (not checked: see [`Dims::validate`]).
+    pub(crate) const fn from_raw(rank: u8, dims: [u32; MAX_RANK]) -> Self {
+        Dims { rank, dims }
+    }
+
     /// A one-dimensional list.
     pub fn d1(a: u32) -> Self {
         Dims { rank: 1, dims: [a, 0, 0, 0] }
