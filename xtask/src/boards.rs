@@ -1,5 +1,5 @@
-//! `cargo xtask boards`: builds both QEMU boards with the current model, runs
-//! them and prints their sizes, instructions per inference, per
+//! `cargo xtask boards`: builds every QEMU board with the current model, runs
+//! them and prints their sizes, activation RAM and peak stack, instructions per inference, per
 //! multiply-accumulate and per similarity query; then builds and runs each
 //! board's quiet firmware (results only, no formatting: feature `quiet`),
 //! checks that it computes the same bits, and prints its `.text` by owner
@@ -132,8 +132,19 @@ pub fn boards(args: &[String]) -> Result<()> {
 
 fn report(runs: &[Run]) {
     println!(
-        "\n{:<16} {:<22} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14} {:>12} {:>9}",
-        "board", "model", ".text", ".rodata", ".data", ".bss", "flash", "act. RAM", "instr/infer.", "MACs", "instr/MAC"
+        "\n{:<16} {:<22} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>11} {:>14} {:>12} {:>9}",
+        "board",
+        "model",
+        ".text",
+        ".rodata",
+        ".data",
+        ".bss",
+        "flash",
+        "act. RAM",
+        "peak stack",
+        "instr/infer.",
+        "MACs",
+        "instr/MAC"
     );
     for Run { board: b, name, run: r, macs, .. } in runs {
         let s = r.sizes;
@@ -145,7 +156,7 @@ fn report(runs: &[Run]) {
         };
         let macs = macs.map_or_else(|| "-".into(), |m| m.to_string());
         println!(
-            "{:<16} {:<22} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>14} {:>12} {:>9}",
+            "{:<16} {:<22} {:>8} {:>9} {:>6} {:>6} {:>9} {:>10} {:>11} {:>14} {:>12} {:>9}",
             b.name(),
             name,
             s.text,
@@ -154,6 +165,7 @@ fn report(runs: &[Run]) {
             s.bss,
             s.flash(),
             r.activation_bytes,
+            r.stack.peak,
             mean,
             macs,
             per_mac
@@ -163,6 +175,13 @@ fn report(runs: &[Run]) {
     println!();
     for Run { board: b, name, run: r, queries, .. } in runs {
         println!("{} {name}: per sample {:?}; counted with {}", b.name(), r.instructions, b.counter());
+        println!(
+            "{} {name}: peak stack {} of {} bytes (activations {} bytes)",
+            b.name(),
+            r.stack.peak,
+            r.stack.size,
+            r.activation_bytes
+        );
         for (k, t) in r.texts.iter().enumerate() {
             println!(
                 "{} {name}: text {k}: {} instructions to tokenize, {} for the inference",

@@ -6,7 +6,7 @@
 //!   `.ci/run` runs), including a build with the workspace's `rust-version`
 //!   toolchain (the MSRV); stops at the first failure unless `--keep-going`.
 //! * `msrv`: only the MSRV step of `test` (installs the toolchain if missing).
-//! * `boards [--model DIR] [--no-quiet]`: builds both QEMU boards with the
+//! * `boards [--model DIR] [--no-quiet]`: builds every QEMU board with the
 //!   current model, runs them and prints sizes, instructions per inference
 //!   and per multiply-accumulate; then (unless `--no-quiet`) the `.text` of
 //!   each board's quiet firmware by owner.
@@ -30,7 +30,7 @@ commands:
   msrv                cargo check --workspace --locked with the root Cargo.toml's rust-version toolchain (installed
                       if missing), into target/msrv
   boards [--model D] [--no-quiet]
-                      build and run both QEMU boards with the current model (or model.emb, model.rs, inputs.bin
+                      build and run every QEMU board with the current model (or model.emb, model.rs, inputs.bin
                       from folder D); print sizes, instructions per inference and per MAC, and (unless
                       --no-quiet) the .text of the quiet firmware (results only) by owner
   quickstart [ARGS]   setup (QEMU optional), then `cargo run --release -p ember-cli -- quickstart --out

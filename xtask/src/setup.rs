@@ -19,9 +19,15 @@ use anyhow::{Context, Result, bail};
 
 use crate::util::{self, has_program, output, run};
 
-/// Targets: the runtime's no_std builds and the two QEMU boards.
-pub const TARGETS: &[&str] =
-    &["thumbv7em-none-eabihf", "thumbv6m-none-eabi", "riscv32imc-unknown-none-elf", "riscv32imafc-unknown-none-elf"];
+/// Targets: the runtime's no_std builds and the QEMU boards (`thumbv6m` is
+/// also the Cortex-M0's, `thumbv8m.main-none-eabihf` the Cortex-M33's).
+pub const TARGETS: &[&str] = &[
+    "thumbv7em-none-eabihf",
+    "thumbv6m-none-eabi",
+    "riscv32imc-unknown-none-elf",
+    "riscv32imafc-unknown-none-elf",
+    "thumbv8m.main-none-eabihf",
+];
 /// The QEMU system emulators the boards run on.
 pub const QEMU_BINARIES: &[&str] = &["qemu-system-arm", "qemu-system-riscv32"];
 /// The Debian sources file whose `Suites:` line gets `bookworm-backports`.
@@ -52,10 +58,12 @@ pub struct Setup {
 pub fn setup(qemu: Qemu) -> Result<Setup> {
     let root = util::repo_root();
     let mut installed = Vec::new();
-    rust_parts(&mut installed).context(
-        "installing the Rust targets failed; by hand: rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi \
-         riscv32imc-unknown-none-elf riscv32imafc-unknown-none-elf && rustup component add llvm-tools",
-    )?;
+    rust_parts(&mut installed).with_context(|| {
+        format!(
+            "installing the Rust targets failed; by hand: rustup target add {} && rustup component add llvm-tools",
+            TARGETS.join(" ")
+        )
+    })?;
     let qemu = match install_qemu(&mut installed) {
         Ok(()) => Ok(()),
         Err(e) if qemu == Qemu::Optional => {

@@ -14,8 +14,14 @@
 //! similar <line> <row> <score f32 bits as 8 hex digits> <row> <score bits> ...
 //! similar_instret <line> <instructions for the whole query>
 //! ram_activation_bytes <M::ACTIVATION_BYTES>
+//! stack_peak_bytes <peak stack bytes> <stack region bytes>
 //! done
 //! ```
+//!
+//! The `stack_peak_bytes` line comes from [`run_with_stack`]: the board
+//! paints its stack before the model runs (`ember_board_stack`) and reports
+//! the high-water mark of the whole run, printing included; [`run`] leaves
+//! it out (for firmware that measures its stack some other way).
 //!
 //! The host (`ember_board_host`) compares the exact bits, ids and rows
 //! with its own runtime, tokenizer and search. The board supplies the output
@@ -281,8 +287,53 @@ impl<'a> Index<'a> {
     }
 }
 
+/// Binds `M` to `blob` ([`TypedModel::load`]) in a frame of its own:
+/// decoding the blob's header takes kilobytes of stack (its fixed-capacity
+/// lists of layers and tensors), which must not stay reserved in the
+/// caller's frame while the model runs.
+///
+/// # Errors
+/// As [`TypedModel::load`].
+#[inline(never)]
+pub fn load<M: TypedModel>(blob: &[u8]) -> Result<M::Bound<'_>, Error> {
+    M::load(blob)
+}
+
+/// Tokenizes every line of `texts` with the blob's tokenizer and runs
+/// `model` on it, printing `text_ids`, `text_out` and `text_instret` lines
+/// (in a frame of its own, like [`load`]: it parses the blob again).
+#[inline(never)]
+fn run_texts<'q, M>(
+    model: &M::Bound<'_>,
+    blob: &[u8],
+    texts: &[u8],
+    out: &mut impl Write,
+    instructions: &mut impl FnMut() -> u64,
+) -> Result<(), Failure<'q>>
+where
+    M: TypedModel,
+    M::Input: Sample,
+    M::Output: Sample,
+{
+    let parsed = Blob::parse(blob)?;
+    let tokenizer = Tokenizer::from_blob(&parsed)?;
+    let texts = core::str::from_utf8(texts).map_err(|_| Failure::TextNotUtf8)?;
+    for (k, line) in texts.lines().enumerate() {
+        let before = instructions();
+        let x = black_box(M::Input::from_values(tokenizer.padded(line)?.map(|id| id as f32))?);
+        let mid = instructions();
+        let y = black_box(model.forward(black_box(&x)));
+        let after = instructions();
+        print_sample(out, "text_ids", k, &x, false)?;
+        print_sample(out, "text_out", k, &y, true)?;
+        writeln!(out, "text_instret {k} {} {}", mid - before, after - mid)?;
+    }
+    Ok(())
+}
+
 /// Answers every line of `queries` (see the module docs), printing
 /// `similar` and `similar_instret` lines.
+#[inline(never)]
 fn run_queries<'q>(
     blob: &[u8],
     queries: &'q str,
@@ -341,14 +392,53 @@ pub fn run<'q, M>(
     texts: &[u8],
     queries: &'q [u8],
     out: &mut impl Write,
-    mut instructions: impl FnMut() -> u64,
+    instructions: impl FnMut() -> u64,
 ) -> Result<(), Failure<'q>>
 where
     M: TypedModel,
     M::Input: Sample,
     M::Output: Sample,
 {
-    let model = M::load(blob)?;
+    run_with_stack::<M>(blob, inputs, texts, queries, out, instructions, || None)
+}
+
+/// The stack a run used, as the board measured it (`ember_board_stack`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackUse {
+    /// The deepest the stack went, in bytes below its top.
+    pub peak: usize,
+    /// The size of the stack region in bytes.
+    pub size: usize,
+}
+
+/// Writes the `stack_peak_bytes` line of `stack`, if any.
+fn print_stack(out: &mut impl Write, stack: Option<StackUse>) -> fmt::Result {
+    match stack {
+        Some(s) => writeln!(out, "{} {} {}", protocol::TAG_STACK, s.peak, s.size),
+        None => Ok(()),
+    }
+}
+
+/// [`run`], then `stack_peak_bytes` from `stack` (called once, after
+/// everything else has run and been printed) before `done`.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with_stack<'q, M>(
+    blob: &[u8],
+    inputs: &[u8],
+    texts: &[u8],
+    queries: &'q [u8],
+    out: &mut impl Write,
+    mut instructions: impl FnMut() -> u64,
+    stack: impl FnOnce() -> Option<StackUse>,
+) -> Result<(), Failure<'q>>
+where
+    M: TypedModel,
+    M::Input: Sample,
+    M::Output: Sample,
+{
+    let model = load::<M>(blob)?;
     let f32_le = |b: &[u8]| f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     for (i, sample) in inputs.chunks_exact(4 * M::Input::LEN).enumerate() {
         let x = M::Input::from_values(sample.chunks_exact(4).map(f32_le))?;
@@ -359,25 +449,14 @@ where
         writeln!(out, "instret {i} {}", after - before)?;
     }
     if !texts.is_empty() {
-        let parsed = Blob::parse(blob)?;
-        let tokenizer = Tokenizer::from_blob(&parsed)?;
-        let texts = core::str::from_utf8(texts).map_err(|_| Failure::TextNotUtf8)?;
-        for (k, line) in texts.lines().enumerate() {
-            let before = instructions();
-            let x = black_box(M::Input::from_values(tokenizer.padded(line)?.map(|id| id as f32))?);
-            let mid = instructions();
-            let y = black_box(model.forward(black_box(&x)));
-            let after = instructions();
-            print_sample(out, "text_ids", k, &x, false)?;
-            print_sample(out, "text_out", k, &y, true)?;
-            writeln!(out, "text_instret {k} {} {}", mid - before, after - mid)?;
-        }
+        run_texts::<M>(&model, blob, texts, out, &mut instructions)?;
     }
     if !queries.is_empty() {
         let queries = core::str::from_utf8(queries).map_err(|_| Failure::QueriesNotUtf8)?;
         run_queries(blob, queries, out, &mut instructions)?;
     }
-    writeln!(out, "ram_activation_bytes {}", M::ACTIVATION_BYTES)?;
-    writeln!(out, "done")?;
+    writeln!(out, "{} {}", protocol::TAG_RAM, M::ACTIVATION_BYTES)?;
+    print_stack(out, stack())?;
+    writeln!(out, "{}", protocol::TAG_DONE)?;
     Ok(())
 }

@@ -48,6 +48,10 @@ pub const TAG_SIMILAR: &str = "similar";
 pub const TAG_SIMILAR_INSTRET: &str = "similar_instret";
 /// `ram_activation_bytes <bytes>`.
 pub const TAG_RAM: &str = "ram_activation_bytes";
+/// `stack_peak_bytes <peak bytes> <stack region bytes>`: the deepest the
+/// stack went during the whole run (painted before the model runs, see
+/// `ember_board_stack`), and the size of the stack region it may use.
+pub const TAG_STACK: &str = "stack_peak_bytes";
 /// `done`: the last line of a successful run.
 pub const TAG_DONE: &str = "done";
 

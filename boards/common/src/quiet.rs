@@ -11,6 +11,7 @@
 //! out <sample> <output f32 bits as 8 hex digits, space separated>
 //! instret <sample> <instructions for that inference>
 //! ram_activation_bytes <M::ACTIVATION_BYTES>
+//! stack_peak_bytes <peak stack bytes> <stack region bytes>   (run_with_stack only)
 //! done
 //! ```
 //!
@@ -22,8 +23,8 @@ use core::hint::black_box;
 
 use ember_runtime::{Forward, Sample, TypedModel};
 
-use crate::Failure;
-use crate::protocol::{TAG_DONE, TAG_INSTRET, TAG_OUT, TAG_RAM};
+use crate::protocol::{TAG_DONE, TAG_INSTRET, TAG_OUT, TAG_RAM, TAG_STACK};
+use crate::{Failure, StackUse};
 
 /// Writes `bytes`, ASCII digits and spaces built here.
 fn ascii(out: &mut impl Write, bytes: &[u8]) -> fmt::Result {
@@ -88,14 +89,34 @@ pub fn run<M>(
     blob: &[u8],
     inputs: &[u8],
     out: &mut impl Write,
-    mut instructions: impl FnMut() -> u64,
+    instructions: impl FnMut() -> u64,
 ) -> Result<(), Failure<'static>>
 where
     M: TypedModel,
     M::Input: Sample,
     M::Output: Sample,
 {
-    let model = M::load(blob)?;
+    run_with_stack::<M>(blob, inputs, out, instructions, || None)
+}
+
+/// [`run`], then `stack_peak_bytes` from `stack` (called once, after
+/// everything else has run and been printed) before `done`.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with_stack<M>(
+    blob: &[u8],
+    inputs: &[u8],
+    out: &mut impl Write,
+    mut instructions: impl FnMut() -> u64,
+    stack: impl FnOnce() -> Option<StackUse>,
+) -> Result<(), Failure<'static>>
+where
+    M: TypedModel,
+    M::Input: Sample,
+    M::Output: Sample,
+{
+    let model = crate::load::<M>(blob)?;
     let f32_le = |b: &[u8]| f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     for (i, sample) in inputs.chunks_exact(4 * M::Input::LEN).enumerate() {
         let x = M::Input::from_values(sample.chunks_exact(4).map(f32_le))?;
@@ -120,6 +141,14 @@ where
     out.write_str(" ")?;
     decimal(out, M::ACTIVATION_BYTES as u64)?;
     out.write_str("\n")?;
+    if let Some(s) = stack() {
+        out.write_str(TAG_STACK)?;
+        for v in [s.peak, s.size] {
+            out.write_str(" ")?;
+            decimal(out, v as u64)?;
+        }
+        out.write_str("\n")?;
+    }
     out.write_str(TAG_DONE)?;
     out.write_str("\n")?;
     Ok(())

@@ -41,17 +41,27 @@ pub enum Board {
     CortexM4,
     /// RV32IMAFC on QEMU's `virt`; counts instructions exactly with `minstret`.
     Riscv32,
+    /// Cortex-M0 without FPU (`f32` in soft float) on QEMU's `microbit`
+    /// (nRF51822; its SRAM raised to the RP2040's 264 KiB, see
+    /// `boards/qemu-cortex-m0/memory.x`); counts instructions with SysTick
+    /// at 16 MHz (62.5 instructions per tick).
+    CortexM0,
+    /// Cortex-M33 with FPU, in the secure state, on QEMU's `mps2-an505`;
+    /// counts instructions with SysTick at 20 MHz (50 instructions per tick).
+    CortexM33,
 }
 
 impl Board {
     /// Every board.
-    pub const ALL: [Board; 2] = [Board::CortexM4, Board::Riscv32];
+    pub const ALL: [Board; 4] = [Board::CortexM4, Board::Riscv32, Board::CortexM0, Board::CortexM33];
 
     /// The board's name, which is also its folder under `boards/`.
     pub fn name(self) -> &'static str {
         match self {
             Board::CortexM4 => "qemu-cortex-m4",
             Board::Riscv32 => "qemu-riscv32",
+            Board::CortexM0 => "qemu-cortex-m0",
+            Board::CortexM33 => "qemu-cortex-m33",
         }
     }
 
@@ -65,13 +75,15 @@ impl Board {
         match self {
             Board::CortexM4 => "thumbv7em-none-eabihf",
             Board::Riscv32 => "riscv32imafc-unknown-none-elf",
+            Board::CortexM0 => "thumbv6m-none-eabi",
+            Board::CortexM33 => "thumbv8m.main-none-eabihf",
         }
     }
 
     /// The QEMU system emulator that runs it.
     pub fn qemu(self) -> &'static str {
         match self {
-            Board::CortexM4 => "qemu-system-arm",
+            Board::CortexM4 | Board::CortexM0 | Board::CortexM33 => "qemu-system-arm",
             Board::Riscv32 => "qemu-system-riscv32",
         }
     }
@@ -81,6 +93,8 @@ impl Board {
         match self {
             Board::CortexM4 => "ember-board-qemu-cortex-m4",
             Board::Riscv32 => "ember-board-qemu-riscv32",
+            Board::CortexM0 => "ember-board-qemu-cortex-m0",
+            Board::CortexM33 => "ember-board-qemu-cortex-m33",
         }
     }
 
@@ -89,6 +103,8 @@ impl Board {
         match self {
             Board::CortexM4 => "SysTick x 40 under -icount shift=0 (repeatable, +-40 instructions)",
             Board::Riscv32 => "minstret under -icount shift=0 (exact)",
+            Board::CortexM0 => "SysTick x 62.5 under -icount shift=0 (repeatable, rounded down, +-63 instructions)",
+            Board::CortexM33 => "SysTick x 50 under -icount shift=0 (repeatable, +-50 instructions)",
         }
     }
 

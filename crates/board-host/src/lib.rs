@@ -22,6 +22,7 @@
 //! similar <line> <row> <score f32 bits as hex> <row> <score bits> ...
 //! similar_instret <line> <instructions for the whole query>
 //! ram_activation_bytes <bytes>
+//! stack_peak_bytes <peak stack bytes> <stack region bytes>
 //! done
 //! ```
 //!
@@ -55,6 +56,7 @@ use std::time::Duration;
 pub use board::{
     Board, CHECKOUT_ENV, board_available, board_cargo, checkout_available, qemu_available, repo_root, set_model_env,
 };
+pub use ember_board_common::StackUse;
 pub use ember_board_common::protocol;
 pub use ember_board_common::protocol::query_terms;
 pub use error::{BoardError, Protocol, Result};
@@ -85,6 +87,9 @@ pub struct BoardRun {
     pub instructions: Vec<u64>,
     /// The model type's `ACTIVATION_BYTES` (activation RAM known at compile time).
     pub activation_bytes: usize,
+    /// The stack the whole run used (painted before the model ran, see
+    /// `ember_board_stack`): its peak and the size of the stack region.
+    pub stack: StackUse,
     /// Section sizes of the firmware.
     pub sizes: Sizes,
     /// The firmware that ran.

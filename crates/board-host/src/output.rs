@@ -2,9 +2,10 @@
 //! `ember_board_common::protocol`) and checking its query answers against
 //! the host's.
 
+use ember_board_common::StackUse;
 use ember_board_common::protocol::{
-    TAG_DONE, TAG_INSTRET, TAG_OUT, TAG_RAM, TAG_SIMILAR, TAG_SIMILAR_INSTRET, TAG_TEXT_IDS, TAG_TEXT_INSTRET,
-    TAG_TEXT_OUT,
+    TAG_DONE, TAG_INSTRET, TAG_OUT, TAG_RAM, TAG_SIMILAR, TAG_SIMILAR_INSTRET, TAG_STACK, TAG_TEXT_IDS,
+    TAG_TEXT_INSTRET, TAG_TEXT_OUT,
 };
 
 use crate::error::{BoardError, Protocol, Result};
@@ -45,6 +46,8 @@ pub struct ParsedOutput {
     pub instructions: Vec<u64>,
     /// `ram_activation_bytes`.
     pub activation_bytes: usize,
+    /// `stack_peak_bytes`: the peak stack and the stack region's size.
+    pub stack: StackUse,
     /// One result per text line.
     pub texts: Vec<TextRun>,
     /// One answer per similarity query.
@@ -55,8 +58,10 @@ pub struct ParsedOutput {
 /// each an `out` line then an `instret` line, outputs of one length, then
 /// per text `text_ids`, `text_out` and `text_instret` lines, then per query
 /// a `similar` line (row and score pairs, at most [`QUERY_NEIGHBOURS`]) and
-/// a `similar_instret` line, then `ram_activation_bytes` and `done` as the
-/// last line. Anything else, including any `error:` line, is an error.
+/// a `similar_instret` line, then `ram_activation_bytes`,
+/// `stack_peak_bytes` (a peak below the region's size: a stack that reached
+/// the bottom of its region may have overflowed) and `done` as the last
+/// line. Anything else, including any `error:` line, is an error.
 ///
 /// # Errors
 /// A [`Protocol`] error naming the first line that breaks the protocol, or
@@ -68,6 +73,7 @@ pub fn parse_output(text: &str, samples: usize, n_texts: usize, n_queries: usize
     let mut outputs: Vec<Vec<f32>> = Vec::new();
     let mut instructions = Vec::new();
     let mut activation_bytes = None;
+    let mut stack = None;
     let mut texts: Vec<TextRun> = Vec::new();
     let mut queries: Vec<QueryRun> = Vec::new();
     // Whether the last query still waits for its `similar_instret` line.
@@ -167,6 +173,13 @@ pub fn parse_output(text: &str, samples: usize, n_texts: usize, n_queries: usize
                 open_query = false;
             }
             TAG_RAM => activation_bytes = Some(number("a byte count")? as usize),
+            TAG_STACK => {
+                let (peak, size) = (number("a byte count")? as usize, number("a byte count")? as usize);
+                if peak >= size {
+                    return Err(bad("the stack reached the bottom of its region (it may have overflowed)"));
+                }
+                stack = Some(StackUse { peak, size });
+            }
             TAG_DONE => done = true,
             _ => return Err(bad("unexpected line")),
         }
@@ -196,7 +209,10 @@ pub fn parse_output(text: &str, samples: usize, n_texts: usize, n_queries: usize
     let Some(activation_bytes) = activation_bytes else {
         return incomplete(format!("no `{TAG_RAM}` line"));
     };
-    Ok(ParsedOutput { outputs, instructions, activation_bytes, texts, queries })
+    let Some(stack) = stack else {
+        return incomplete(format!("no `{TAG_STACK}` line"));
+    };
+    Ok(ParsedOutput { outputs, instructions, activation_bytes, stack, texts, queries })
 }
 
 /// Checks every query answer of `run` against `host`'s answer to the same
@@ -234,7 +250,7 @@ mod tests {
     use crate::query_terms;
 
     const GOOD: &str = "out 0 3f800000 00000000\ninstret 0 1234\nout 1 bf800000 7f800000\ninstret 1 1230\n\
-                        ram_activation_bytes 3648\ndone\n";
+                        ram_activation_bytes 3648\nstack_peak_bytes 5000 16384\ndone\n";
 
     #[test]
     fn parses_what_the_firmware_prints() {
@@ -242,6 +258,7 @@ mod tests {
         assert_eq!(p.outputs, vec![vec![1.0, 0.0], vec![-1.0, f32::INFINITY]]);
         assert_eq!(p.instructions, vec![1234, 1230]);
         assert_eq!(p.activation_bytes, 3648);
+        assert_eq!(p.stack, StackUse { peak: 5000, size: 16384 });
     }
 
     #[test]
@@ -254,6 +271,10 @@ mod tests {
         assert!(parse_output(&format!("{GOOD}out 2 0\n"), 2, 0, 0).is_err());
         assert!(parse_output(&GOOD.replace("instret 0 1234\n", ""), 2, 0, 0).is_err());
         assert!(parse_output(&GOOD.replace("1234", "x"), 2, 0, 0).is_err());
+        assert!(parse_output(&GOOD.replace("stack_peak_bytes 5000 16384\n", ""), 2, 0, 0).is_err());
+        assert!(parse_output(&GOOD.replace("5000 16384", "5000"), 2, 0, 0).is_err());
+        let full = parse_output(&GOOD.replace("5000 16384", "16384 16384"), 2, 0, 0).unwrap_err();
+        assert!(format!("{full:#}").contains("overflowed"), "{full:#}");
         let texts = GOOD
             .replace("ram_activation", "text_ids 0 0 1 7\ntext_out 0 3f800000\ntext_instret 0 90 1234\nram_activation");
         let p = parse_output(&texts, 2, 1, 0).unwrap();

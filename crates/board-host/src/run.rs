@@ -11,8 +11,8 @@ use ember_board_common::protocol::{FILE_BLOB, FILE_INPUTS, FILE_MODEL_RS, FILE_Q
 
 use crate::error::{BoardError, Result, io};
 use crate::{
-    Board, BoardRun, CodeSizes, ParsedOutput, RUN_TIMEOUT, Sizes, Workload, board_cargo, measure_code, measure_sizes,
-    parse_output, set_model_env,
+    Board, BoardRun, CodeSizes, ParsedOutput, RUN_TIMEOUT, Sizes, StackUse, Workload, board_cargo, measure_code,
+    measure_sizes, parse_output, set_model_env,
 };
 
 /// Builds the board's firmware with the model in `work_dir`
@@ -166,6 +166,7 @@ pub fn run_board_workload(
         outputs: parsed.outputs,
         instructions: parsed.instructions,
         activation_bytes: parsed.activation_bytes,
+        stack: parsed.stack,
         sizes,
         elf,
         texts: parsed.texts,
@@ -196,6 +197,8 @@ pub struct QuietRun {
     pub outputs: Vec<Vec<f32>>,
     /// Instructions per inference, one per sample.
     pub instructions: Vec<u64>,
+    /// The stack the quiet firmware used (its peak and the region's size).
+    pub stack: StackUse,
     /// Section sizes of the quiet firmware.
     pub sizes: Sizes,
     /// Its `.text` by owner: what the runtime's code costs in flash.
@@ -218,6 +221,7 @@ pub fn run_board_quiet(board: Board, work_dir: &Path, samples: usize) -> Result<
     Ok(QuietRun {
         outputs: parsed.outputs,
         instructions: parsed.instructions,
+        stack: parsed.stack,
         sizes: measure_sizes(&elf)?,
         code: measure_code(&elf)?,
         elf,
