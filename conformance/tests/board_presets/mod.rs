@@ -18,6 +18,7 @@ use ember_train::train::{TrainOptions, train};
 
 use super::{SAMPLES, check_bits};
 
+pub mod cores;
 pub mod int8;
 pub mod quant;
 

@@ -119,7 +119,9 @@ where
     M::Output: Sample,
     for<'a> M::Bound<'a>: Forward<Input = M::Input, Output = M::Output>,
 {
-    let (blob, run) = run_on(board, &model, dir_name, &Workload { inputs: &x, texts: &[], queries: &[] })?;
+    let Some((blob, run)) = run_on(board, &model, dir_name, &Workload { inputs: &x, texts: &[], queries: &[] })? else {
+        return Ok(());
+    };
     let aligned = AlignedBytes::new(&blob);
     let typed = M::load(&aligned).context("host typed runtime rejects the blob")?;
     let parsed = Blob::parse(&aligned).map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -143,7 +145,7 @@ where
         );
     }
     println!("{dir_name}:");
-    print_run(board, &run, 0.0);
+    print_run(board, &run, 0.0)?;
     let per = run.instructions.iter().sum::<u64>() as f64 / run.instructions.len().max(1) as f64;
     println!("{}: {dir_name}: {macs} MACs, {:.2} instructions per MAC", board.name(), per / macs as f64);
     Ok(())
@@ -164,7 +166,9 @@ pub fn check_int8_preset(board: Board, model: &Model, x: &[f32], dir_name: &str)
 /// have the exact bits of the host interpreter on the same blob.
 pub fn check_quantized(board: Board, qm: &Model, x: &[f32], dir_name: &str) -> Result<()> {
     let n = qm.input.dims.elements();
-    let (blob, run) = run_on(board, qm, dir_name, &Workload { inputs: x, texts: &[], queries: &[] })?;
+    let Some((blob, run)) = run_on(board, qm, dir_name, &Workload { inputs: x, texts: &[], queries: &[] })? else {
+        return Ok(());
+    };
     let aligned = AlignedBytes::new(&blob);
     let parsed = Blob::parse(&aligned).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut scratch = vec![0.0; dynamic::scratch_len(&parsed)];
@@ -180,7 +184,7 @@ pub fn check_quantized(board: Board, qm: &Model, x: &[f32], dir_name: &str) -> R
         );
     }
     println!("{dir_name}:");
-    print_run(board, &run, 0.0);
+    print_run(board, &run, 0.0)?;
     Ok(())
 }
 
