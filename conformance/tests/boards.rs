@@ -194,18 +194,19 @@ fn inputs() -> Result<Vec<f32>> {
 /// Prints the run's sizes, activation RAM, peak stack and instruction
 /// counts, after checking its peak stack: above the activation bytes (the
 /// typed model's activations live on the stack) and below the stack region.
-fn print_run(board: Board, run: &BoardRun, max_diff: f32) -> Result<()> {
+fn print_run(board: Board, dir_name: &str, run: &BoardRun, max_diff: f32) -> Result<()> {
     let (peak, size) = (run.stack.peak, run.stack.size);
     ensure!(
         peak > run.activation_bytes && peak < size,
-        "{}: peak stack {peak} bytes should lie between the activation bytes {} and the stack region's {size} bytes",
+        "{} {dir_name}: peak stack {peak} bytes should lie between the activation bytes {} and the stack region's \
+         {size} bytes",
         board.name(),
         run.activation_bytes
     );
     let s = run.sizes;
     println!(
-        "{}: .text {} .rodata {} .data {} .bss {} (flash {}, static RAM {}), ACTIVATION_BYTES {} B, peak stack {peak} \
-         of {size} B",
+        "{} {dir_name}: .text {} .rodata {} .data {} .bss {} (flash {}, static RAM {}), ACTIVATION_BYTES {} B, peak \
+         stack {peak} of {size} B",
         board.name(),
         s.text,
         s.rodata,
@@ -216,7 +217,7 @@ fn print_run(board: Board, run: &BoardRun, max_diff: f32) -> Result<()> {
         run.activation_bytes
     );
     println!(
-        "{}: instructions per inference {:?} ({}); largest |board - host| {max_diff:e}",
+        "{} {dir_name}: instructions per inference {:?} ({}); largest |board - host| {max_diff:e}",
         board.name(),
         run.instructions,
         board.counter()
@@ -277,8 +278,7 @@ where
         run.activation_bytes,
         M::ACTIVATION_BYTES
     );
-    println!("{dir_name}:");
-    print_run(board, &run, max_diff)?;
+    print_run(board, dir_name, &run, max_diff)?;
     Ok(())
 }
 
@@ -386,7 +386,7 @@ where
         same_bits(&what, &t.output, want.as_slice())?;
     }
     ensure!(run.activation_bytes == M::ACTIVATION_BYTES, "activation bytes {}", run.activation_bytes);
-    print_run(board, &run, max_diff)?;
+    print_run(board, preset, &run, max_diff)?;
     let per_seq = run.instructions.iter().sum::<u64>() / run.instructions.len() as u64;
     println!(
         "{}: {preset} classifier {per_seq} instructions per sequence, {} per token",
@@ -594,7 +594,7 @@ where
     let names = Names::from_blob(&parsed, VOCAB_TENSOR)?;
     let rows = names.len();
     println!("{dir_name} ({rows} rows, outputs bit-identical to the host):");
-    print_run(board, &run, 0.0)?;
+    print_run(board, dir_name, &run, 0.0)?;
     for (q, answer) in queries.iter().zip(&run.queries) {
         let best: Vec<&str> = answer.neighbours.iter().take(3).filter_map(|n| names.get(n.0 as usize)).collect();
         println!(
@@ -822,8 +822,41 @@ where
         ensure!(got == want, "{} {dir_name} sample {i}: board {got:x?}, host {want:x?}", board.name());
     }
     ensure!(run.activation_bytes == M::ACTIVATION_BYTES, "activation bytes {}", run.activation_bytes);
-    println!("{dir_name}:");
-    print_run(board, &run, 0.0)?;
+    print_run(board, dir_name, &run, 0.0)?;
+    Ok(())
+}
+
+/// `Dense{1, units, Linear}` with seeded weights: its output vector, `4 ·
+/// units` bytes, lives on the stack while the firmware prints it.
+fn wide_dense(units: u32) -> Result<Model> {
+    let layers = vec![LayerSpec::Dense { inputs: 1, units, activation: Activation::Linear }];
+    let n = units as usize;
+    let values = vec![ember_conformance::uniform(&mut ember_conformance::rng(21), n, -1.0, 1.0), vec![0.5; n]];
+    let input = IoSpec { kind: ValueKind::F32, dims: Dims::d1(1), range: None };
+    Ok(Model::new(format!("dense_{units}"), input, layers, values)?)
+}
+
+/// The peak stack measures the stack: a model whose output is 16 kB larger
+/// (4096 instead of 16 values) must raise the firmware's peak by at least
+/// those 16 kB, and stay below the stack region.
+fn check_stack_grows(board: Board) -> Result<()> {
+    let x = [0.25f32, -1.0, 2.0, 0.0];
+    let mut peaks = Vec::new();
+    for units in [16u32, 4096] {
+        let work = Workload { inputs: &x, texts: &[], queries: &[] };
+        let Some((_, run)) = run_on(board, &wide_dense(units)?, &format!("stack_dense_{units}"), &work)? else {
+            bail!("{}: the stack check's models must run", board.name());
+        };
+        ensure!(run.outputs.iter().all(|o| o.len() == units as usize), "{} outputs", board.name());
+        print_run(board, &format!("stack_dense_{units}"), &run, 0.0)?;
+        peaks.push(run.stack.peak);
+    }
+    let grown = peaks[1].saturating_sub(peaks[0]);
+    ensure!(
+        grown >= 4 * (4096 - 16),
+        "{}: the peak stack grew by {grown} bytes ({peaks:?}) for 16320 more bytes of output",
+        board.name()
+    );
     Ok(())
 }
 
@@ -903,6 +936,11 @@ macro_rules! board_tests {
             #[test]
             fn quantized_models_match_host_interpreter_bit_for_bit() -> Result<()> {
                 board_presets::quant::check_all($board)
+            }
+
+            #[test]
+            fn peak_stack_grows_with_the_activations() -> Result<()> {
+                check_stack_grows($board)
             }
 
             #[test]

@@ -144,8 +144,7 @@ where
             board.name()
         );
     }
-    println!("{dir_name}:");
-    print_run(board, &run, 0.0)?;
+    print_run(board, dir_name, &run, 0.0)?;
     let per = run.instructions.iter().sum::<u64>() as f64 / run.instructions.len().max(1) as f64;
     println!("{}: {dir_name}: {macs} MACs, {:.2} instructions per MAC", board.name(), per / macs as f64);
     Ok(())
@@ -183,8 +182,7 @@ pub fn check_quantized(board: Board, qm: &Model, x: &[f32], dir_name: &str) -> R
             board.name()
         );
     }
-    println!("{dir_name}:");
-    print_run(board, &run, 0.0)?;
+    print_run(board, dir_name, &run, 0.0)?;
     Ok(())
 }
 
