@@ -14,6 +14,7 @@ pub mod blob;
 pub mod error;
 pub mod fsutil;
 pub mod model;
+pub mod import;
 pub mod onnx;
 pub mod quant;
 pub mod rust;
