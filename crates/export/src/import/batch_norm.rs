@@ -54,6 +54,7 @@ pub(crate) fn import(b: &mut Builder, node: &NodeProto) -> Result<(), ImportErro
     let dims = Dims::new(&d).ok_or_else(|| node_err(node, format!("sample {sample:?} has more than 4 dimensions")))?;
     let spec = LayerSpec::BatchNorm { dims, epsilon_bits: eps.to_bits() };
     let i = b.push(spec, vec![gamma, beta, mean, var], String::new());
-    b.steps[i] = format!("`{}` (BatchNormalization) → batchnorm_{i}: {c} channels", node_name(node));
+    *b.steps.last_mut().expect("a step was pushed") =
+        format!("`{}` (BatchNormalization) → batchnorm_{i}: {c} channels", node_name(node));
     Ok(())
 }

@@ -221,7 +221,7 @@ pub(crate) fn conv(b: &mut Builder, node: &NodeProto) -> Result<(), ImportError>
         _ => return Err(node_err(node, "only 1-D and 2-D convolutions")),
     };
     let i = b.push(spec, vec![weight, bias], String::new());
-    b.steps[i] = format!(
+    *b.steps.last_mut().expect("a step was pushed") = format!(
         "`{}` (Conv) → {}_{i}: {c}→{f} channels, kernel {:?}, strides {:?}, dilations {:?}, {} padding{}",
         node_name(node),
         spec.kind_name(),

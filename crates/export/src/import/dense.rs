@@ -64,7 +64,7 @@ pub(crate) fn matmul(b: &mut Builder, node: &NodeProto) -> Result<(), ImportErro
         };
         let weight: Vec<f32> = (0..n).flat_map(|u| (0..k).map(move |i| (u, i))).map(|(u, i)| wf[i * n + u]).collect();
         let i = b.push(spec, vec![weight, vec![0.0; n]], String::new());
-        b.steps[i] = format!(
+        *b.steps.last_mut().expect("a step was pushed") = format!(
             "`{}` (MatMul) → {}_{i}: the same {k}→{n} map at each of {t} steps (Conv1d, kernel 1)",
             node_name(node),
             spec.kind_name()
@@ -95,7 +95,8 @@ fn dense(
         (0..n).flat_map(|u| src.iter().map(move |&s| (u, s as usize))).map(|(u, s)| w(u, s)).collect();
     let spec = LayerSpec::Dense { inputs: k as u32, units: n as u32, activation: Activation::Linear };
     let i = b.push(spec, vec![weight, bias], String::new());
-    b.steps[i] = format!("`{}` ({}) → dense_{i}: Dense {k}→{n}", node_name(node), node.op_type);
+    *b.steps.last_mut().expect("a step was pushed") =
+        format!("`{}` ({}) → dense_{i}: Dense {k}→{n}", node_name(node), node.op_type);
     b.x.dims = vec![b.x.dims[0], n];
     b.x.src = identity(n);
     Ok(())

@@ -30,7 +30,8 @@ pub(crate) fn import(b: &mut Builder, node: &NodeProto) -> Result<(), ImportErro
     b.x.settle();
     let spec = LayerSpec::Embedding { vocab: vocab as u32, dim: dim as u32, seq_len: t as u32 };
     let i = b.push(spec, vec![table.f32s()], String::new());
-    b.steps[i] = format!("`{}` (Gather) → embedding_{i}: {vocab} rows of {dim}, {t} ids per sample", node_name(node));
+    *b.steps.last_mut().expect("a step was pushed") =
+        format!("`{}` (Gather) → embedding_{i}: {vocab} rows of {dim}, {t} ids per sample", node_name(node));
     let mut dims = vec![b.x.dims[0], t];
     dims.extend(&table.dims[1..]);
     b.x.dims = dims;

@@ -129,7 +129,8 @@ pub(crate) fn activation(b: &mut Builder, node: &NodeProto) -> Result<(), Import
         }
         let spec = LayerSpec::Dense { inputs: n as u32, units: n as u32, activation: act };
         let i = b.push(spec, vec![w, vec![0.0; n]], String::new());
-        b.steps[i] = format!("`{}` (Softmax) → dense_{i}: identity {n}→{n} with softmax", node_name(node));
+        *b.steps.last_mut().expect("a step was pushed") =
+            format!("`{}` (Softmax) → dense_{i}: identity {n}→{n} with softmax", node_name(node));
         b.fresh = None;
         b.act_slot = None;
         return Ok(());
@@ -158,7 +159,7 @@ pub(crate) fn activation(b: &mut Builder, node: &NodeProto) -> Result<(), Import
         activation: act,
     };
     let i = b.push(spec, vec![vec![1.0; n], vec![0.0; n]], String::new());
-    b.steps[i] = format!(
+    *b.steps.last_mut().expect("a step was pushed") = format!(
         "`{}` ({}) → depthwiseconv2d_{i}: 1x1, weight 1, bias 0, carrying the activation",
         node_name(node),
         node.op_type

@@ -90,7 +90,7 @@ pub(crate) fn pool(b: &mut Builder, node: &NodeProto) -> Result<(), ImportError>
     if max {
         b.act_slot = slot;
     }
-    b.steps[i] = format!(
+    *b.steps.last_mut().expect("a step was pushed") = format!(
         "`{}` ({}) → {}_{i}: kernel {k:?}, strides {s:?}, {} padding",
         node_name(node),
         node.op_type,

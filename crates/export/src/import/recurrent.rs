@@ -120,7 +120,7 @@ pub(crate) fn import(b: &mut Builder, node: &NodeProto, used: &[bool]) -> Result
         _ => LayerSpec::Gru { inputs: inputs as u32, units: u, seq_len: s, return_sequences: y, bidirectional },
     };
     let i = b.push(spec, vec![w.f32s(), r.f32s(), bias], String::new());
-    b.steps[i] = format!(
+    *b.steps.last_mut().expect("a step was pushed") = format!(
         "`{}` ({op}) → {}_{i}: {inputs}→{hidden} units, {t} steps, {dir}, {}",
         node_name(node),
         spec.kind_name(),

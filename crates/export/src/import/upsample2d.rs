@@ -69,7 +69,8 @@ pub(crate) fn import(b: &mut Builder, node: &NodeProto) -> Result<(), ImportErro
     let slot = b.act_slot;
     let i = b.push(spec, Vec::new(), String::new());
     b.act_slot = slot;
-    b.steps[i] = format!("`{}` ({}) → upsample2d_{i}: nearest, factor {fac}", node_name(node), node.op_type);
+    *b.steps.last_mut().expect("a step was pushed") =
+        format!("`{}` ({}) → upsample2d_{i}: nearest, factor {fac}", node_name(node), node.op_type);
     b.x.dims = vec![b.x.dims[0], c, h * fac, w * fac];
     b.x.src = channels_last(&b.x.dims[1..]);
     Ok(())
