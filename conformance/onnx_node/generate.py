@@ -25,7 +25,7 @@ from onnx import numpy_helper
 # The operators ember imports (crates/export/src/import); keep in sync with
 # conformance/onnx_node/allowlist.txt.
 SUPPORTED = {
-    "Gemm", "MatMul", "Add", "Relu", "Sigmoid", "Tanh", "Softmax", "Conv",
+    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax", "Conv",
     "MaxPool", "AveragePool", "GlobalAveragePool", "Resize", "Upsample",
     "BatchNormalization", "Gather", "Flatten", "Reshape", "Squeeze",
     "Unsqueeze", "Transpose", "RNN", "LSTM", "GRU",

@@ -17,7 +17,7 @@ pub enum ImportError {
     Decode(String),
     /// Nodes whose operators the runtime does not run (all of them).
     #[error(
-        "{} unsupported ONNX node{}: {} (ember imports Gemm, MatMul, Add, Conv, MaxPool, AveragePool, \
+        "{} unsupported ONNX node{}: {} (ember imports Gemm, MatMul, Add / Sub / Mul / Div by constants, Conv, MaxPool, AveragePool, \
          GlobalAveragePool, Resize, Upsample, BatchNormalization, Gather, RNN, LSTM, GRU, Relu, Sigmoid, \
          Tanh, Softmax and layout-only Flatten, Reshape, Squeeze, Unsqueeze, Transpose; see docs/IMPORT.md)",
         .0.len(),

@@ -6,7 +6,7 @@
 //! weight 1 and bias 0 carrying it (exact: `1 · x + 0 = x`), or, for
 //! `Softmax` over a vector of at most 512 values, an identity `Dense`.
 
-use ember_runtime::spec::{Activation, LayerSpec, Padding};
+use ember_runtime::spec::{Activation, Dims, LayerSpec, Padding};
 
 use super::ImportError;
 use super::attrs;
@@ -33,8 +33,15 @@ pub(crate) fn fold_scale_shift(b: &mut Builder, c_n: usize, st: impl Fn(usize) -
     if channels(&b.layers[i])? != c_n {
         return None;
     }
+    fold_into(b, i, c_n, st);
+    Some(i)
+}
+
+/// Scales output channel `c` of layer `i` (which has `c_n` of them) by
+/// `st(c).0` and shifts it by `st(c).1`.
+fn fold_into(b: &mut Builder, i: usize, c_n: usize, st: impl Fn(usize) -> (f32, f32)) {
     let depthwise = matches!(b.layers[i], LayerSpec::DepthwiseConv2d { .. });
-    let [w, bias] = &mut b.values[i][..] else { return None };
+    let [w, bias] = &mut b.values[i][..] else { return };
     let per = w.len() / c_n;
     for (k, v) in w.iter_mut().enumerate() {
         let ch = if depthwise { k % c_n } else { k / per };
@@ -44,32 +51,65 @@ pub(crate) fn fold_scale_shift(b: &mut Builder, c_n: usize, st: impl Fn(usize) -
         let (s, t) = st(ch);
         *v = *v * s + t;
     }
-    Some(i)
 }
 
-/// `Add` of a constant: the bias of the layer just before.
-pub(crate) fn add(b: &mut Builder, node: &NodeProto) -> Result<(), ImportError> {
+/// `Add`, `Sub`, `Mul`, `Div` with one constant operand: `y = s · x + t`
+/// per element of a sample. Folded into the layer just before when it is
+/// per output channel (a bias, a scale); otherwise a [`LayerSpec::BatchNorm`]
+/// with mean 0 and variance `1 - ε` (`sqrt(var + ε) = 1` exactly), gamma
+/// `s` and beta `t`, over the constant's period in ember's buffer.
+pub(crate) fn affine(b: &mut Builder, node: &NodeProto) -> Result<(), ImportError> {
     let k = usize::from(node.input.first().is_some_and(|n| b.consts.contains_key(n)));
     let cst = b.need_const(node, 1 - k)?.clone();
-    let no = |why: &str| node_err(node, format!("adds a constant {:?} {why}", cst.dims));
-    let i = b.fresh.ok_or_else(|| no("not right after a Gemm, MatMul or Conv"))?;
-    let c_n = channels(&b.layers[i]).ok_or_else(|| no("not right after a Gemm, MatMul or Conv without activation"))?;
+    let op = node.op_type.as_str();
+    let no = |why: &str| node_err(node, format!("{op} with a constant {:?} {why}", cst.dims));
     // Broadcast over one sample (batch axis of size 1), then read it in ember's order.
     let mut full = b.x.dims.clone();
     full[b.x.batch_axis] = 1;
     let r = full.len().max(cst.dims.len());
     let pad = |d: &[usize]| -> Vec<usize> { std::iter::repeat_n(1, r - d.len()).chain(d.iter().copied()).collect() };
     let (cd, od) = (pad(&cst.dims), pad(&full));
+    if od.iter().zip(&cd).any(|(&o, &c)| c > o) {
+        return Err(no("that varies over the batch"));
+    }
     let v = broadcast_to(&cst, &cd, &od).map_err(|e| no(&e))?.f32s();
+    b.x.settle();
     let e: Vec<f32> = b.x.src.iter().map(|&s| v[s as usize]).collect();
-    if e.iter().enumerate().any(|(j, &x)| x != e[j % c_n]) {
-        return Err(no("that is not one bias per output channel"));
+    // (scale, shift) of each element: constant first for Sub means c - x.
+    let st: Vec<(f32, f32)> = e
+        .iter()
+        .map(|&c| match (op, k) {
+            ("Add", _) => Ok((1.0, c)),
+            ("Sub", 0) => Ok((1.0, -c)),
+            ("Sub", _) => Ok((-1.0, c)),
+            ("Mul", _) => Ok((c, 0.0)),
+            ("Div", 0) => Ok((1.0 / c, 0.0)),
+            _ => Err(no("as the divisor: not an affine map")),
+        })
+        .collect::<Result<_, _>>()?;
+    if let Some(i) = b.fresh
+        && let Some(c_n) = channels(&b.layers[i])
+        && st.iter().enumerate().all(|(j, x)| *x == st[j % c_n])
+    {
+        fold_into(b, i, c_n, |ch| st[ch]);
+        b.steps.push(format!("`{}` ({op}) → folded into {}_{i}", node_name(node), b.layers[i].kind_name()));
+        return Ok(());
     }
-    let bias = &mut b.values[i][1];
-    for (bv, add) in bias.iter_mut().zip(&e) {
-        *bv += add;
-    }
-    b.steps.push(format!("`{}` (Add) → bias of {}_{i}", node_name(node), b.layers[i].kind_name()));
+    let n = st.len();
+    let period =
+        (1..=n).find(|&p| n.is_multiple_of(p) && st.iter().enumerate().all(|(j, x)| *x == st[j % p])).unwrap_or(n);
+    let dims = if period == n { Dims::d1(n as u32) } else { Dims::d2((n / period) as u32, period as u32) };
+    let eps = 1.0f32 / (1 << 20) as f32;
+    let params = vec![
+        st[..period].iter().map(|x| x.0).collect(),
+        st[..period].iter().map(|x| x.1).collect(),
+        vec![0.0; period],
+        vec![1.0 - eps; period],
+    ];
+    let i = b.push(LayerSpec::BatchNorm { dims, epsilon_bits: eps.to_bits() }, params, String::new());
+    *b.steps.last_mut().expect("a step was pushed") =
+        format!("`{}` ({op}) → batchnorm_{i}: y = s·x + t per element, period {period}", node_name(node));
+    b.fresh = None;
     Ok(())
 }
 

@@ -21,6 +21,9 @@ const LAYER_OPS: &[&str] = &[
     "Gemm",
     "MatMul",
     "Add",
+    "Sub",
+    "Mul",
+    "Div",
     "Relu",
     "Sigmoid",
     "Tanh",
@@ -338,7 +341,7 @@ fn dispatch(b: &mut Builder, node: &NodeProto, used: &[bool]) -> Result<usize, I
     match node.op_type.as_str() {
         "Gemm" => super::dense::gemm(b, node),
         "MatMul" => super::dense::matmul(b, node),
-        "Add" => super::fuse::add(b, node),
+        "Add" | "Sub" | "Mul" | "Div" => super::fuse::affine(b, node),
         "Relu" | "Sigmoid" | "Tanh" | "Softmax" => super::fuse::activation(b, node),
         "Conv" => super::conv2d::conv(b, node),
         "MaxPool" | "AveragePool" => {
