@@ -113,3 +113,29 @@ fn import_rejects_corrupt_truncated_and_non_onnx_files() {
     assert!(listing(&out).is_empty());
     let _ = ember;
 }
+
+#[test]
+fn import_exporter_shaped_graphs_and_the_nchw_input_layout() {
+    let dir = scratch("import_graphs");
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let py = ember_verify::backends::python().unwrap_or_else(|e| panic!("{e}\n(install with `cargo xtask setup`)"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/import_graphs.py");
+    let out = std::process::Command::new(py).arg(&script).arg(&models).output().expect("python runs");
+    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = dir.join("out");
+    for name in ["torchlike", "keraslike", "torch_lstm_last", "torch_lstm_hn", "torch_lstm_slice"] {
+        let stdout = succeeds(&["import", s(&models.join(format!("{name}.onnx"))), "--out", s(&out)]);
+        assert!(stdout.contains("verified against ONNX Runtime"), "{name}: {stdout}");
+    }
+    // The NCHW CNN: the blob's input is the channels-last transpose, said in the metadata and report.
+    let blob = std::fs::read(out.join("torchlike.emb")).unwrap();
+    let model = ember_export::Model::from_blob(&blob).unwrap();
+    assert_eq!(model.input.dims.as_slice(), [8, 8, 3]);
+    assert_eq!(model.meta("onnx_input_layout"), Some("NCHW"));
+    let report = std::fs::read_to_string(out.join("torchlike.report.md")).unwrap();
+    assert!(report.contains("`bn1` (BatchNormalization) → folded into conv2d_0"), "{report}");
+    // The LSTM heads that pick the last step return the last state.
+    let lstm = ember_export::Model::from_blob(&std::fs::read(out.join("torch_lstm_last.emb")).unwrap()).unwrap();
+    assert!(matches!(lstm.layers[0], ember_runtime::spec::LayerSpec::Lstm { return_sequences: false, .. }));
+}

@@ -11,7 +11,8 @@
 //! `Relu`, `Sigmoid`, `Tanh`, `Softmax` (fused into the layer before), and
 //! the layout operators `Flatten`, `Reshape`, `Squeeze`, `Unsqueeze`,
 //! `Transpose`, `Identity`, `Dropout`, which move no data in ember's
-//! channels-last buffer (`value.rs` tracks the order). Small constant
+//! channels-last buffer (`value.rs` tracks the order), and the `Gather` /
+//! `Slice` of a recurrent layer's last step (`select.rs`). Small constant
 //! subgraphs (shape arithmetic) are folded (`consts.rs`).
 //!
 //! Every node outside the set is reported, all at once
@@ -35,6 +36,7 @@ mod global_average_pool;
 mod layout;
 mod max_pool2d;
 mod recurrent;
+mod select;
 mod upsample2d;
 mod value;
 mod walk;

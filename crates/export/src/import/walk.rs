@@ -36,6 +36,7 @@ const LAYER_OPS: &[&str] = &[
     "Upsample",
     "BatchNormalization",
     "Gather",
+    "Slice",
     "Flatten",
     "Reshape",
     "Squeeze",
@@ -354,7 +355,11 @@ fn dispatch(b: &mut Builder, node: &NodeProto, used: &[bool]) -> Result<usize, I
             only_first()?;
             super::batch_norm::import(b, node)
         }
-        "Gather" => super::embedding::import(b, node),
+        "Gather" if node.input.first().is_some_and(|i| b.consts.contains_key(i)) => super::embedding::import(b, node),
+        "Gather" | "Slice" => {
+            only_first()?;
+            super::select::import(b, node)
+        }
         "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Transpose" | "Identity" | "Dropout" => {
             only_first()?;
             super::layout::import(b, node)
