@@ -124,7 +124,7 @@ fn import_exporter_shaped_graphs_and_the_nchw_input_layout() {
     let out = std::process::Command::new(py).arg(&script).arg(&models).output().expect("python runs");
     assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
     let out = dir.join("out");
-    for name in ["torchlike", "keraslike", "torch_lstm_last", "torch_lstm_hn", "torch_lstm_slice"] {
+    for name in ["torchlike", "keraslike", "torch_lstm_last", "torch_lstm_hn", "torch_lstm_slice", "weight_only_qdq"] {
         let stdout = succeeds(&["import", s(&models.join(format!("{name}.onnx"))), "--out", s(&out)]);
         assert!(stdout.contains("verified against ONNX Runtime"), "{name}: {stdout}");
     }

@@ -73,3 +73,11 @@ model([h.make_node('Squeeze', ['Y','ax1'], ['ys'], name='sq'), h.make_node('Tran
        h.make_node('Slice', ['yb','st','en','axs'], ['sl'], name='slice'), h.make_node('Flatten', ['sl'], ['last'], name='fl')], 'torch_lstm_slice',
       [nh.from_array(np.array([1], dtype=np.int64), 'ax1'), nh.from_array(np.array([-1], dtype=np.int64), 'st'),
        nh.from_array(np.array([2**62], dtype=np.int64), 'en'), nh.from_array(np.array([1], dtype=np.int64), 'axs')])
+# Weight-only QDQ: int8 weights with a per-channel scale, DequantizeLinear folded at import.
+wq = r.integers(-127, 128, size=(4, 6)).astype(np.int8)
+ws = (r.uniform(0.005, 0.02, size=4)).astype(np.float32)
+nodes = [h.make_node('DequantizeLinear', ['wq', 'ws', 'wz'], ['w'], name='dq', axis=0),
+         h.make_node('Gemm', ['x', 'w', 'b'], ['g'], name='fc', transB=1), h.make_node('Tanh', ['g'], ['y'], name='act')]
+inits = [nh.from_array(wq, 'wq'), nh.from_array(ws, 'ws'), nh.from_array(np.zeros(4, dtype=np.int8), 'wz'), init('b', r.normal(size=4) * 0.1)]
+g = h.make_graph(nodes, 'wq', [h.make_tensor_value_info('x', T.FLOAT, ['batch', 6])], [h.make_tensor_value_info('y', T.FLOAT, ['batch', 4])], inits)
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 13)]); onnx.checker.check_model(m); onnx.save(m, 'weight_only_qdq.onnx')

@@ -155,6 +155,7 @@ pub(crate) const FOLDABLE: &[&str] = &[
     "Sub",
     "Div",
     "Expand",
+    "DequantizeLinear",
 ];
 
 fn axis(a: i64, rank: usize) -> Result<usize, String> {
@@ -347,6 +348,32 @@ pub(crate) fn eval(node: &NodeProto, ins: &[Option<Const>], shape_of: Option<&[u
                 ),
             };
             Ok(Const { dims: out, data })
+        }
+        "DequantizeLinear" => {
+            // (q - zero_point) · scale, per tensor or per `axis` (weight-only QDQ).
+            let q = get(0)?;
+            let scale = get(1)?.f32s();
+            let zp = ins.get(2).and_then(|c| c.as_ref()).map(Const::i64s).unwrap_or_else(|| vec![0; scale.len()]);
+            if zp.len() != scale.len() || scale.is_empty() {
+                return Err("scale and zero point of different sizes".into());
+            }
+            let inner = if scale.len() == 1 {
+                1
+            } else {
+                let ax = axis(attrs::int(node, "axis", 1), q.dims.len())?;
+                if q.dims[ax] != scale.len() || attrs::has(node, "block_size") {
+                    return Err("a scale per block, or not one per channel of the axis".into());
+                }
+                q.dims[ax + 1..].iter().product::<usize>()
+            };
+            let (qv, c) = (q.i64s(), scale.len());
+            let v = (0..q.len())
+                .map(|k| {
+                    let ch = if c == 1 { 0 } else { k / inner % c };
+                    (qv[k] - zp[ch]) as f32 * scale[ch]
+                })
+                .collect();
+            Ok(Const { dims: q.dims.clone(), data: Data::F32(v) })
         }
         other => Err(format!("{other} cannot be folded")),
     }
