@@ -31,6 +31,8 @@ mod conv2d;
 mod dense;
 mod embedding;
 mod error;
+mod finish;
+mod fold;
 mod fuse;
 mod global_average_pool;
 mod layout;

@@ -2,22 +2,22 @@
 //! node at once), then follows the chain from the input to the output,
 //! folding constants and handing each node to its layer kind's file.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use ember_runtime::spec::{Activation, Dims, IoSpec, LayerSpec, ValueKind};
+use ember_runtime::spec::{Activation, LayerSpec};
 use prost::Message;
 
-use super::consts::{self, Const, FOLDABLE};
-use super::value::{Value, channels_last, identity};
-use super::{ImportError, ImportOptions, Imported, UnsupportedNode};
-use crate::Model;
+use super::consts::Const;
+use super::fold;
+use super::value::{Value, identity};
+use super::{ImportError, ImportOptions, Imported};
 use crate::onnx::proto::tensor_proto::DataType;
 use crate::onnx::proto::tensor_shape_proto::dimension;
 use crate::onnx::proto::type_proto;
 use crate::onnx::proto::{ModelProto, NodeProto, ValueInfoProto};
 
 /// Operators that may act on the model's data.
-const LAYER_OPS: &[&str] = &[
+pub(crate) const LAYER_OPS: &[&str] = &[
     "Gemm",
     "MatMul",
     "Add",
@@ -166,7 +166,7 @@ pub fn import_onnx(bytes: &[u8], opts: &ImportOptions) -> Result<Imported, Impor
             names.join(", ")
         )));
     };
-    check_supported(graph, &input.name, &consts)?;
+    super::finish::check_supported(graph, &input.name, &consts)?;
 
     // The input's shape.
     let (elem, dims) = shape_of(input).ok_or_else(|| ImportError::DynamicShape {
@@ -260,7 +260,7 @@ pub fn import_onnx(bytes: &[u8], opts: &ImportOptions) -> Result<Imported, Impor
             let ins: Vec<Option<Const>> =
                 node.input.iter().map(|i| if i.is_empty() { None } else { b.consts.get(i).cloned() }).collect();
             let shape = node.input.first().and_then(|i| dyn_dims.get(i)).map(Vec::as_slice);
-            let c = consts::eval(node, &ins, shape).map_err(|e| node_err(node, e))?;
+            let c = fold::eval(node, &ins, shape).map_err(|e| node_err(node, e))?;
             if let Some(o) = node.output.first() {
                 b.consts.insert(o.clone(), c);
             }
@@ -298,36 +298,7 @@ pub fn import_onnx(bytes: &[u8], opts: &ImportOptions) -> Result<Imported, Impor
             output.name
         )));
     }
-    finish(b, opts, onnx_input_dims, fixed_batch)
-}
-
-/// Lists every node outside the supported set.
-fn check_supported(
-    graph: &crate::onnx::proto::GraphProto,
-    input: &str,
-    consts: &HashMap<String, Const>,
-) -> Result<(), ImportError> {
-    let mut dynamic: HashSet<&str> = HashSet::from([input]);
-    let mut bad = Vec::new();
-    for node in &graph.node {
-        let is_dyn = node.op_type != "Shape" && node.input.iter().any(|i| dynamic.contains(i.as_str()));
-        let domain_ok = node.domain.is_empty() || node.domain == "ai.onnx";
-        let ok = domain_ok
-            && if is_dyn {
-                LAYER_OPS.contains(&node.op_type.as_str())
-            } else {
-                FOLDABLE.contains(&node.op_type.as_str())
-                    || node.input.iter().all(|i| i.is_empty() || consts.contains_key(i)) && node.op_type == "Shape"
-            };
-        if !ok {
-            let op = if domain_ok { node.op_type.clone() } else { format!("{}:{}", node.domain, node.op_type) };
-            bad.push(UnsupportedNode { name: node_name(node), op });
-        }
-        if is_dyn {
-            dynamic.extend(node.output.iter().map(String::as_str));
-        }
-    }
-    if bad.is_empty() { Ok(()) } else { Err(ImportError::Unsupported(bad)) }
+    super::finish::finish(b, opts, onnx_input_dims, fixed_batch)
 }
 
 /// Runs one node on the running value; returns which output continues the chain.
@@ -368,71 +339,4 @@ fn dispatch(b: &mut Builder, node: &NodeProto, used: &[bool]) -> Result<usize, I
         _ => Err(node_err(node, "not supported")),
     }?;
     Ok(0)
-}
-
-/// Closes the chain: a copy layer if no layer was made, the input and
-/// output descriptions, the model.
-fn finish(
-    mut b: Builder,
-    opts: &ImportOptions,
-    onnx_input_dims: Vec<usize>,
-    fixed_batch: Option<usize>,
-) -> Result<Imported, ImportError> {
-    if b.layers.is_empty() {
-        b.x.settle();
-        let n = b.x.len() as u32;
-        b.push(LayerSpec::Flatten { dims: Dims::d1(n) }, Vec::new(), "(layout only) → flatten: a copy".into());
-    }
-    let input_order = b.x.input_order.clone().unwrap_or_else(|| identity(onnx_input_dims.iter().product()));
-    let (in_dims, input_layout) = layout_of(&onnx_input_dims, &input_order);
-    let out_sample = b.x.sample_dims();
-    let (_, output_layout) = layout_of(&out_sample, &b.x.src);
-    let kind = if b.token_ids { ValueKind::TokenIds } else { ValueKind::F32 };
-    let dims = Dims::new(&in_dims.iter().map(|&d| d as u32).collect::<Vec<_>>())
-        .or_else(|| Dims::new(&[in_dims.iter().product::<usize>() as u32]))
-        .ok_or_else(|| ImportError::Graph(format!("input sample {onnx_input_dims:?} is too large")))?;
-    let input = IoSpec { kind, dims, range: None };
-    let values = b.values.into_iter().flatten().collect();
-    let mut model = Model::new(opts.name.clone(), input, b.layers, values)?;
-    model.set_meta("source", "onnx import");
-    if input_layout != "same" {
-        model.set_meta("onnx_input_layout", input_layout.clone());
-    }
-    if output_layout != "same" {
-        model.set_meta("onnx_output_layout", output_layout.clone());
-    }
-    let mut onnx_output_dims = b.x.dims.clone();
-    onnx_output_dims[b.x.batch_axis] = 1;
-    Ok(Imported {
-        model,
-        onnx_input_dims,
-        fixed_batch,
-        token_ids: b.token_ids,
-        input_order,
-        output_order: b.x.src,
-        onnx_output_dims,
-        output_batch_axis: b.x.batch_axis,
-        input_layout,
-        output_layout,
-        steps: b.steps,
-    })
-}
-
-/// ember's dimensions for a per-sample ONNX tensor held in `order`, and
-/// the name of that layout.
-fn layout_of(dims: &[usize], order: &[u32]) -> (Vec<usize>, String) {
-    if order == identity(order.len()).as_slice() {
-        return (dims.to_vec(), "same".into());
-    }
-    if dims.len() >= 2 && order == channels_last(dims).as_slice() {
-        let mut d = dims[1..].to_vec();
-        d.push(dims[0]);
-        let name = match dims.len() {
-            2 => "NCL",
-            3 => "NCHW",
-            _ => "channels-first",
-        };
-        return (d, name.into());
-    }
-    (vec![order.len()], "permuted".into())
 }
