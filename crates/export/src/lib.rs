@@ -13,8 +13,8 @@
 pub mod blob;
 pub mod error;
 pub mod fsutil;
-pub mod model;
 pub mod import;
+pub mod model;
 pub mod onnx;
 pub mod quant;
 pub mod rust;

@@ -60,7 +60,8 @@ pub fn cmd_import(a: ImportArgs) -> anyhow::Result<ExitCode> {
     let in_len = model.input.dims.elements();
     let inputs = match &a.input {
         Some(p) => read_inputs(p, &imp)?,
-        None => verify::sample_inputs(model, a.samples.max(1), a.seed),
+        // A graph with a fixed batch runs whole batches of that size.
+        None => verify::sample_inputs(model, a.samples.max(1).next_multiple_of(imp.fixed_batch.unwrap_or(1)), a.seed),
     };
     let ours = verify::run_runtime(&blob, &inputs)?;
     let want =
