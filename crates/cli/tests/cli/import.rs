@@ -124,7 +124,15 @@ fn import_exporter_shaped_graphs_and_the_nchw_input_layout() {
     let out = std::process::Command::new(py).arg(&script).arg(&models).output().expect("python runs");
     assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
     let out = dir.join("out");
-    for name in ["torchlike", "keraslike", "torch_lstm_last", "torch_lstm_hn", "torch_lstm_slice", "weight_only_qdq"] {
+    for name in [
+        "torchlike",
+        "keraslike",
+        "torch_lstm_last",
+        "torch_lstm_hn",
+        "torch_lstm_slice",
+        "weight_only_qdq",
+        "keras_cnn",
+    ] {
         let stdout = succeeds(&["import", s(&models.join(format!("{name}.onnx"))), "--out", s(&out)]);
         assert!(stdout.contains("verified against ONNX Runtime"), "{name}: {stdout}");
     }
@@ -135,6 +143,10 @@ fn import_exporter_shaped_graphs_and_the_nchw_input_layout() {
     assert_eq!(model.meta("onnx_input_layout"), Some("NCHW"));
     let report = std::fs::read_to_string(out.join("torchlike.report.md")).unwrap();
     assert!(report.contains("`bn1` (BatchNormalization) → folded into conv2d_0"), "{report}");
+    // The NHWC Keras CNN keeps its input layout.
+    let keras = ember_export::Model::from_blob(&std::fs::read(out.join("keras_cnn.emb")).unwrap()).unwrap();
+    assert_eq!(keras.input.dims.as_slice(), [6, 6, 3]);
+    assert_eq!(keras.meta("onnx_input_layout"), None);
     // The LSTM heads that pick the last step return the last state.
     let lstm = ember_export::Model::from_blob(&std::fs::read(out.join("torch_lstm_last.emb")).unwrap()).unwrap();
     assert!(matches!(lstm.layers[0], ember_runtime::spec::LayerSpec::Lstm { return_sequences: false, .. }));

@@ -81,3 +81,14 @@ nodes = [h.make_node('DequantizeLinear', ['wq', 'ws', 'wz'], ['w'], name='dq', a
 inits = [nh.from_array(wq, 'wq'), nh.from_array(ws, 'ws'), nh.from_array(np.zeros(4, dtype=np.int8), 'wz'), init('b', r.normal(size=4) * 0.1)]
 g = h.make_graph(nodes, 'wq', [h.make_tensor_value_info('x', T.FLOAT, ['batch', 6])], [h.make_tensor_value_info('y', T.FLOAT, ['batch', 4])], inits)
 m = h.make_model(g, opset_imports=[h.make_opsetid('', 13)]); onnx.checker.check_model(m); onnx.save(m, 'weight_only_qdq.onnx')
+# tf2onnx-style Keras CNN on NHWC input: Transpose to NCHW around the Conv, GlobalAveragePooling2D as ReduceMean.
+nodes = [h.make_node('Transpose', ['x'], ['xn'], name='to_nchw', perm=[0, 3, 1, 2]),
+         h.make_node('Conv', ['xn', 'cw', 'cb'], ['c'], name='conv', kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+         h.make_node('Relu', ['c'], ['cr'], name='relu'),
+         h.make_node('Transpose', ['cr'], ['ch'], name='to_nhwc', perm=[0, 2, 3, 1]),
+         h.make_node('ReduceMean', ['ch'], ['gap'], name='gap', axes=[1, 2], keepdims=0),
+         h.make_node('MatMul', ['gap', 'dw'], ['d'], name='dense'), h.make_node('Add', ['d', 'db'], ['da'], name='bias'),
+         h.make_node('Softmax', ['da'], ['y'], name='softmax', axis=-1)]
+inits = [init('cw', r.normal(size=(5, 3, 3, 3)) * 0.3), init('cb', r.normal(size=5) * 0.1), init('dw', r.normal(size=(5, 3))), init('db', r.normal(size=3) * 0.1)]
+g = h.make_graph(nodes, 'keras_cnn', [h.make_tensor_value_info('x', T.FLOAT, ['unk__0', 6, 6, 3])], [h.make_tensor_value_info('y', T.FLOAT, ['unk__0', 3])], inits)
+m = h.make_model(g, opset_imports=[h.make_opsetid('', 13)]); onnx.checker.check_model(m); onnx.save(m, 'keras_cnn.onnx')

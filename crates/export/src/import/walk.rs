@@ -32,6 +32,7 @@ pub(crate) const LAYER_OPS: &[&str] = &[
     "MaxPool",
     "AveragePool",
     "GlobalAveragePool",
+    "ReduceMean",
     "Resize",
     "Upsample",
     "BatchNormalization",
@@ -321,6 +322,7 @@ fn dispatch(b: &mut Builder, node: &NodeProto, used: &[bool]) -> Result<usize, I
             super::max_pool2d::pool(b, node)
         }
         "GlobalAveragePool" => super::global_average_pool::import(b, node),
+        "ReduceMean" => super::global_average_pool::reduce_mean(b, node),
         "Resize" | "Upsample" => super::upsample2d::import(b, node),
         "BatchNormalization" => {
             only_first()?;
