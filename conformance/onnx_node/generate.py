@@ -28,7 +28,8 @@ SUPPORTED = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax", "Conv",
     "MaxPool", "AveragePool", "GlobalAveragePool", "Resize", "Upsample",
     "BatchNormalization", "Gather", "Flatten", "Reshape", "Squeeze",
-    "Unsqueeze", "Transpose", "RNN", "LSTM", "GRU",
+    "Unsqueeze", "Transpose", "RNN", "LSTM", "GRU", "ReduceMean", "Slice",
+    "DequantizeLinear",
 }
 
 
