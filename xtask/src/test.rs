@@ -68,7 +68,14 @@ pub fn test(keep_going: bool) -> Result<()> {
     // With --keep-going, every test binary runs even after one fails.
     let test_args: &[&str] =
         if keep_going { &["test", "--workspace", "--no-fail-fast"] } else { &["test", "--workspace"] };
-    steps.push(("cargo test --workspace".into(), Box::new(move || run(test_env(&mut cargo_in(r, test_args), s)))));
+    steps.push((
+        "cargo test --workspace".into(),
+        Box::new(move || {
+            let result = run(test_env(&mut cargo_in(r, test_args), s));
+            print_node_summary(r);
+            result
+        }),
+    ));
     for b in Board::ALL {
         steps.push((format!("clippy ({})", b.name()), Box::new(move || board_clippy(b))));
     }
@@ -145,4 +152,14 @@ pub fn quickstart(args: &[String]) -> Result<()> {
         cargo_in(&root, &["run", "--release", "-p", "ember-cli", "--", "quickstart", "--out", "out/quickstart"]);
     cmd.args(args);
     run(test_env(&mut cmd, &setup)).context("ember quickstart failed")
+}
+
+/// Prints the ONNX node-test counts that `conformance/tests/onnx_node.rs`
+/// leaves in the target folder.
+fn print_node_summary(root: &std::path::Path) {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
+    match std::fs::read_to_string(target.join("onnx-node-summary.txt")) {
+        Ok(summary) => print!("\n{summary}"),
+        Err(_) => println!("\n(no ONNX node-test summary in {}: the onnx_node test did not run)", target.display()),
+    }
 }

@@ -13,6 +13,7 @@
 pub mod blob;
 pub mod error;
 pub mod fsutil;
+pub mod import;
 pub mod model;
 pub mod onnx;
 pub mod quant;

@@ -3,6 +3,7 @@
 mod classify;
 mod embed;
 mod evaluate;
+mod import;
 mod inspect;
 mod progress;
 mod quantize;
@@ -66,6 +67,8 @@ enum Command {
     Predict(evaluate::PredictArgs),
     /// Quantize a trained blob to int8 (or int8 weights only) with calibration data; writes the quantized blob and its QDQ ONNX.
     Quantize(quantize::QuantizeArgs),
+    /// Import an ONNX model from another framework: writes DIR/NAME.emb, DIR/NAME.rs and DIR/NAME.report.md after verifying it against ONNX Runtime.
+    Import(import::ImportArgs),
     /// List the presets, or print one's TOML model file (with its comments).
     Presets {
         /// Preset to print.
@@ -191,6 +194,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Export(a) => cmd_export(a),
         Command::Verify(a) => cmd_verify(a),
         Command::Run(a) => run::cmd_run(a),
+        Command::Import(a) => import::cmd_import(a),
         Command::Classify(a) => classify::cmd_classify(a),
         Command::Inspect(a) => inspect::cmd_inspect(a),
         Command::Similar(a) => embed::cmd_similar(a),

@@ -18,6 +18,7 @@ mod evaluate_presets;
 mod evaluate_sequences;
 mod evaluate_tasks;
 mod fit;
+mod import;
 mod predict;
 mod presets;
 mod quantize;
