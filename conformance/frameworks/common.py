@@ -11,9 +11,10 @@ model NAME of framework FW:
 
 and one line per model in `OUT_DIR/FW/manifest.tsv`:
 `model  expect  ops  versions  note`, where `expect` is `pass` (the import
-must round-trip within F32_PARITY) or `unsupported:OP` (the import must fail
-naming the node `note` and the op `OP`), and `ops` the model's distinct ONNX
-op types in graph order.
+must round-trip within F32_PARITY), `int8:STEP` (a QDQ model: within one
+step STEP of its quantized output, the rounding of integer kernels differing)
+or `unsupported:OP` (the import must fail naming the node `note` and the op
+`OP`), and `ops` the model's distinct ONNX op types in graph order.
 """
 
 import os
@@ -52,6 +53,16 @@ def node_of(path, op):
     raise SystemExit(f"{path} has no {op} node")
 
 
+def output_step(path):
+    """The scale of the last `DequantizeLinear` of a QDQ model: one step of its int8 output."""
+    from onnx import numpy_helper
+
+    g = onnx.load(path).graph
+    consts = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    last = [n for n in g.node if n.op_type == "DequantizeLinear"][-1]
+    return float(np.max(consts[last.input[1]]))
+
+
 def ort_run(path, x):
     """ONNX Runtime's (only) output for input `x`, as float32."""
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
@@ -69,7 +80,7 @@ class Manifest:
         self.versions = versions
         self.lines = []
 
-    def add(self, name, x, ember_x, expect="pass", unsupported_op=None):
+    def add(self, name, x, ember_x, expect="pass", unsupported_op=None, output_step=None):
         """Records model `name` (already at `folder/name.onnx`): writes the inputs and ORT's output."""
         path = os.path.join(self.folder, name + ".onnx")
         onnx.checker.check_model(path)
@@ -79,6 +90,8 @@ class Manifest:
         np.save(os.path.join(self.folder, name + ".ort.npy"), y)
         ops = ops_of(path)
         note = ""
+        if output_step is not None:
+            expect = f"int8:{output_step!r}"
         if unsupported_op is not None:
             expect = f"unsupported:{unsupported_op}"
             note = node_of(path, unsupported_op)

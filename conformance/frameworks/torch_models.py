@@ -3,7 +3,8 @@
 `python torch_models.py OUT_DIR` builds small models with seeded weights, one
 per op family the runtime runs, exports each with `torch.onnx.export` (the
 default `torch.export`-based exporter of PyTorch 2.9 and later, with
-`onnxscript`; dynamic batch) and writes them to `OUT_DIR/torch/` (see
+`onnxscript`; dynamic batch; `external_data=False`: by default it puts the
+weights in a `MODEL.onnx.data` file beside the model) and writes them to `OUT_DIR/torch/` (see
 `common.py` for the files). Runs on the CPU.
 
 PyTorch lays images out as NCHW and 1-D signals as NCL; ember's input is
@@ -127,7 +128,7 @@ def main():
         else:
             batch = torch.export.Dim("batch", min=1, max=1024)
             torch.onnx.export(model, (torch.from_numpy(x),), path, input_names=["x"], output_names=["y"],
-                              dynamic_shapes=({0: batch},), dynamo=True, verbose=False)
+                              dynamic_shapes=({0: batch},), dynamo=True, external_data=False, verbose=False)
         with torch.no_grad():
             want = model(torch.from_numpy(x)).numpy()
         ember_x = np.moveaxis(x, 1, -1) if channels_first else x
@@ -135,7 +136,41 @@ def main():
         got = np.load(os.path.join(folder, name + ".ort.npy"))
         if not np.allclose(got, want, atol=1e-4, rtol=1e-4):
             raise SystemExit(f"{name}: ONNX Runtime disagrees with PyTorch on the exported model")
+    quantized(folder, manifest, gen, rng)
     manifest.write()
+
+
+def quantized(folder, manifest, gen, rng):
+    """An int8 QDQ model: a float PyTorch export quantized by ONNX Runtime's
+    `quantize_static` (QDQ format, per-channel int8 weights, int8 activations
+    calibrated on seeded data)."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    model = seeded(nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3)), gen)
+    x = rng.normal(0.0, 1.0, (common.BATCH, 1, 8, 8)).astype(np.float32)
+    f32 = os.path.join(folder, "conv_int8_qdq.f32.onnx")
+    pre = os.path.join(folder, "conv_int8_qdq.pre.onnx")
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    torch.onnx.export(model, (torch.from_numpy(x),), f32, input_names=["x"], output_names=["y"],
+                      dynamic_shapes=({0: batch},), dynamo=True, external_data=False, verbose=False)
+    calibration = [{"x": rng.normal(0.0, 1.0, (1, 1, 8, 8)).astype(np.float32)} for _ in range(32)]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter(calibration)
+
+        def get_next(self):
+            return next(self.it, None)
+
+    quant_pre_process(f32, pre)
+    path = os.path.join(folder, "conv_int8_qdq.onnx")
+    quantize_static(pre, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+    os.remove(f32)
+    os.remove(pre)
+    manifest.add("conv_int8_qdq", x, np.moveaxis(x, 1, -1), output_step=common.output_step(path))
 
 
 if __name__ == "__main__":
