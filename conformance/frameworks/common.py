@@ -5,8 +5,8 @@ model NAME of framework FW:
 
 * `OUT_DIR/FW/NAME.onnx`: the model, as the framework's own exporter wrote it;
 * `OUT_DIR/FW/NAME.x.npy`: a seeded input batch in the ONNX input's layout;
-* `OUT_DIR/FW/NAME.ember.npy`: the same batch in ember's channels-last layout
-  (`ember run` input: `[batch, ...input dims]`);
+* `OUT_DIR/FW/NAME.ember.npy`: the same batch in ember's channels-last layout,
+  each sample flattened (`ember run` input `[batch, n]`);
 * `OUT_DIR/FW/NAME.ort.npy`: ONNX Runtime's output for the batch (float32);
 
 and one line per model in `OUT_DIR/FW/manifest.tsv`:
@@ -85,7 +85,10 @@ class Manifest:
         path = os.path.join(self.folder, name + ".onnx")
         onnx.checker.check_model(path)
         np.save(os.path.join(self.folder, name + ".x.npy"), x)
-        np.save(os.path.join(self.folder, name + ".ember.npy"), np.ascontiguousarray(ember_x))
+        # Flat samples: `ember run` takes `[batch, n]` whatever the blob's
+        # input dims are (a one-channel NCHW image may keep [1, H, W]).
+        flat = np.ascontiguousarray(ember_x).reshape(len(ember_x), -1)
+        np.save(os.path.join(self.folder, name + ".ember.npy"), flat)
         y = ort_run(path, x)
         np.save(os.path.join(self.folder, name + ".ort.npy"), y)
         ops = ops_of(path)
