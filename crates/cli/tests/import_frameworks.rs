@@ -220,7 +220,11 @@ fn round_trips(framework: &str) {
     for (c, r) in cases.iter().zip(&results) {
         let cell = match r {
             Ok(s) => s.clone(),
-            Err(e) => format!("FAILED: {}", e.lines().next().unwrap_or_default()),
+            Err(e) => {
+                let first = e.lines().next().unwrap_or_default();
+                let cut: String = first.chars().take(240).collect();
+                format!("FAILED: {cut}{}", if cut.len() < first.len() { "…" } else { "" })
+            }
         };
         writeln!(table, "| {} | {} | {} |", c.model, c.ops, cell.replace('|', "\\|")).unwrap();
     }
