@@ -12,7 +12,7 @@
 //!   the other frameworks whose exporters write the ONNX models of the
 //!   `ember import` tests: TensorFlow (CPU) with Keras 2 (`tf_keras`) and
 //!   `tf2onnx`, and PyTorch with `onnxscript` (see `docs/IMPORT_FRAMEWORKS.md`:
-//!   pinned versions, about 7 GB, about 2 minutes on a fast network). It is
+//!   pinned versions, about 7.5 GB, 2 to 4 minutes to install). It is
 //!   apart so that TensorFlow's and PyTorch's pins never move the main venv's
 //!   `onnx`/`onnxruntime`.
 //!
@@ -41,7 +41,7 @@ pub const FRAMEWORKS_VENV: &str = ".venv-frameworks";
 /// Its packages, pinned: the versions the import tests were written against
 /// (a new exporter release may write different graphs). PyPI's Linux `torch`
 /// is the CUDA build (it pulls the nvidia-* and triton wheels, about 4.5 GB
-/// of the 7 GB); it runs on the CPU without a GPU. PyTorch's CPU-only wheels
+/// of the 7.5 GB); it runs on the CPU without a GPU. PyTorch's CPU-only wheels
 /// live on download.pytorch.org, which CI may not reach.
 pub const FRAMEWORK_PACKAGES: &[&str] = &[
     "tensorflow-cpu==2.21.0",
@@ -75,8 +75,10 @@ pub struct Setup {
 }
 
 /// Installs whatever is missing and prints what it did.
-pub fn setup(qemu_mode: Qemu) -> Result<Setup> {
+pub fn setup(qemu: Qemu) -> Result<Setup> {
     let root = util::repo_root();
+    // The CI commands (QEMU required) also get the frameworks for the import tests.
+    let frameworks = qemu == Qemu::Required;
     let mut installed = Vec::new();
     rust_parts(&mut installed).context(
         "installing the Rust targets failed; by hand: rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi \
@@ -84,7 +86,7 @@ pub fn setup(qemu_mode: Qemu) -> Result<Setup> {
     )?;
     let qemu = match install_qemu(&mut installed) {
         Ok(()) => Ok(()),
-        Err(e) if qemu_mode == Qemu::Optional => {
+        Err(e) if qemu == Qemu::Optional => {
             let reason = format!("{e:#}");
             println!("setup: QEMU is not available, continuing without it: {reason}");
             Err(reason)
@@ -98,16 +100,17 @@ pub fn setup(qemu_mode: Qemu) -> Result<Setup> {
             PY_PACKAGES.join(" ")
         )
     })?;
-    let frameworks_python = match qemu_mode {
-        Qemu::Required => Some(frameworks_venv(&root, &mut installed).with_context(|| {
+    let frameworks_python = if frameworks {
+        Some(frameworks_venv(&root, &mut installed).with_context(|| {
             format!(
                 "installing the frameworks for the import tests failed; by hand: python3 -m venv {0} && \
                  {0}/bin/pip install {1}",
                 root.join(FRAMEWORKS_VENV).display(),
                 FRAMEWORK_PACKAGES.join(" ")
             )
-        })?),
-        Qemu::Optional => None,
+        })?)
+    } else {
+        None
     };
     if installed.is_empty() {
         println!("setup: everything already present");
@@ -262,7 +265,7 @@ fn frameworks_venv(root: &Path, installed: &mut Vec<String>) -> Result<PathBuf> 
         if !python.exists() {
             run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
         }
-        println!("setup: installing {} into {} (about 7 GB)", FRAMEWORK_PACKAGES.join(" "), venv.display());
+        println!("setup: installing {} into {} (about 7.5 GB)", FRAMEWORK_PACKAGES.join(" "), venv.display());
         run(Command::new(&python).args(["-m", "pip", "install", "--quiet"]).args(FRAMEWORK_PACKAGES))?;
         if !ready() {
             bail!("{} still lacks one of {}", venv.display(), FRAMEWORK_PACKAGES.join(" "));
