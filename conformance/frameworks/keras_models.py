@@ -28,11 +28,12 @@ import common  # noqa: E402
 SEED = 13
 
 # What Keras 3's exporter writes outside the runtime's op set (Keras 2 +
-# tf2onnx writes the ONNX op for each): batch normalisation as `Mul` + `Add`
-# after the convolution, `UpSampling2D` as `Tile` + `Reshape`, `Embedding`
-# with arithmetic on the ids (`Less`, `Not`, `Mul`: negative ids wrap), and
-# `GRU` as a `Loop`. These must be refused, naming the node.
-KERAS3_UNSUPPORTED = {"conv2d_bn": "Mul", "pools": "Tile", "embedding": "Less", "gru": "Loop"}
+# tf2onnx writes the ONNX op for each): `UpSampling2D` as `Tile` + `Reshape`,
+# `Embedding` with arithmetic on the ids (`Less`, `Not`, `Mul`: negative ids
+# wrap), and `GRU` as a `Loop`. These must be refused, naming the node. (Its
+# batch normalisation, `Mul` + `Add` by constants after the convolution, is
+# folded by the importer.)
+KERAS3_UNSUPPORTED = {"pools": "Tile", "embedding": "Less", "gru": "Loop"}
 
 
 def seeded_weights(model, rng):
