@@ -7,7 +7,14 @@
 //!   its qemu-utils comes from backports and conflicts with bookworm's
 //!   qemu-system-common 7.2); needs root;
 //! * a Python virtual environment at `<repo>/.venv` with `onnxruntime onnx
-//!   numpy`: the ONNX Runtime shared library the tests load comes from it.
+//!   numpy`: the ONNX Runtime shared library the tests load comes from it;
+//! * (not for `quickstart`) a second one at `<repo>/.venv-frameworks` with
+//!   the other frameworks whose exporters write the ONNX models of the
+//!   `ember import` tests: TensorFlow (CPU) with Keras 2 (`tf_keras`) and
+//!   `tf2onnx`, and PyTorch with `onnxscript` (see `docs/IMPORT_FRAMEWORKS.md`:
+//!   pinned versions, about 7.5 GB, 2 to 4 minutes to install). It is
+//!   apart so that TensorFlow's and PyTorch's pins never move the main venv's
+//!   `onnx`/`onnxruntime`.
 //!
 //! When everything is present this takes well under a second.
 
@@ -35,6 +42,23 @@ const DEBIAN_SOURCES: &str = "/etc/apt/sources.list.d/debian.sources";
 /// Python packages of the virtual environment.
 const PY_PACKAGES: &[&str] = &["onnxruntime", "onnx", "numpy", "scipy"];
 
+/// The frameworks' virtual environment, relative to the repository root.
+pub const FRAMEWORKS_VENV: &str = ".venv-frameworks";
+/// Its packages, pinned: the versions the import tests were written against
+/// (a new exporter release may write different graphs). PyPI's Linux `torch`
+/// is the CUDA build (it pulls the nvidia-* and triton wheels, about 4.5 GB
+/// of the 7.5 GB); it runs on the CPU without a GPU. PyTorch's CPU-only wheels
+/// live on download.pytorch.org, which CI may not reach.
+pub const FRAMEWORK_PACKAGES: &[&str] = &[
+    "tensorflow-cpu==2.21.0",
+    "tf-keras==2.21.0",
+    "tf2onnx==1.17.0",
+    "torch==2.15.0",
+    "onnxscript==0.7.2",
+    "onnx==1.23.2",
+    "onnxruntime==1.32.0",
+];
+
 /// Whether QEMU must be installed or may be missing.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Qemu {
@@ -52,11 +76,15 @@ pub struct Setup {
     pub python: PathBuf,
     /// `Err(reason)` when QEMU is missing and could not be installed.
     pub qemu: Result<(), String>,
+    /// The frameworks' venv Python (`None` for `quickstart`, which does not install it).
+    pub frameworks_python: Option<PathBuf>,
 }
 
 /// Installs whatever is missing and prints what it did.
 pub fn setup(qemu: Qemu) -> Result<Setup> {
     let root = util::repo_root();
+    // The CI commands (QEMU required) also get the frameworks for the import tests.
+    let frameworks = qemu == Qemu::Required;
     let mut installed = Vec::new();
     rust_parts(&mut installed).with_context(|| {
         format!(
@@ -80,13 +108,25 @@ pub fn setup(qemu: Qemu) -> Result<Setup> {
             PY_PACKAGES.join(" ")
         )
     })?;
+    let frameworks_python = if frameworks {
+        Some(frameworks_venv(&root, &mut installed).with_context(|| {
+            format!(
+                "installing the frameworks for the import tests failed; by hand: python3 -m venv {0} && \
+                 {0}/bin/pip install {1}",
+                root.join(FRAMEWORKS_VENV).display(),
+                FRAMEWORK_PACKAGES.join(" ")
+            )
+        })?)
+    } else {
+        None
+    };
     if installed.is_empty() {
         println!("setup: everything already present");
     } else {
         println!("setup: installed {}", installed.join(", "));
     }
     println!("setup: ORT_DYLIB_PATH={}", ort_dylib.display());
-    Ok(Setup { ort_dylib, python, qemu })
+    Ok(Setup { ort_dylib, python, qemu, frameworks_python })
 }
 
 fn rust_parts(installed: &mut Vec<String>) -> Result<()> {
@@ -206,8 +246,50 @@ fn venv(root: &Path, installed: &mut Vec<String>) -> Result<(PathBuf, PathBuf)> 
     Ok((python, dylib))
 }
 
+/// Python code that exits 0 when every package of `pins` (`name==version`)
+/// is installed at that version; quick, it imports none of them.
+fn pins_check(pins: &[&str]) -> String {
+    let pairs: Vec<String> = pins
+        .iter()
+        .filter_map(|p| p.split_once("=="))
+        .map(|(name, version)| format!("({name:?}, {version:?})"))
+        .collect();
+    format!(
+        "import sys, importlib.metadata as m\n\
+         def v(n):\n    try:\n        return m.version(n)\n    except m.PackageNotFoundError:\n        return None\n\
+         sys.exit(any(v(n) != want for n, want in [{}]))",
+        pairs.join(", ")
+    )
+}
+
+/// The frameworks' venv (`.venv-frameworks`), with [`FRAMEWORK_PACKAGES`]
+/// at their pinned versions; returns its Python.
+fn frameworks_venv(root: &Path, installed: &mut Vec<String>) -> Result<PathBuf> {
+    let venv = root.join(FRAMEWORKS_VENV);
+    let python = venv.join("bin/python");
+    let check = pins_check(FRAMEWORK_PACKAGES);
+    let ready = || output(Command::new(&python).args(["-c", &check])).is_some();
+    if !ready() {
+        if !python.exists() {
+            run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        }
+        println!("setup: installing {} into {} (about 7.5 GB)", FRAMEWORK_PACKAGES.join(" "), venv.display());
+        run(Command::new(&python).args(["-m", "pip", "install", "--quiet"]).args(FRAMEWORK_PACKAGES))?;
+        if !ready() {
+            bail!("{} still lacks one of {}", venv.display(), FRAMEWORK_PACKAGES.join(" "));
+        }
+        installed.push(format!("frameworks venv {} ({})", venv.display(), FRAMEWORK_PACKAGES.join(" ")));
+    }
+    Ok(python)
+}
+
 /// Sets the variables the tests need: `ORT_DYLIB_PATH` (the venv's ONNX
-/// Runtime) and `EMBER_PYTHON` (the venv's Python).
+/// Runtime), `EMBER_PYTHON` (the venv's Python) and, when installed,
+/// `EMBER_FRAMEWORKS_PYTHON` (the frameworks' venv Python, for the import tests).
 pub fn test_env<'a>(cmd: &'a mut Command, setup: &Setup) -> &'a mut Command {
-    cmd.env("ORT_DYLIB_PATH", &setup.ort_dylib).env("EMBER_PYTHON", &setup.python)
+    cmd.env("ORT_DYLIB_PATH", &setup.ort_dylib).env("EMBER_PYTHON", &setup.python);
+    if let Some(p) = &setup.frameworks_python {
+        cmd.env("EMBER_FRAMEWORKS_PYTHON", p);
+    }
+    cmd
 }
