@@ -7,11 +7,14 @@
 //!    into the packages' `model/` folders ([`crate::board_models`]);
 //! 2. each package is checked (`cargo fmt --check`, `cargo clippy --release
 //!    -- -D warnings`) and built (`cargo build --release`) in its own folder,
-//!    into `target/board-packages/<board>`;
+//!    into `target/board-packages` (one folder for all: what they share
+//!    builds once);
 //! 3. the sizes of each release ELF and the activation RAM of each model
 //!    (`ACTIVATION_BYTES`, which the firmware exports) go into the table of
 //!    `boards/README.md` and each package's README ([`crate::board_table`]),
-//!    and are printed.
+//!    and are printed; the nRF52840-DK's and the STM32F411's firmware also
+//!    run unchanged on QEMU machines with their core and memory map, which
+//!    gives their peak stack ([`crate::board_stack`]).
 //!
 //! `--skip-models` keeps the models already in `model/` (for example your
 //! own); the table then names them as they are.
@@ -44,13 +47,16 @@ pub struct Package {
     pub models: &'static [PackageModel],
     /// The emulated core whose peak stack stands for this one.
     pub emulated: &'static str,
+    /// A QEMU machine with this chip's core and memory map, which runs the
+    /// release ELF unchanged to measure its peak stack ([`crate::board_stack`]).
+    pub qemu: Option<&'static str>,
 }
 
 const LSTM: Training = Training { preset: "lstm", epochs: 1, max_samples: 600 };
 const KWS: Training = Training { preset: "kws-dscnn", epochs: 1, max_samples: 600 };
 const SINE: Training = Training { preset: "sine", epochs: 20, max_samples: 1000 };
 const GESTURE: Training = Training { preset: "gesture-conv1d", epochs: 2, max_samples: 600 };
-const CONV_AE: Training = Training { preset: "conv-ae", epochs: 1, max_samples: 600 };
+const CONV_AE: Training = Training { preset: "conv-ae", epochs: 1, max_samples: 300 };
 
 const fn int8(file: &'static str, training: Training) -> PackageModel {
     PackageModel { file, training, part: Part::Whole, int8: true }
@@ -69,6 +75,7 @@ pub const PACKAGES: &[Package] = &[
         ram_kib: 256,
         models: &[int8("lstm", LSTM)],
         emulated: "qemu-cortex-m4",
+        qemu: Some("mps2-an386"),
     },
     Package {
         dir: "rp-pico",
@@ -79,6 +86,7 @@ pub const PACKAGES: &[Package] = &[
         ram_kib: 256,
         models: KWS_AND_SINE,
         emulated: "QEMU Cortex-M0 (microbit)",
+        qemu: None,
     },
     Package {
         dir: "rp-pico2",
@@ -89,6 +97,7 @@ pub const PACKAGES: &[Package] = &[
         ram_kib: 512,
         models: KWS_AND_SINE,
         emulated: "QEMU Cortex-M33 (mps2-an505)",
+        qemu: None,
     },
     Package {
         dir: "esp32-c3",
@@ -99,6 +108,7 @@ pub const PACKAGES: &[Package] = &[
         ram_kib: 313,
         models: &[int8("gesture_conv1d", GESTURE)],
         emulated: "qemu-riscv32 (RV32IMAFC)",
+        qemu: None,
     },
     Package {
         dir: "stm32f411-blackpill",
@@ -112,6 +122,7 @@ pub const PACKAGES: &[Package] = &[
             PackageModel { file: "conv_ae_encoder_int8", training: CONV_AE, part: Part::Encoder, int8: true },
         ],
         emulated: "qemu-cortex-m4",
+        qemu: Some("netduinoplus2"),
     },
 ];
 
@@ -121,9 +132,11 @@ impl Package {
         root.join("boards").join(self.dir)
     }
 
-    /// Its build folder.
+    /// Its build folder, shared by every package: their host-side
+    /// dependencies (proc macros, build scripts) and the Cortex-M4F ones
+    /// build once.
     pub fn target_dir(&self, root: &Path) -> PathBuf {
-        root.join("target/board-packages").join(self.dir)
+        root.join("target/board-packages")
     }
 
     /// The release ELF.
@@ -200,7 +213,14 @@ pub fn build_all(root: &Path, skip_models: bool) -> Result<()> {
         run(&mut p.cargo(root, &["clippy", "--release", "--", "-D", "warnings"]))?;
         run(&mut p.cargo(root, &["build", "--release"]))?;
         println!("board-packages: {} checked and built in {:.1} s", p.dir, t.elapsed().as_secs_f64());
-        rows.push(Row::measure(p, root).with_context(|| format!("measuring {}", p.elf(root).display()))?);
+        let mut row = Row::measure(p, root).with_context(|| format!("measuring {}", p.elf(root).display()))?;
+        if let Some(machine) = p.qemu {
+            let scratch = p.target_dir(root).join("qemu").join(p.dir);
+            let peak = crate::board_stack::peak_stack(machine, &p.elf(root), &scratch)?;
+            println!("board-packages: {} peak stack {peak} bytes (its release ELF on QEMU {machine})", p.dir);
+            row.peak = Some((peak, machine));
+        }
+        rows.push(row);
     }
     board_table::write(root, &rows)?;
     board_table::print(&rows);

@@ -13,8 +13,9 @@
 //!   exports as the `u32` array `EMBER_ACTIVATION_BYTES` (one per model, in
 //!   the order of the package's models): read from the ELF itself, so it is
 //!   the typed model's own constant.
-//! * Peak stack needs the firmware to run; these packages run on hardware
-//!   only, so the table names the emulated core whose boards report it.
+//! * Peak stack needs the firmware to run: measured for the packages whose
+//!   release ELF runs on a QEMU machine ([`crate::board_stack`]); the table
+//!   names the emulated core that stands for the others.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -113,6 +114,8 @@ pub struct Row {
     blobs: Vec<u64>,
     /// Each model's `ACTIVATION_BYTES`.
     activation: Vec<u64>,
+    /// The firmware's peak stack and the QEMU machine it was measured on.
+    pub peak: Option<(u64, &'static str)>,
 }
 
 impl Row {
@@ -131,14 +134,19 @@ impl Row {
             let blob = p.path(root).join("model").join(format!("{}.emb", m.file));
             blobs.push(fs::metadata(&blob).with_context(|| format!("cannot read {}", blob.display()))?.len());
         }
-        Ok(Row { package: p, flash, static_ram, blobs, activation })
+        Ok(Row { package: p, flash, static_ram, blobs, activation, peak: None })
     }
 
-    /// Whether the firmware fits: flash, and static RAM plus the largest
-    /// activation RAM (a lower bound of the stack) in RAM.
+    /// Whether the firmware fits: flash, and static RAM plus the peak stack
+    /// (where measured, else the largest activation RAM, a lower bound of
+    /// the stack) in RAM.
     fn fits(&self) -> String {
         let p = self.package;
-        let ram = self.static_ram + self.activation.iter().copied().max().unwrap_or(0);
+        let stack = match self.peak {
+            Some((peak, _)) => peak,
+            None => self.activation.iter().copied().max().unwrap_or(0),
+        };
+        let ram = self.static_ram + stack;
         let (f, r) = (pct(self.flash, p.flash_kib), pct(ram, p.ram_kib));
         let ok = self.flash <= p.flash_kib * 1024 && ram <= p.ram_kib * 1024;
         format!("{} (flash {f:.0}%, RAM {r:.0}%)", if ok { "yes" } else { "**no**" })
@@ -158,7 +166,10 @@ impl Row {
                 kib(self.flash),
                 kib(self.static_ram),
                 kib(self.activation[k]),
-                format_args!("to measure on {}", p.emulated),
+                match self.peak {
+                    Some((peak, machine)) => format!("{} (this ELF on QEMU `{machine}`)", kib(peak)),
+                    None => format!("to measure on {}", p.emulated),
+                },
                 self.fits()
             );
         }
@@ -204,19 +215,20 @@ pub fn write(root: &Path, rows: &[Row]) -> Result<()> {
 /// Prints the table.
 pub fn print(rows: &[Row]) {
     println!(
-        "\n{:<22} {:<26} {:>9} {:>9} {:>10} {:>11}  fits",
-        "package", "model", "blob", "flash", "static RAM", "act. RAM"
+        "\n{:<22} {:<26} {:>9} {:>9} {:>10} {:>11} {:>11}  fits",
+        "package", "model", "blob", "flash", "static RAM", "act. RAM", "peak stack"
     );
     for r in rows {
         for (k, m) in r.package.models.iter().enumerate() {
             println!(
-                "{:<22} {:<26} {:>9} {:>9} {:>10} {:>11}  {}",
+                "{:<22} {:<26} {:>9} {:>9} {:>10} {:>11} {:>11}  {}",
                 r.package.dir,
                 m.label(),
                 r.blobs[k],
                 r.flash,
                 r.static_ram,
                 r.activation[k],
+                r.peak.map_or_else(|| "-".into(), |(p, _)| p.to_string()),
                 r.fits()
             );
         }

@@ -17,6 +17,7 @@
 
 mod board_models;
 mod board_packages;
+mod board_stack;
 mod board_table;
 mod boards;
 mod msrv;

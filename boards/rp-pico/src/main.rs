@@ -60,6 +60,12 @@ static SINE_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "
 static EMBER_ACTIVATION_BYTES: [u32; 2] =
     [kws::BoardModel::ACTIVATION_BYTES as u32, sine::BoardModel::ACTIVATION_BYTES as u32];
 
+/// Set to `DONE` (ASCII, little-endian) once every model has run: a host
+/// that runs this firmware under QEMU (`cargo xtask board-packages`) reads
+/// it to tell the end of the run from a panic.
+#[unsafe(no_mangle)]
+static EMBER_DONE: AtomicU32 = AtomicU32::new(0);
+
 unsafe extern "C" {
     /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
     static mut __sheap: u32;
@@ -116,6 +122,7 @@ fn main() -> ! {
         EMBER_ACTIVATION_BYTES[0],
         EMBER_ACTIVATION_BYTES[1]
     );
+    EMBER_DONE.store(u32::from_le_bytes(*b"DONE"), Ordering::SeqCst);
     defmt::info!("done");
     loop {
         cortex_m::asm::bkpt();
