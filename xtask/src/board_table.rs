@@ -195,7 +195,7 @@ fn replace_block(path: &Path, table: &str) -> Result<()> {
     let block = format!("{BEGIN}\n{table}{END}");
     let new = match (text.find(BEGIN), text.find(END)) {
         (Some(a), Some(b)) if a < b => format!("{}{block}{}", &text[..a], &text[b + END.len()..]),
-        _ => format!("{}\n{block}\n", text.trim_end()),
+        _ => format!("{}\n\n{block}\n", text.trim_end()),
     };
     crate::board_models::write_if_changed(path, new.as_bytes())
 }
