@@ -11,7 +11,14 @@
 //!   and per multiply-accumulate; then (unless `--no-quiet`) the `.text` of
 //!   each board's quiet firmware by owner.
 //! * `quickstart [ARGS]`: setup (QEMU optional), then `ember quickstart`.
+//! * `board-packages [--skip-models]`: the models of the real-board packages
+//!   (trained briefly, int8), then fmt, clippy and a release build of each
+//!   package for its target, and the size table of `boards/README.md`.
 
+mod board_models;
+mod board_packages;
+mod board_stack;
+mod board_table;
 mod boards;
 mod msrv;
 mod setup;
@@ -34,7 +41,11 @@ commands:
                       from folder D); print sizes, instructions per inference and per MAC, and (unless
                       --no-quiet) the .text of the quiet firmware (results only) by owner
   quickstart [ARGS]   setup (QEMU optional), then `cargo run --release -p ember-cli -- quickstart --out
-                      out/quickstart ARGS`";
+                      out/quickstart ARGS`
+  board-packages [--skip-models]
+                      write the models of the real-board packages (boards/nrf52840-dk, rp-pico, rp-pico2, esp32-c3,
+                      stm32f411-blackpill) into their model/ folders (unless --skip-models), then fmt --check, clippy
+                      and build --release each for its target; write the size table into boards/README.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +57,7 @@ fn main() -> ExitCode {
         Some("msrv") if rest.is_empty() => msrv::check(&util::repo_root()),
         Some("boards") => boards::boards(rest),
         Some("quickstart") => test::quickstart(rest),
+        Some("board-packages") => board_packages::board_packages(rest),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

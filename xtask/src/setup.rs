@@ -35,6 +35,10 @@ pub const TARGETS: &[&str] = &[
     "riscv32imafc-unknown-none-elf",
     "thumbv8m.main-none-eabihf",
 ];
+/// Targets of the real-board packages (`cargo xtask board-packages`) that
+/// [`TARGETS`] does not list (duplicates are installed once).
+pub const PACKAGE_TARGETS: &[&str] =
+    &["thumbv7em-none-eabihf", "thumbv6m-none-eabi", "riscv32imc-unknown-none-elf", "thumbv8m.main-none-eabihf"];
 /// The QEMU system emulators the boards run on.
 pub const QEMU_BINARIES: &[&str] = &["qemu-system-arm", "qemu-system-riscv32"];
 /// The Debian sources file whose `Suites:` line gets `bookworm-backports`.
@@ -86,12 +90,7 @@ pub fn setup(qemu: Qemu) -> Result<Setup> {
     // The CI commands (QEMU required) also get the frameworks for the import tests.
     let frameworks = qemu == Qemu::Required;
     let mut installed = Vec::new();
-    rust_parts(&mut installed).with_context(|| {
-        format!(
-            "installing the Rust targets failed; by hand: rustup target add {} && rustup component add llvm-tools",
-            TARGETS.join(" ")
-        )
-    })?;
+    rust_parts(&mut installed).with_context(rust_recipe)?;
     let qemu = match install_qemu(&mut installed) {
         Ok(()) => Ok(()),
         Err(e) if qemu == Qemu::Optional => {
@@ -129,10 +128,36 @@ pub fn setup(qemu: Qemu) -> Result<Setup> {
     Ok(Setup { ort_dylib, python, qemu, frameworks_python })
 }
 
+/// Every rustup target to install, each once.
+fn all_targets() -> Vec<&'static str> {
+    let mut all: Vec<&str> = TARGETS.to_vec();
+    all.extend(PACKAGE_TARGETS.iter().filter(|t| !TARGETS.contains(t)));
+    all
+}
+
+/// The manual recipe for the Rust parts, for error messages.
+fn rust_recipe() -> String {
+    format!(
+        "installing the Rust targets failed; by hand: rustup target add {} && rustup component add llvm-tools",
+        all_targets().join(" ")
+    )
+}
+
+/// Installs only the missing rustup targets and `llvm-tools` (what the
+/// board packages need), printing what it installed.
+pub fn rust_targets() -> Result<()> {
+    let mut installed = Vec::new();
+    rust_parts(&mut installed).with_context(rust_recipe)?;
+    if !installed.is_empty() {
+        println!("setup: installed {}", installed.join(", "));
+    }
+    Ok(())
+}
+
 fn rust_parts(installed: &mut Vec<String>) -> Result<()> {
     let have = output(Command::new("rustup").args(["target", "list", "--installed"]))
         .context("`rustup` is not available (https://rustup.rs)")?;
-    let missing: Vec<&str> = TARGETS.iter().copied().filter(|t| !have.lines().any(|l| l.trim() == *t)).collect();
+    let missing: Vec<&str> = all_targets().into_iter().filter(|t| !have.lines().any(|l| l.trim() == *t)).collect();
     if !missing.is_empty() {
         run(Command::new("rustup").args(["target", "add"]).args(&missing))?;
         installed.extend(missing.iter().map(|t| format!("target {t}")));

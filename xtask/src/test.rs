@@ -28,8 +28,9 @@ pub fn test(keep_going: bool) -> Result<()> {
     let root = util::repo_root();
     util::lean_builds();
     println!("free disk space at the start: {}", util::free_space(&root));
-    // setup, fmt, clippy, MSRV, the no_std builds, cargo test, one clippy per board, the boards report.
-    let total = 6 + NO_STD_TARGETS.len() + Board::ALL.len();
+    // setup, fmt, clippy, MSRV, the no_std builds, cargo test, one clippy per board, the boards report,
+    // the real-board packages.
+    let total = 7 + NO_STD_TARGETS.len() + Board::ALL.len();
     let mut done: Vec<(String, f64, bool)> = Vec::new();
     println!("==== [1/{total}] setup ====");
     let started = Instant::now();
@@ -84,6 +85,9 @@ pub fn test(keep_going: bool) -> Result<()> {
     // for a dense, a recurrent and a convolutional one.
     let quiet = ["--quiet".to_string(), "mnist_encoder,lstm,conv_ae_encoder".to_string()];
     steps.push(("boards report".into(), Box::new(move || crate::boards::boards(&quiet))));
+    // The real-board packages: their models, fmt, clippy and a release build
+    // each, and the size table of boards/README.md.
+    steps.push(("board packages".into(), Box::new(move || crate::board_packages::build_all(r, false))));
 
     debug_assert_eq!(total, steps.len() + 1);
     let mut failed = Vec::new();

@@ -1,0 +1,130 @@
+//! ember on the Raspberry Pi Pico (RP2040, Cortex-M0+, no FPU): the
+//! keyword-spotting DS-CNN (`kws-dscnn` preset: 49x10 feature maps, 6
+//! classes) and the sine regressor (`sine` preset), both in int8, in one
+//! firmware.
+//!
+//! The model blobs are read in place from flash. Each model runs on its
+//! fixed inputs (`model/<name>.inputs.bin`: validation samples written with
+//! the model); every output, the index of its largest value and the cycles
+//! of the inference are logged over defmt + RTT. Cycles are counted with
+//! SysTick on the processor clock (the Cortex-M0+ has no DWT cycle counter):
+//! the chip runs on its ring oscillator after reset (about 6 MHz, no clock
+//! set-up here), and cycles do not depend on the clock. Then the peak stack
+//! (painted before the models run, `ember-board-stack`) and each model's
+//! activation RAM are logged, and the core stops at a breakpoint (which ends
+//! `probe-rs run`).
+#![no_std]
+#![no_main]
+
+mod run;
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use cortex_m::peripheral::SYST;
+use cortex_m::peripheral::syst::SystClkSource;
+use cortex_m_rt::{entry, exception};
+use defmt_rtt as _;
+use ember_board_stack::Stack;
+use ember_runtime::TypedModel;
+use panic_probe as _;
+
+/// The second-stage bootloader for the Pico's W25Q080-compatible flash.
+#[unsafe(link_section = ".boot2")]
+#[used]
+static BOOT2_FIRMWARE: [u8; 256] = rp2040_boot2::BOOT_LOADER_W25Q080;
+
+/// The keyword-spotting model (`ember export --rust`): `BoardModel`, `OUTPUT_LEN`, ...
+#[allow(dead_code)]
+mod kws {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.rs"));
+}
+
+/// The sine regressor.
+#[allow(dead_code)]
+mod sine {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.rs"));
+}
+
+static KWS_BLOB: &ember_runtime::Aligned16<[u8]> =
+    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.emb"));
+static KWS_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.inputs.bin"));
+static SINE_BLOB: &ember_runtime::Aligned16<[u8]> =
+    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.emb"));
+static SINE_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.inputs.bin"));
+
+/// Each model's activation RAM (`ACTIVATION_BYTES`), in the order above:
+/// logged, and read from the ELF by `cargo xtask board-packages` for the
+/// size table.
+#[unsafe(no_mangle)]
+#[used]
+static EMBER_ACTIVATION_BYTES: [u32; 2] =
+    [kws::BoardModel::ACTIVATION_BYTES as u32, sine::BoardModel::ACTIVATION_BYTES as u32];
+
+/// Set to `DONE` (ASCII, little-endian) once every model has run: a host
+/// that runs this firmware under QEMU (`cargo xtask board-packages`) reads
+/// it to tell the end of the run from a panic.
+#[unsafe(no_mangle)]
+static EMBER_DONE: AtomicU32 = AtomicU32::new(0);
+
+unsafe extern "C" {
+    /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
+    static mut __sheap: u32;
+    /// The initial stack pointer, the end of RAM (cortex-m-rt).
+    static mut _stack_start: u32;
+}
+
+/// SysTick reload value: the full 24-bit range.
+const RELOAD: u32 = 0x00FF_FFFF;
+/// SysTick wraps so far (each wrap is `RELOAD + 1` cycles). Only the
+/// SysTick handler writes it (the M0+ has no atomic read-modify-write).
+static WRAPS: AtomicU32 = AtomicU32::new(0);
+
+#[exception]
+fn SysTick() {
+    WRAPS.store(WRAPS.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+}
+
+/// Processor cycles since SysTick was started, modulo 2^32.
+fn cycles() -> u32 {
+    loop {
+        let wraps = WRAPS.load(Ordering::SeqCst);
+        let current = SYST::get_current();
+        if WRAPS.load(Ordering::SeqCst) == wraps {
+            return wraps.wrapping_mul(RELOAD + 1).wrapping_add(RELOAD - current);
+        }
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    let Some(cp) = cortex_m::Peripherals::take() else {
+        defmt::panic!("core peripherals already taken");
+    };
+    // SAFETY: cortex-m-rt's stack runs from the end of the static data to
+    // `_stack_start`; nothing else lives there, and no interrupt runs yet.
+    let stack = unsafe { Stack::new(&raw mut __sheap, &raw mut _stack_start) };
+    // SAFETY: called from `main`, before anything runs below this frame.
+    unsafe { stack.paint() };
+    let mut syst = cp.SYST;
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(RELOAD);
+    syst.clear_current();
+    syst.enable_interrupt();
+    syst.enable_counter();
+    let mut kws_out = [0.0f32; kws::OUTPUT_LEN];
+    run::run::<kws::BoardModel>("kws_dscnn", &KWS_BLOB.0, KWS_INPUTS, &mut kws_out, cycles);
+    let mut sine_out = [0.0f32; sine::OUTPUT_LEN];
+    run::run::<sine::BoardModel>("sine", &SINE_BLOB.0, SINE_INPUTS, &mut sine_out, cycles);
+    defmt::info!(
+        "peak stack {=usize} bytes (of {=usize}); activation RAM (ACTIVATION_BYTES): kws_dscnn {=u32}, sine {=u32} bytes",
+        stack.peak(),
+        stack.size(),
+        EMBER_ACTIVATION_BYTES[0],
+        EMBER_ACTIVATION_BYTES[1]
+    );
+    EMBER_DONE.store(u32::from_le_bytes(*b"DONE"), Ordering::SeqCst);
+    defmt::info!("done");
+    loop {
+        cortex_m::asm::bkpt();
+    }
+}

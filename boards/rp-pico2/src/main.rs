@@ -1,0 +1,111 @@
+//! ember on the Raspberry Pi Pico 2 (RP2350, Cortex-M33 with FPU): the
+//! keyword-spotting DS-CNN (`kws-dscnn` preset: 49x10 feature maps, 6
+//! classes) and the sine regressor (`sine` preset), both in int8, in one
+//! firmware.
+//!
+//! The model blobs are read in place from flash. Each model runs on its
+//! fixed inputs (`model/<name>.inputs.bin`: validation samples written with
+//! the model); every output, the index of its largest value and the cycles
+//! of the inference (DWT cycle counter) are logged over defmt + RTT. The
+//! chip runs on its ring oscillator after reset (no clock set-up here);
+//! cycles do not depend on the clock. Then the peak stack (painted before
+//! the models run, `ember-board-stack`) and each model's activation RAM are
+//! logged, and the core stops at a breakpoint (which ends `probe-rs run`).
+#![no_std]
+#![no_main]
+
+mod run;
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use cortex_m::peripheral::DWT;
+use cortex_m_rt::entry;
+use defmt_rtt as _;
+use ember_board_stack::Stack;
+use ember_runtime::TypedModel;
+use panic_probe as _;
+
+/// The IMAGE_DEF block the RP2350 boot ROM looks for in the first 4 KiB of
+/// flash (RP2350 datasheet, 5.9.5 "Minimum viable image metadata"): a
+/// block holding one IMAGE_TYPE item (an executable, Arm, Secure mode,
+/// RP2350) and the last-item marker, linked to itself. `memory.x` puts it
+/// right after the vector table.
+#[unsafe(link_section = ".start_block")]
+#[used]
+static IMAGE_DEF: [u32; 5] = [
+    0xffff_ded3, // PICOBIN_BLOCK_MARKER_START
+    0x1021_0142, // IMAGE_TYPE item (0x42), 1 word: EXE | SECURE | ARM | RP2350
+    0x0000_01ff, // LAST item (0xff), size of the items: 1 word
+    0x0000_0000, // link to the next block: 0, this block loops to itself
+    0xab12_3579, // PICOBIN_BLOCK_MARKER_END
+];
+
+/// The keyword-spotting model (`ember export --rust`): `BoardModel`, `OUTPUT_LEN`, ...
+#[allow(dead_code)]
+mod kws {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.rs"));
+}
+
+/// The sine regressor.
+#[allow(dead_code)]
+mod sine {
+    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.rs"));
+}
+
+static KWS_BLOB: &ember_runtime::Aligned16<[u8]> =
+    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.emb"));
+static KWS_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.inputs.bin"));
+static SINE_BLOB: &ember_runtime::Aligned16<[u8]> =
+    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.emb"));
+static SINE_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.inputs.bin"));
+
+/// Each model's activation RAM (`ACTIVATION_BYTES`), in the order above:
+/// logged, and read from the ELF by `cargo xtask board-packages` for the
+/// size table.
+#[unsafe(no_mangle)]
+#[used]
+static EMBER_ACTIVATION_BYTES: [u32; 2] =
+    [kws::BoardModel::ACTIVATION_BYTES as u32, sine::BoardModel::ACTIVATION_BYTES as u32];
+
+/// Set to `DONE` (ASCII, little-endian) once every model has run: a host
+/// that runs this firmware under QEMU (`cargo xtask board-packages`) reads
+/// it to tell the end of the run from a panic.
+#[unsafe(no_mangle)]
+static EMBER_DONE: AtomicU32 = AtomicU32::new(0);
+
+unsafe extern "C" {
+    /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
+    static mut __sheap: u32;
+    /// The initial stack pointer, the end of RAM (cortex-m-rt).
+    static mut _stack_start: u32;
+}
+
+#[entry]
+fn main() -> ! {
+    let Some(mut cp) = cortex_m::Peripherals::take() else {
+        defmt::panic!("core peripherals already taken");
+    };
+    cp.DCB.enable_trace();
+    cp.DWT.enable_cycle_counter();
+    // SAFETY: cortex-m-rt's stack runs from the end of the static data to
+    // `_stack_start`; nothing else lives there, and no interrupt is enabled.
+    let stack = unsafe { Stack::new(&raw mut __sheap, &raw mut _stack_start) };
+    // SAFETY: called from `main`, before anything runs below this frame.
+    unsafe { stack.paint() };
+    let mut kws_out = [0.0f32; kws::OUTPUT_LEN];
+    run::run::<kws::BoardModel>("kws_dscnn", &KWS_BLOB.0, KWS_INPUTS, &mut kws_out, DWT::cycle_count);
+    let mut sine_out = [0.0f32; sine::OUTPUT_LEN];
+    run::run::<sine::BoardModel>("sine", &SINE_BLOB.0, SINE_INPUTS, &mut sine_out, DWT::cycle_count);
+    defmt::info!(
+        "peak stack {=usize} bytes (of {=usize}); activation RAM (ACTIVATION_BYTES): kws_dscnn {=u32}, sine {=u32} bytes",
+        stack.peak(),
+        stack.size(),
+        EMBER_ACTIVATION_BYTES[0],
+        EMBER_ACTIVATION_BYTES[1]
+    );
+    EMBER_DONE.store(u32::from_le_bytes(*b"DONE"), Ordering::SeqCst);
+    defmt::info!("done");
+    loop {
+        cortex_m::asm::bkpt();
+    }
+}
