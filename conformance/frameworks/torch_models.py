@@ -132,7 +132,11 @@ def main():
         with torch.no_grad():
             want = model(torch.from_numpy(x)).numpy()
         ember_x = np.moveaxis(x, 1, -1) if channels_first else x
-        manifest.add(name, x, ember_x)
+        # A known gap: the dynamo exporter reshapes the LSTM's `[steps, dirs,
+        # batch, hidden]` sequence output with the batch axis not first, a
+        # layout the importer does not follow yet; it must refuse it, naming
+        # the Reshape (its name as torch 2.15 writes it).
+        manifest.add(name, x, ember_x, unsupported_op="Reshape@node_Reshape_80" if name == "lstm_sequences" else None)
         got = np.load(os.path.join(folder, name + ".ort.npy"))
         if not np.allclose(got, want, atol=1e-4, rtol=1e-4):
             raise SystemExit(f"{name}: ONNX Runtime disagrees with PyTorch on the exported model")
@@ -170,7 +174,12 @@ def quantized(folder, manifest, gen, rng):
                     activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
     os.remove(f32)
     os.remove(pre)
-    manifest.add("conv_int8_qdq", x, np.moveaxis(x, 1, -1), output_step=common.output_step(path))
+    # A known gap: `ember import` folds QDQ around constant weights but does
+    # not yet import quantized activations (it would need this file's
+    # activation scales in ember's int8 model), so it must refuse the file,
+    # naming every Q/DQ node.
+    manifest.add("conv_int8_qdq", x, np.moveaxis(x, 1, -1), unsupported_op="QuantizeLinear",
+                 output_step=common.output_step(path))
 
 
 if __name__ == "__main__":

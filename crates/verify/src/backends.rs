@@ -45,6 +45,8 @@ pub(crate) struct InputInfo {
     /// For token ids: the row count of the smallest table a `Gather` on axis 0
     /// indexes with the input, if any.
     pub vocab: Option<usize>,
+    /// For token ids: the input is `INT32` (Keras/tf2onnx ids), not `INT64`.
+    pub int32: bool,
 }
 
 /// Decodes an ONNX file into tract's protobuf model; `reader` names the
@@ -60,7 +62,7 @@ pub(crate) fn read_proto(onnx: &[u8], reader: &'static str) -> Result<ModelProto
 ///
 /// # Errors
 /// If the model has no graph or not exactly one input, or the input is
-/// neither `FLOAT` nor `INT64`.
+/// neither `FLOAT` nor `INT64` / `INT32`.
 pub(crate) fn input_info(proto: &ModelProto) -> Result<InputInfo> {
     let graph = proto.graph.as_ref().ok_or(VerifyError::NoGraph)?;
     let is_init = |name: &str| graph.initializer.iter().any(|t| t.name == name);
@@ -74,7 +76,7 @@ pub(crate) fn input_info(proto: &ModelProto) -> Result<InputInfo> {
     };
     let kind = match DataType::try_from(elem) {
         Ok(DataType::Float) => ValueKind::F32,
-        Ok(DataType::Int64) => ValueKind::TokenIds,
+        Ok(DataType::Int64 | DataType::Int32) => ValueKind::TokenIds,
         _ => return Err(VerifyError::InputElement { name: input.name.clone(), elem }),
     };
     let vocab = if kind == ValueKind::TokenIds {
@@ -89,7 +91,7 @@ pub(crate) fn input_info(proto: &ModelProto) -> Result<InputInfo> {
     } else {
         None
     };
-    Ok(InputInfo { kind, vocab })
+    Ok(InputInfo { kind, vocab, int32: elem == DataType::Int32 as i32 })
 }
 
 /// Converts token ids given as `f32` values to `i64`, exactly: every value

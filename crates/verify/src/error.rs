@@ -83,8 +83,8 @@ pub enum VerifyError {
         /// The input's name.
         name: String,
     },
-    /// The graph input's element type is neither `FLOAT` nor `INT64`.
-    #[error("the ONNX model's input `{name}` has element type {elem}; ember feeds FLOAT or INT64")]
+    /// The graph input's element type is neither `FLOAT` nor `INT64` / `INT32`.
+    #[error("the ONNX model's input `{name}` has element type {elem}; ember feeds FLOAT, INT64 or INT32")]
     InputElement {
         /// The input's name.
         name: String,

@@ -155,19 +155,44 @@ pub(crate) fn eval(node: &NodeProto, ins: &[Option<Const>], shape_of: Option<&[u
         }
         "Slice" => {
             let x = get(0)?;
-            if x.dims.len() != 1 {
-                return Err("Slice of a constant of rank > 1".into());
-            }
-            let n = x.dims[0] as i64;
+            let r = x.dims.len();
             let (starts, ends) = (get(1)?.i64s(), get(2)?.i64s());
-            let step = ins.get(4).and_then(|c| c.as_ref()).map_or(1, |s| s.i64s().first().copied().unwrap_or(1));
-            if step != 1 {
+            let axes: Vec<usize> = match ins.get(3).and_then(|c| c.as_ref()) {
+                Some(a) => a.i64s().iter().map(|&a| axis(a, r)).collect::<Result<_, _>>()?,
+                None => (0..starts.len()).collect(),
+            };
+            let steps = ins.get(4).and_then(|c| c.as_ref()).map(Const::i64s).unwrap_or_default();
+            if steps.iter().any(|&s| s != 1) {
                 return Err("Slice with a step".into());
             }
-            let c = |v: i64| (if v < 0 { v + n } else { v }).clamp(0, n) as usize;
-            let (s, e) = (c(*starts.first().ok_or("Slice without starts")?), c(*ends.first().ok_or("no ends")?));
-            let e = e.max(s);
-            Ok(x.with(vec![e - s], |k| s + k, e - s))
+            if starts.len() != axes.len() || ends.len() != axes.len() || axes.iter().any(|&a| a >= r) {
+                return Err("Slice: starts, ends and axes do not match the constant".into());
+            }
+            // Per axis: the first index kept and how many.
+            let (mut lo, mut out) = (vec![0usize; r], x.dims.clone());
+            for (i, &a) in axes.iter().enumerate() {
+                let n = x.dims[a] as i64;
+                let c = |v: i64| (if v < 0 { v.saturating_add(n) } else { v }).clamp(0, n) as usize;
+                let (s, e) = (c(starts[i]), c(ends[i]));
+                lo[a] = s;
+                out[a] = e.max(s) - s;
+            }
+            let mut stride = vec![1usize; r];
+            for i in (0..r.saturating_sub(1)).rev() {
+                stride[i] = stride[i + 1] * x.dims[i + 1];
+            }
+            let total = out.iter().product();
+            let shape = out.clone();
+            let pick = move |k: usize| {
+                let (mut rest, mut src) = (k, 0);
+                for i in (0..r).rev() {
+                    let d = shape[i].max(1);
+                    src += (lo[i] + rest % d) * stride[i];
+                    rest /= d;
+                }
+                src
+            };
+            Ok(x.with(out, pick, total))
         }
         "ConstantOfShape" => {
             let dims: Vec<usize> = get(0)?.i64s().iter().map(|&d| d.max(0) as usize).collect();

@@ -3,7 +3,7 @@
 //! [`LayerSpec::AveragePool2d`] / [`LayerSpec::AveragePool1d`] (padding
 //! never counted: `count_include_pad = 1` only where no padding is read).
 //! Padding as for `Conv` (`conv2d.rs`). A 2-D max pooling over a map of
-//! one row runs as the 1-D one. An activation after a max pooling moves
+//! one row or one column runs as the 1-D one. An activation after a max pooling moves
 //! before it (they commute: the activations are monotone).
 
 use ember_runtime::spec::{LayerSpec, Padding};
@@ -46,6 +46,8 @@ pub(crate) fn pool(b: &mut Builder, node: &NodeProto) -> Result<(), ImportError>
     let u = |v: usize| v as u32;
     let (k, s, p) = (&geo.kernel, &geo.stride, geo.padding);
     let one_row = spatial.len() == 2 && spatial[0] == 1 && k[0] == 1;
+    // tf2onnx writes a Keras 1-D pooling as a 2-D one over `[steps, 1]`.
+    let one_col = spatial.len() == 2 && spatial[1] == 1 && k[1] == 1;
     let spec = match (spatial.len(), max) {
         (1, true) => {
             LayerSpec::MaxPool1d { length: u(spatial[0]), channels: u(c), pool: u(k[0]), stride: u(s[0]), padding: p }
@@ -66,6 +68,9 @@ pub(crate) fn pool(b: &mut Builder, node: &NodeProto) -> Result<(), ImportError>
         },
         (2, true) if one_row => {
             LayerSpec::MaxPool1d { length: u(spatial[1]), channels: u(c), pool: u(k[1]), stride: u(s[1]), padding: p }
+        }
+        (2, true) if one_col => {
+            LayerSpec::MaxPool1d { length: u(spatial[0]), channels: u(c), pool: u(k[0]), stride: u(s[0]), padding: p }
         }
         (2, true) => {
             return Err(node_err(

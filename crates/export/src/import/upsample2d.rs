@@ -52,6 +52,8 @@ pub(crate) fn import(b: &mut Builder, node: &NodeProto) -> Result<(), ImportErro
         let exact = match ct.as_str() {
             "asymmetric" => nm == "floor" || (f <= 2.0 && nm == "round_prefer_floor"),
             "half_pixel" | "pytorch_half_pixel" => nm.starts_with("round_prefer"),
+            // tf2onnx's UpSampling2D: floor((y + 0.5) / f) = floor(y / f) for an integer f.
+            "tf_half_pixel_for_nn" => nm == "floor",
             _ => false,
         };
         if !exact {

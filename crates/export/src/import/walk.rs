@@ -180,7 +180,7 @@ pub fn import_onnx(bytes: &[u8], opts: &ImportOptions) -> Result<Imported, Impor
         DataType::Int64 | DataType::Int32 => true,
         other => {
             return Err(ImportError::Graph(format!(
-                "input `{}` is {other:?}; ember reads FLOAT or INT64 inputs",
+                "input `{}` is {other:?}; ember reads FLOAT, INT64 or INT32 inputs",
                 input.name
             )));
         }

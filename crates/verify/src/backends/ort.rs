@@ -88,6 +88,7 @@ impl OrtModel {
         let info = input_info(&read_proto(onnx, "ONNX Runtime")?)?;
         let want_ty = match info.kind {
             ValueKind::F32 => TensorElementType::Float32,
+            ValueKind::TokenIds if info.int32 => TensorElementType::Int32,
             ValueKind::TokenIds => TensorElementType::Int64,
         };
         let env = environment()?;
@@ -143,9 +144,14 @@ impl OrtModel {
     /// while running.
     pub fn run(&mut self, input: &[f32]) -> Result<Vec<f32>> {
         check_len(&self.shape, input.len())?;
-        let ids;
+        let (ids, ids32): (Vec<i64>, Vec<i32>);
         let x = match self.input.kind {
             ValueKind::F32 => TensorRef::from_array_view((self.shape.clone(), input)).map(|t| t.into_dyn()),
+            ValueKind::TokenIds if self.input.int32 => {
+                let wide = token_ids(input, self.input.vocab)?;
+                ids32 = wide.iter().map(|&i| i32::try_from(i).unwrap_or(i32::MAX)).collect();
+                TensorRef::from_array_view((self.shape.clone(), &ids32[..])).map(|t| t.into_dyn())
+            }
             ValueKind::TokenIds => {
                 ids = token_ids(input, self.input.vocab)?;
                 TensorRef::from_array_view((self.shape.clone(), &ids[..])).map(|t| t.into_dyn())

@@ -48,6 +48,7 @@ impl TractModel {
         let input = input_info(&proto)?;
         let fact = match input.kind {
             ValueKind::F32 => f32::fact(shape.clone()),
+            ValueKind::TokenIds if input.int32 => i32::fact(shape.clone()),
             ValueKind::TokenIds => i64::fact(shape.clone()),
         };
         let plan: Arc<TypedSimplePlan> = tract_onnx::onnx()
@@ -86,6 +87,11 @@ impl TractModel {
         super::check_len(&self.shape, input.len())?;
         let x = match self.input.kind {
             ValueKind::F32 => Tensor::from_shape(&self.shape, input),
+            ValueKind::TokenIds if self.input.int32 => {
+                let ids = token_ids(input, self.input.vocab)?;
+                let ids: Vec<i32> = ids.iter().map(|&i| i32::try_from(i).unwrap_or(i32::MAX)).collect();
+                Tensor::from_shape(&self.shape, &ids)
+            }
             ValueKind::TokenIds => Tensor::from_shape(&self.shape, &token_ids(input, self.input.vocab)?),
         }
         .map_err(tract_err("could not build the input tensor"))?;
