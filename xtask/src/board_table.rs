@@ -168,7 +168,7 @@ impl Row {
                 kib(self.activation[k]),
                 match self.peak {
                     Some((peak, machine)) => format!("{} (this ELF on QEMU `{machine}`)", kib(peak)),
-                    None => format!("to measure on {}", p.emulated),
+                    None => format!("on {}: see boards/README.md", p.emulated),
                 },
                 self.fits()
             );
