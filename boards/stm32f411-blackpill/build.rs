@@ -2,8 +2,7 @@
 //! that writes them), hands `memory.x` to the linker and adds the linker
 //! scripts of cortex-m-rt (`link.x`) and defmt (`defmt.x`).
 
-use std::path::PathBuf;
-use std::{env, fs, process};
+use ember_board_package::build;
 
 /// The model files `src/main.rs` includes, relative to this folder.
 const MODEL_FILES: &[&str] = &[
@@ -16,28 +15,10 @@ const MODEL_FILES: &[&str] = &[
 ];
 
 fn main() {
-    let here = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let missing: Vec<&str> = MODEL_FILES.iter().copied().filter(|f| !here.join(f).is_file()).collect();
-    for f in MODEL_FILES {
-        println!("cargo:rerun-if-changed={f}");
-    }
-    if !missing.is_empty() {
-        eprintln!(
-            "error: the model is missing ({}).\n\
-             Write it with `cargo xtask board-packages` (from the repository root), or put your own\n\
-             model there: `ember export YOUR.emb --blob model/conv_ae_encoder.emb --rust model/conv_ae_encoder.rs` (README.md).",
-            missing.join(", ")
-        );
-        process::exit(1);
-    }
-    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default());
-    if let Err(e) = fs::write(out.join("memory.x"), include_bytes!("memory.x")) {
-        eprintln!("error: cannot write memory.x into {}: {e}", out.display());
-        process::exit(1);
-    }
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
-    for arg in ["--nmagic", "-Tlink.x", "-Tdefmt.x"] {
-        println!("cargo:rustc-link-arg={arg}");
-    }
+    build::require_models(
+        MODEL_FILES,
+        "`ember export YOUR.emb --blob model/conv_ae_encoder.emb --rust model/conv_ae_encoder.rs` (README.md).",
+    );
+    build::memory_x(include_bytes!("memory.x"));
+    build::link_args(&["--nmagic", "-Tlink.x", "-Tdefmt.x"]);
 }

@@ -13,10 +13,6 @@
 #![no_std]
 #![no_main]
 
-mod run;
-
-use core::sync::atomic::{AtomicU32, Ordering};
-
 use ember_board_stack::Stack;
 use ember_runtime::TypedModel;
 use esp_hal::main;
@@ -39,12 +35,6 @@ static INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/mode
 #[unsafe(no_mangle)]
 #[used]
 static EMBER_ACTIVATION_BYTES: [u32; 1] = [gesture::BoardModel::ACTIVATION_BYTES as u32];
-
-/// Set to `DONE` (ASCII, little-endian) once every model has run: a host
-/// that runs this firmware under QEMU (`cargo xtask board-packages`) reads
-/// it to tell the end of the run from a panic.
-#[unsafe(no_mangle)]
-static EMBER_DONE: AtomicU32 = AtomicU32::new(0);
 
 unsafe extern "C" {
     /// The lowest address of the stack (esp-hal's `stack.x`).
@@ -84,15 +74,14 @@ fn main() -> ! {
     // SAFETY: called from `main`, before anything runs below this frame.
     unsafe { stack.paint() };
     let mut out = [0.0f32; gesture::OUTPUT_LEN];
-    run::run::<gesture::BoardModel>("gesture_conv1d", &BLOB.0, INPUTS, &mut out, cycles);
+    ember_board_package::run::<gesture::BoardModel>("gesture_conv1d", &BLOB.0, INPUTS, &mut out, cycles);
     defmt::info!(
         "peak stack {=usize} bytes (of {=usize}); activation RAM (ACTIVATION_BYTES) {=u32} bytes",
         stack.peak(),
         stack.size(),
         EMBER_ACTIVATION_BYTES[0]
     );
-    EMBER_DONE.store(u32::from_le_bytes(*b"DONE"), Ordering::SeqCst);
-    defmt::info!("done");
+    ember_board_package::finish();
     loop {
         core::hint::spin_loop();
     }

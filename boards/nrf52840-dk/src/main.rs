@@ -13,8 +13,6 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicU32, Ordering};
-
 use core::hint::black_box;
 
 use cortex_m::peripheral::DWT;
@@ -43,12 +41,6 @@ static EMBER_ACTIVATION_BYTES: [u32; 1] = [model::BoardModel::ACTIVATION_BYTES a
 
 /// The texts to classify, one per line.
 const TEXTS: &str = include_str!("../texts.txt");
-
-/// Set to `DONE` (ASCII, little-endian) once every model has run: a host
-/// that runs this firmware under QEMU (`cargo xtask board-packages`) reads
-/// it to tell the end of the run from a panic.
-#[unsafe(no_mangle)]
-static EMBER_DONE: AtomicU32 = AtomicU32::new(0);
 
 unsafe extern "C" {
     /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
@@ -118,8 +110,7 @@ fn main() -> ! {
         stack.size(),
         EMBER_ACTIVATION_BYTES[0]
     );
-    EMBER_DONE.store(u32::from_le_bytes(*b"DONE"), Ordering::SeqCst);
-    defmt::info!("done");
+    ember_board_package::finish();
     loop {
         cortex_m::asm::bkpt();
     }

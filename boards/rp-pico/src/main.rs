@@ -16,8 +16,6 @@
 #![no_std]
 #![no_main]
 
-mod run;
-
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m::peripheral::SYST;
@@ -59,12 +57,6 @@ static SINE_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "
 #[used]
 static EMBER_ACTIVATION_BYTES: [u32; 2] =
     [kws::BoardModel::ACTIVATION_BYTES as u32, sine::BoardModel::ACTIVATION_BYTES as u32];
-
-/// Set to `DONE` (ASCII, little-endian) once every model has run: a host
-/// that runs this firmware under QEMU (`cargo xtask board-packages`) reads
-/// it to tell the end of the run from a panic.
-#[unsafe(no_mangle)]
-static EMBER_DONE: AtomicU32 = AtomicU32::new(0);
 
 unsafe extern "C" {
     /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
@@ -112,9 +104,9 @@ fn main() -> ! {
     syst.enable_interrupt();
     syst.enable_counter();
     let mut kws_out = [0.0f32; kws::OUTPUT_LEN];
-    run::run::<kws::BoardModel>("kws_dscnn", &KWS_BLOB.0, KWS_INPUTS, &mut kws_out, cycles);
+    ember_board_package::run::<kws::BoardModel>("kws_dscnn", &KWS_BLOB.0, KWS_INPUTS, &mut kws_out, cycles);
     let mut sine_out = [0.0f32; sine::OUTPUT_LEN];
-    run::run::<sine::BoardModel>("sine", &SINE_BLOB.0, SINE_INPUTS, &mut sine_out, cycles);
+    ember_board_package::run::<sine::BoardModel>("sine", &SINE_BLOB.0, SINE_INPUTS, &mut sine_out, cycles);
     defmt::info!(
         "peak stack {=usize} bytes (of {=usize}); activation RAM (ACTIVATION_BYTES): kws_dscnn {=u32}, sine {=u32} bytes",
         stack.peak(),
@@ -122,8 +114,7 @@ fn main() -> ! {
         EMBER_ACTIVATION_BYTES[0],
         EMBER_ACTIVATION_BYTES[1]
     );
-    EMBER_DONE.store(u32::from_le_bytes(*b"DONE"), Ordering::SeqCst);
-    defmt::info!("done");
+    ember_board_package::finish();
     loop {
         cortex_m::asm::bkpt();
     }

@@ -14,10 +14,6 @@
 #![no_std]
 #![no_main]
 
-mod run;
-
-use core::sync::atomic::{AtomicU32, Ordering};
-
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
 use defmt_rtt as _;
@@ -67,12 +63,6 @@ static SINE_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "
 static EMBER_ACTIVATION_BYTES: [u32; 2] =
     [kws::BoardModel::ACTIVATION_BYTES as u32, sine::BoardModel::ACTIVATION_BYTES as u32];
 
-/// Set to `DONE` (ASCII, little-endian) once every model has run: a host
-/// that runs this firmware under QEMU (`cargo xtask board-packages`) reads
-/// it to tell the end of the run from a panic.
-#[unsafe(no_mangle)]
-static EMBER_DONE: AtomicU32 = AtomicU32::new(0);
-
 unsafe extern "C" {
     /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
     static mut __sheap: u32;
@@ -93,9 +83,9 @@ fn main() -> ! {
     // SAFETY: called from `main`, before anything runs below this frame.
     unsafe { stack.paint() };
     let mut kws_out = [0.0f32; kws::OUTPUT_LEN];
-    run::run::<kws::BoardModel>("kws_dscnn", &KWS_BLOB.0, KWS_INPUTS, &mut kws_out, DWT::cycle_count);
+    ember_board_package::run::<kws::BoardModel>("kws_dscnn", &KWS_BLOB.0, KWS_INPUTS, &mut kws_out, DWT::cycle_count);
     let mut sine_out = [0.0f32; sine::OUTPUT_LEN];
-    run::run::<sine::BoardModel>("sine", &SINE_BLOB.0, SINE_INPUTS, &mut sine_out, DWT::cycle_count);
+    ember_board_package::run::<sine::BoardModel>("sine", &SINE_BLOB.0, SINE_INPUTS, &mut sine_out, DWT::cycle_count);
     defmt::info!(
         "peak stack {=usize} bytes (of {=usize}); activation RAM (ACTIVATION_BYTES): kws_dscnn {=u32}, sine {=u32} bytes",
         stack.peak(),
@@ -103,8 +93,7 @@ fn main() -> ! {
         EMBER_ACTIVATION_BYTES[0],
         EMBER_ACTIVATION_BYTES[1]
     );
-    EMBER_DONE.store(u32::from_le_bytes(*b"DONE"), Ordering::SeqCst);
-    defmt::info!("done");
+    ember_board_package::finish();
     loop {
         cortex_m::asm::bkpt();
     }

@@ -16,8 +16,6 @@
 #![no_main]
 
 use core::hint::black_box;
-use core::sync::atomic::{AtomicU32, Ordering};
-
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
 use defmt_rtt as _;
@@ -55,12 +53,6 @@ static EMBER_ACTIVATION_BYTES: [u32; 2] =
 const CODE: usize = f32_model::OUTPUT_LEN;
 const _: () = assert!(int8_model::OUTPUT_LEN == CODE && int8_model::INPUT_LEN == f32_model::INPUT_LEN);
 
-/// Set to `DONE` (ASCII, little-endian) once every model has run: a host
-/// that runs this firmware under QEMU (`cargo xtask board-packages`) reads
-/// it to tell the end of the run from a panic.
-#[unsafe(no_mangle)]
-static EMBER_DONE: AtomicU32 = AtomicU32::new(0);
-
 unsafe extern "C" {
     /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
     static mut __sheap: u32;
@@ -81,13 +73,7 @@ where
     let start = DWT::cycle_count();
     let y = black_box(m.forward(black_box(x)));
     let spent = DWT::cycle_count().wrapping_sub(start);
-    let mut n = 0;
-    y.for_each_value(|v| {
-        if let Some(slot) = out.get_mut(n) {
-            *slot = v;
-        }
-        n += 1;
-    });
+    ember_board_package::store_values(&y, out);
     spent
 }
 
@@ -103,10 +89,9 @@ fn encode_all() {
         Err(e) => defmt::panic!("int8 blob: {}", e),
     };
     type Input = <f32_model::BoardModel as Layer>::Input;
-    let f32_le = |b: &[u8]| f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let (mut a, mut b) = ([0.0f32; CODE], [0.0f32; CODE]);
     for (i, digit) in INPUTS.chunks_exact(4 * f32_model::INPUT_LEN).enumerate() {
-        let x = match Input::from_values(digit.chunks_exact(4).map(f32_le)) {
+        let x = match Input::from_values(digit.chunks_exact(4).map(ember_board_package::f32_le)) {
             Ok(x) => x,
             Err(e) => defmt::panic!("digit {}: {}", i, e),
         };
@@ -149,8 +134,7 @@ fn main() -> ! {
         EMBER_ACTIVATION_BYTES[0],
         EMBER_ACTIVATION_BYTES[1]
     );
-    EMBER_DONE.store(u32::from_le_bytes(*b"DONE"), Ordering::SeqCst);
-    defmt::info!("done");
+    ember_board_package::finish();
     loop {
         cortex_m::asm::bkpt();
     }
