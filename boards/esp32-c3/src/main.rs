@@ -20,15 +20,13 @@ use esp_println as _;
 
 esp_bootloader_esp_idf::esp_app_desc!();
 
-/// The gesture classifier (`ember export --rust`): `BoardModel`, `OUTPUT_LEN`, ...
-#[allow(dead_code)]
-mod gesture {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/gesture_conv1d.rs"));
-}
+ember_board_package::include_model!(
+    /// The gesture classifier (`ember export --rust`): `BoardModel`, `OUTPUT_LEN`, ...
+    mod gesture = "gesture_conv1d"
+);
 
-static BLOB: &ember_runtime::Aligned16<[u8]> =
-    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/gesture_conv1d.emb"));
-static INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/gesture_conv1d.inputs.bin"));
+static BLOB: &ember_runtime::Aligned16<[u8]> = ember_board_package::model_blob!("gesture_conv1d");
+static INPUTS: &[u8] = ember_board_package::model_inputs!("gesture_conv1d");
 
 /// The model's activation RAM (`ACTIVATION_BYTES`): logged, and read from
 /// the ELF by `cargo xtask board-packages` for the size table.

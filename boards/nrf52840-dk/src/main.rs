@@ -18,20 +18,17 @@ use core::hint::black_box;
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
 use defmt_rtt as _;
-use ember_board_stack::Stack;
 use ember_runtime::{Blob, Forward, Sample, Tokenizer, TypedModel};
 use panic_probe as _;
 
-/// The generated model file (`ember export --rust`): `BoardModel`, the typed
-/// model, and its `INPUT_LEN`, `OUTPUT_LEN`, `SEQ_LEN`, `VOCAB`.
-#[allow(dead_code)]
-mod model {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/lstm.rs"));
-}
+ember_board_package::include_model!(
+    /// The generated model file (`ember export --rust`): `BoardModel`, the typed
+    /// model, and its `INPUT_LEN`, `OUTPUT_LEN`, `SEQ_LEN`, `VOCAB`.
+    mod model = "lstm"
+);
 
 /// The model blob, 16-byte aligned in flash and read in place.
-static BLOB: &ember_runtime::Aligned16<[u8]> =
-    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/lstm.emb"));
+static BLOB: &ember_runtime::Aligned16<[u8]> = ember_board_package::model_blob!("lstm");
 
 /// The model's activation RAM (`ACTIVATION_BYTES`): logged, and read from
 /// the ELF by `cargo xtask board-packages` for the size table.
@@ -41,13 +38,6 @@ static EMBER_ACTIVATION_BYTES: [u32; 1] = [model::BoardModel::ACTIVATION_BYTES a
 
 /// The texts to classify, one per line.
 const TEXTS: &str = include_str!("../texts.txt");
-
-unsafe extern "C" {
-    /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
-    static mut __sheap: u32;
-    /// The initial stack pointer, the end of RAM (cortex-m-rt).
-    static mut _stack_start: u32;
-}
 
 /// Classifies every line of [`TEXTS`] and logs the results.
 #[inline(never)]
@@ -98,11 +88,8 @@ fn main() -> ! {
     };
     cp.DCB.enable_trace();
     cp.DWT.enable_cycle_counter();
-    // SAFETY: cortex-m-rt's stack runs from the end of the static data to
-    // `_stack_start`; nothing else lives there, and no interrupt is enabled.
-    let stack = unsafe { Stack::new(&raw mut __sheap, &raw mut _stack_start) };
-    // SAFETY: called from `main`, before anything runs below this frame.
-    unsafe { stack.paint() };
+    // SAFETY: first thing in `main` (the cycle counter set-up aside), no interrupt enabled.
+    let stack = unsafe { ember_board_package::paint_cortex_m_rt_stack() };
     classify_all();
     defmt::info!(
         "peak stack {=usize} bytes (of {=usize}); activation RAM (ACTIVATION_BYTES) {=u32} bytes",

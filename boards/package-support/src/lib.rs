@@ -9,13 +9,25 @@
 //! * feature `firmware` (the default, `no_std`, logs with defmt): [`run()`],
 //!   which runs a model on its fixed inputs and logs what it computed, the
 //!   helpers it is made of ([`f32_le`], [`store_values`]) and [`finish`],
-//!   which marks the end of the run in [`EMBER_DONE`].
+//!   which marks the end of the run in [`EMBER_DONE`]; the macros that
+//!   include the package's model files ([`include_model!`],
+//!   [`model_blob!`], [`model_inputs!`]);
+//! * feature `cortex-m-rt`: [`paint_cortex_m_rt_stack`], the start of the
+//!   peak-stack measurement (`ember-board-stack`) on cortex-m-rt's stack.
 #![cfg_attr(not(feature = "build"), no_std)]
 
 #[cfg(feature = "build")]
 pub mod build;
 #[cfg(feature = "firmware")]
+mod model;
+#[cfg(feature = "firmware")]
 mod run;
+#[cfg(feature = "cortex-m-rt")]
+mod stack;
 
 #[cfg(feature = "firmware")]
+pub use ember_runtime;
+#[cfg(feature = "firmware")]
 pub use run::{EMBER_DONE, f32_le, finish, run, store_values};
+#[cfg(feature = "cortex-m-rt")]
+pub use stack::paint_cortex_m_rt_stack;

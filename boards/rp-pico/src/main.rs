@@ -22,7 +22,6 @@ use cortex_m::peripheral::SYST;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
 use defmt_rtt as _;
-use ember_board_stack::Stack;
 use ember_runtime::TypedModel;
 use panic_probe as _;
 
@@ -31,24 +30,20 @@ use panic_probe as _;
 #[used]
 static BOOT2_FIRMWARE: [u8; 256] = rp2040_boot2::BOOT_LOADER_W25Q080;
 
-/// The keyword-spotting model (`ember export --rust`): `BoardModel`, `OUTPUT_LEN`, ...
-#[allow(dead_code)]
-mod kws {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.rs"));
-}
+ember_board_package::include_model!(
+    /// The keyword-spotting model (`ember export --rust`): `BoardModel`, `OUTPUT_LEN`, ...
+    mod kws = "kws_dscnn"
+);
 
-/// The sine regressor.
-#[allow(dead_code)]
-mod sine {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.rs"));
-}
+ember_board_package::include_model!(
+    /// The sine regressor.
+    mod sine = "sine"
+);
 
-static KWS_BLOB: &ember_runtime::Aligned16<[u8]> =
-    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.emb"));
-static KWS_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.inputs.bin"));
-static SINE_BLOB: &ember_runtime::Aligned16<[u8]> =
-    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.emb"));
-static SINE_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.inputs.bin"));
+static KWS_BLOB: &ember_runtime::Aligned16<[u8]> = ember_board_package::model_blob!("kws_dscnn");
+static KWS_INPUTS: &[u8] = ember_board_package::model_inputs!("kws_dscnn");
+static SINE_BLOB: &ember_runtime::Aligned16<[u8]> = ember_board_package::model_blob!("sine");
+static SINE_INPUTS: &[u8] = ember_board_package::model_inputs!("sine");
 
 /// Each model's activation RAM (`ACTIVATION_BYTES`), in the order above:
 /// logged, and read from the ELF by `cargo xtask board-packages` for the
@@ -57,13 +52,6 @@ static SINE_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "
 #[used]
 static EMBER_ACTIVATION_BYTES: [u32; 2] =
     [kws::BoardModel::ACTIVATION_BYTES as u32, sine::BoardModel::ACTIVATION_BYTES as u32];
-
-unsafe extern "C" {
-    /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
-    static mut __sheap: u32;
-    /// The initial stack pointer, the end of RAM (cortex-m-rt).
-    static mut _stack_start: u32;
-}
 
 /// SysTick reload value: the full 24-bit range.
 const RELOAD: u32 = 0x00FF_FFFF;
@@ -92,11 +80,8 @@ fn main() -> ! {
     let Some(cp) = cortex_m::Peripherals::take() else {
         defmt::panic!("core peripherals already taken");
     };
-    // SAFETY: cortex-m-rt's stack runs from the end of the static data to
-    // `_stack_start`; nothing else lives there, and no interrupt runs yet.
-    let stack = unsafe { Stack::new(&raw mut __sheap, &raw mut _stack_start) };
-    // SAFETY: called from `main`, before anything runs below this frame.
-    unsafe { stack.paint() };
+    // SAFETY: first thing in `main` (the cycle counter set-up aside), no interrupt enabled.
+    let stack = unsafe { ember_board_package::paint_cortex_m_rt_stack() };
     let mut syst = cp.SYST;
     syst.set_clock_source(SystClkSource::Core);
     syst.set_reload(RELOAD);

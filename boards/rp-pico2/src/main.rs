@@ -17,7 +17,6 @@
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
 use defmt_rtt as _;
-use ember_board_stack::Stack;
 use ember_runtime::TypedModel;
 use panic_probe as _;
 
@@ -36,24 +35,20 @@ static IMAGE_DEF: [u32; 5] = [
     0xab12_3579, // PICOBIN_BLOCK_MARKER_END
 ];
 
-/// The keyword-spotting model (`ember export --rust`): `BoardModel`, `OUTPUT_LEN`, ...
-#[allow(dead_code)]
-mod kws {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.rs"));
-}
+ember_board_package::include_model!(
+    /// The keyword-spotting model (`ember export --rust`): `BoardModel`, `OUTPUT_LEN`, ...
+    mod kws = "kws_dscnn"
+);
 
-/// The sine regressor.
-#[allow(dead_code)]
-mod sine {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.rs"));
-}
+ember_board_package::include_model!(
+    /// The sine regressor.
+    mod sine = "sine"
+);
 
-static KWS_BLOB: &ember_runtime::Aligned16<[u8]> =
-    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.emb"));
-static KWS_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/kws_dscnn.inputs.bin"));
-static SINE_BLOB: &ember_runtime::Aligned16<[u8]> =
-    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.emb"));
-static SINE_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/sine.inputs.bin"));
+static KWS_BLOB: &ember_runtime::Aligned16<[u8]> = ember_board_package::model_blob!("kws_dscnn");
+static KWS_INPUTS: &[u8] = ember_board_package::model_inputs!("kws_dscnn");
+static SINE_BLOB: &ember_runtime::Aligned16<[u8]> = ember_board_package::model_blob!("sine");
+static SINE_INPUTS: &[u8] = ember_board_package::model_inputs!("sine");
 
 /// Each model's activation RAM (`ACTIVATION_BYTES`), in the order above:
 /// logged, and read from the ELF by `cargo xtask board-packages` for the
@@ -63,13 +58,6 @@ static SINE_INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "
 static EMBER_ACTIVATION_BYTES: [u32; 2] =
     [kws::BoardModel::ACTIVATION_BYTES as u32, sine::BoardModel::ACTIVATION_BYTES as u32];
 
-unsafe extern "C" {
-    /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
-    static mut __sheap: u32;
-    /// The initial stack pointer, the end of RAM (cortex-m-rt).
-    static mut _stack_start: u32;
-}
-
 #[entry]
 fn main() -> ! {
     let Some(mut cp) = cortex_m::Peripherals::take() else {
@@ -77,11 +65,8 @@ fn main() -> ! {
     };
     cp.DCB.enable_trace();
     cp.DWT.enable_cycle_counter();
-    // SAFETY: cortex-m-rt's stack runs from the end of the static data to
-    // `_stack_start`; nothing else lives there, and no interrupt is enabled.
-    let stack = unsafe { Stack::new(&raw mut __sheap, &raw mut _stack_start) };
-    // SAFETY: called from `main`, before anything runs below this frame.
-    unsafe { stack.paint() };
+    // SAFETY: first thing in `main` (the cycle counter set-up aside), no interrupt enabled.
+    let stack = unsafe { ember_board_package::paint_cortex_m_rt_stack() };
     let mut kws_out = [0.0f32; kws::OUTPUT_LEN];
     ember_board_package::run::<kws::BoardModel>("kws_dscnn", &KWS_BLOB.0, KWS_INPUTS, &mut kws_out, DWT::cycle_count);
     let mut sine_out = [0.0f32; sine::OUTPUT_LEN];

@@ -19,28 +19,23 @@ use core::hint::black_box;
 use cortex_m::peripheral::DWT;
 use cortex_m_rt::entry;
 use defmt_rtt as _;
-use ember_board_stack::Stack;
 use ember_runtime::{Forward, Layer, Sample, TypedModel};
 use panic_probe as _;
 
-/// The f32 encoder (`ember export --rust`): `BoardModel`, `INPUT_LEN`, `OUTPUT_LEN`.
-#[allow(dead_code)]
-mod f32_model {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/conv_ae_encoder.rs"));
-}
+ember_board_package::include_model!(
+    /// The f32 encoder (`ember export --rust`): `BoardModel`, `INPUT_LEN`, `OUTPUT_LEN`.
+    mod f32_model = "conv_ae_encoder"
+);
 
-/// The int8 encoder.
-#[allow(dead_code)]
-mod int8_model {
-    include!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/conv_ae_encoder_int8.rs"));
-}
+ember_board_package::include_model!(
+    /// The int8 encoder.
+    mod int8_model = "conv_ae_encoder_int8"
+);
 
-static F32_BLOB: &ember_runtime::Aligned16<[u8]> =
-    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/conv_ae_encoder.emb"));
-static INT8_BLOB: &ember_runtime::Aligned16<[u8]> =
-    ember_runtime::include_aligned!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/conv_ae_encoder_int8.emb"));
+static F32_BLOB: &ember_runtime::Aligned16<[u8]> = ember_board_package::model_blob!("conv_ae_encoder");
+static INT8_BLOB: &ember_runtime::Aligned16<[u8]> = ember_board_package::model_blob!("conv_ae_encoder_int8");
 /// The digits both encoders run on (`f32`, little-endian, 784 per digit).
-static INPUTS: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/model/conv_ae_encoder.inputs.bin"));
+static INPUTS: &[u8] = ember_board_package::model_inputs!("conv_ae_encoder");
 
 /// Each model's activation RAM (`ACTIVATION_BYTES`: f32, then int8):
 /// logged, and read from the ELF by `cargo xtask board-packages` for the
@@ -52,13 +47,6 @@ static EMBER_ACTIVATION_BYTES: [u32; 2] =
 
 const CODE: usize = f32_model::OUTPUT_LEN;
 const _: () = assert!(int8_model::OUTPUT_LEN == CODE && int8_model::INPUT_LEN == f32_model::INPUT_LEN);
-
-unsafe extern "C" {
-    /// End of the static data: the lowest address the stack may reach (cortex-m-rt).
-    static mut __sheap: u32;
-    /// The initial stack pointer, the end of RAM (cortex-m-rt).
-    static mut _stack_start: u32;
-}
 
 /// Runs the bound model `m` on `x`, writes its output into `out` and
 /// returns the cycles it took. Never inlined: each model's activations live
@@ -121,11 +109,8 @@ fn main() -> ! {
     };
     cp.DCB.enable_trace();
     cp.DWT.enable_cycle_counter();
-    // SAFETY: cortex-m-rt's stack runs from the end of the static data to
-    // `_stack_start`; nothing else lives there, and no interrupt is enabled.
-    let stack = unsafe { Stack::new(&raw mut __sheap, &raw mut _stack_start) };
-    // SAFETY: called from `main`, before anything runs below this frame.
-    unsafe { stack.paint() };
+    // SAFETY: first thing in `main` (the cycle counter set-up aside), no interrupt enabled.
+    let stack = unsafe { ember_board_package::paint_cortex_m_rt_stack() };
     encode_all();
     defmt::info!(
         "peak stack {=usize} bytes (of {=usize}); activation RAM (ACTIVATION_BYTES): f32 {=u32}, int8 {=u32} bytes",
