@@ -2,7 +2,7 @@
 //! exit and no file in the output folder; a small model imports and runs.
 //! The ONNX files are built at test time with the `onnx` Python package
 //! (`onnx.helper`), the round trips of real exporters are in
-//! `conformance/tests/import_frameworks*`.
+//! `import_frameworks.rs`.
 
 use std::path::{Path, PathBuf};
 

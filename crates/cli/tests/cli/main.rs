@@ -19,6 +19,7 @@ mod evaluate_sequences;
 mod evaluate_tasks;
 mod fit;
 mod import;
+mod import_frameworks;
 mod predict;
 mod presets;
 mod quantize;

@@ -30,6 +30,8 @@ use std::sync::{Mutex, OnceLock};
 use ember_data::npy::read_npy;
 use ember_verify::{F32_PARITY, compare};
 
+use super::{listing, text};
+
 /// The repository root.
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -49,10 +51,6 @@ fn frameworks_python() -> PathBuf {
         p.display()
     );
     p
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Where the scripts write (once per test run).
@@ -121,16 +119,6 @@ fn manifest(dir: &Path) -> Vec<Case> {
 
 fn ember(args: &[&Path]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ember")).args(args).output().expect("the ember binary runs")
-}
-
-/// File names in `dir` (none if it does not exist).
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
-        Err(_) => Vec::new(),
-    };
-    names.sort();
-    names
 }
 
 /// Imports and runs one model; `Ok(result cell)` or `Err(why)`.
