@@ -16,7 +16,7 @@
 //! (`__sheap` / `_sheap`, the start of the unused heap region), which is what
 //! the firmware passes to [`Stack::new`].
 //!
-//! ```ignore
+//! ```text
 //! unsafe extern "C" {
 //!     static mut __sheap: u32;
 //!     static mut _stack_start: u32;
